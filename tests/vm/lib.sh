@@ -1,0 +1,30 @@
+# Shared by the vm suite's tests: sourced, not run.
+# A test runs only with HOSTPREP_TEST_VM=1, as root, with the tier up (tests/testbed/vm-tier up);
+# otherwise it exits 77 (skipped) and says why.
+
+tier=${HOSTPREP_VM_TIER:-$(cd "$(dirname "$0")/../testbed" && pwd)/vm-tier}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+require_tier() {
+	[ "${HOSTPREP_TEST_VM:-}" = 1 ] || skip "the vm suite runs only with HOSTPREP_TEST_VM=1"
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace of the VM tier)"
+	[ -x "$tier" ] || skip "no $tier"
+	status=$(timeout 120 "$tier" status 2>&1) ||
+		skip "the VM tier is not up (tests/testbed/vm-tier up): $(echo "$status" | tr '\n' ';')"
+}
+
+# on VM CMD...: runs CMD in VM as root, bounded in time.
+on() {
+	vm=$1
+	shift
+	timeout "${VM_CMD_TIMEOUT:-90}" "$tier" ssh "$vm" "$@"
+}
