@@ -71,3 +71,9 @@ static inline const char *strna(const char *s)
 {
         return s ? s : "n/a";
 }
+
+static inline void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nfs.export: the NFS server exports the profile's directory to every hypervisor, read-write, without
+ * squashing root (qemu runs as root on the hypervisors and must own its disk images), synchronously,
+ * without subtree checking, and to no more hosts than needed. Reads /etc/exports and
+ * the exports.d files as exportfs does.
+ */
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "etchosts.h"
+#include "exports.h"
+#include "strv.h"
+#include "unit.h"
+
+#define EXPORTS_FILE "/etc/exports"
+#define EXPORTS_DIR  "/etc/exports.d"
+
+/* Which of several matching client specs mountd uses: the most specific kind first. */
+static int client_kind_rank(ExportClientKind k)
+{
+        switch (k) {
+        case EXPORT_CLIENT_HOSTNAME:
+        case EXPORT_CLIENT_IPV4:
+        case EXPORT_CLIENT_IPV6:
+                return 0;
+        case EXPORT_CLIENT_SUBNET_V4:
+        case EXPORT_CLIENT_SUBNET_V6:
+                return 1;
+        case EXPORT_CLIENT_WILDCARD:
+                return 2;
+        case EXPORT_CLIENT_NETGROUP:
+                return 3;
+        default:
+                return 4;
+        }
+}
+
+static bool client_counts(const ExportClient *c)
+{
+        return !c->after_error && !c->duplicate;
+}
+
+/* The flags that apply to AUTH_SYS clients, which is how libvirt/qemu hosts mount. */
+static const ExportSecFlags *client_sys_flags(const ExportClient *c)
+{
+        for (size_t i = 0; i < c->options.n_sec; i++)
+                if (c->options.sec[i].flavor == EXPORT_SEC_SYS)
+                        return &c->options.sec[i].flags;
+        return &c->options.flags;
+}
+
+/* One option the profile requires, checked on a client's effective options. */
+struct requirement {
+        const char *option; /* as written in [nfs] options */
+        const char *id;
+        enum status severity;
+        bool (*holds)(const ExportClient *c);
+        const char *why; /* what goes wrong without it */
+};
+
+static bool has_rw(const ExportClient *c)
+{
+        return !client_sys_flags(c)->read_only;
+}
+static bool has_ro(const ExportClient *c)
+{
+        return client_sys_flags(c)->read_only;
+}
+static bool has_sync(const ExportClient *c)
+{
+        return !c->options.async;
+}
+static bool has_async(const ExportClient *c)
+{
+        return c->options.async;
+}
+static bool has_no_root_squash(const ExportClient *c)
+{
+        return !client_sys_flags(c)->root_squash && !client_sys_flags(c)->all_squash;
+}
+static bool has_no_all_squash(const ExportClient *c)
+{
+        return !client_sys_flags(c)->all_squash;
+}
+static bool has_no_subtree_check(const ExportClient *c)
+{
+        return !c->options.subtree_check;
+}
+static bool has_insecure(const ExportClient *c)
+{
+        return client_sys_flags(c)->insecure;
+}
+static bool has_secure(const ExportClient *c)
+{
+        return !client_sys_flags(c)->insecure;
+}
+static bool has_crossmnt(const ExportClient *c)
+{
+        return c->options.crossmnt;
+}
+static bool has_nohide(const ExportClient *c)
+{
+        return c->options.nohide;
+}
+static bool has_fsid(const ExportClient *c)
+{
+        return c->options.fsid_set || c->options.fsid_uuid;
+}
+
+static const struct requirement requirements[] = {
+        {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
+        {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
+        {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
+         "with async the server acknowledges writes before they are on disk: a server crash loses guest data"},
+        {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
+        {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
+         "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
+         "create or chown their disk images"},
+        {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
+         "every user, root included, becomes nobody on the export"},
+        {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
+         "subtree checking makes file handles go stale when an open disk image is renamed"},
+        {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
+         "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
+        {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
+        {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt, "filesystems below the export stay hidden"},
+        {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide, "filesystems below the export stay hidden"},
+        {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
+         "without a fixed fsid the file handles change when the device number does"},
+};
+
+static const struct requirement *requirement_find(const char *option)
+{
+        _cleanup_free_ char *key = strndup(option, strcspn(option, "="));
+
+        for (size_t i = 0; key && i < ELEMENTSOF(requirements); i++)
+                if (streq(requirements[i].option, key))
+                        return &requirements[i];
+        return NULL;
+}
+
+static const char *const nfs_export_ids[] = {
+        "nfs.export.files",       "nfs.export.present", "nfs.export.client",        "nfs.export.rw",
+        "nfs.export.sync",        "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
+        "nfs.export.wide",        "nfs.export.space",   "nfs.export.directory",     NULL,
+};
+
+/* Reads /etc/exports and the exports.d files exportfs would read, in its order, into one table. */
+static int load_exports(struct check_ctx *ctx, ExportsTable *t, char ***ret_files)
+{
+        _cleanup_(strv_freep) char **files = NULL, **names = NULL;
+        _cleanup_free_ const char **picked = NULL;
+        int r, n;
+
+        r = hostfs_list_dir(ctx->fs, EXPORTS_DIR, &names);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.files", NULL, EXPORTS_DIR,
+                                  "cannot read %s: %s", EXPORTS_DIR, strerror(-r));
+
+        if (strv_push_dup(&files, EXPORTS_FILE) < 0)
+                return -ENOMEM;
+        n = names ? exports_dir_select((const char *const *)names, strv_length(names), &picked) : 0;
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                struct stat st;
+                _cleanup_free_ char *path = strdup_printf("%s/%s", EXPORTS_DIR, picked[i]);
+
+                if (!path)
+                        return -ENOMEM;
+                /* exportfs reads regular files (and links to them) only */
+                if (hostfs_stat(ctx->fs, path, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (strv_push(&files, TAKE_PTR(path)) < 0)
+                        return -ENOMEM;
+        }
+
+        STRV_FOREACH (f, files) {
+                _cleanup_free_ char *buf = NULL;
+                size_t len;
+
+                r = hostfs_read_file(ctx->fs, *f, &buf, &len);
+                if (r == -ENOENT && f == files)
+                        continue; /* no /etc/exports: exports.d alone is fine */
+                if (r < 0)
+                        return check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
+                                          *f, "cannot read %s: %s", *f, strerror(-r));
+                r = exports_parse(t, *f, buf, len);
+                if (r < 0)
+                        return r;
+        }
+        if (strv_length(files) == 1) {
+                struct stat st;
+                if (hostfs_stat(ctx->fs, EXPORTS_FILE, &st) < 0) {
+                        strv_free(files);
+                        files = NULL;
+                }
+        }
+        *ret_files = TAKE_PTR(files);
+        return 1;
+}
+
+/* exportfs compares paths after dropping trailing slashes. */
+static bool same_path(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (lb > 1 && b[lb - 1] == '/')
+                lb--;
+        return la == lb && strncmp(a, b, la) == 0;
+}
+
+struct peer {
+        char *name;
+        char **addresses;
+        const ExportClient *client; /* the spec mountd would use for it, NULL if none */
+        bool unknown;               /* only netgroups could match: undecidable offline */
+};
+
+static void peers_free(struct peer *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(p[i].name);
+                strv_free(p[i].addresses);
+        }
+        free(p);
+}
+
+static int resolve_peer(struct check_ctx *ctx, const char *hosts_text, const char *name, struct peer *p)
+{
+        unsigned char buf[sizeof(struct in6_addr)];
+        int r;
+
+        p->name = strdup(name);
+        if (!p->name)
+                return -ENOMEM;
+        if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1)
+                return strv_push_dup(&p->addresses, name);
+        if (!hosts_text)
+                return 0;
+        r = etchosts_addresses(hosts_text, name, &p->addresses);
+        return r;
+}
+
+static void match_peer(const ExportsTable *t, const char *export, struct peer *p)
+{
+        int best = 99;
+
+        for (size_t e = 0; e < t->n_entries; e++) {
+                if (!same_path(t->entries[e].path, export))
+                        continue;
+                for (size_t i = 0; i < t->entries[e].n_clients; i++) {
+                        const ExportClient *c = &t->entries[e].clients[i];
+                        int m;
+
+                        if (!client_counts(c))
+                                continue;
+                        m = export_client_matches(c, p->name, (const char *const *)p->addresses,
+                                                  strv_length(p->addresses));
+                        if (m == EXPORT_MATCH_UNKNOWN)
+                                p->unknown = true;
+                        if (m == EXPORT_MATCH_YES && client_kind_rank(c->kind) < best) {
+                                best = client_kind_rank(c->kind);
+                                p->client = c;
+                        }
+                }
+        }
+}
+
+static char *client_evidence(const ExportClient *c)
+{
+        return strdup_printf("%s:%u client '%s'", c->file, c->line, c->name);
+}
+
+static const char *client_label(const ExportClient *c)
+{
+        return *c->name ? c->name : "(anonymous: the world)";
+}
+
+/* One result per required option: PASS when every peer's spec has it, else the first offender. */
+static int check_requirement(struct check_ctx *ctx, const struct requirement *req, const char *export,
+                             const ExportClient *const *specs, char *const *labels, size_t n)
+{
+        _cleanup_(strv_freep) char **bad = NULL;
+        _cleanup_free_ char *evidence = NULL, *list = NULL, *hint = NULL;
+
+        for (size_t i = 0; i < n; i++)
+                if (!req->holds(specs[i])) {
+                        if (strv_push_dup(&bad, labels[i]) < 0)
+                                return -ENOMEM;
+                        if (!evidence)
+                                evidence = client_evidence(specs[i]);
+                }
+        if (!bad)
+                return check_emit(ctx, STATUS_PASS, req->id, NULL, NULL, "%s has %s for %zu client%s", export,
+                                  req->option, n, n == 1 ? "" : "s");
+
+        list = strv_join(bad, ", ");
+        hint = strdup_printf("put %s in the options of %s in the exports file, then run 'exportfs -r'",
+                             req->option, strna(list));
+        return check_emit(ctx, req->severity, req->id, hint, evidence, "%s lacks %s for %s: %s", export,
+                          req->option, strna(list), req->why);
+}
+
+static int check_options(struct check_ctx *ctx, const char *export, const ExportClient *const *specs,
+                         char *const *labels, size_t n)
+{
+        _cleanup_(strv_freep) char **required = NULL;
+        const char *opts = conf_get(ctx->profile, "nfs", "options");
+        int r;
+
+        r = strv_split(opts, ",", &required);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (o, required) {
+                const struct requirement *req = requirement_find(*o);
+
+                if (!req) {
+                        r = check_emit(ctx, STATUS_ERROR, "nfs.export.options",
+                                       "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
+                                       "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
+                                       "[nfs] options", "cannot check the profile's export option '%s'", *o);
+                } else
+                        r = check_requirement(ctx, req, export, specs, labels, n);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const char *export)
+{
+        _cleanup_(strv_freep) char **clients = NULL, **labels = NULL;
+        _cleanup_free_ const ExportClient **specs = NULL;
+        _cleanup_free_ char *hosts_text = NULL;
+        struct peer *peers = NULL;
+        const char *configured = conf_get(ctx->profile, "nfs", "clients");
+        size_t n_peers = 0, n_specs = 0, n_specs_max = 0;
+        int r = 0;
+
+        r = configured ? strv_split(configured, ", \t", &clients) : check_hosts_with_role(ctx, ROLE_HYPERVISOR,
+                                                                                           &clients);
+        if (r < 0)
+                return r;
+        (void)hostfs_read_file(ctx->fs, "/etc/hosts", &hosts_text, NULL);
+
+        for (size_t e = 0; e < t->n_entries; e++)
+                if (same_path(t->entries[e].path, export))
+                        n_specs_max += t->entries[e].n_clients;
+        n_specs_max += strv_length(clients);
+        specs = calloc(n_specs_max + 1, sizeof(*specs));
+        peers = calloc(strv_length(clients) + 1, sizeof(*peers));
+        if (!specs || !peers) {
+                free(peers);
+                return -ENOMEM;
+        }
+
+        if (!clients[0]) {
+                /* Nobody to match: judge every client spec the export has. */
+                r = check_emit(ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
+                               "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
+                               "%s must reach",
+                               export);
+                for (size_t e = 0; r >= 0 && e < t->n_entries; e++) {
+                        if (!same_path(t->entries[e].path, export))
+                                continue;
+                        for (size_t i = 0; r >= 0 && i < t->entries[e].n_clients; i++) {
+                                const ExportClient *c = &t->entries[e].clients[i];
+                                if (!client_counts(c))
+                                        continue;
+                                specs[n_specs++] = c;
+                                r = strv_push_dup(&labels, client_label(c));
+                        }
+                }
+        } else {
+                STRV_FOREACH (name, clients) {
+                        struct peer *p = &peers[n_peers++];
+                        _cleanup_free_ char *hint = NULL;
+
+                        r = resolve_peer(ctx, hosts_text, *name, p);
+                        if (r < 0)
+                                break;
+                        match_peer(t, export, p);
+                        if (p->client) {
+                                _cleanup_free_ char *ev = client_evidence(p->client);
+                                specs[n_specs++] = p->client;
+                                r = strv_push_dup(&labels, p->name);
+                                if (r >= 0)
+                                        r = check_emit(ctx, STATUS_PASS, "nfs.export.client", NULL, ev,
+                                                       "%s is exported to %s (as '%s')", export, p->name,
+                                                       client_label(p->client));
+                        } else if (p->unknown) {
+                                r = check_emit(ctx, STATUS_WARN, "nfs.export.client",
+                                               "check with 'getent netgroup', or name the host in the export",
+                                               NULL, "%s: whether %s may mount it depends on a netgroup",
+                                               export, p->name);
+                        } else {
+                                hint = strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
+                                                     p->name, conf_get(ctx->profile, "nfs", "options"), export);
+                                r = check_emit(ctx, STATUS_FAIL, "nfs.export.client", hint, NULL,
+                                               "%s is not exported to %s%s", export, p->name,
+                                               p->addresses ? "" : " (and /etc/hosts has no address for it)");
+                        }
+                        if (r < 0)
+                                break;
+                }
+        }
+
+        if (r >= 0 && n_specs > 0)
+                r = check_options(ctx, export, specs, labels, n_specs);
+        peers_free(peers, n_peers);
+        return r;
+}
+
+static int check_wide(struct check_ctx *ctx, const ExportsTable *t, const char *export)
+{
+        for (size_t e = 0; e < t->n_entries; e++) {
+                if (!same_path(t->entries[e].path, export))
+                        continue;
+                for (size_t i = 0; i < t->entries[e].n_clients; i++) {
+                        const ExportClient *c = &t->entries[e].clients[i];
+                        _cleanup_free_ char *ev = NULL;
+
+                        if (!client_counts(c) || !export_client_is_wide(c) || c->space_before_paren)
+                                continue;
+                        ev = client_evidence(c);
+                        return check_emit(ctx, STATUS_WARN, "nfs.export.wide",
+                                          "export to the hypervisors' names or addresses only", ev,
+                                          "%s is exported to %s: any host there can mount the guests' disks",
+                                          export, client_label(c));
+                }
+        }
+        return check_emit(ctx, STATUS_PASS, "nfs.export.wide", NULL, NULL,
+                          "%s is exported to named hosts or addresses only", export);
+}
+
+/* "host (rw)": nfs-utils exports to host with the defaults and to the whole world with rw. */
+static int check_space(struct check_ctx *ctx, const ExportsTable *t)
+{
+        bool found = false;
+
+        for (size_t e = 0; e < t->n_entries; e++)
+                for (size_t i = 0; i < t->entries[e].n_clients; i++) {
+                        const ExportClient *c = &t->entries[e].clients[i];
+                        _cleanup_free_ char *ev = NULL;
+                        int r;
+
+                        if (!c->space_before_paren || !client_counts(c))
+                                continue;
+                        found = true;
+                        ev = strdup_printf("%s:%u", c->file, c->line);
+                        r = check_emit(ctx, STATUS_WARN, "nfs.export.space",
+                                       "remove the space between the host name and '(': 'host(options)'", ev,
+                                       "%s: a space before '(' exports it to the world with those options, "
+                                       "and to the host before it with the defaults (ro, root_squash)",
+                                       t->entries[e].path);
+                        if (r < 0)
+                                return r;
+                }
+        if (found)
+                return 0;
+        return check_emit(ctx, STATUS_PASS, "nfs.export.space", NULL, NULL,
+                          "no client is followed by a stray space before its options");
+}
+
+static int check_directory(struct check_ctx *ctx, const char *export)
+{
+        struct stat st;
+        int r;
+
+        r = hostfs_stat(ctx->fs, export, &st);
+        if (r == -ENOENT)
+                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", "create it: mkdir -p DIR", export,
+                                  "%s does not exist: exportfs cannot export it", export);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.directory", NULL, export, "cannot stat %s: %s",
+                                  export, strerror(-r));
+        if (!S_ISDIR(st.st_mode))
+                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", "export a directory", export,
+                                  "%s is not a directory", export);
+        return check_emit(ctx, STATUS_PASS, "nfs.export.directory", NULL, NULL, "%s exists", export);
+}
+
+static int nfs_export_check(struct check_ctx *ctx)
+{
+        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(strv_freep) char **files = NULL;
+        const char *export = conf_get(ctx->profile, "nfs", "export");
+        _cleanup_free_ char *file_list = NULL, *hint = NULL;
+        bool present = false;
+        int r;
+
+        r = exports_table_new(&t);
+        if (r < 0)
+                return r;
+        r = load_exports(ctx, t, &files);
+        if (r <= 0)
+                return r;
+        file_list = strv_join(files, ", ");
+        if (!file_list)
+                return -ENOMEM;
+
+        if (!files) {
+                hint = strdup_printf("create %s/hostprep.exports with a line for %s, then run 'exportfs -r'",
+                                     EXPORTS_DIR, export);
+                r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, EXPORTS_FILE,
+                               "nothing is exported: there is no %s and no %s/*.exports", EXPORTS_FILE,
+                               EXPORTS_DIR);
+                return r < 0 ? r : check_directory(ctx, export);
+        }
+
+        for (size_t i = 0; i < t->n_errors; i++) {
+                const ExportsError *e = &t->errors[i];
+                _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
+
+                r = check_emit(ctx, STATUS_FAIL, "nfs.export.files", "fix the line; 'exportfs -ra' shows the same error",
+                               ev, "%s:%u: %s (exportfs %s)", e->file, e->line, e->message,
+                               e->stops_file ? "ignores the rest of this file" : "skips this client");
+                if (r < 0)
+                        return r;
+        }
+        if (t->n_errors == 0) {
+                r = check_emit(ctx, STATUS_PASS, "nfs.export.files", NULL, file_list, "%s parse%s cleanly",
+                               file_list, strv_length(files) == 1 ? "s" : "");
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t e = 0; e < t->n_entries && !present; e++)
+                for (size_t i = 0; i < t->entries[e].n_clients && !present; i++)
+                        present = same_path(t->entries[e].path, export) &&
+                                  client_counts(&t->entries[e].clients[i]);
+        if (!present) {
+                hint = strdup_printf("add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
+                                     "then run 'exportfs -r'",
+                                     export, EXPORTS_DIR);
+                r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, file_list,
+                               "%s is not exported (the profile's [nfs] export)", export);
+        } else {
+                r = check_emit(ctx, STATUS_PASS, "nfs.export.present", NULL, file_list, "%s is exported", export);
+                if (r >= 0)
+                        r = check_clients(ctx, t, export);
+                if (r >= 0)
+                        r = check_wide(ctx, t, export);
+        }
+        if (r >= 0)
+                r = check_space(ctx, t);
+        if (r >= 0)
+                r = check_directory(ctx, export);
+        return r;
+}
+
+const struct unit unit_nfs_export = {
+        .id = "nfs.export",
+        .title = "the NFS server exports the shared storage to the hypervisors",
+        .roles = ROLE_BIT(ROLE_NFS_SERVER),
+        .result_ids = nfs_export_ids,
+        .check = nfs_export_check,
+};

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one explicit list of units. Order is the order they run and are listed. */
+#include "unit.h"
+
+extern const struct unit unit_nfs_export;
+
+const struct unit *const unit_registry[] = {
+        &unit_nfs_export,
+};
+const size_t unit_registry_size = ELEMENTSOF(unit_registry);

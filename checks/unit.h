@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The unit model. A unit is one concern (an NFS export, a mount, libvirt listening, ...), declared once as
+ * a static const struct in its own file and listed in registry.c. check() only observes: it never changes
+ * the host and never prints; it reports through check_emit(). Each result has a stable id below the
+ * unit's id (nfs.export.root_squash), a one-line message, a hint for fixing it by hand and evidence.
+ */
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "hostfs.h"
+#include "macro.h"
+#include "util.h"
+
+enum status {
+        STATUS_PASS,
+        STATUS_WARN,
+        STATUS_FAIL,
+        STATUS_SKIP,  /* not applicable, with why */
+        STATUS_ERROR, /* could not decide, with why */
+        STATUS_FIXED,
+        _STATUS_MAX,
+        _STATUS_INVALID = -1,
+};
+
+const char *status_to_string(enum status s); /* "PASS", ... */
+const char *status_to_json(enum status s);   /* "pass", ... */
+enum status status_from_json(const char *s);
+
+enum role {
+        ROLE_NFS_SERVER,
+        ROLE_HYPERVISOR,
+        _ROLE_MAX,
+        _ROLE_INVALID = -1,
+};
+
+#define ROLE_BIT(r) (1u << (r))
+#define ROLES_ALL   ((1u << _ROLE_MAX) - 1)
+
+const char *role_to_string(enum role r);
+enum role role_from_string(const char *s);
+/* "nfs-server, hypervisor" or "none"; caller frees. */
+char *roles_to_string(unsigned roles);
+
+struct result {
+        char *id;
+        enum status status;
+        char *message;
+        char *hint;     /* may be NULL */
+        char *evidence; /* may be NULL */
+};
+
+struct result_list {
+        struct result *items;
+        size_t n;
+};
+
+void result_list_done(struct result_list *l);
+int result_list_add(struct result_list *l, const char *id, enum status status, const char *message,
+                    const char *hint, const char *evidence);
+
+/* What a check sees: the host (through its root), the profile, who this host is, and a deadline. */
+struct check_ctx {
+        const struct hostfs *fs;
+        const struct conf *profile;
+        const char *hostname;
+        unsigned roles;
+        usec_t deadline; /* CLOCK_MONOTONIC; every blocking call must end by then */
+        struct result_list *results;
+};
+
+/* Records one result. hint and evidence may be NULL. Returns 0 or -ENOMEM. */
+int check_emit(struct check_ctx *ctx, enum status status, const char *id, const char *hint,
+               const char *evidence, const char *fmt, ...) _printf_(6, 7);
+
+/* Hosts of the profile's [hosts] section that have role r, in profile order. */
+int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
+
+struct unit {
+        const char *id;
+        const char *title;
+        unsigned roles;                 /* ROLE_BIT()s this unit applies to */
+        const char *const *result_ids;  /* every id check() may emit, NULL-terminated */
+        int (*check)(struct check_ctx *ctx);
+};
+
+/* registry.c: every unit, in the order they run and are listed. */
+extern const struct unit *const unit_registry[];
+extern const size_t unit_registry_size;
+const struct unit *unit_find(const char *id);

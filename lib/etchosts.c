@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "etchosts.h"
+
+#include <strings.h>
+
+#include "strv.h"
+
+/* Calls fn for each non-comment line with its fields split; stops early when fn returns non-zero. */
+static int etchosts_foreach(const char *text, int (*fn)(char **fields, void *userdata), void *userdata)
+{
+        const char *p = text;
+
+        while (p && *p) {
+                _cleanup_(strv_freep) char **fields = NULL;
+                _cleanup_free_ char *line = NULL;
+                size_t n = strcspn(p, "\n");
+                char *hash;
+                int r;
+
+                line = strndup(p, n);
+                if (!line)
+                        return -ENOMEM;
+                p += n + (p[n] == '\n');
+                hash = strchr(line, '#');
+                if (hash)
+                        *hash = '\0';
+                r = strv_split(line, " \t\r", &fields);
+                if (r < 0)
+                        return r;
+                if (strv_length(fields) < 2)
+                        continue;
+                r = fn(fields, userdata);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+struct lookup {
+        const char *key;
+        char **found;
+};
+
+static int collect_addresses(char **fields, void *userdata)
+{
+        struct lookup *l = userdata;
+
+        for (size_t i = 1; fields[i]; i++)
+                if (strcasecmp(fields[i], l->key) == 0 && !strv_contains(l->found, fields[0]))
+                        return strv_push_dup(&l->found, fields[0]);
+        return 0;
+}
+
+static int collect_names(char **fields, void *userdata)
+{
+        struct lookup *l = userdata;
+        int r;
+
+        if (!streq(fields[0], l->key))
+                return 0;
+        for (size_t i = 1; fields[i]; i++) {
+                if (strv_contains(l->found, fields[i]))
+                        continue;
+                r = strv_push_dup(&l->found, fields[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int etchosts_collect(const char *text, const char *key, int (*fn)(char **, void *), char ***ret)
+{
+        struct lookup l = {.key = key};
+        int r;
+
+        r = etchosts_foreach(text, fn, &l);
+        if (r >= 0 && !l.found) {
+                l.found = calloc(1, sizeof(char *));
+                if (!l.found)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                strv_free(l.found);
+                return r;
+        }
+        *ret = l.found;
+        return 0;
+}
+
+int etchosts_addresses(const char *text, const char *name, char ***ret)
+{
+        return etchosts_collect(text, name, collect_addresses, ret);
+}
+
+int etchosts_names(const char *text, const char *addr, char ***ret)
+{
+        return etchosts_collect(text, addr, collect_names, ret);
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* hosts(5) lookups on a file's text: no resolver, no network, so they cannot hang and read an image's
+ * own /etc/hosts under --root. */
+
+/* All addresses whose line names `name` (canonical name or alias, case-insensitive), in file order,
+ * without duplicates. An empty vector when none. */
+int etchosts_addresses(const char *text, const char *name, char ***ret);
+/* All names (canonical and aliases) on lines for address `addr`. */
+int etchosts_names(const char *text, const char *addr, char ***ret);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "hostfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#include "strv.h"
+#include "util.h"
+
+struct hostfs {
+        char *root;
+        int root_fd;
+};
+
+int hostfs_new(const char *root, struct hostfs **ret)
+{
+        _cleanup_free_ struct hostfs *h = NULL;
+        _cleanup_free_ char *r = NULL;
+        int fd;
+
+        if (!root || !*root)
+                root = "/";
+        r = strdup(root);
+        if (!r)
+                return -ENOMEM;
+        /* keep "/" as is, drop trailing slashes elsewhere */
+        for (size_t n = strlen(r); n > 1 && r[n - 1] == '/'; n--)
+                r[n - 1] = '\0';
+
+        fd = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                close(fd);
+                return -ENOMEM;
+        }
+        h->root = TAKE_PTR(r);
+        h->root_fd = fd;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+struct hostfs *hostfs_free(struct hostfs *h)
+{
+        if (!h)
+                return NULL;
+        if (h->root_fd >= 0)
+                close(h->root_fd);
+        free(h->root);
+        free(h);
+        return NULL;
+}
+
+const char *hostfs_root(const struct hostfs *h)
+{
+        return h->root;
+}
+
+bool hostfs_is_live(const struct hostfs *h)
+{
+        return streq(h->root, "/");
+}
+
+int hostfs_open(const struct hostfs *h, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (unsigned long long)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        const char *rel = path;
+        int fd;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        while (*rel == '/')
+                rel++;
+        if (!*rel)
+                rel = ".";
+
+        fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOSYS)
+                return -errno;
+
+        /* Kernels before 5.6: plain prefixing. Absolute symlinks in an image then point outside it. */
+        fd = openat(h->root_fd, rel, flags | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int hostfs_stat(const struct hostfs *h, const char *path, struct stat *ret)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = hostfs_open(h, path, O_PATH);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, ret) < 0)
+                return -errno;
+        return 0;
+}
+
+int hostfs_fopen(const struct hostfs *h, const char *path, FILE **ret)
+{
+        FILE *f;
+        int fd;
+
+        fd = hostfs_open(h, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        f = fdopen(fd, "re");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+int hostfs_read_file(const struct hostfs *h, const char *path, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = hostfs_open(h, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        return read_fd_full(fd, HOSTFS_READ_MAX, ret, ret_len);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int hostfs_list_dir(const struct hostfs *h, const char *path, char ***ret)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        fd = hostfs_open(h, path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = strv_push_dup(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!names) {
+                names = calloc(1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+        }
+        qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int hostfs_hostname(const struct hostfs *h, char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct utsname u;
+        char *s;
+        int r;
+
+        if (hostfs_is_live(h)) {
+                if (uname(&u) < 0)
+                        return -errno;
+                s = strdup(u.nodename);
+                if (!s)
+                        return -ENOMEM;
+                *ret = s;
+                return 0;
+        }
+
+        r = hostfs_read_file(h, "/etc/hostname", &buf, NULL);
+        if (r < 0)
+                return r;
+        s = strip(buf);
+        if (!*s)
+                return -ENODATA;
+        s = strdup(s);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

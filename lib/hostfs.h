@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The one way hostprep reads host state. Every path is taken relative to a root: "/" for the live host,
+ * or a chroot, a mounted image before first boot, or a test fixture (--root DIR). Symlinks inside the
+ * root resolve inside it (openat2 RESOLVE_IN_ROOT), so an image's absolute links never escape to the
+ * machine that runs hostprep.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+
+/* Files larger than this are refused: configuration files are small, and a runaway read is a bug. */
+#define HOSTFS_READ_MAX (4u * 1024u * 1024u)
+
+struct hostfs;
+
+int hostfs_new(const char *root, struct hostfs **ret);
+struct hostfs *hostfs_free(struct hostfs *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct hostfs *, hostfs_free)
+
+const char *hostfs_root(const struct hostfs *h);
+bool hostfs_is_live(const struct hostfs *h);
+
+/* Returns an fd or a negative errno. path is absolute as seen on the checked host. */
+int hostfs_open(const struct hostfs *h, const char *path, int flags);
+int hostfs_stat(const struct hostfs *h, const char *path, struct stat *ret);
+int hostfs_fopen(const struct hostfs *h, const char *path, FILE **ret);
+/* Whole file, NUL-terminated; ret_len may be NULL. -EFBIG past HOSTFS_READ_MAX. */
+int hostfs_read_file(const struct hostfs *h, const char *path, char **ret, size_t *ret_len);
+/* Names in directory path (not "." or ".."), sorted by strcmp, as a NULL-terminated vector. */
+int hostfs_list_dir(const struct hostfs *h, const char *path, char ***ret);
+/* The host's name: /etc/hostname of the root, or the kernel's node name on the live host. */
+int hostfs_hostname(const struct hostfs *h, char **ret);

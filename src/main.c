@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hostprep: checks (and later prepares) hosts for VM live migration. The CLI layer: options, verbs,
+ * and the one place that reports errors to the user. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <json-c/json.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "facts.h"
+#include "identity.h"
+#include "profile.h"
+#include "report.h"
+#include "runner.h"
+#include "strv.h"
+#include "unit.h"
+#include "util.h"
+
+enum format {
+        FORMAT_HUMAN,
+        FORMAT_JSON,
+        FORMAT_JUNIT,
+        _FORMAT_MAX,
+};
+
+static const char *const format_names[] = {
+        [FORMAT_HUMAN] = "human",
+        [FORMAT_JSON] = "json",
+        [FORMAT_JUNIT] = "junit",
+};
+_Static_assert(ELEMENTSOF(format_names) == _FORMAT_MAX, "format_names out of step");
+
+static const char *arg_profile = PROFILE_DEFAULT;
+static const char *arg_profile_path = NULL;
+static char **arg_set = NULL;
+static char **arg_only = NULL;
+static char **arg_skip = NULL;
+static char **arg_roles = NULL;
+static enum format arg_format = FORMAT_HUMAN;
+static const char *arg_root = "/";
+static const char *arg_host = NULL;
+static usec_t arg_timeout = 0; /* 0: the profile's [check] timeout */
+static bool arg_quiet = false;
+static int arg_color = -1; /* -1: when stdout is a terminal and NO_COLOR is unset */
+static bool arg_help = false;
+
+struct verb {
+        const char *name;
+        int (*run)(void);
+        const char *usage;
+        const char *summary;
+};
+
+static int verb_check(void);
+static int verb_apply(void);
+static int verb_list(void);
+static int verb_facts(void);
+static int verb_version(void);
+static int verb_help(void);
+
+static const struct verb verbs[] = {
+        {"check", verb_check, "check [OPTIONS]", "check this host against a profile (changes nothing)"},
+        {"apply", verb_apply, "apply [OPTIONS]", "fix what check finds, then check again (not yet available)"},
+        {"list", verb_list, "list [OPTIONS]", "list the units and the ids of their checks"},
+        {"facts", verb_facts, "facts [--json] [OPTIONS]", "print what peers compare about this host"},
+        {"version", verb_version, "version", "print the version"},
+        {"help", verb_help, "help [VERB]", "show help"},
+};
+
+static const struct verb *arg_verb = NULL;
+
+static void help_options(void)
+{
+        printf("\nOptions:\n"
+               "  --profile NAME|FILE   profile to check against (default: %s)\n"
+               "  --profile-path DIRS   colon-separated directories searched before the built-in ones\n"
+               "  --set SECTION.KEY=V   override a profile key (repeatable)\n"
+               "  --role ROLE           give this host ROLE, whatever the profile's [hosts] says (repeatable)\n"
+               "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
+               "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
+               "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
+               "  --format FMT          human, json or junit (default: human)\n"
+               "  --json                same as --format json\n"
+               "  --root DIR            read the host's files below DIR (a chroot, an image, a fixture)\n"
+               "  --timeout SECONDS     deadline for the checks (default: the profile's [check] timeout)\n"
+               "  -q, --quiet           show only what did not pass\n"
+               "      --no-color        no colour, even on a terminal\n"
+               "  -h, --help            show help for the verb\n",
+               PROFILE_DEFAULT);
+}
+
+static void help_exit_codes(void)
+{
+        printf("\nExit codes:\n"
+               "  0  nothing failed (warnings allowed)\n"
+               "  1  something failed\n"
+               "  2  usage or configuration error; nothing was changed\n"
+               "  3  a check could not decide (ERROR), and nothing failed\n");
+}
+
+static int verb_help(void)
+{
+        if (arg_verb && arg_verb->run != verb_help) {
+                printf("Usage: hostprep %s\n%s.\n", arg_verb->usage, arg_verb->summary);
+                if (arg_verb->run == verb_check || arg_verb->run == verb_list || arg_verb->run == verb_facts ||
+                    arg_verb->run == verb_apply)
+                        help_options();
+                if (arg_verb->run == verb_check)
+                        help_exit_codes();
+                return 0;
+        }
+        printf("Usage: hostprep VERB [OPTIONS]\n"
+               "Check that hosts are ready for VM live migration.\n\nVerbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        help_options();
+        help_exit_codes();
+        printf("\nSee hostprep(8) and hostprep.profile(5).\n");
+        return 0;
+}
+
+static int verb_version(void)
+{
+        printf("hostprep %s\n", HOSTPREP_VERSION);
+        return 0;
+}
+
+static int verb_apply(void)
+{
+        fprintf(stderr, "hostprep: 'apply' is not available in this version; nothing was changed.\n");
+        return EXIT_USAGE;
+}
+
+/* The profile with --set applied, this host's identity and roles: what check, list and facts share. */
+struct session {
+        struct conf profile;
+        struct identity id;
+        struct hostfs *fs;
+        unsigned roles;
+};
+
+static void session_done(struct session *s)
+{
+        conf_done(&s->profile);
+        identity_done(&s->id);
+        hostfs_free(s->fs);
+}
+
+static int session_open(struct session *s)
+{
+        _cleanup_(strv_freep) char **dirs = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = profile_search_dirs(arg_profile_path, &dirs);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: %s\n", strerror(-r)), -EXIT_USAGE;
+        r = profile_load(arg_profile, dirs, &s->profile, &error);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: %s\n", strna(error)), -EXIT_USAGE;
+        STRV_FOREACH (a, arg_set) {
+                r = profile_set(&s->profile, *a, &error);
+                if (r < 0)
+                        return fprintf(stderr, "hostprep: %s\n", error ? error : strerror(-r)), -EXIT_USAGE;
+        }
+
+        r = hostfs_new(arg_root, &s->fs);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: --root %s: %s\n", arg_root, strerror(-r)), -EXIT_USAGE;
+        r = identity_load(s->fs, arg_host, &s->id);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: cannot tell who this host is: %s\n", strerror(-r)), -EXIT_USAGE;
+
+        s->roles = identity_roles(&s->id, &s->profile);
+        STRV_FOREACH (role, arg_roles)
+                s->roles |= ROLE_BIT(role_from_string(*role));
+        return 0;
+}
+
+static int verb_check(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        struct result_list results = {0};
+        struct selection sel = {.only = arg_only, .skip = arg_skip};
+        const char *bad = NULL;
+        usec_t start, timeout = arg_timeout;
+        struct check_ctx ctx;
+        struct report rep;
+        int r, rc;
+
+        if (selection_validate(&sel, &bad) < 0) {
+                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+                return EXIT_USAGE;
+        }
+        r = session_open(&s);
+        if (r < 0)
+                return -r;
+        if (!timeout)
+                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+
+        start = now_usec();
+        ctx = (struct check_ctx){
+                .fs = s.fs,
+                .profile = &s.profile,
+                .hostname = s.id.hostname,
+                .roles = s.roles,
+                .deadline = start + timeout,
+                .results = &results,
+        };
+        r = runner_run(&ctx, &sel);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));
+                result_list_done(&results);
+                return EXIT_UNDECIDED;
+        }
+
+        rep = (struct report){
+                .hostname = s.id.hostname,
+                .roles = s.roles,
+                .profile_name = s.profile.name,
+                .profile_file = s.profile.file,
+                .root = hostfs_root(s.fs),
+                .results = &results,
+                .duration = now_usec() - start,
+        };
+        if (arg_color < 0)
+                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        switch (arg_format) {
+        case FORMAT_JSON:
+                r = report_json(stdout, &rep);
+                break;
+        case FORMAT_JUNIT:
+                r = report_junit(stdout, &rep);
+                break;
+        default:
+                r = report_human(stdout, &rep, arg_color, arg_quiet);
+        }
+        rc = report_exit_code(&results);
+        result_list_done(&results);
+        if (r < 0 || fflush(stdout) != 0) {
+                fprintf(stderr, "hostprep: writing the report failed: %s\n", strerror(r < 0 ? -r : errno));
+                return EXIT_UNDECIDED;
+        }
+        return rc;
+}
+
+static int verb_list(void)
+{
+        _cleanup_free_ char *all = NULL;
+        json_object *arr;
+
+        if (arg_format == FORMAT_JSON) {
+                arr = json_object_new_array();
+                for (size_t i = 0; i < unit_registry_size; i++) {
+                        const struct unit *u = unit_registry[i];
+                        json_object *o = json_object_new_object(), *ids = json_object_new_array(),
+                                    *roles = json_object_new_array();
+
+                        for (int k = 0; k < _ROLE_MAX; k++)
+                                if (u->roles & ROLE_BIT(k))
+                                        json_object_array_add(roles,
+                                                              json_object_new_string(role_to_string((enum role)k)));
+                        for (const char *const *id = u->result_ids; id && *id; id++)
+                                json_object_array_add(ids, json_object_new_string(*id));
+                        json_object_object_add(o, "id", json_object_new_string(u->id));
+                        json_object_object_add(o, "title", json_object_new_string(u->title));
+                        json_object_object_add(o, "roles", roles);
+                        json_object_object_add(o, "checks", ids);
+                        json_object_array_add(arr, o);
+                }
+                printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+                json_object_put(arr);
+                return 0;
+        }
+
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                const struct unit *u = unit_registry[i];
+                _cleanup_free_ char *roles = roles_to_string(u->roles);
+
+                printf("%-14s %s (roles: %s)\n", u->id, u->title, strna(roles));
+                if (arg_quiet)
+                        continue;
+                for (const char *const *id = u->result_ids; id && *id; id++)
+                        printf("  %s\n", *id);
+        }
+        return 0;
+}
+
+static int verb_facts(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        int r;
+
+        r = session_open(&s);
+        if (r < 0)
+                return -r;
+        r = facts_print(stdout, s.fs, &s.id, s.roles, arg_format == FORMAT_JSON);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: gathering facts failed: %s\n", strerror(-r));
+                return EXIT_UNDECIDED;
+        }
+        return 0;
+}
+
+static int push_list(char ***v, const char *arg)
+{
+        _cleanup_(strv_freep) char **parts = NULL;
+        int r = strv_split(arg, ",", &parts);
+
+        STRV_FOREACH (p, parts)
+                if (r >= 0)
+                        r = strv_push_dup(v, *p);
+        return r;
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("hostprep: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry 'hostprep --help'.\n", stderr);
+        return -EINVAL;
+}
+
+/* <0 error (usage), 0 exit successfully, >0 go on. */
+static int parse_argv(int argc, char *argv[])
+{
+        enum {
+                ARG_PROFILE = 0x100,
+                ARG_PROFILE_PATH,
+                ARG_SET,
+                ARG_ONLY,
+                ARG_SKIP,
+                ARG_ROLE,
+                ARG_HOST,
+                ARG_FORMAT,
+                ARG_JSON,
+                ARG_ROOT,
+                ARG_TIMEOUT,
+                ARG_NO_COLOR,
+                ARG_VERSION,
+        };
+        static const struct option options[] = {
+                {"profile", required_argument, NULL, ARG_PROFILE},
+                {"profile-path", required_argument, NULL, ARG_PROFILE_PATH},
+                {"set", required_argument, NULL, ARG_SET},
+                {"only", required_argument, NULL, ARG_ONLY},
+                {"skip", required_argument, NULL, ARG_SKIP},
+                {"role", required_argument, NULL, ARG_ROLE},
+                {"host", required_argument, NULL, ARG_HOST},
+                {"format", required_argument, NULL, ARG_FORMAT},
+                {"json", no_argument, NULL, ARG_JSON},
+                {"root", required_argument, NULL, ARG_ROOT},
+                {"timeout", required_argument, NULL, ARG_TIMEOUT},
+                {"quiet", no_argument, NULL, 'q'},
+                {"no-color", no_argument, NULL, ARG_NO_COLOR},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {},
+        };
+        int c, r;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":qh", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_PROFILE:
+                        arg_profile = optarg;
+                        break;
+                case ARG_PROFILE_PATH:
+                        arg_profile_path = optarg;
+                        break;
+                case ARG_SET:
+                        if (strv_push_dup(&arg_set, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_ONLY:
+                case ARG_SKIP:
+                        r = push_list(c == ARG_ONLY ? &arg_only : &arg_skip, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_ROLE:
+                        if (role_from_string(optarg) < 0)
+                                return usage_error("--role %s: unknown role (known: nfs-server, hypervisor)",
+                                                   optarg);
+                        if (strv_push_dup(&arg_roles, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_HOST:
+                        if (!*optarg)
+                                return usage_error("--host needs a name");
+                        arg_host = optarg;
+                        break;
+                case ARG_FORMAT: {
+                        int f = -1;
+                        for (int i = 0; i < _FORMAT_MAX; i++)
+                                if (streq(optarg, format_names[i]))
+                                        f = i;
+                        if (f < 0)
+                                return usage_error("--format %s: expected human, json or junit", optarg);
+                        arg_format = (enum format)f;
+                        break;
+                }
+                case ARG_JSON:
+                        arg_format = FORMAT_JSON;
+                        break;
+                case ARG_ROOT:
+                        arg_root = optarg;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_seconds(optarg, &arg_timeout) < 0)
+                                return usage_error("--timeout %s: expected seconds, more than 0", optarg);
+                        break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
+                case ARG_NO_COLOR:
+                        arg_color = 0;
+                        break;
+                case 'h':
+                        arg_help = true;
+                        break;
+                case ARG_VERSION:
+                        verb_version();
+                        return 0;
+                case ':':
+                        return usage_error("option '%s' needs an argument", argv[optind - 1]);
+                default:
+                        return usage_error("unknown option '%s'", argv[optind - 1]);
+                }
+        }
+
+        if (optind < argc) {
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        if (streq(argv[optind], verbs[i].name))
+                                arg_verb = &verbs[i];
+                if (!arg_verb)
+                        return usage_error("unknown verb '%s'", argv[optind]);
+                optind++;
+        }
+        if (arg_verb && arg_verb->run == verb_help && optind < argc) {
+                const struct verb *help = arg_verb;
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        if (streq(argv[optind], verbs[i].name))
+                                arg_verb = &verbs[i];
+                if (arg_verb == help)
+                        return usage_error("help: unknown verb '%s'", argv[optind]);
+                arg_help = true;
+                optind++;
+        }
+        if (optind < argc)
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        return 1;
+}
+
+int main(int argc, char *argv[])
+{
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0) {
+                r = r < 0 ? EXIT_USAGE : 0;
+                goto finish;
+        }
+        if (!arg_verb && !arg_help) {
+                usage_error("a verb is needed (check, list, facts, version, help)");
+                r = EXIT_USAGE;
+                goto finish;
+        }
+        r = arg_help ? verb_help() : arg_verb->run();
+
+finish:
+        strv_free(arg_set);
+        strv_free(arg_only);
+        strv_free(arg_skip);
+        strv_free(arg_roles);
+        return r;
+}

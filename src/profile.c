@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Profiles: INI files read with libinih. Sections, `key = value`, comments on lines of their own (`#`, `;`)
+ * or after white space, `include = NAME` anywhere (the included file's values take effect at that point,
+ * later lines override). Every key is validated here so checks can trust what they read, and every error
+ * names FILE:LINE.
+ */
+#include "profile.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "unit.h"
+#include "util.h"
+
+/* The schema. man/hostprep.profile.5.scd documents each key; tests/unit/test-profile checks they agree. */
+const struct profile_key profile_keys[] = {
+        {"profile", "name", NULL, "the profile's name (default: the file name without .conf)", KEY_STRING},
+        {"profile", "description", NULL, "one line saying what the profile prepares", KEY_STRING},
+        {"nfs", "server", NULL, "the NFS server as hypervisors mount it (default: the nfs-server host)", KEY_STRING},
+        {"nfs", "export", "/srv/nfs/images", "the exported directory on the NFS server", KEY_PATH},
+        {"nfs", "mountpoint", "/var/lib/libvirt/images", "where every hypervisor mounts the export", KEY_PATH},
+        {"nfs", "options", "rw,sync,no_root_squash,no_subtree_check", "export options the export must have",
+         KEY_OPTIONS},
+        {"nfs", "clients", NULL, "hosts the export must reach (default: every hypervisor)", KEY_LIST},
+        {"nfs", "version", "4.2", "NFS version the hypervisors mount with: 3, 4, 4.0, 4.1 or 4.2", KEY_NFS_VERSION},
+        {"check", "timeout", "10", "default deadline in seconds for each unit (--timeout overrides)", KEY_SECONDS},
+};
+
+const size_t profile_keys_size = ELEMENTSOF(profile_keys);
+
+static const struct profile_key *key_spec_find(const char *section, const char *key)
+{
+        for (size_t i = 0; i < ELEMENTSOF(profile_keys); i++)
+                if (streq(profile_keys[i].section, section) && streq(profile_keys[i].key, key))
+                        return &profile_keys[i];
+        return NULL;
+}
+
+static bool section_known(const char *section)
+{
+        if (streq(section, "hosts"))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(profile_keys); i++)
+                if (streq(profile_keys[i].section, section))
+                        return true;
+        return false;
+}
+
+static bool word_valid(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!(isalnum((unsigned char)*s) || strchr("._-:/=@*[]%", *s)))
+                        return false;
+        return true;
+}
+
+/* Returns NULL when value suits section.key, else a message (static text). */
+static const char *validate(const char *section, const char *key, const char *value)
+{
+        _cleanup_(strv_freep) char **words = NULL;
+        const struct profile_key *spec;
+        usec_t t;
+
+        if (streq(section, "hosts")) {
+                if (!word_valid(key))
+                        return "a host must be a host name or an address";
+                if (strv_split(value, ", \t", &words) < 0)
+                        return "out of memory";
+                if (!words[0])
+                        return "a host needs at least one role (nfs-server, hypervisor)";
+                STRV_FOREACH (w, words)
+                        if (role_from_string(*w) < 0)
+                                return "unknown role (known: nfs-server, hypervisor)";
+                return NULL;
+        }
+
+        spec = key_spec_find(section, key);
+        if (!spec)
+                return section_known(section) ? "unknown key" : "unknown section";
+
+        switch (spec->type) {
+        case KEY_STRING:
+                return *value ? NULL : "empty value";
+        case KEY_PATH:
+                if (value[0] != '/')
+                        return "must be an absolute path";
+                if (strstr(value, "/../") || endswith(value, "/..") || strpbrk(value, " \t\n\"'\\"))
+                        return "must be a plain absolute path (no '..', quotes, backslashes or spaces)";
+                return NULL;
+        case KEY_OPTIONS:
+        case KEY_LIST:
+                if (strv_split(value, spec->type == KEY_OPTIONS ? "," : ", \t", &words) < 0)
+                        return "out of memory";
+                if (!words[0])
+                        return "empty list";
+                STRV_FOREACH (w, words)
+                        if (!word_valid(*w))
+                                return "list holds a malformed word";
+                return NULL;
+        case KEY_NFS_VERSION:
+                if (streq(value, "3") || streq(value, "4") || streq(value, "4.0") || streq(value, "4.1") ||
+                    streq(value, "4.2"))
+                        return NULL;
+                return "NFS version must be 3, 4, 4.0, 4.1 or 4.2";
+        case KEY_SECONDS:
+                return parse_seconds(value, &t) < 0 ? "must be a number of seconds (0 < s <= 86400)" : NULL;
+        }
+        return "unknown key type";
+}
+
+struct load_state {
+        struct conf *conf;
+        char *const *search_dirs;
+        char **stack; /* real paths of the files being read, for include cycles */
+        char *error;  /* first error, "FILE:LINE: message" */
+};
+
+struct reader {
+        FILE *f;
+        const char *file;
+        unsigned line;
+        unsigned too_long; /* first line that did not fit, 0 if none */
+};
+
+/* Feeds inih one line at a time, so we know every value's line; strips indentation (inih would take an
+ * indented line as a continuation) and comments after white space. */
+static char *reader_gets(char *str, int num, void *stream)
+{
+        struct reader *rd = stream;
+        size_t n, skip;
+        char *c;
+
+        if (!fgets(str, num, rd->f))
+                return NULL;
+        rd->line++;
+        n = strlen(str);
+        if (n > 0 && str[n - 1] != '\n' && !feof(rd->f)) {
+                int ch;
+
+                if (!rd->too_long)
+                        rd->too_long = rd->line;
+                while ((ch = fgetc(rd->f)) != EOF && ch != '\n')
+                        ;
+        }
+        skip = strspn(str, " \t");
+        memmove(str, str + skip, n - skip + 1);
+        for (c = str; (c = strpbrk(c, " \t")); c++)
+                if (c[1] == '#') {
+                        strcpy(c, "\n");
+                        break;
+                }
+        return str;
+}
+
+struct parse_ctx {
+        struct load_state *st;
+        struct reader *rd;
+};
+
+static int load_file(struct load_state *st, const char *path);
+
+static int set_error(struct load_state *st, const char *file, unsigned line, const char *fmt, ...)
+        _printf_(4, 5);
+static int set_error(struct load_state *st, const char *file, unsigned line, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        if (st->error)
+                return 0;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        st->error = line ? strdup_printf("%s:%u: %s", file, line, strna(msg))
+                         : strdup_printf("%s: %s", file, strna(msg));
+        return 0;
+}
+
+static int find_profile(const char *name, const char *relative_to, char *const *dirs, char **ret)
+{
+        _cleanup_free_ char *candidate = NULL;
+
+        if (strchr(name, '/')) {
+                if (name[0] != '/' && relative_to) {
+                        _cleanup_free_ char *copy = strdup(relative_to);
+                        if (!copy)
+                                return -ENOMEM;
+                        candidate = strdup_printf("%s/%s", dirname(copy), name);
+                } else
+                        candidate = strdup(name);
+                if (!candidate)
+                        return -ENOMEM;
+                if (access(candidate, R_OK) < 0)
+                        return -errno;
+                *ret = TAKE_PTR(candidate);
+                return 0;
+        }
+
+        if (relative_to) {
+                _cleanup_free_ char *copy = strdup(relative_to);
+                if (!copy)
+                        return -ENOMEM;
+                candidate = strdup_printf("%s/%s.conf", dirname(copy), name);
+                if (!candidate)
+                        return -ENOMEM;
+                if (access(candidate, R_OK) == 0) {
+                        *ret = TAKE_PTR(candidate);
+                        return 0;
+                }
+                candidate = mfree(candidate);
+        }
+        STRV_FOREACH (d, dirs) {
+                free(candidate);
+                candidate = strdup_printf("%s/%s.conf", *d, name);
+                if (!candidate)
+                        return -ENOMEM;
+                if (access(candidate, R_OK) == 0) {
+                        *ret = TAKE_PTR(candidate);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+static int profile_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+        struct parse_ctx *pc = user;
+        struct load_state *st = pc->st;
+        _cleanup_free_ char *origin = NULL, *included = NULL;
+        const char *why;
+        int r;
+
+        if (st->error)
+                return 0;
+
+        if (streq(name, "include")) {
+                if (strv_length(st->stack) >= PROFILE_INCLUDE_DEPTH)
+                        return set_error(st, pc->rd->file, pc->rd->line, "includes nested deeper than %d",
+                                         PROFILE_INCLUDE_DEPTH);
+                r = find_profile(value, pc->rd->file, st->search_dirs, &included);
+                if (r < 0)
+                        return set_error(st, pc->rd->file, pc->rd->line, "cannot include '%s': %s", value,
+                                         r == -ENOENT ? "no such profile" : strerror(-r));
+                r = load_file(st, included);
+                if (r < 0 && !st->error)
+                        set_error(st, pc->rd->file, pc->rd->line, "in included '%s': %s", value, strerror(-r));
+                return r < 0 ? 0 : 1;
+        }
+        if (!*section)
+                return set_error(st, pc->rd->file, pc->rd->line,
+                                 "'%s' outside a section (only 'include' may stand before the first [section])",
+                                 name);
+
+        why = validate(section, name, value);
+        if (why)
+                return set_error(st, pc->rd->file, pc->rd->line, "[%s] %s = %s: %s", section, name, value, why);
+
+        origin = strdup_printf("%s:%u", pc->rd->file, pc->rd->line);
+        if (!origin || conf_set(st->conf, section, name, value, origin) < 0)
+                return set_error(st, pc->rd->file, pc->rd->line, "out of memory");
+        return 1;
+}
+
+static int load_file(struct load_state *st, const char *path)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *real = NULL;
+        struct reader rd = {.file = path};
+        struct parse_ctx pc = {.st = st, .rd = &rd};
+        int r;
+
+        real = realpath(path, NULL);
+        if (!real)
+                return set_error(st, path, 0, "%m"), -errno;
+        if (strv_contains(st->stack, real))
+                return set_error(st, path, 0, "include cycle: this file includes itself"), -ELOOP;
+
+        f = fopen(path, "re");
+        if (!f)
+                return set_error(st, path, 0, "%m"), -errno;
+        rd.f = f;
+
+        r = strv_push(&st->stack, TAKE_PTR(real));
+        if (r < 0)
+                return r;
+        r = ini_parse_stream(reader_gets, &rd, profile_ini_handler, &pc);
+        free(st->stack[strv_length(st->stack) - 1]);
+        st->stack[strv_length(st->stack) - 1] = NULL;
+
+        if (rd.too_long)
+                set_error(st, path, rd.too_long, "line too long (at most %d characters)", INI_MAX_LINE - 2);
+        if (r > 0)
+                set_error(st, path, (unsigned)r,
+                          "syntax error: expected '[section]', 'key = value' or a comment");
+        if (r < 0)
+                set_error(st, path, 0, "cannot read: %s", r == -2 ? "out of memory" : "read error");
+        return st->error ? -EINVAL : 0;
+}
+
+static int apply_defaults(struct conf *c)
+{
+        for (size_t i = 0; i < ELEMENTSOF(profile_keys); i++) {
+                const struct profile_key *k = &profile_keys[i];
+                int r;
+
+                if (!k->def || conf_find(c, k->section, k->key))
+                        continue;
+                r = conf_set(c, k->section, k->key, k->def, "default");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int profile_load(const char *name, char *const *search_dirs, struct conf *c, char **ret_error)
+{
+        struct load_state st = {.conf = c, .search_dirs = search_dirs};
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = find_profile(name, NULL, search_dirs, &path);
+        if (r < 0) {
+                _cleanup_free_ char *dirs = strv_join(search_dirs, ", ");
+                *ret_error = strchr(name, '/') ? strdup_printf("profile '%s': %s", name, strerror(-r))
+                                               : strdup_printf("profile '%s' not found (looked in %s)", name,
+                                                               strna(dirs));
+                return r;
+        }
+
+        r = load_file(&st, path);
+        strv_free(st.stack);
+        if (r >= 0)
+                r = apply_defaults(c);
+        if (r >= 0 && !conf_get(c, "profile", "name")) {
+                _cleanup_free_ char *copy = strdup(path);
+                char *base, *dot;
+
+                if (!copy)
+                        r = -ENOMEM;
+                else {
+                        base = basename(copy);
+                        dot = strrchr(base, '.');
+                        if (dot && streq(dot, ".conf"))
+                                *dot = '\0';
+                        r = conf_set(c, "profile", "name", base, "file name");
+                }
+        }
+        if (r >= 0) {
+                c->file = TAKE_PTR(path);
+                c->name = strdup(conf_get(c, "profile", "name"));
+                if (!c->name)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                conf_done(c);
+                *ret_error = st.error ? TAKE_PTR(st.error) : strdup_printf("profile '%s': %s", name,
+                                                                           strerror(-r));
+                return r;
+        }
+        free(st.error);
+        return 0;
+}
+
+int profile_set(struct conf *c, const char *assignment, char **ret_error)
+{
+        _cleanup_free_ char *copy = strdup(assignment);
+        char *eq, *dot, *section, *key, *value;
+        const char *why;
+
+        if (!copy)
+                return -ENOMEM;
+        eq = strchr(copy, '=');
+        dot = strchr(copy, '.');
+        if (!eq || !dot || dot > eq) {
+                *ret_error = strdup_printf("--set %s: expected SECTION.KEY=VALUE", assignment);
+                return -EINVAL;
+        }
+        *eq = *dot = '\0';
+        section = strip(copy);
+        key = strip(dot + 1);
+        value = strip(eq + 1);
+        why = validate(section, key, value);
+        if (why) {
+                *ret_error = strdup_printf("--set %s: %s", assignment, why);
+                return -EINVAL;
+        }
+        return conf_set(c, section, key, value, "--set");
+}
+
+int profile_search_dirs(const char *extra, char ***ret)
+{
+        _cleanup_(strv_freep) char **dirs = NULL;
+        int r;
+
+        if (extra) {
+                r = strv_split(extra, ":", &dirs);
+                if (r < 0)
+                        return r;
+        }
+        if (strv_push_dup(&dirs, HOSTPREP_SYSCONF_PROFILES) < 0 ||
+            strv_push_dup(&dirs, HOSTPREP_DATADIR_PROFILES) < 0 ||
+            strv_push_dup(&dirs, HOSTPREP_SOURCE_PROFILES) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(dirs);
+        return 0;
+}

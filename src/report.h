@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdio.h>
+
+#include "unit.h"
+
+/* Version of the JSON report's layout (man/hostprep.8 documents it). Bumped only on incompatible change. */
+#define REPORT_JSON_SCHEMA 1
+
+/* Exit codes are API: cloud-init and scripts read them. Never change them. */
+enum {
+        EXIT_READY = 0,     /* nothing failed; warnings allowed */
+        EXIT_NOT_READY = 1, /* something failed */
+        EXIT_USAGE = 2,     /* usage or configuration error; nothing was changed */
+        EXIT_UNDECIDED = 3, /* a check could not decide (ERROR) and nothing failed */
+};
+
+struct report {
+        const char *hostname;
+        unsigned roles;
+        const char *profile_name;
+        const char *profile_file;
+        const char *root;
+        const struct result_list *results;
+        usec_t duration;
+};
+
+void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX]);
+int report_exit_code(const struct result_list *l);
+
+int report_human(FILE *f, const struct report *r, bool color, bool quiet);
+int report_json(FILE *f, const struct report *r);
+int report_junit(FILE *f, const struct report *r);

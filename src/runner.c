@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "runner.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "results-json.h"
+
+/* How long past the deadline a child may take to hand over what it has. */
+#define RUNNER_GRACE_USEC (250 * USEC_PER_MSEC)
+
+static bool pattern_matches(const char *pattern, const char *id)
+{
+        return fnmatch(pattern, id, 0) == 0;
+}
+
+static bool patterns_match_unit(char *const *patterns, const struct unit *u)
+{
+        STRV_FOREACH (p, patterns) {
+                if (pattern_matches(*p, u->id))
+                        return true;
+                for (const char *const *id = u->result_ids; id && *id; id++)
+                        if (pattern_matches(*p, *id))
+                                return true;
+        }
+        return false;
+}
+
+int selection_validate(const struct selection *sel, const char **ret_bad)
+{
+        char *const *lists[] = {sel->only, sel->skip};
+
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                STRV_FOREACH (p, lists[l]) {
+                        char *one[] = {*p, NULL};
+                        bool found = false;
+
+                        for (size_t i = 0; i < unit_registry_size && !found; i++)
+                                found = patterns_match_unit(one, unit_registry[i]);
+                        if (!found) {
+                                *ret_bad = *p;
+                                return -ENOENT;
+                        }
+                }
+        return 0;
+}
+
+bool selection_unit(const struct selection *sel, const struct unit *u)
+{
+        if (sel->only && !patterns_match_unit(sel->only, u))
+                return false;
+        STRV_FOREACH (p, sel->skip)
+                if (pattern_matches(*p, u->id))
+                        return false;
+        return true;
+}
+
+bool selection_result(const struct selection *sel, const struct unit *u, const char *result_id)
+{
+        bool wanted = !sel->only;
+
+        STRV_FOREACH (p, sel->only)
+                if (pattern_matches(*p, u->id) || pattern_matches(*p, result_id))
+                        wanted = true;
+        STRV_FOREACH (p, sel->skip)
+                if (pattern_matches(*p, result_id))
+                        return false;
+        return wanted;
+}
+
+struct job {
+        const struct unit *unit;
+        pid_t pid;
+        int fd;
+        char *buf;
+        size_t len;
+        bool done;      /* EOF seen */
+        bool timed_out; /* abandoned at the deadline */
+        int wait_status;
+        bool reaped;
+};
+
+/* In the child: run the check, hand the results to the parent as JSON, never return. */
+static _Noreturn void job_child(struct check_ctx *ctx, const struct unit *u, int fd)
+{
+        struct result_list results = {0};
+        struct check_ctx child = *ctx;
+        json_object *o;
+        const char *s;
+        size_t len;
+        int r;
+
+        child.results = &results;
+        r = u->check(&child);
+        o = json_object_new_object();
+        json_object_object_add(o, "rc", json_object_new_int(r));
+        json_object_object_add(o, "results", results_to_json(&results));
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        len = strlen(s);
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(3);
+                s += n;
+                len -= (size_t)n;
+        }
+        _exit(0);
+}
+
+static int job_start(struct job *j, struct check_ctx *ctx)
+{
+        int p[2];
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(stdout);
+        fflush(stderr);
+        j->pid = fork();
+        if (j->pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (j->pid == 0) {
+                close(p[0]);
+                job_child(ctx, j->unit, p[1]);
+        }
+        close(p[1]);
+        j->fd = p[0];
+        return 0;
+}
+
+static int job_read(struct job *j)
+{
+        char chunk[8192];
+        ssize_t n;
+
+        n = read(j->fd, chunk, sizeof(chunk));
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+        if (n == 0) {
+                j->done = true;
+                return 0;
+        }
+        if (j->len + (size_t)n > 16u * 1024 * 1024)
+                return -EFBIG;
+        char *nb = realloc(j->buf, j->len + (size_t)n + 1);
+        if (!nb)
+                return -ENOMEM;
+        memcpy(nb + j->len, chunk, (size_t)n);
+        j->buf = nb;
+        j->len += (size_t)n;
+        j->buf[j->len] = '\0';
+        return 0;
+}
+
+/* Turns what a child handed over (or did not) into results. */
+static int job_collect(struct check_ctx *ctx, const struct selection *sel, struct job *j, usec_t timeout)
+{
+        _cleanup_free_ char *why = NULL;
+        struct result_list got = {0};
+        json_object *o = NULL, *rc = NULL, *arr = NULL;
+        int r = 0;
+
+        if (j->timed_out)
+                why = strdup_printf("did not finish within the deadline of %.1f s (abandoned; see --timeout)",
+                                    (double)timeout / USEC_PER_SEC);
+        else if (j->reaped && WIFSIGNALED(j->wait_status))
+                why = strdup_printf("check crashed (signal %d)", WTERMSIG(j->wait_status));
+        else {
+                o = j->buf ? json_tokener_parse(j->buf) : NULL;
+                if (!o || !json_object_object_get_ex(o, "rc", &rc) ||
+                    !json_object_object_get_ex(o, "results", &arr) || results_from_json(arr, &got, NULL) < 0)
+                        why = strdup("check ended without reporting results");
+        }
+
+        if (!why && json_object_get_int(rc) < 0)
+                why = strdup_printf("could not decide: %s", strerror(-json_object_get_int(rc)));
+
+        for (size_t i = 0; i < got.n && r >= 0; i++) {
+                struct result *res = &got.items[i];
+                if (selection_result(sel, j->unit, res->id))
+                        r = result_list_add(ctx->results, res->id, res->status, res->message, res->hint,
+                                            res->evidence);
+        }
+        if (why && r >= 0)
+                r = result_list_add(ctx->results, j->unit->id, STATUS_ERROR, why,
+                                    "run with a longer --timeout, or check the host by hand", NULL);
+        result_list_done(&got);
+        json_object_put(o);
+        return r;
+}
+
+static void job_abandon(struct job *j)
+{
+        kill(j->pid, SIGKILL);
+        /* A child stuck in D state cannot be reaped now; try once and leave it to init otherwise. */
+        if (waitpid(j->pid, &j->wait_status, WNOHANG) == j->pid)
+                j->reaped = true;
+        j->timed_out = true;
+}
+
+static int not_applicable(struct check_ctx *ctx, const struct unit *u)
+{
+        _cleanup_free_ char *need = roles_to_string(u->roles), *have = roles_to_string(ctx->roles);
+
+        return check_emit(ctx, STATUS_SKIP, u->id, NULL, NULL,
+                          "not applicable: applies to %s; %s has role %s in profile %s", strna(need),
+                          ctx->hostname, strna(have), strna(ctx->profile->name));
+}
+
+int runner_run(struct check_ctx *ctx, const struct selection *sel)
+{
+        _cleanup_free_ struct job *jobs = calloc(unit_registry_size, sizeof(struct job));
+        usec_t start = now_usec(), timeout = ctx->deadline > start ? ctx->deadline - start : 0;
+        size_t running = 0;
+        int r = 0;
+
+        if (!jobs)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                struct job *j = &jobs[i];
+
+                j->unit = unit_registry[i];
+                j->fd = -1;
+                if (!selection_unit(sel, j->unit) || !(j->unit->roles & ctx->roles))
+                        continue;
+                r = job_start(j, ctx);
+                if (r < 0)
+                        goto finish;
+                running++;
+        }
+
+        while (running > 0) {
+                struct pollfd pfd[unit_registry_size];
+                size_t idx[unit_registry_size], n = 0;
+                usec_t now = now_usec(), until = ctx->deadline + RUNNER_GRACE_USEC;
+                int k;
+
+                if (now >= until) {
+                        for (size_t i = 0; i < unit_registry_size; i++)
+                                if (jobs[i].fd >= 0 && !jobs[i].done)
+                                        job_abandon(&jobs[i]);
+                        break;
+                }
+                for (size_t i = 0; i < unit_registry_size; i++)
+                        if (jobs[i].fd >= 0 && !jobs[i].done) {
+                                pfd[n] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
+                                idx[n++] = i;
+                        }
+                k = poll(pfd, n, (int)((until - now + 999) / 1000));
+                if (k < 0 && errno != EINTR) {
+                        r = -errno;
+                        goto finish;
+                }
+                for (size_t m = 0; k > 0 && m < n; m++) {
+                        struct job *j = &jobs[idx[m]];
+
+                        if (!(pfd[m].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        if (job_read(j) < 0)
+                                j->done = true;
+                        if (j->done) {
+                                running--;
+                                if (waitpid(j->pid, &j->wait_status, 0) == j->pid)
+                                        j->reaped = true;
+                        }
+                }
+        }
+
+finish:
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                struct job *j = &jobs[i];
+
+                if (r >= 0 && !selection_unit(sel, j->unit))
+                        continue;
+                if (r >= 0 && !(j->unit->roles & ctx->roles))
+                        r = not_applicable(ctx, j->unit);
+                else if (r >= 0 && j->pid > 0)
+                        r = job_collect(ctx, sel, j, timeout);
+                if (j->fd >= 0)
+                        close(j->fd);
+                if (j->pid > 0 && !j->reaped && !j->timed_out) {
+                        kill(j->pid, SIGKILL);
+                        waitpid(j->pid, NULL, 0);
+                }
+                free(j->buf);
+        }
+        return r;
+}
