@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "macro.h"
+#include "systemd.h"
+
+#define SYSTEMD_DESTINATION "org.freedesktop.systemd1"
+#define SYSTEMD_PATH        "/org/freedesktop/systemd1"
+#define MANAGER_INTERFACE   "org.freedesktop.systemd1.Manager"
+#define UNIT_INTERFACE      "org.freedesktop.systemd1.Unit"
+
+static const char *const unit_action_table[_SYSTEMD_UNIT_ACTION_MAX] = {
+    [SYSTEMD_UNIT_START] = "start",
+    [SYSTEMD_UNIT_STOP] = "stop",
+    [SYSTEMD_UNIT_RESTART] = "restart",
+    [SYSTEMD_UNIT_RELOAD] = "reload",
+};
+
+static const char *const unit_action_method[_SYSTEMD_UNIT_ACTION_MAX] = {
+    [SYSTEMD_UNIT_START] = "StartUnit",
+    [SYSTEMD_UNIT_STOP] = "StopUnit",
+    [SYSTEMD_UNIT_RESTART] = "RestartUnit",
+    [SYSTEMD_UNIT_RELOAD] = "ReloadUnit",
+};
+
+_Static_assert(ELEMENTSOF(unit_action_table) == _SYSTEMD_UNIT_ACTION_MAX, "action names out of step");
+_Static_assert(ELEMENTSOF(unit_action_method) == _SYSTEMD_UNIT_ACTION_MAX, "action methods out of step");
+
+/* A job's result as systemd reports it in JobRemoved, and what we return for it. */
+static const struct {
+        const char *result;
+        int error;
+} job_result_table[] = {
+    {"done", 0},      {"skipped", 0},           {"canceled", -ECANCELED}, {"timeout", -ETIME},
+    {"failed", -EIO}, {"dependency", -ENOLINK}, {"invalid", -EINVAL},     {"unsupported", -EOPNOTSUPP},
+};
+
+static const struct {
+        const char *property;
+        size_t offset;
+} unit_state_fields[] = {
+    {"LoadState", offsetof(SystemdUnitState, load_state)},
+    {"ActiveState", offsetof(SystemdUnitState, active_state)},
+    {"SubState", offsetof(SystemdUnitState, sub_state)},
+    {"UnitFileState", offsetof(SystemdUnitState, unit_file_state)},
+};
+
+const char *systemd_unit_action_to_string(SystemdUnitAction action)
+{
+        if (action < 0 || action >= _SYSTEMD_UNIT_ACTION_MAX)
+                return NULL;
+        return unit_action_table[action];
+}
+
+SystemdUnitAction systemd_unit_action_from_string(const char *s)
+{
+        for (size_t i = 0; s && i < ELEMENTSOF(unit_action_table); i++)
+                if (streq(unit_action_table[i], s))
+                        return (SystemdUnitAction)i;
+        return _SYSTEMD_UNIT_ACTION_INVALID;
+}
+
+uint64_t systemd_now_usec(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * SYSTEMD_USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Fills error unless the caller passed none or it already holds the first, more precise message
+ * (sd-bus refuses to overwrite a set error). Returns r, so "return set_error(...)" keeps our errno. */
+_printf_(3, 4) static int set_error(sd_bus_error *error, int r, const char *format, ...)
+{
+        va_list ap;
+
+        if (error && !sd_bus_error_is_set(error)) {
+                va_start(ap, format);
+                (void)sd_bus_error_set_errnofv(error, -r, format, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+static int time_left(uint64_t deadline, uint64_t *ret_usec)
+{
+        uint64_t now = systemd_now_usec();
+
+        if (now >= deadline)
+                return -ETIMEDOUT;
+        *ret_usec = deadline - now;
+        return 0;
+}
+
+static int manager_new_call(sd_bus *bus, const char *member, sd_bus_message **ret)
+{
+        return sd_bus_message_new_method_call(bus, ret, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE,
+                                              member);
+}
+
+/* sd_bus_call() bounded by the deadline rather than sd-bus's default of 25 s. */
+static int call_until(sd_bus *bus, sd_bus_message *m, uint64_t deadline, sd_bus_error *error,
+                      sd_bus_message **ret_reply)
+{
+        uint64_t left;
+        int r;
+
+        r = time_left(deadline, &left);
+        if (r < 0)
+                return set_error(error, r, "Deadline passed before calling %s",
+                                 sd_bus_message_get_member(m));
+        r = sd_bus_call(bus, m, left, error, ret_reply);
+        if (r < 0)
+                return set_error(error, r, "%s failed: %m", sd_bus_message_get_member(m));
+        return r;
+}
+
+int systemd_bus_open(const char *address, uint64_t deadline, sd_bus **ret_bus, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        uint64_t left;
+        int r;
+
+        if (!ret_bus)
+                return -EINVAL;
+
+        if (address) {
+                r = sd_bus_new(&bus);
+                if (r < 0)
+                        return set_error(error, r, "Failed to allocate bus: %m");
+                r = sd_bus_set_address(bus, address);
+                if (r < 0)
+                        return set_error(error, r, "Invalid bus address %s: %m", address);
+                r = sd_bus_set_bus_client(bus, 1);
+                if (r < 0)
+                        return set_error(error, r, "Failed to set up bus: %m");
+                (void)sd_bus_set_description(bus, "hostprep-systemd");
+                r = sd_bus_start(bus);
+        } else
+                r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return set_error(error, r, "Failed to connect to %s: %m", address ?: "the system bus");
+
+        /* sd_bus_start() only connects; authentication and Hello happen as the bus is processed. */
+        for (;;) {
+                r = sd_bus_is_ready(bus);
+                if (r < 0)
+                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+                if (r > 0)
+                        break;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+                if (r > 0)
+                        continue;
+                r = time_left(deadline, &left);
+                if (r < 0)
+                        return set_error(error, r, "Timed out connecting to %s", strna(address));
+                r = sd_bus_wait(bus, left);
+                if (r < 0)
+                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+        }
+
+        *ret_bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static int unit_load(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_error *error, char **ret_path)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *path;
+        char *p;
+        int r;
+
+        r = manager_new_call(bus, "LoadUnit", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", unit);
+        if (r < 0)
+                return set_error(error, r, "Failed to build LoadUnit call: %m");
+        r = call_until(bus, m, deadline, error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return set_error(error, r, "Bad LoadUnit reply for %s: %m", unit);
+        p = strdup(path);
+        if (!p)
+                return set_error(error, -ENOMEM, "Out of memory");
+        *ret_path = p;
+        return 0;
+}
+
+static char *unit_state_field(SystemdUnitState *state, const char *property)
+{
+        for (size_t i = 0; i < ELEMENTSOF(unit_state_fields); i++)
+                if (streq(unit_state_fields[i].property, property))
+                        return (char *)state + unit_state_fields[i].offset;
+        return NULL;
+}
+
+/* Reads the wanted strings out of a Properties.GetAll reply (a{sv}); returns how many it found. */
+static int unit_state_parse(sd_bus_message *reply, SystemdUnitState *state)
+{
+        const char *property, *value;
+        unsigned found = 0;
+        char *field;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &property);
+                if (r < 0)
+                        return r;
+                field = unit_state_field(state, property);
+                if (field) {
+                        r = sd_bus_message_read(reply, "v", "s", &value);
+                        if (r < 0)
+                                return r;
+                        if (strlen(value) >= sizeof(state->load_state))
+                                return -ERANGE;
+                        strcpy(field, value);
+                        found++;
+                } else {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+        return (int)found;
+}
+
+int systemd_unit_get_state(sd_bus *bus, const char *unit, uint64_t deadline, SystemdUnitState *ret_state,
+                           sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        SystemdUnitState state = {};
+        int r;
+
+        if (!bus || !unit || !ret_state)
+                return -EINVAL;
+
+        r = unit_load(bus, unit, deadline, error, &path);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DESTINATION, path,
+                                           "org.freedesktop.DBus.Properties", "GetAll");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", UNIT_INTERFACE);
+        if (r < 0)
+                return set_error(error, r, "Failed to build GetAll call: %m");
+        r = call_until(bus, m, deadline, error, &reply);
+        if (r < 0)
+                return r;
+
+        r = unit_state_parse(reply, &state);
+        if (r < 0)
+                return set_error(error, r, "Bad properties reply for %s: %m", unit);
+        if (r != (int)ELEMENTSOF(unit_state_fields))
+                return set_error(error, -EBADMSG, "Properties of %s lack a state", unit);
+
+        *ret_state = state;
+        return 0;
+}
+
+int systemd_daemon_reload(sd_bus *bus, uint64_t deadline, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!bus)
+                return -EINVAL;
+
+        r = manager_new_call(bus, "Reload", &m);
+        if (r < 0)
+                return set_error(error, r, "Failed to build Reload call: %m");
+        /* systemd answers Reload only once the reload is complete. */
+        r = call_until(bus, m, deadline, error, NULL);
+        return r < 0 ? r : 0;
+}
+
+/* Counts the (type, symlink, destination) entries of an a(sss) list of unit file changes. */
+static int unit_file_changes_count(sd_bus_message *reply)
+{
+        const char *type, *symlink, *destination;
+        int r, n = 0;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(sss)", &type, &symlink, &destination)) > 0)
+                n++;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+        return n;
+}
+
+static int unit_files_change(sd_bus *bus, char *const *units, bool enable, uint64_t deadline,
+                             sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *method = enable ? "EnableUnitFiles" : "DisableUnitFiles";
+        int carries_install_info, n, r;
+
+        if (!bus || !units || !units[0])
+                return -EINVAL;
+
+        r = manager_new_call(bus, method, &m);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **)units);
+        /* runtime = false: the change survives a reboot. force = false: never replace foreign symlinks. */
+        if (r >= 0)
+                r = enable ? sd_bus_message_append(m, "bb", 0, 0) : sd_bus_message_append(m, "b", 0);
+        if (r < 0)
+                return set_error(error, r, "Failed to build %s call: %m", method);
+
+        r = call_until(bus, m, deadline, error, &reply);
+        if (r < 0)
+                return r;
+        if (enable) {
+                r = sd_bus_message_read(reply, "b", &carries_install_info);
+                if (r < 0)
+                        return set_error(error, r, "Bad %s reply: %m", method);
+        }
+        n = unit_file_changes_count(reply);
+        if (n < 0)
+                return set_error(error, n, "Bad %s reply: %m", method);
+
+        /* As systemctl does: the manager learns of the new symlinks only on reload. */
+        if (n > 0) {
+                r = systemd_daemon_reload(bus, deadline, error);
+                if (r < 0)
+                        return r;
+        }
+        return n;
+}
+
+int systemd_unit_files_enable(sd_bus *bus, char *const *units, uint64_t deadline, sd_bus_error *error)
+{
+        return unit_files_change(bus, units, true, deadline, error);
+}
+
+int systemd_unit_files_disable(sd_bus *bus, char *const *units, uint64_t deadline, sd_bus_error *error)
+{
+        return unit_files_change(bus, units, false, deadline, error);
+}
+
+typedef struct JobWait {
+        const char *job; /* object path of the job we wait for */
+        bool removed;
+        char result[32];
+} JobWait;
+
+static int job_removed_handler(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        JobWait *w = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        /* A signal we cannot read is not ours to fail on: keep waiting for the one we can. */
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (!w->job || !streq(path, w->job))
+                return 0;
+        w->removed = true;
+        snprintf(w->result, sizeof(w->result), "%s", result);
+        return 0;
+}
+
+static int job_result_to_errno(const char *result)
+{
+        for (size_t i = 0; i < ELEMENTSOF(job_result_table); i++)
+                if (streq(job_result_table[i].result, result))
+                        return job_result_table[i].error;
+        return -EIO;
+}
+
+/* Asks systemd to send us job signals. A second Subscribe on one connection is refused as
+ * AlreadySubscribed, which is what we wanted anyway. */
+static int manager_subscribe(sd_bus *bus, uint64_t deadline, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = manager_new_call(bus, "Subscribe", &m);
+        if (r < 0)
+                return set_error(error, r, "Failed to build Subscribe call: %m");
+        r = call_until(bus, m, deadline, &e, NULL);
+        if (r < 0 && !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.AlreadySubscribed")) {
+                if (error && !sd_bus_error_is_set(error))
+                        (void)sd_bus_error_copy(error, &e);
+                return r;
+        }
+        return 0;
+}
+
+int systemd_unit_act(sd_bus *bus, const char *unit, SystemdUnitAction action, uint64_t deadline,
+                     sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        JobWait w = {};
+        uint64_t left;
+        int r;
+
+        if (!bus || !unit || action < 0 || action >= _SYSTEMD_UNIT_ACTION_MAX)
+                return -EINVAL;
+
+        /* The match goes out before the job is queued, so its JobRemoved cannot slip past us. The
+         * reply to the method call arrives before the signal is dispatched: sd_bus_call() queues
+         * whatever else comes in until sd_bus_process() below. */
+        r = sd_bus_match_signal_async(bus, &slot, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE,
+                                      "JobRemoved", job_removed_handler, NULL, &w);
+        if (r < 0)
+                return set_error(error, r, "Failed to watch for JobRemoved: %m");
+        r = manager_subscribe(bus, deadline, error);
+        if (r < 0)
+                return r;
+
+        r = manager_new_call(bus, unit_action_method[action], &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", unit, "replace");
+        if (r < 0)
+                return set_error(error, r, "Failed to build %s call: %m", unit_action_method[action]);
+        r = call_until(bus, m, deadline, error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &w.job);
+        if (r < 0)
+                return set_error(error, r, "Bad %s reply for %s: %m", unit_action_method[action], unit);
+
+        while (!w.removed) {
+                r = time_left(deadline, &left);
+                if (r < 0)
+                        return set_error(error, r, "Timed out waiting for %s job %s of %s",
+                                         unit_action_table[action], w.job, unit);
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return set_error(error, r, "Lost the bus waiting for %s of %s: %m",
+                                         unit_action_table[action], unit);
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, left);
+                if (r < 0)
+                        return set_error(error, r, "Lost the bus waiting for %s of %s: %m",
+                                         unit_action_table[action], unit);
+        }
+
+        r = job_result_to_errno(w.result);
+        if (r < 0)
+                return set_error(error, r, "Job to %s %s finished with result '%s'",
+                                 unit_action_table[action], unit, w.result);
+        return 0;
+}
