@@ -109,25 +109,26 @@ static bool has_fsid(const ExportClient *c)
 }
 
 static const struct requirement requirements[] = {
-        {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
-        {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
-        {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
-         "with async the server acknowledges writes before they are on disk: a server crash loses guest data"},
-        {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
-        {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
-         "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
-         "create or chown their disk images"},
-        {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
-         "every user, root included, becomes nobody on the export"},
-        {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
-         "subtree checking makes file handles go stale when an open disk image is renamed"},
-        {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
-         "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
-        {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
-        {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt, "filesystems below the export stay hidden"},
-        {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide, "filesystems below the export stay hidden"},
-        {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
-         "without a fixed fsid the file handles change when the device number does"},
+    {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
+    {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
+    {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
+     "with async the server acknowledges writes before they are on disk: a server crash loses guest data"},
+    {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
+    {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
+     "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
+     "create or chown their disk images"},
+    {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
+     "every user, root included, becomes nobody on the export"},
+    {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
+     "subtree checking makes file handles go stale when an open disk image is renamed"},
+    {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
+     "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
+    {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
+    {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt,
+     "filesystems below the export stay hidden"},
+    {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide, "filesystems below the export stay hidden"},
+    {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
+     "without a fixed fsid the file handles change when the device number does"},
 };
 
 static const struct requirement *requirement_find(const char *option)
@@ -141,9 +142,9 @@ static const struct requirement *requirement_find(const char *option)
 }
 
 static const char *const nfs_export_ids[] = {
-        "nfs.export.files",       "nfs.export.present", "nfs.export.client",        "nfs.export.rw",
-        "nfs.export.sync",        "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
-        "nfs.export.wide",        "nfs.export.space",   "nfs.export.directory",     NULL,
+    "nfs.export.files", "nfs.export.present",     "nfs.export.client",        "nfs.export.rw",
+    "nfs.export.sync",  "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
+    "nfs.export.wide",  "nfs.export.space",       "nfs.export.directory",     NULL,
 };
 
 /* Reads /etc/exports and the exports.d files exportfs would read, in its order, into one table. */
@@ -184,8 +185,9 @@ static int load_exports(struct check_ctx *ctx, ExportsTable *t, char ***ret_file
                 if (r == -ENOENT && f == files)
                         continue; /* no /etc/exports: exports.d alone is fine */
                 if (r < 0)
-                        return check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
-                                          *f, "cannot read %s: %s", *f, strerror(-r));
+                        return check_emit(ctx, STATUS_ERROR, "nfs.export.files",
+                                          "check the file's permissions", *f, "cannot read %s: %s", *f,
+                                          strerror(-r));
                 r = exports_parse(t, *f, buf, len);
                 if (r < 0)
                         return r;
@@ -270,14 +272,33 @@ static void match_peer(const ExportsTable *t, const char *export, struct peer *p
         }
 }
 
-static char *client_evidence(const ExportClient *c)
-{
-        return strdup_printf("%s:%u client '%s'", c->file, c->line, c->name);
-}
-
 static const char *client_label(const ExportClient *c)
 {
         return *c->name ? c->name : "(anonymous: the world)";
+}
+
+/* "clients: hv1 (/etc/exports:3), ..." for telling an operator what the export does reach. */
+static char *export_client_names(const ExportsTable *t, const char *export)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        for (size_t e = 0; e < t->n_entries; e++) {
+                if (!same_path(t->entries[e].path, export))
+                        continue;
+                for (size_t i = 0; i < t->entries[e].n_clients; i++) {
+                        const ExportClient *c = &t->entries[e].clients[i];
+                        if (client_counts(c) && strv_push(&v, strdup_printf("%s (%s:%u)", client_label(c),
+                                                                            c->file, c->line)) < 0)
+                                return NULL;
+                }
+        }
+        _cleanup_free_ char *list = strv_join(v, ", ");
+        return list ? strdup_printf("exported to: %s", list) : NULL;
+}
+
+static char *client_evidence(const ExportClient *c)
+{
+        return strdup_printf("%s:%u client '%s'", c->file, c->line, c->name);
 }
 
 /* One result per required option: PASS when every peer's spec has it, else the first offender. */
@@ -295,8 +316,8 @@ static int check_requirement(struct check_ctx *ctx, const struct requirement *re
                                 evidence = client_evidence(specs[i]);
                 }
         if (!bad)
-                return check_emit(ctx, STATUS_PASS, req->id, NULL, NULL, "%s has %s for %zu client%s", export,
-                                  req->option, n, n == 1 ? "" : "s");
+                return check_emit(ctx, STATUS_PASS, req->id, NULL, NULL, "%s has %s for %zu client%s",
+                                  export, req->option, n, n == 1 ? "" : "s");
 
         list = strv_join(bad, ", ");
         hint = strdup_printf("put %s in the options of %s in the exports file, then run 'exportfs -r'",
@@ -319,10 +340,11 @@ static int check_options(struct check_ctx *ctx, const char *export, const Export
                 const struct requirement *req = requirement_find(*o);
 
                 if (!req) {
-                        r = check_emit(ctx, STATUS_ERROR, "nfs.export.options",
-                                       "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
-                                       "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
-                                       "[nfs] options", "cannot check the profile's export option '%s'", *o);
+                        r = check_emit(
+                            ctx, STATUS_ERROR, "nfs.export.options",
+                            "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
+                            "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
+                            "[nfs] options", "cannot check the profile's export option '%s'", *o);
                 } else
                         r = check_requirement(ctx, req, export, specs, labels, n);
                 if (r < 0)
@@ -341,8 +363,8 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         size_t n_peers = 0, n_specs = 0, n_specs_max = 0;
         int r = 0;
 
-        r = configured ? strv_split(configured, ", \t", &clients) : check_hosts_with_role(ctx, ROLE_HYPERVISOR,
-                                                                                           &clients);
+        r = configured ? strv_split(configured, ", \t", &clients)
+                       : check_hosts_with_role(ctx, ROLE_HYPERVISOR, &clients);
         if (r < 0)
                 return r;
         (void)hostfs_read_file(ctx->fs, "/etc/hosts", &hosts_text, NULL);
@@ -360,10 +382,11 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
 
         if (!clients[0]) {
                 /* Nobody to match: judge every client spec the export has. */
-                r = check_emit(ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
-                               "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
-                               "%s must reach",
-                               export);
+                r = check_emit(
+                    ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
+                    "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
+                    "%s must reach",
+                    export);
                 for (size_t e = 0; r >= 0 && e < t->n_entries; e++) {
                         if (!same_path(t->entries[e].path, export))
                                 continue;
@@ -393,16 +416,19 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                                                        "%s is exported to %s (as '%s')", export, p->name,
                                                        client_label(p->client));
                         } else if (p->unknown) {
-                                r = check_emit(ctx, STATUS_WARN, "nfs.export.client",
-                                               "check with 'getent netgroup', or name the host in the export",
-                                               NULL, "%s: whether %s may mount it depends on a netgroup",
-                                               export, p->name);
+                                r = check_emit(
+                                    ctx, STATUS_WARN, "nfs.export.client",
+                                    "check with 'getent netgroup', or name the host in the export", NULL,
+                                    "%s: whether %s may mount it depends on a netgroup", export, p->name);
                         } else {
-                                hint = strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
-                                                     p->name, conf_get(ctx->profile, "nfs", "options"), export);
-                                r = check_emit(ctx, STATUS_FAIL, "nfs.export.client", hint, NULL,
+                                hint =
+                                    strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
+                                                  p->name, conf_get(ctx->profile, "nfs", "options"), export);
+                                _cleanup_free_ char *have = export_client_names(t, export);
+                                r = check_emit(ctx, STATUS_FAIL, "nfs.export.client", hint, have,
                                                "%s is not exported to %s%s", export, p->name,
-                                               p->addresses ? "" : " (and /etc/hosts has no address for it)");
+                                               p->addresses ? ""
+                                                            : " (and /etc/hosts has no address for it)");
                         }
                         if (r < 0)
                                 break;
@@ -472,12 +498,14 @@ static int check_directory(struct check_ctx *ctx, const char *export)
         int r;
 
         r = hostfs_stat(ctx->fs, export, &st);
-        if (r == -ENOENT)
-                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", "create it: mkdir -p DIR", export,
+        if (r == -ENOENT) {
+                _cleanup_free_ char *hint = strdup_printf("create it: mkdir -p %s", export);
+                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", hint, export,
                                   "%s does not exist: exportfs cannot export it", export);
+        }
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.directory", NULL, export, "cannot stat %s: %s",
-                                  export, strerror(-r));
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.directory", NULL, export,
+                                  "cannot stat %s: %s", export, strerror(-r));
         if (!S_ISDIR(st.st_mode))
                 return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", "export a directory", export,
                                   "%s is not a directory", export);
@@ -516,8 +544,9 @@ static int nfs_export_check(struct check_ctx *ctx)
                 const ExportsError *e = &t->errors[i];
                 _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
 
-                r = check_emit(ctx, STATUS_FAIL, "nfs.export.files", "fix the line; 'exportfs -ra' shows the same error",
-                               ev, "%s:%u: %s (exportfs %s)", e->file, e->line, e->message,
+                r = check_emit(ctx, STATUS_FAIL, "nfs.export.files",
+                               "fix the line; 'exportfs -ra' shows the same error", ev,
+                               "%s:%u: %s (exportfs %s)", e->file, e->line, e->message,
                                e->stops_file ? "ignores the rest of this file" : "skips this client");
                 if (r < 0)
                         return r;
@@ -534,13 +563,29 @@ static int nfs_export_check(struct check_ctx *ctx)
                         present = same_path(t->entries[e].path, export) &&
                                   client_counts(&t->entries[e].clients[i]);
         if (!present) {
-                hint = strdup_printf("add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
-                                     "then run 'exportfs -r'",
-                                     export, EXPORTS_DIR);
-                r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, file_list,
-                               "%s is not exported (the profile's [nfs] export)", export);
+                const ExportsError *stop = NULL;
+
+                for (size_t i = 0; i < t->n_errors && !stop; i++)
+                        if (t->errors[i].stops_file)
+                                stop = &t->errors[i];
+                if (stop) {
+                        _cleanup_free_ char *ev = strdup_printf("%s:%u", stop->file, stop->line);
+                        r = check_emit(
+                            ctx, STATUS_FAIL, "nfs.export.present",
+                            "fix the error in the exports file (see nfs.export.files)", ev,
+                            "%s is not exported: exportfs stops reading %s at the error on line %u", export,
+                            stop->file, stop->line);
+                } else {
+                        hint = strdup_printf(
+                            "add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
+                            "then run 'exportfs -r'",
+                            export, EXPORTS_DIR);
+                        r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, file_list,
+                                       "%s is not exported (the profile's [nfs] export)", export);
+                }
         } else {
-                r = check_emit(ctx, STATUS_PASS, "nfs.export.present", NULL, file_list, "%s is exported", export);
+                r = check_emit(ctx, STATUS_PASS, "nfs.export.present", NULL, file_list, "%s is exported",
+                               export);
                 if (r >= 0)
                         r = check_clients(ctx, t, export);
                 if (r >= 0)
@@ -554,9 +599,9 @@ static int nfs_export_check(struct check_ctx *ctx)
 }
 
 const struct unit unit_nfs_export = {
-        .id = "nfs.export",
-        .title = "the NFS server exports the shared storage to the hypervisors",
-        .roles = ROLE_BIT(ROLE_NFS_SERVER),
-        .result_ids = nfs_export_ids,
-        .check = nfs_export_check,
+    .id = "nfs.export",
+    .title = "the NFS server exports the shared storage to the hypervisors",
+    .roles = ROLE_BIT(ROLE_NFS_SERVER),
+    .result_ids = nfs_export_ids,
+    .check = nfs_export_check,
 };

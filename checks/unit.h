@@ -82,8 +82,8 @@ int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret)
 struct unit {
         const char *id;
         const char *title;
-        unsigned roles;                 /* ROLE_BIT()s this unit applies to */
-        const char *const *result_ids;  /* every id check() may emit, NULL-terminated */
+        unsigned roles;                /* ROLE_BIT()s this unit applies to */
+        const char *const *result_ids; /* every id check() may emit, NULL-terminated */
         int (*check)(struct check_ctx *ctx);
 };
 

@@ -48,8 +48,8 @@ static json_object *string_or_null(const char *s)
 
 int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles, bool json)
 {
-        _cleanup_free_ char *osr = NULL, *machine_id = NULL, *pretty = NULL, *os_id = NULL, *version_id = NULL,
-                            *kernel = NULL, *role_text = roles_to_string(roles);
+        _cleanup_free_ char *osr = NULL, *machine_id = NULL, *pretty = NULL, *os_id = NULL,
+                            *version_id = NULL, *kernel = NULL, *role_text = roles_to_string(roles);
         json_object *o, *jroles;
         struct utsname u;
 
@@ -67,7 +67,8 @@ int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, uns
                 kernel = strdup(u.release);
 
         if (!json) {
-                _cleanup_free_ char *names = strv_join(id->names, " "), *addrs = strv_join(id->addresses, " ");
+                _cleanup_free_ char *names = strv_join(id->names, " "),
+                                    *addrs = strv_join(id->addresses, " ");
 
                 fprintf(f, "hostname:   %s\nnames:      %s\naddresses:  %s\nroles:      %s\n", id->hostname,
                         strempty(names), strempty(addrs), strna(role_text));
@@ -91,8 +92,10 @@ int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, uns
         json_object_object_add(o, "os_version_id", string_or_null(version_id));
         json_object_object_add(o, "os_pretty_name", string_or_null(pretty));
         json_object_object_add(o, "kernel", string_or_null(kernel));
-        json_object_object_add(o, "machine_id", string_or_null(machine_id && *machine_id ? machine_id : NULL));
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        json_object_object_add(o, "machine_id",
+                               string_or_null(machine_id && *machine_id ? machine_id : NULL));
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(o);
         return ferror(f) ? -EIO : 0;
 }

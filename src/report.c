@@ -27,8 +27,8 @@ int report_exit_code(const struct result_list *l)
 }
 
 static const char *const status_colors[] = {
-        [STATUS_PASS] = "\033[32m",  [STATUS_WARN] = "\033[33m",    [STATUS_FAIL] = "\033[1;31m",
-        [STATUS_SKIP] = "\033[90m",  [STATUS_ERROR] = "\033[1;35m", [STATUS_FIXED] = "\033[36m",
+    [STATUS_PASS] = "\033[32m", [STATUS_WARN] = "\033[33m",    [STATUS_FAIL] = "\033[1;31m",
+    [STATUS_SKIP] = "\033[90m", [STATUS_ERROR] = "\033[1;35m", [STATUS_FIXED] = "\033[36m",
 };
 _Static_assert(ELEMENTSOF(status_colors) == _STATUS_MAX, "status_colors out of step with enum status");
 
@@ -67,8 +67,9 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
         }
 
         report_count(l, c);
-        fprintf(f, "%u passed, %u warnings, %u failed, %u errors, %u skipped", c[STATUS_PASS], c[STATUS_WARN],
-                c[STATUS_FAIL], c[STATUS_ERROR], c[STATUS_SKIP]);
+        fprintf(f, "%u passed, %u warning%s, %u failed, %u error%s, %u skipped", c[STATUS_PASS],
+                c[STATUS_WARN], c[STATUS_WARN] == 1 ? "" : "s", c[STATUS_FAIL], c[STATUS_ERROR],
+                c[STATUS_ERROR] == 1 ? "" : "s", c[STATUS_SKIP]);
         if (c[STATUS_FIXED])
                 fprintf(f, ", %u fixed", c[STATUS_FIXED]);
         fputc('\n', f);
@@ -92,7 +93,8 @@ int report_json(FILE *f, const struct report *rep)
 
         report_count(rep->results, c);
         for (int i = 0; i < _STATUS_MAX; i++)
-                json_object_object_add(summary, status_to_json((enum status)i), json_object_new_int((int)c[i]));
+                json_object_object_add(summary, status_to_json((enum status)i),
+                                       json_object_new_int((int)c[i]));
         json_object_object_add(summary, "exit_code", json_object_new_int(report_exit_code(rep->results)));
         json_object_object_add(summary, "duration_ms",
                                json_object_new_int64((int64_t)(rep->duration / USEC_PER_MSEC)));
@@ -105,7 +107,8 @@ int report_json(FILE *f, const struct report *rep)
         json_object_object_add(o, "results", results_to_json(rep->results));
         json_object_object_add(o, "summary", summary);
 
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(o);
         return ferror(f) ? -EIO : 0;
 }

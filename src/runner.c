@@ -170,8 +170,9 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
         int r = 0;
 
         if (j->timed_out)
-                why = strdup_printf("did not finish within the deadline of %.1f s (abandoned; see --timeout)",
-                                    (double)timeout / USEC_PER_SEC);
+                why =
+                    strdup_printf("did not finish within the deadline of %.1f s (abandoned; see --timeout)",
+                                  (double)timeout / USEC_PER_SEC);
         else if (j->reaped && WIFSIGNALED(j->wait_status))
                 why = strdup_printf("check crashed (signal %d)", WTERMSIG(j->wait_status));
         else {
