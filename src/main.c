@@ -190,7 +190,7 @@ static int verb_check(void)
         struct report rep;
         int r, rc;
 
-        if (selection_validate(&sel, &bad) < 0) {
+        if (selection_validate(&sel, unit_registry, unit_registry_size, &bad) < 0) {
                 fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
                 return EXIT_USAGE;
         }
@@ -209,7 +209,7 @@ static int verb_check(void)
             .deadline = start + timeout,
             .results = &results,
         };
-        r = runner_run(&ctx, &sel);
+        r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
         if (r < 0) {
                 fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));
                 result_list_done(&results);

@@ -124,6 +124,8 @@ struct load_state {
         char *const *search_dirs;
         char **stack; /* real paths of the files being read, for include cycles */
         char *error;  /* first error, "FILE:LINE: message" */
+        char *error_file;
+        unsigned error_line;
 };
 
 struct reader {
@@ -185,6 +187,8 @@ static int set_error(struct load_state *st, const char *file, unsigned line, con
         va_end(ap);
         st->error = line ? strdup_printf("%s:%u: %s", file, line, strna(msg))
                          : strdup_printf("%s: %s", file, strna(msg));
+        st->error_file = strdup(file);
+        st->error_line = line;
         return 0;
 }
 
@@ -303,9 +307,16 @@ static int load_file(struct load_state *st, const char *path)
 
         if (rd.too_long)
                 set_error(st, path, rd.too_long, "line too long (at most %d characters)", INI_MAX_LINE - 2);
-        if (r > 0)
+        if (r > 0) {
+                /* inih reports its syntax errors only at the end: an earlier line's error comes first */
+                if (st->error && st->error_file && streq(st->error_file, path) &&
+                    st->error_line > (unsigned)r) {
+                        st->error = mfree(st->error);
+                        st->error_file = mfree(st->error_file);
+                }
                 set_error(st, path, (unsigned)r,
                           "syntax error: expected '[section]', 'key = value' or a comment");
+        }
         if (r < 0)
                 set_error(st, path, 0, "cannot read: %s", r == -2 ? "out of memory" : "read error");
         return st->error ? -EINVAL : 0;
@@ -343,6 +354,7 @@ int profile_load(const char *name, char *const *search_dirs, struct conf *c, cha
 
         r = load_file(&st, path);
         strv_free(st.stack);
+        free(st.error_file);
         if (r >= 0)
                 r = apply_defaults(c);
         if (r >= 0 && !conf_get(c, "profile", "name")) {

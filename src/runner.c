@@ -30,7 +30,8 @@ static bool patterns_match_unit(char *const *patterns, const struct unit *u)
         return false;
 }
 
-int selection_validate(const struct selection *sel, const char **ret_bad)
+int selection_validate(const struct selection *sel, const struct unit *const *units, size_t n_units,
+                       const char **ret_bad)
 {
         char *const *lists[] = {sel->only, sel->skip};
 
@@ -39,8 +40,8 @@ int selection_validate(const struct selection *sel, const char **ret_bad)
                         char *one[] = {*p, NULL};
                         bool found = false;
 
-                        for (size_t i = 0; i < unit_registry_size && !found; i++)
-                                found = patterns_match_unit(one, unit_registry[i]);
+                        for (size_t i = 0; i < n_units && !found; i++)
+                                found = patterns_match_unit(one, units[i]);
                         if (!found) {
                                 *ret_bad = *p;
                                 return -ENOENT;
@@ -179,7 +180,10 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
                 o = j->buf ? json_tokener_parse(j->buf) : NULL;
                 if (!o || !json_object_object_get_ex(o, "rc", &rc) ||
                     !json_object_object_get_ex(o, "results", &arr) || results_from_json(arr, &got, NULL) < 0)
-                        why = strdup("check ended without reporting results");
+                        why = j->reaped && WIFEXITED(j->wait_status) && WEXITSTATUS(j->wait_status) != 0
+                                  ? strdup_printf("check ended without reporting results (exit status %d)",
+                                                  WEXITSTATUS(j->wait_status))
+                                  : strdup("check ended without reporting results");
         }
 
         if (!why && json_object_get_int(rc) < 0)
@@ -217,9 +221,10 @@ static int not_applicable(struct check_ctx *ctx, const struct unit *u)
                           ctx->hostname, strna(have), strna(ctx->profile->name));
 }
 
-int runner_run(struct check_ctx *ctx, const struct selection *sel)
+int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
+               const struct selection *sel)
 {
-        _cleanup_free_ struct job *jobs = calloc(unit_registry_size, sizeof(struct job));
+        _cleanup_free_ struct job *jobs = calloc(n_units, sizeof(struct job));
         usec_t start = now_usec(), timeout = ctx->deadline > start ? ctx->deadline - start : 0;
         size_t running = 0;
         int r = 0;
@@ -227,10 +232,10 @@ int runner_run(struct check_ctx *ctx, const struct selection *sel)
         if (!jobs)
                 return -ENOMEM;
 
-        for (size_t i = 0; i < unit_registry_size; i++) {
+        for (size_t i = 0; i < n_units; i++) {
                 struct job *j = &jobs[i];
 
-                j->unit = unit_registry[i];
+                j->unit = units[i];
                 j->fd = -1;
                 if (!selection_unit(sel, j->unit) || !(j->unit->roles & ctx->roles))
                         continue;
@@ -241,18 +246,18 @@ int runner_run(struct check_ctx *ctx, const struct selection *sel)
         }
 
         while (running > 0) {
-                struct pollfd pfd[unit_registry_size];
-                size_t idx[unit_registry_size], n = 0;
+                struct pollfd pfd[n_units];
+                size_t idx[n_units], n = 0;
                 usec_t now = now_usec(), until = ctx->deadline + RUNNER_GRACE_USEC;
                 int k;
 
                 if (now >= until) {
-                        for (size_t i = 0; i < unit_registry_size; i++)
+                        for (size_t i = 0; i < n_units; i++)
                                 if (jobs[i].fd >= 0 && !jobs[i].done)
                                         job_abandon(&jobs[i]);
                         break;
                 }
-                for (size_t i = 0; i < unit_registry_size; i++)
+                for (size_t i = 0; i < n_units; i++)
                         if (jobs[i].fd >= 0 && !jobs[i].done) {
                                 pfd[n] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
                                 idx[n++] = i;
@@ -278,7 +283,7 @@ int runner_run(struct check_ctx *ctx, const struct selection *sel)
         }
 
 finish:
-        for (size_t i = 0; i < unit_registry_size; i++) {
+        for (size_t i = 0; i < n_units; i++) {
                 struct job *j = &jobs[i];
 
                 if (r >= 0 && !selection_unit(sel, j->unit))

@@ -11,14 +11,16 @@ struct selection {
 
 /* Every pattern must match a unit id or one of its result ids: a typo must not silently select nothing.
  * On failure *ret_bad is the first pattern that matches nothing (borrowed). */
-int selection_validate(const struct selection *sel, const char **ret_bad);
+int selection_validate(const struct selection *sel, const struct unit *const *units, size_t n_units,
+                       const char **ret_bad);
 bool selection_unit(const struct selection *sel, const struct unit *u);
 bool selection_result(const struct selection *sel, const struct unit *u, const char *result_id);
 
 /*
- * Runs the selected units against ctx (whose results list receives everything, in registry order).
- * Each unit runs in a child process that is abandoned at ctx->deadline (plus a short grace): a check
- * stuck in the kernel on a dead NFS mount cannot freeze hostprep. A unit that does not apply to this
- * host's roles gives one SKIP saying why.
+ * Runs the selected units (normally unit_registry) against ctx (whose results list receives everything, in
+ * registry order). Each unit runs in a child process that is abandoned at ctx->deadline (plus a short
+ * grace): a check stuck in the kernel on a dead NFS mount cannot freeze hostprep. A unit that does not apply
+ * to this host's roles gives one SKIP saying why.
  */
-int runner_run(struct check_ctx *ctx, const struct selection *sel);
+int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
+               const struct selection *sel);

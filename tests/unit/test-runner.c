@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The runner with units made for the test: results pass through, a unit that hangs is abandoned at the
+ * deadline, one that crashes or fails to decide becomes ERROR, roles and --only/--skip select. */
+#include <signal.h>
+
+#include "report.h"
+#include "runner.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                                    \
+        do {                                                                                                \
+                if (!(cond)) {                                                                              \
+                        failures++;                                                                         \
+                        fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                     \
+                        fprintf(stderr, __VA_ARGS__);                                                       \
+                        fputc('\n', stderr);                                                                \
+                }                                                                                           \
+        } while (0)
+
+static int good_check(struct check_ctx *ctx)
+{
+        check_emit(ctx, STATUS_PASS, "t.good.one", NULL, NULL, "fine on %s", ctx->hostname);
+        return check_emit(ctx, STATUS_WARN, "t.good.two", "do better", "/etc/x:3", "risky");
+}
+
+static int hang_check(struct check_ctx *ctx)
+{
+        for (;;)
+                pause();
+        return 0;
+}
+
+static int crash_check(struct check_ctx *ctx)
+{
+        abort();
+        return 0;
+}
+
+static int undecided_check(struct check_ctx *ctx)
+{
+        check_emit(ctx, STATUS_PASS, "t.undecided.part", NULL, NULL, "got this far");
+        return -EIO;
+}
+
+static const char *const good_ids[] = {"t.good.one", "t.good.two", NULL};
+static const char *const undecided_ids[] = {"t.undecided.part", NULL};
+static const struct unit good = {"t.good", "good", ROLE_BIT(ROLE_HYPERVISOR), good_ids, good_check};
+static const struct unit hang = {"t.hang", "hangs", ROLES_ALL, NULL, hang_check};
+static const struct unit crash = {"t.crash", "crashes", ROLES_ALL, NULL, crash_check};
+static const struct unit undecided = {"t.undecided", "no answer", ROLES_ALL, undecided_ids, undecided_check};
+static const struct unit server_only = {"t.server", "server", ROLE_BIT(ROLE_NFS_SERVER), NULL, good_check};
+
+static const struct result *find(const struct result_list *l, const char *id)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].id, id))
+                        return &l->items[i];
+        return NULL;
+}
+
+static void run(const struct unit *const *units, size_t n, const struct selection *sel, usec_t timeout,
+                struct result_list *out, usec_t *ret_elapsed)
+{
+        struct conf profile = {.name = (char *)"test"};
+        struct check_ctx ctx = {
+            .profile = &profile,
+            .hostname = "hv1",
+            .roles = ROLE_BIT(ROLE_HYPERVISOR),
+            .results = out,
+        };
+        usec_t start = now_usec();
+        int r;
+
+        ctx.deadline = start + timeout;
+        r = runner_run(&ctx, units, n, sel);
+        CHECK(r >= 0, "runner_run: %s", strerror(-r));
+        *ret_elapsed = now_usec() - start;
+}
+
+static void test_all(void)
+{
+        const struct unit *units[] = {&good, &hang, &crash, &undecided, &server_only};
+        struct selection sel = {0};
+        struct result_list l = {0};
+        const struct result *r;
+        usec_t elapsed;
+
+        run(units, ELEMENTSOF(units), &sel, 1 * USEC_PER_SEC, &l, &elapsed);
+        /* the hanging unit costs the deadline (1 s) plus the grace, not more */
+        CHECK(elapsed >= USEC_PER_SEC && elapsed < USEC_PER_SEC + 600 * USEC_PER_MSEC, "elapsed %llu us",
+              (unsigned long long)elapsed);
+
+        r = find(&l, "t.good.one");
+        CHECK(r && r->status == STATUS_PASS && streq(r->message, "fine on hv1"), "good.one");
+        r = find(&l, "t.good.two");
+        CHECK(r && r->status == STATUS_WARN && streq(r->hint, "do better") && streq(r->evidence, "/etc/x:3"),
+              "good.two carries hint and evidence");
+        r = find(&l, "t.hang");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "deadline"), "hang -> ERROR: %s",
+              r ? r->message : "missing");
+        r = find(&l, "t.crash");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "crashed"), "crash -> ERROR");
+        r = find(&l, "t.undecided.part");
+        CHECK(r && r->status == STATUS_PASS, "results before the error are kept");
+        r = find(&l, "t.undecided");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "Input/output error"),
+              "undecided -> ERROR");
+        r = find(&l, "t.server");
+        CHECK(r && r->status == STATUS_SKIP && strstr(r->message, "not applicable"),
+              "role mismatch -> SKIP");
+        CHECK(report_exit_code(&l) == EXIT_UNDECIDED, "ERROR without FAIL exits 3");
+        /* registry order is kept */
+        CHECK(l.n >= 2 && streq(l.items[0].id, "t.good.one") && streq(l.items[l.n - 1].id, "t.server"),
+              "order");
+        result_list_done(&l);
+}
+
+static void test_selection(void)
+{
+        const struct unit *units[] = {&good, &undecided};
+        char *only_two[] = {(char *)"t.good.two", NULL};
+        char *skip_undecided[] = {(char *)"t.undec*", NULL};
+        char *typo[] = {(char *)"t.godo", NULL};
+        struct selection sel = {.only = only_two};
+        struct result_list l = {0};
+        const char *bad = NULL;
+        usec_t elapsed;
+
+        run(units, ELEMENTSOF(units), &sel, 5 * USEC_PER_SEC, &l, &elapsed);
+        CHECK(l.n == 1 && streq(l.items[0].id, "t.good.two"), "--only one result id: %zu results", l.n);
+        result_list_done(&l);
+
+        sel = (struct selection){.skip = skip_undecided};
+        run(units, ELEMENTSOF(units), &sel, 5 * USEC_PER_SEC, &l, &elapsed);
+        CHECK(l.n == 2 && !find(&l, "t.undecided"), "--skip glob");
+        CHECK(report_exit_code(&l) == EXIT_READY, "WARN alone exits 0");
+        result_list_done(&l);
+
+        sel = (struct selection){.only = typo};
+        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), &bad) < 0 && bad && streq(bad, "t.godo"),
+              "a pattern matching nothing is refused");
+        sel = (struct selection){.only = only_two, .skip = skip_undecided};
+        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), &bad) == 0, "valid patterns");
+}
+
+static void test_exit_codes(void)
+{
+        struct result_list l = {0};
+
+        CHECK(report_exit_code(&l) == EXIT_READY, "empty");
+        result_list_add(&l, "a", STATUS_ERROR, "x", NULL, NULL);
+        result_list_add(&l, "b", STATUS_FAIL, "x", NULL, NULL);
+        CHECK(report_exit_code(&l) == EXIT_NOT_READY, "FAIL wins over ERROR");
+        result_list_done(&l);
+}
+
+int main(void)
+{
+        test_all();
+        test_selection();
+        test_exit_codes();
+        if (failures)
+                fprintf(stderr, "%d check(s) failed\n", failures);
+        return failures ? 1 : 0;
+}
