@@ -109,26 +109,28 @@ static bool has_fsid(const ExportClient *c)
 }
 
 static const struct requirement requirements[] = {
-    {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
-    {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
-    {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
-     "with async the server acknowledges writes before they are on disk: a server crash loses guest data"},
-    {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
-    {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
-     "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
-     "create or chown their disk images"},
-    {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
-     "every user, root included, becomes nobody on the export"},
-    {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
-     "subtree checking makes file handles go stale when an open disk image is renamed"},
-    {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
-     "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
-    {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
-    {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt,
-     "filesystems below the export stay hidden"},
-    {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide, "filesystems below the export stay hidden"},
-    {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
-     "without a fixed fsid the file handles change when the device number does"},
+        {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
+        {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
+        {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
+         "with async the server acknowledges writes before they are on disk: a server crash loses guest "
+         "data"},
+        {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
+        {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
+         "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
+         "create or chown their disk images"},
+        {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
+         "every user, root included, becomes nobody on the export"},
+        {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
+         "subtree checking makes file handles go stale when an open disk image is renamed"},
+        {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
+         "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
+        {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
+        {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt,
+         "filesystems below the export stay hidden"},
+        {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide,
+         "filesystems below the export stay hidden"},
+        {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
+         "without a fixed fsid the file handles change when the device number does"},
 };
 
 static const struct requirement *requirement_find(const char *option)
@@ -142,9 +144,9 @@ static const struct requirement *requirement_find(const char *option)
 }
 
 static const char *const nfs_export_ids[] = {
-    "nfs.export.files", "nfs.export.present",     "nfs.export.client",        "nfs.export.rw",
-    "nfs.export.sync",  "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
-    "nfs.export.wide",  "nfs.export.space",       "nfs.export.directory",     NULL,
+        "nfs.export.files", "nfs.export.present",     "nfs.export.client",        "nfs.export.rw",
+        "nfs.export.sync",  "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
+        "nfs.export.wide",  "nfs.export.space",       "nfs.export.directory",     NULL,
 };
 
 /* Reads /etc/exports and the exports.d files exportfs would read, in its order, into one table. */
@@ -341,10 +343,10 @@ static int check_options(struct check_ctx *ctx, const char *export, const Export
 
                 if (!req) {
                         r = check_emit(
-                            ctx, STATUS_ERROR, "nfs.export.options",
-                            "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
-                            "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
-                            "[nfs] options", "cannot check the profile's export option '%s'", *o);
+                                ctx, STATUS_ERROR, "nfs.export.options",
+                                "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
+                                "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
+                                "[nfs] options", "cannot check the profile's export option '%s'", *o);
                 } else
                         r = check_requirement(ctx, req, export, specs, labels, n);
                 if (r < 0)
@@ -383,10 +385,10 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         if (!clients[0]) {
                 /* Nobody to match: judge every client spec the export has. */
                 r = check_emit(
-                    ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
-                    "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
-                    "%s must reach",
-                    export);
+                        ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
+                        "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
+                        "%s must reach",
+                        export);
                 for (size_t e = 0; r >= 0 && e < t->n_entries; e++) {
                         if (!same_path(t->entries[e].path, export))
                                 continue;
@@ -417,13 +419,14 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                                                        client_label(p->client));
                         } else if (p->unknown) {
                                 r = check_emit(
-                                    ctx, STATUS_WARN, "nfs.export.client",
-                                    "check with 'getent netgroup', or name the host in the export", NULL,
-                                    "%s: whether %s may mount it depends on a netgroup", export, p->name);
+                                        ctx, STATUS_WARN, "nfs.export.client",
+                                        "check with 'getent netgroup', or name the host in the export", NULL,
+                                        "%s: whether %s may mount it depends on a netgroup", export,
+                                        p->name);
                         } else {
-                                hint =
-                                    strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
-                                                  p->name, conf_get(ctx->profile, "nfs", "options"), export);
+                                hint = strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
+                                                     p->name, conf_get(ctx->profile, "nfs", "options"),
+                                                     export);
                                 _cleanup_free_ char *have = export_client_names(t, export);
                                 r = check_emit(ctx, STATUS_FAIL, "nfs.export.client", hint, have,
                                                "%s is not exported to %s%s", export, p->name,
@@ -571,15 +574,15 @@ static int nfs_export_check(struct check_ctx *ctx)
                 if (stop) {
                         _cleanup_free_ char *ev = strdup_printf("%s:%u", stop->file, stop->line);
                         r = check_emit(
-                            ctx, STATUS_FAIL, "nfs.export.present",
-                            "fix the error in the exports file (see nfs.export.files)", ev,
-                            "%s is not exported: exportfs stops reading %s at the error on line %u", export,
-                            stop->file, stop->line);
+                                ctx, STATUS_FAIL, "nfs.export.present",
+                                "fix the error in the exports file (see nfs.export.files)", ev,
+                                "%s is not exported: exportfs stops reading %s at the error on line %u",
+                                export, stop->file, stop->line);
                 } else {
                         hint = strdup_printf(
-                            "add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
-                            "then run 'exportfs -r'",
-                            export, EXPORTS_DIR);
+                                "add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
+                                "then run 'exportfs -r'",
+                                export, EXPORTS_DIR);
                         r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, file_list,
                                        "%s is not exported (the profile's [nfs] export)", export);
                 }
@@ -599,9 +602,9 @@ static int nfs_export_check(struct check_ctx *ctx)
 }
 
 const struct unit unit_nfs_export = {
-    .id = "nfs.export",
-    .title = "the NFS server exports the shared storage to the hypervisors",
-    .roles = ROLE_BIT(ROLE_NFS_SERVER),
-    .result_ids = nfs_export_ids,
-    .check = nfs_export_check,
+        .id = "nfs.export",
+        .title = "the NFS server exports the shared storage to the hypervisors",
+        .roles = ROLE_BIT(ROLE_NFS_SERVER),
+        .result_ids = nfs_export_ids,
+        .check = nfs_export_check,
 };

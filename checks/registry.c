@@ -5,6 +5,6 @@
 extern const struct unit unit_nfs_export;
 
 const struct unit *const unit_registry[] = {
-    &unit_nfs_export,
+        &unit_nfs_export,
 };
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

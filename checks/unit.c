@@ -6,20 +6,20 @@
 #include "strv.h"
 
 static const char *const status_names[] = {
-    [STATUS_PASS] = "PASS", [STATUS_WARN] = "WARN",   [STATUS_FAIL] = "FAIL",
-    [STATUS_SKIP] = "SKIP", [STATUS_ERROR] = "ERROR", [STATUS_FIXED] = "FIXED",
+        [STATUS_PASS] = "PASS", [STATUS_WARN] = "WARN",   [STATUS_FAIL] = "FAIL",
+        [STATUS_SKIP] = "SKIP", [STATUS_ERROR] = "ERROR", [STATUS_FIXED] = "FIXED",
 };
 _Static_assert(ELEMENTSOF(status_names) == _STATUS_MAX, "status_names out of step with enum status");
 
 static const char *const status_json_names[] = {
-    [STATUS_PASS] = "pass", [STATUS_WARN] = "warn",   [STATUS_FAIL] = "fail",
-    [STATUS_SKIP] = "skip", [STATUS_ERROR] = "error", [STATUS_FIXED] = "fixed",
+        [STATUS_PASS] = "pass", [STATUS_WARN] = "warn",   [STATUS_FAIL] = "fail",
+        [STATUS_SKIP] = "skip", [STATUS_ERROR] = "error", [STATUS_FIXED] = "fixed",
 };
 _Static_assert(ELEMENTSOF(status_json_names) == _STATUS_MAX, "status_json_names out of step");
 
 static const char *const role_names[] = {
-    [ROLE_NFS_SERVER] = "nfs-server",
-    [ROLE_HYPERVISOR] = "hypervisor",
+        [ROLE_NFS_SERVER] = "nfs-server",
+        [ROLE_HYPERVISOR] = "hypervisor",
 };
 _Static_assert(ELEMENTSOF(role_names) == _ROLE_MAX, "role_names out of step with enum role");
 

@@ -32,45 +32,45 @@
 /* ---- name tables ---- */
 
 static const char *const client_kind_table[] = {
-    [EXPORT_CLIENT_ANONYMOUS] = "anonymous", [EXPORT_CLIENT_WORLD] = "world",
-    [EXPORT_CLIENT_HOSTNAME] = "hostname",   [EXPORT_CLIENT_IPV4] = "ipv4",
-    [EXPORT_CLIENT_IPV6] = "ipv6",           [EXPORT_CLIENT_WILDCARD] = "wildcard",
-    [EXPORT_CLIENT_SUBNET_V4] = "subnet-v4", [EXPORT_CLIENT_SUBNET_V6] = "subnet-v6",
-    [EXPORT_CLIENT_NETGROUP] = "netgroup",   [EXPORT_CLIENT_GSS] = "gss",
+        [EXPORT_CLIENT_ANONYMOUS] = "anonymous", [EXPORT_CLIENT_WORLD] = "world",
+        [EXPORT_CLIENT_HOSTNAME] = "hostname",   [EXPORT_CLIENT_IPV4] = "ipv4",
+        [EXPORT_CLIENT_IPV6] = "ipv6",           [EXPORT_CLIENT_WILDCARD] = "wildcard",
+        [EXPORT_CLIENT_SUBNET_V4] = "subnet-v4", [EXPORT_CLIENT_SUBNET_V6] = "subnet-v6",
+        [EXPORT_CLIENT_NETGROUP] = "netgroup",   [EXPORT_CLIENT_GSS] = "gss",
 };
 _Static_assert(ELEMENTSOF(client_kind_table) == _EXPORT_CLIENT_KIND_MAX, "client_kind_table out of step");
 
 static const char *const sec_flavor_table[] = {
-    [EXPORT_SEC_NONE] = "none",   [EXPORT_SEC_SYS] = "sys",     [EXPORT_SEC_KRB5] = "krb5",
-    [EXPORT_SEC_KRB5I] = "krb5i", [EXPORT_SEC_KRB5P] = "krb5p",
+        [EXPORT_SEC_NONE] = "none",   [EXPORT_SEC_SYS] = "sys",     [EXPORT_SEC_KRB5] = "krb5",
+        [EXPORT_SEC_KRB5I] = "krb5i", [EXPORT_SEC_KRB5P] = "krb5p",
 };
 _Static_assert(ELEMENTSOF(sec_flavor_table) == _EXPORT_SEC_FLAVOR_MAX, "sec_flavor_table out of step");
 
 static const char *const xprtsec_table[] = {
-    [EXPORT_XPRTSEC_NONE] = "none",
-    [EXPORT_XPRTSEC_TLS] = "tls",
-    [EXPORT_XPRTSEC_MTLS] = "mtls",
+        [EXPORT_XPRTSEC_NONE] = "none",
+        [EXPORT_XPRTSEC_TLS] = "tls",
+        [EXPORT_XPRTSEC_MTLS] = "mtls",
 };
 _Static_assert(ELEMENTSOF(xprtsec_table) == _EXPORT_XPRTSEC_MAX, "xprtsec_table out of step");
 
 static const char *const reexport_table[] = {
-    [EXPORT_REEXPORT_NONE] = "none",
-    [EXPORT_REEXPORT_AUTO_FSIDNUM] = "auto-fsidnum",
-    [EXPORT_REEXPORT_PREDEFINED_FSIDNUM] = "predefined-fsidnum",
+        [EXPORT_REEXPORT_NONE] = "none",
+        [EXPORT_REEXPORT_AUTO_FSIDNUM] = "auto-fsidnum",
+        [EXPORT_REEXPORT_PREDEFINED_FSIDNUM] = "predefined-fsidnum",
 };
 _Static_assert(ELEMENTSOF(reexport_table) == _EXPORT_REEXPORT_MAX, "reexport_table out of step");
 
 static const char *const fsloc_table[] = {
-    [EXPORT_FSLOC_NONE] = "none",
-    [EXPORT_FSLOC_REFER] = "refer",
-    [EXPORT_FSLOC_REPLICAS] = "replicas",
+        [EXPORT_FSLOC_NONE] = "none",
+        [EXPORT_FSLOC_REFER] = "refer",
+        [EXPORT_FSLOC_REPLICAS] = "replicas",
 };
 _Static_assert(ELEMENTSOF(fsloc_table) == _EXPORT_FSLOC_MAX, "fsloc_table out of step");
 
 static const char *const match_table[] = {
-    [EXPORT_MATCH_NO] = "no",
-    [EXPORT_MATCH_YES] = "yes",
-    [EXPORT_MATCH_UNKNOWN] = "unknown",
+        [EXPORT_MATCH_NO] = "no",
+        [EXPORT_MATCH_YES] = "yes",
+        [EXPORT_MATCH_UNKNOWN] = "unknown",
 };
 _Static_assert(ELEMENTSOF(match_table) == _EXPORT_MATCH_MAX, "match_table out of step");
 
@@ -191,10 +191,10 @@ static int replace_string(char **dst, const char *src)
 static void export_options_init(ExportOptions *o)
 {
         *o = (ExportOptions){
-            .flags = {.read_only = true, .root_squash = true},
-            .wdelay = true,
-            .anonuid = EXPORTS_ANON_ID_DEFAULT,
-            .anongid = EXPORTS_ANON_ID_DEFAULT,
+                .flags = {.read_only = true, .root_squash = true},
+                .wdelay = true,
+                .anonuid = EXPORTS_ANON_ID_DEFAULT,
+                .anongid = EXPORTS_ANON_ID_DEFAULT,
         };
 }
 
@@ -471,35 +471,35 @@ typedef struct FlagKeyword {
         }
 
 static const FlagKeyword flag_keywords[] = {
-    SEC_FLAG("ro", read_only, true),
-    SEC_FLAG("rw", read_only, false),
-    SEC_FLAG("secure", insecure, false),
-    SEC_FLAG("insecure", insecure, true),
-    SEC_FLAG("root_squash", root_squash, true),
-    SEC_FLAG("no_root_squash", root_squash, false),
-    SEC_FLAG("all_squash", all_squash, true),
-    SEC_FLAG("no_all_squash", all_squash, false),
-    SYNC_FLAG("sync", false),
-    SYNC_FLAG("async", true),
-    FLAG("wdelay", wdelay, true),
-    FLAG("no_wdelay", wdelay, false),
-    FLAG("hide", nohide, false),
-    FLAG("nohide", nohide, true),
-    FLAG("crossmnt", crossmnt, true),
-    FLAG("nocrossmnt", crossmnt, false),
-    FLAG("subtree_check", subtree_check, true),
-    FLAG("no_subtree_check", subtree_check, false),
-    FLAG("secure_locks", insecure_locks, false),
-    FLAG("auth_nlm", insecure_locks, false),
-    FLAG("insecure_locks", insecure_locks, true),
-    FLAG("no_auth_nlm", insecure_locks, true),
-    FLAG("acl", no_acl, false),
-    FLAG("no_acl", no_acl, true),
-    FLAG("nordirplus", nordirplus, true),
-    FLAG("security_label", security_label, true),
-    FLAG("sign_fh", sign_fh, true),
-    FLAG("pnfs", pnfs, true),
-    FLAG("no_pnfs", pnfs, false),
+        SEC_FLAG("ro", read_only, true),
+        SEC_FLAG("rw", read_only, false),
+        SEC_FLAG("secure", insecure, false),
+        SEC_FLAG("insecure", insecure, true),
+        SEC_FLAG("root_squash", root_squash, true),
+        SEC_FLAG("no_root_squash", root_squash, false),
+        SEC_FLAG("all_squash", all_squash, true),
+        SEC_FLAG("no_all_squash", all_squash, false),
+        SYNC_FLAG("sync", false),
+        SYNC_FLAG("async", true),
+        FLAG("wdelay", wdelay, true),
+        FLAG("no_wdelay", wdelay, false),
+        FLAG("hide", nohide, false),
+        FLAG("nohide", nohide, true),
+        FLAG("crossmnt", crossmnt, true),
+        FLAG("nocrossmnt", crossmnt, false),
+        FLAG("subtree_check", subtree_check, true),
+        FLAG("no_subtree_check", subtree_check, false),
+        FLAG("secure_locks", insecure_locks, false),
+        FLAG("auth_nlm", insecure_locks, false),
+        FLAG("insecure_locks", insecure_locks, true),
+        FLAG("no_auth_nlm", insecure_locks, true),
+        FLAG("acl", no_acl, false),
+        FLAG("no_acl", no_acl, true),
+        FLAG("nordirplus", nordirplus, true),
+        FLAG("security_label", security_label, true),
+        FLAG("sign_fh", sign_fh, true),
+        FLAG("pnfs", pnfs, true),
+        FLAG("no_pnfs", pnfs, false),
 };
 
 static void set_flag(void *base, size_t field, bool value)
@@ -712,11 +712,20 @@ typedef struct ValueKeyword {
 } ValueKeyword;
 
 static const ValueKeyword value_keywords[] = {
-    {"anonuid=", handle_anonuid},       {"anongid=", handle_anongid},   {"squash_uids=", handle_squash},
-    {"squash_gids=", handle_squash},    {"fsid=", handle_fsid},         {"mountpoint", handle_mountpoint},
-    {"mountpoint=", handle_mountpoint}, {"mp", handle_mountpoint},      {"mp=", handle_mountpoint},
-    {"refer=", handle_fsloc},           {"replicas=", handle_fsloc},    {"sec=", handle_sec},
-    {"xprtsec=", handle_xprtsec},       {"reexport=", handle_reexport},
+        {"anonuid=", handle_anonuid},
+        {"anongid=", handle_anongid},
+        {"squash_uids=", handle_squash},
+        {"squash_gids=", handle_squash},
+        {"fsid=", handle_fsid},
+        {"mountpoint", handle_mountpoint},
+        {"mountpoint=", handle_mountpoint},
+        {"mp", handle_mountpoint},
+        {"mp=", handle_mountpoint},
+        {"refer=", handle_fsloc},
+        {"replicas=", handle_fsloc},
+        {"sec=", handle_sec},
+        {"xprtsec=", handle_xprtsec},
+        {"reexport=", handle_reexport},
 };
 
 static int parse_option(OptionState *st, const char *opt)
@@ -1108,9 +1117,9 @@ int exports_parse(ExportsTable *t, const char *file, const char *buf, size_t len
                 return -ENOMEM;
 
         p = (Parser){
-            .r = {.buf = buf, .len = len, .line = 1},
-            .file = name,
-            .old = t,
+                .r = {.buf = buf, .len = len, .line = 1},
+                .file = name,
+                .old = t,
         };
         r = parse_buffer(&p);
         if (r < 0)

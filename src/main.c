@@ -24,9 +24,9 @@ enum format {
 };
 
 static const char *const format_names[] = {
-    [FORMAT_HUMAN] = "human",
-    [FORMAT_JSON] = "json",
-    [FORMAT_JUNIT] = "junit",
+        [FORMAT_HUMAN] = "human",
+        [FORMAT_JSON] = "json",
+        [FORMAT_JUNIT] = "junit",
 };
 _Static_assert(ELEMENTSOF(format_names) == _FORMAT_MAX, "format_names out of step");
 
@@ -59,35 +59,36 @@ static int verb_version(void);
 static int verb_help(void);
 
 static const struct verb verbs[] = {
-    {"check", verb_check, "check [OPTIONS]", "check this host against a profile (changes nothing)"},
-    {"apply", verb_apply, "apply [OPTIONS]", "fix what check finds, then check again (not yet available)"},
-    {"list", verb_list, "list [OPTIONS]", "list the units and the ids of their checks"},
-    {"facts", verb_facts, "facts [--json] [OPTIONS]", "print what peers compare about this host"},
-    {"version", verb_version, "version", "print the version"},
-    {"help", verb_help, "help [VERB]", "show help"},
+        {"check", verb_check, "check [OPTIONS]", "check this host against a profile (changes nothing)"},
+        {"apply", verb_apply, "apply [OPTIONS]",
+         "fix what check finds, then check again (not yet available)"},
+        {"list", verb_list, "list [OPTIONS]", "list the units and the ids of their checks"},
+        {"facts", verb_facts, "facts [--json] [OPTIONS]", "print what peers compare about this host"},
+        {"version", verb_version, "version", "print the version"},
+        {"help", verb_help, "help [VERB]", "show help"},
 };
 
 static const struct verb *arg_verb = NULL;
 
 static void help_options(void)
 {
-        printf(
-            "\nOptions:\n"
-            "  --profile NAME|FILE   profile to check against (default: %s)\n"
-            "  --profile-path DIRS   colon-separated directories searched before the built-in ones\n"
-            "  --set SECTION.KEY=V   override a profile key (repeatable)\n"
-            "  --role ROLE           give this host ROLE, whatever the profile's [hosts] says (repeatable)\n"
-            "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
-            "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
-            "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
-            "  --format FMT          human, json or junit (default: human)\n"
-            "  --json                same as --format json\n"
-            "  --root DIR            read the host's files below DIR (a chroot, an image, a fixture)\n"
-            "  --timeout SECONDS     deadline for the checks (default: the profile's [check] timeout)\n"
-            "  -q, --quiet           show only what did not pass\n"
-            "      --no-color        no colour, even on a terminal\n"
-            "  -h, --help            show help for the verb\n",
-            PROFILE_DEFAULT);
+        printf("\nOptions:\n"
+               "  --profile NAME|FILE   profile to check against (default: %s)\n"
+               "  --profile-path DIRS   colon-separated directories searched before the built-in ones\n"
+               "  --set SECTION.KEY=V   override a profile key (repeatable)\n"
+               "  --role ROLE           give this host ROLE, whatever the profile's [hosts] says "
+               "(repeatable)\n"
+               "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
+               "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
+               "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
+               "  --format FMT          human, json or junit (default: human)\n"
+               "  --json                same as --format json\n"
+               "  --root DIR            read the host's files below DIR (a chroot, an image, a fixture)\n"
+               "  --timeout SECONDS     deadline for the checks (default: the profile's [check] timeout)\n"
+               "  -q, --quiet           show only what did not pass\n"
+               "      --no-color        no colour, even on a terminal\n"
+               "  -h, --help            show help for the verb\n",
+               PROFILE_DEFAULT);
 }
 
 static void help_exit_codes(void)
@@ -202,12 +203,12 @@ static int verb_check(void)
 
         start = now_usec();
         ctx = (struct check_ctx){
-            .fs = s.fs,
-            .profile = &s.profile,
-            .hostname = s.id.hostname,
-            .roles = s.roles,
-            .deadline = start + timeout,
-            .results = &results,
+                .fs = s.fs,
+                .profile = &s.profile,
+                .hostname = s.id.hostname,
+                .roles = s.roles,
+                .deadline = start + timeout,
+                .results = &results,
         };
         r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
         if (r < 0) {
@@ -217,13 +218,13 @@ static int verb_check(void)
         }
 
         rep = (struct report){
-            .hostname = s.id.hostname,
-            .roles = s.roles,
-            .profile_name = s.profile.name,
-            .profile_file = s.profile.file,
-            .root = hostfs_root(s.fs),
-            .results = &results,
-            .duration = now_usec() - start,
+                .hostname = s.id.hostname,
+                .roles = s.roles,
+                .profile_name = s.profile.name,
+                .profile_file = s.profile.file,
+                .root = hostfs_root(s.fs),
+                .results = &results,
+                .duration = now_usec() - start,
         };
         if (arg_color < 0)
                 arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -261,7 +262,7 @@ static int verb_list(void)
                         for (int k = 0; k < _ROLE_MAX; k++)
                                 if (u->roles & ROLE_BIT(k))
                                         json_object_array_add(
-                                            roles, json_object_new_string(role_to_string((enum role)k)));
+                                                roles, json_object_new_string(role_to_string((enum role)k)));
                         for (const char *const *id = u->result_ids; id && *id; id++)
                                 json_object_array_add(ids, json_object_new_string(*id));
                         json_object_object_add(o, "id", json_object_new_string(u->id));
@@ -271,7 +272,7 @@ static int verb_list(void)
                         json_object_array_add(arr, o);
                 }
                 printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-                                                                       JSON_C_TO_STRING_SPACED));
+                                                                           JSON_C_TO_STRING_SPACED));
                 json_object_put(arr);
                 return 0;
         }
@@ -348,22 +349,22 @@ static int parse_argv(int argc, char *argv[])
                 ARG_VERSION,
         };
         static const struct option options[] = {
-            {"profile", required_argument, NULL, ARG_PROFILE},
-            {"profile-path", required_argument, NULL, ARG_PROFILE_PATH},
-            {"set", required_argument, NULL, ARG_SET},
-            {"only", required_argument, NULL, ARG_ONLY},
-            {"skip", required_argument, NULL, ARG_SKIP},
-            {"role", required_argument, NULL, ARG_ROLE},
-            {"host", required_argument, NULL, ARG_HOST},
-            {"format", required_argument, NULL, ARG_FORMAT},
-            {"json", no_argument, NULL, ARG_JSON},
-            {"root", required_argument, NULL, ARG_ROOT},
-            {"timeout", required_argument, NULL, ARG_TIMEOUT},
-            {"quiet", no_argument, NULL, 'q'},
-            {"no-color", no_argument, NULL, ARG_NO_COLOR},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, ARG_VERSION},
-            {},
+                {"profile", required_argument, NULL, ARG_PROFILE},
+                {"profile-path", required_argument, NULL, ARG_PROFILE_PATH},
+                {"set", required_argument, NULL, ARG_SET},
+                {"only", required_argument, NULL, ARG_ONLY},
+                {"skip", required_argument, NULL, ARG_SKIP},
+                {"role", required_argument, NULL, ARG_ROLE},
+                {"host", required_argument, NULL, ARG_HOST},
+                {"format", required_argument, NULL, ARG_FORMAT},
+                {"json", no_argument, NULL, ARG_JSON},
+                {"root", required_argument, NULL, ARG_ROOT},
+                {"timeout", required_argument, NULL, ARG_TIMEOUT},
+                {"quiet", no_argument, NULL, 'q'},
+                {"no-color", no_argument, NULL, ARG_NO_COLOR},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {},
         };
         int c, r;
 

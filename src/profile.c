@@ -20,19 +20,20 @@
 
 /* The schema. man/hostprep.profile.5.scd documents each key; tests/unit/test-profile checks they agree. */
 const struct profile_key profile_keys[] = {
-    {"profile", "name", NULL, "the profile's name (default: the file name without .conf)", KEY_STRING},
-    {"profile", "description", NULL, "one line saying what the profile prepares", KEY_STRING},
-    {"nfs", "server", NULL, "the NFS server as hypervisors mount it (default: the nfs-server host)",
-     KEY_STRING},
-    {"nfs", "export", "/srv/nfs/images", "the exported directory on the NFS server", KEY_PATH},
-    {"nfs", "mountpoint", "/var/lib/libvirt/images", "where every hypervisor mounts the export", KEY_PATH},
-    {"nfs", "options", "rw,sync,no_root_squash,no_subtree_check", "export options the export must have",
-     KEY_OPTIONS},
-    {"nfs", "clients", NULL, "hosts the export must reach (default: every hypervisor)", KEY_LIST},
-    {"nfs", "version", "4.2", "NFS version the hypervisors mount with: 3, 4, 4.0, 4.1 or 4.2",
-     KEY_NFS_VERSION},
-    {"check", "timeout", "10", "default deadline in seconds for each unit (--timeout overrides)",
-     KEY_SECONDS},
+        {"profile", "name", NULL, "the profile's name (default: the file name without .conf)", KEY_STRING},
+        {"profile", "description", NULL, "one line saying what the profile prepares", KEY_STRING},
+        {"nfs", "server", NULL, "the NFS server as hypervisors mount it (default: the nfs-server host)",
+         KEY_STRING},
+        {"nfs", "export", "/srv/nfs/images", "the exported directory on the NFS server", KEY_PATH},
+        {"nfs", "mountpoint", "/var/lib/libvirt/images", "where every hypervisor mounts the export",
+         KEY_PATH},
+        {"nfs", "options", "rw,sync,no_root_squash,no_subtree_check", "export options the export must have",
+         KEY_OPTIONS},
+        {"nfs", "clients", NULL, "hosts the export must reach (default: every hypervisor)", KEY_LIST},
+        {"nfs", "version", "4.2", "NFS version the hypervisors mount with: 3, 4, 4.0, 4.1 or 4.2",
+         KEY_NFS_VERSION},
+        {"check", "timeout", "10", "default deadline in seconds for each unit (--timeout overrides)",
+         KEY_SECONDS},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
@@ -173,7 +174,7 @@ struct parse_ctx {
 static int load_file(struct load_state *st, const char *path);
 
 static int set_error(struct load_state *st, const char *file, unsigned line, const char *fmt, ...)
-    _printf_(4, 5);
+        _printf_(4, 5);
 static int set_error(struct load_state *st, const char *file, unsigned line, const char *fmt, ...)
 {
         _cleanup_free_ char *msg = NULL;
@@ -265,8 +266,9 @@ static int profile_ini_handler(void *user, const char *section, const char *name
         }
         if (!*section)
                 return set_error(
-                    st, pc->rd->file, pc->rd->line,
-                    "'%s' outside a section (only 'include' may stand before the first [section])", name);
+                        st, pc->rd->file, pc->rd->line,
+                        "'%s' outside a section (only 'include' may stand before the first [section])",
+                        name);
 
         why = validate(section, name, value);
         if (why)
@@ -346,9 +348,9 @@ int profile_load(const char *name, char *const *search_dirs, struct conf *c, cha
         r = find_profile(name, NULL, search_dirs, &path);
         if (r < 0) {
                 _cleanup_free_ char *dirs = strv_join(search_dirs, ", ");
-                *ret_error = strchr(name, '/')
-                                 ? strdup_printf("profile '%s': %s", name, strerror(-r))
-                                 : strdup_printf("profile '%s' not found (looked in %s)", name, strna(dirs));
+                *ret_error = strchr(name, '/') ? strdup_printf("profile '%s': %s", name, strerror(-r))
+                                               : strdup_printf("profile '%s' not found (looked in %s)", name,
+                                                               strna(dirs));
                 return r;
         }
 
@@ -379,8 +381,8 @@ int profile_load(const char *name, char *const *search_dirs, struct conf *c, cha
         }
         if (r < 0) {
                 conf_done(c);
-                *ret_error =
-                    st.error ? TAKE_PTR(st.error) : strdup_printf("profile '%s': %s", name, strerror(-r));
+                *ret_error = st.error ? TAKE_PTR(st.error)
+                                      : strdup_printf("profile '%s': %s", name, strerror(-r));
                 return r;
         }
         free(st.error);

@@ -27,8 +27,8 @@ int report_exit_code(const struct result_list *l)
 }
 
 static const char *const status_colors[] = {
-    [STATUS_PASS] = "\033[32m", [STATUS_WARN] = "\033[33m",    [STATUS_FAIL] = "\033[1;31m",
-    [STATUS_SKIP] = "\033[90m", [STATUS_ERROR] = "\033[1;35m", [STATUS_FIXED] = "\033[36m",
+        [STATUS_PASS] = "\033[32m", [STATUS_WARN] = "\033[33m",    [STATUS_FAIL] = "\033[1;31m",
+        [STATUS_SKIP] = "\033[90m", [STATUS_ERROR] = "\033[1;35m", [STATUS_FIXED] = "\033[36m",
 };
 _Static_assert(ELEMENTSOF(status_colors) == _STATUS_MAX, "status_colors out of step with enum status");
 

@@ -171,9 +171,9 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
         int r = 0;
 
         if (j->timed_out)
-                why =
-                    strdup_printf("did not finish within the deadline of %.1f s (abandoned; see --timeout)",
-                                  (double)timeout / USEC_PER_SEC);
+                why = strdup_printf(
+                        "did not finish within the deadline of %.1f s (abandoned; see --timeout)",
+                        (double)timeout / USEC_PER_SEC);
         else if (j->reaped && WIFSIGNALED(j->wait_status))
                 why = strdup_printf("check crashed (signal %d)", WTERMSIG(j->wait_status));
         else {
@@ -181,9 +181,10 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
                 if (!o || !json_object_object_get_ex(o, "rc", &rc) ||
                     !json_object_object_get_ex(o, "results", &arr) || results_from_json(arr, &got, NULL) < 0)
                         why = j->reaped && WIFEXITED(j->wait_status) && WEXITSTATUS(j->wait_status) != 0
-                                  ? strdup_printf("check ended without reporting results (exit status %d)",
-                                                  WEXITSTATUS(j->wait_status))
-                                  : strdup("check ended without reporting results");
+                                      ? strdup_printf(
+                                                "check ended without reporting results (exit status %d)",
+                                                WEXITSTATUS(j->wait_status))
+                                      : strdup("check ended without reporting results");
         }
 
         if (!why && json_object_get_int(rc) < 0)

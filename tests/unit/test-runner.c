@@ -64,10 +64,10 @@ static void run(const struct unit *const *units, size_t n, const struct selectio
 {
         struct conf profile = {.name = (char *)"test"};
         struct check_ctx ctx = {
-            .profile = &profile,
-            .hostname = "hv1",
-            .roles = ROLE_BIT(ROLE_HYPERVISOR),
-            .results = out,
+                .profile = &profile,
+                .hostname = "hv1",
+                .roles = ROLE_BIT(ROLE_HYPERVISOR),
+                .results = out,
         };
         usec_t start = now_usec();
         int r;
