@@ -95,7 +95,8 @@ int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, uns
         json_object_object_add(o, "machine_id",
                                string_or_null(machine_id && *machine_id ? machine_id : NULL));
         fprintf(f, "%s\n",
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return ferror(f) ? -EIO : 0;
 }

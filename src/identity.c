@@ -24,9 +24,17 @@ static int push_unique(char ***v, const char *s)
         return strv_contains(*v, s) ? 0 : strv_push_dup(v, s);
 }
 
+/* Loopback and link-local addresses say nothing about how peers reach this host. */
+static bool address_is_local(const char *a)
+{
+        return startswith(a, "127.") || streq(a, "::1") || startswith(a, "fe80:");
+}
+
 static int push_unique_all(char ***v, char **add)
 {
         STRV_FOREACH (s, add) {
+                if (address_is_local(*s))
+                        continue;
                 int r = push_unique(v, *s);
                 if (r < 0)
                         return r;
@@ -53,7 +61,7 @@ static int interface_addresses(char ***v)
                         a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
                 else
                         continue;
-                if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)))
+                if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) && !address_is_local(buf))
                         r = push_unique(v, buf);
         }
         freeifaddrs(ifa);
@@ -91,7 +99,7 @@ int identity_load(const struct hostfs *fs, const char *hostname_override, struct
                 STRV_FOREACH (a, addrs) {
                         _cleanup_(strv_freep) char **names = NULL;
 
-                        if (r < 0 || startswith(*a, "127.") || streq(*a, "::1"))
+                        if (r < 0 || address_is_local(*a))
                                 continue;
                         r = etchosts_names(hosts, *a, &names);
                         if (r >= 0)

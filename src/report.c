@@ -108,7 +108,8 @@ int report_json(FILE *f, const struct report *rep)
         json_object_object_add(o, "summary", summary);
 
         fprintf(f, "%s\n",
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return ferror(f) ? -EIO : 0;
 }
