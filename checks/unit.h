@@ -79,12 +79,16 @@ int check_emit(struct check_ctx *ctx, enum status status, const char *id, const 
 /* Hosts of the profile's [hosts] section that have role r, in profile order. */
 int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
 
+/* A fix's plan of changes, as data (file edits, service actions, commands): defined with `apply`. */
+struct plan;
+
 struct unit {
         const char *id;
         const char *title;
         unsigned roles;                /* ROLE_BIT()s this unit applies to */
         const char *const *result_ids; /* every id check() may emit, NULL-terminated */
         int (*check)(struct check_ctx *ctx);
+        int (*fix)(struct check_ctx *ctx, struct plan *plan); /* optional: NULL when nothing can be fixed */
 };
 
 /* registry.c: every unit, in the order they run and are listed. */
