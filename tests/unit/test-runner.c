@@ -45,11 +45,41 @@ static int undecided_check(struct check_ctx *ctx)
 
 static const char *const good_ids[] = {"t.good.one", "t.good.two", NULL};
 static const char *const undecided_ids[] = {"t.undecided.part", NULL};
-static const struct unit good = {"t.good", "good", ROLE_BIT(ROLE_HYPERVISOR), good_ids, good_check};
-static const struct unit hang = {"t.hang", "hangs", ROLES_ALL, NULL, hang_check};
-static const struct unit crash = {"t.crash", "crashes", ROLES_ALL, NULL, crash_check};
-static const struct unit undecided = {"t.undecided", "no answer", ROLES_ALL, undecided_ids, undecided_check};
-static const struct unit server_only = {"t.server", "server", ROLE_BIT(ROLE_NFS_SERVER), NULL, good_check};
+static const struct unit good = {
+        .id = "t.good",
+        .title = "good",
+        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+        .result_ids = good_ids,
+        .check = good_check,
+};
+static const struct unit hang = {
+        .id = "t.hang",
+        .title = "hangs",
+        .roles = ROLES_ALL,
+        .result_ids = NULL,
+        .check = hang_check,
+};
+static const struct unit crash = {
+        .id = "t.crash",
+        .title = "crashes",
+        .roles = ROLES_ALL,
+        .result_ids = NULL,
+        .check = crash_check,
+};
+static const struct unit undecided = {
+        .id = "t.undecided",
+        .title = "no answer",
+        .roles = ROLES_ALL,
+        .result_ids = undecided_ids,
+        .check = undecided_check,
+};
+static const struct unit server_only = {
+        .id = "t.server",
+        .title = "server",
+        .roles = ROLE_BIT(ROLE_NFS_SERVER),
+        .result_ids = NULL,
+        .check = good_check,
+};
 
 static const struct result *find(const struct result_list *l, const char *id)
 {
