@@ -9,12 +9,10 @@
 #include <sys/stat.h>
 
 #include "etchosts.h"
+#include "common.h"
 #include "exports.h"
 #include "strv.h"
 #include "unit.h"
-
-#define EXPORTS_FILE "/etc/exports"
-#define EXPORTS_DIR  "/etc/exports.d"
 
 /* Which of several matching client specs mountd uses: the most specific kind first. */
 static int client_kind_rank(ExportClientKind k)
@@ -149,74 +147,6 @@ static const char *const nfs_export_ids[] = {
         "nfs.export.wide",  "nfs.export.space",       "nfs.export.directory",     NULL,
 };
 
-/* Reads /etc/exports and the exports.d files exportfs would read, in its order, into one table. */
-static int load_exports(struct check_ctx *ctx, ExportsTable *t, char ***ret_files)
-{
-        _cleanup_(strv_freep) char **files = NULL, **names = NULL;
-        _cleanup_free_ const char **picked = NULL;
-        int r, n;
-
-        r = hostfs_list_dir(ctx->fs, EXPORTS_DIR, &names);
-        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.files", NULL, EXPORTS_DIR,
-                                  "cannot read %s: %s", EXPORTS_DIR, strerror(-r));
-
-        if (strv_push_dup(&files, EXPORTS_FILE) < 0)
-                return -ENOMEM;
-        n = names ? exports_dir_select((const char *const *)names, strv_length(names), &picked) : 0;
-        if (n < 0)
-                return n;
-        for (int i = 0; i < n; i++) {
-                struct stat st;
-                _cleanup_free_ char *path = strdup_printf("%s/%s", EXPORTS_DIR, picked[i]);
-
-                if (!path)
-                        return -ENOMEM;
-                /* exportfs reads regular files (and links to them) only */
-                if (hostfs_stat(ctx->fs, path, &st) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                if (strv_push(&files, TAKE_PTR(path)) < 0)
-                        return -ENOMEM;
-        }
-
-        STRV_FOREACH (f, files) {
-                _cleanup_free_ char *buf = NULL;
-                size_t len;
-
-                r = hostfs_read_file(ctx->fs, *f, &buf, &len);
-                if (r == -ENOENT && f == files)
-                        continue; /* no /etc/exports: exports.d alone is fine */
-                if (r < 0)
-                        return check_emit(ctx, STATUS_ERROR, "nfs.export.files",
-                                          "check the file's permissions", *f, "cannot read %s: %s", *f,
-                                          strerror(-r));
-                r = exports_parse(t, *f, buf, len);
-                if (r < 0)
-                        return r;
-        }
-        if (strv_length(files) == 1) {
-                struct stat st;
-                if (hostfs_stat(ctx->fs, EXPORTS_FILE, &st) < 0) {
-                        strv_free(files);
-                        files = NULL;
-                }
-        }
-        *ret_files = TAKE_PTR(files);
-        return 1;
-}
-
-/* exportfs compares paths after dropping trailing slashes. */
-static bool same_path(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-
-        while (la > 1 && a[la - 1] == '/')
-                la--;
-        while (lb > 1 && b[lb - 1] == '/')
-                lb--;
-        return la == lb && strncmp(a, b, la) == 0;
-}
-
 struct peer {
         char *name;
         char **addresses;
@@ -254,7 +184,7 @@ static void match_peer(const ExportsTable *t, const char *export, struct peer *p
         int best = 99;
 
         for (size_t e = 0; e < t->n_entries; e++) {
-                if (!same_path(t->entries[e].path, export))
+                if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
                         const ExportClient *c = &t->entries[e].clients[i];
@@ -285,7 +215,7 @@ static char *export_client_names(const ExportsTable *t, const char *export)
         _cleanup_(strv_freep) char **v = NULL;
 
         for (size_t e = 0; e < t->n_entries; e++) {
-                if (!same_path(t->entries[e].path, export))
+                if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
                         const ExportClient *c = &t->entries[e].clients[i];
@@ -372,7 +302,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         (void)hostfs_read_file(ctx->fs, "/etc/hosts", &hosts_text, NULL);
 
         for (size_t e = 0; e < t->n_entries; e++)
-                if (same_path(t->entries[e].path, export))
+                if (check_same_path(t->entries[e].path, export))
                         n_specs_max += t->entries[e].n_clients;
         n_specs_max += strv_length(clients);
         specs = calloc(n_specs_max + 1, sizeof(*specs));
@@ -390,7 +320,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                         "%s must reach",
                         export);
                 for (size_t e = 0; r >= 0 && e < t->n_entries; e++) {
-                        if (!same_path(t->entries[e].path, export))
+                        if (!check_same_path(t->entries[e].path, export))
                                 continue;
                         for (size_t i = 0; r >= 0 && i < t->entries[e].n_clients; i++) {
                                 const ExportClient *c = &t->entries[e].clients[i];
@@ -447,7 +377,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
 static int check_wide(struct check_ctx *ctx, const ExportsTable *t, const char *export)
 {
         for (size_t e = 0; e < t->n_entries; e++) {
-                if (!same_path(t->entries[e].path, export))
+                if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
                         const ExportClient *c = &t->entries[e].clients[i];
@@ -527,9 +457,10 @@ static int nfs_export_check(struct check_ctx *ctx)
         r = exports_table_new(&t);
         if (r < 0)
                 return r;
-        r = load_exports(ctx, t, &files);
+        r = check_exports_load(ctx, t, &files);
         if (r <= 0)
-                return r;
+                return r; /* 0: an exports file could not be read (ERROR given): nothing else can be decided
+                           */
         file_list = strv_join(files, ", ");
         if (!file_list)
                 return -ENOMEM;
@@ -563,7 +494,7 @@ static int nfs_export_check(struct check_ctx *ctx)
 
         for (size_t e = 0; e < t->n_entries && !present; e++)
                 for (size_t i = 0; i < t->entries[e].n_clients && !present; i++)
-                        present = same_path(t->entries[e].path, export) &&
+                        present = check_same_path(t->entries[e].path, export) &&
                                   client_counts(&t->entries[e].clients[i]);
         if (!present) {
                 const ExportsError *stop = NULL;

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "etchosts.h"
+#include "strv.h"
+
+int check_nfs_server(const struct check_ctx *ctx, char **ret)
+{
+        _cleanup_(strv_freep) char **servers = NULL;
+        const char *s = conf_get(ctx->profile, "nfs", "server");
+        int r;
+
+        if (!s) {
+                r = check_hosts_with_role(ctx, ROLE_NFS_SERVER, &servers);
+                if (r < 0)
+                        return r;
+                s = servers[0];
+        }
+        if (!s)
+                return -ENOENT;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret)
+{
+        _cleanup_free_ char *hosts = NULL;
+        unsigned char buf[sizeof(struct in6_addr)];
+        char **v = NULL;
+        int r;
+
+        if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) {
+                r = strv_push_dup(&v, name);
+                if (r < 0)
+                        return r;
+                *ret = v;
+                return 0;
+        }
+        if (hostfs_read_file(ctx->fs, "/etc/hosts", &hosts, NULL) < 0)
+                return strv_split("", " ", ret);
+        return etchosts_addresses(hosts, name, ret);
+}
+
+bool check_same_path(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (lb > 1 && b[lb - 1] == '/')
+                lb--;
+        return la == lb && strncmp(a, b, la) == 0;
+}
+
+int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files)
+{
+        _cleanup_(strv_freep) char **files = NULL, **names = NULL;
+        _cleanup_free_ const char **picked = NULL;
+        bool any = false;
+        int r, n;
+
+        r = hostfs_list_dir(ctx->fs, EXPORTS_DIR, &names);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+                r = check_emit(ctx, STATUS_ERROR, "nfs.export.files", NULL, EXPORTS_DIR,
+                               "cannot read %s: %s", EXPORTS_DIR, strerror(-r));
+                return r < 0 ? r : 0;
+        }
+
+        if (strv_push_dup(&files, EXPORTS_FILE) < 0)
+                return -ENOMEM;
+        n = names ? exports_dir_select((const char *const *)names, strv_length(names), &picked) : 0;
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *path = strdup_printf("%s/%s", EXPORTS_DIR, picked[i]);
+                struct stat st;
+
+                if (!path)
+                        return -ENOMEM;
+                /* exportfs reads regular files (and links to them) only */
+                if (hostfs_stat(ctx->fs, path, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (strv_push(&files, TAKE_PTR(path)) < 0)
+                        return -ENOMEM;
+        }
+
+        STRV_FOREACH (f, files) {
+                _cleanup_free_ char *buf = NULL;
+                size_t len;
+
+                r = hostfs_read_file(ctx->fs, *f, &buf, &len);
+                if (r == -ENOENT && f == files)
+                        continue; /* no /etc/exports: exports.d alone is fine */
+                if (r < 0) {
+                        r = check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
+                                       *f, "cannot read %s: %s", *f, strerror(-r));
+                        return r < 0 ? r : 0;
+                }
+                any = true;
+                r = exports_parse(t, *f, buf, len);
+                if (r < 0)
+                        return r;
+        }
+        if (!any)
+                files = strv_free(files);
+        *ret_files = TAKE_PTR(files);
+        return 1;
+}
+
+int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, char **ret_name,
+                        uid_t *ret_uid, gid_t *ret_gid)
+{
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = hostfs_read_file(ctx->fs, "/etc/passwd", &text, NULL);
+        if (r < 0)
+                return r;
+        for (const char *const *n = names; *n; n++)
+                for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                        size_t len = strlen(*n);
+                        unsigned uid, gid;
+
+                        if (!strneq(p, *n, len) || p[len] != ':')
+                                continue;
+                        /* name:x:uid:gid:... */
+                        if (sscanf(p + len, ":%*[^:]:%u:%u:", &uid, &gid) != 2)
+                                continue;
+                        *ret_name = strdup(*n);
+                        if (!*ret_name)
+                                return -ENOMEM;
+                        *ret_uid = uid;
+                        *ret_gid = gid;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int check_tcp_listening(unsigned port, bool *ret)
+{
+        const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+        bool found = false, any = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(files) && !found; i++) {
+                _cleanup_fclose_ FILE *f = fopen(files[i], "re");
+                char line[512];
+
+                if (!f)
+                        continue;
+                any = true;
+                /* "  0: 00000000:0801 00000000:0000 0A ..." : local address:port (hex), state 0A = LISTEN */
+                while (fgets(line, sizeof(line), f)) {
+                        char local[64];
+                        unsigned lport, state;
+
+                        if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x", local, &lport, &state) == 3 &&
+                            lport == port && state == 0x0A) {
+                                found = true;
+                                break;
+                        }
+                }
+        }
+        if (!any)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+bool check_systemd_running(const struct check_ctx *ctx)
+{
+        struct stat st;
+
+        return hostfs_is_live(ctx->fs) && stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}

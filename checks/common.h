@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Helpers several units share. A unit never calls another unit; they share these instead. */
+
+#include <sys/types.h>
+
+#include "exports.h"
+#include "unit.h"
+
+#define EXPORTS_FILE "/etc/exports"
+#define EXPORTS_DIR  "/etc/exports.d"
+
+/* The NFS server as hypervisors reach it: [nfs] server, else the first host with the nfs-server role.
+ * -ENOENT when the profile names neither. */
+int check_nfs_server(const struct check_ctx *ctx, char **ret);
+
+/* The addresses /etc/hosts of the checked root gives name (or name itself when it is an address). */
+int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret);
+
+/* Reads /etc/exports and the exports.d files exportfs reads, in its order, into t. *ret_files lists the
+ * files read (NULL when there are none at all). Returns 1 when loaded; 0 when a file could not be read
+ * (an ERROR result says so, and the caller can decide nothing); <0 on failure. */
+int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files);
+
+/* exportfs compares paths without trailing slashes. */
+bool check_same_path(const char *a, const char *b);
+
+/* The first of names found in the root's /etc/passwd, with its ids. -ENOENT when none is there. */
+int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, char **ret_name,
+                        uid_t *ret_uid, gid_t *ret_gid);
+
+/* Whether something listens on TCP port in this network namespace (/proc/net/tcp, tcp6). */
+int check_tcp_listening(unsigned port, bool *ret);
+
+/* systemd runs the checked host: the live root with /run/systemd/system present. */
+bool check_systemd_running(const struct check_ctx *ctx);
