@@ -13,17 +13,17 @@
 #define UNIT_INTERFACE      "org.freedesktop.systemd1.Unit"
 
 static const char *const unit_action_table[_SYSTEMD_UNIT_ACTION_MAX] = {
-    [SYSTEMD_UNIT_START] = "start",
-    [SYSTEMD_UNIT_STOP] = "stop",
-    [SYSTEMD_UNIT_RESTART] = "restart",
-    [SYSTEMD_UNIT_RELOAD] = "reload",
+        [SYSTEMD_UNIT_START] = "start",
+        [SYSTEMD_UNIT_STOP] = "stop",
+        [SYSTEMD_UNIT_RESTART] = "restart",
+        [SYSTEMD_UNIT_RELOAD] = "reload",
 };
 
 static const char *const unit_action_method[_SYSTEMD_UNIT_ACTION_MAX] = {
-    [SYSTEMD_UNIT_START] = "StartUnit",
-    [SYSTEMD_UNIT_STOP] = "StopUnit",
-    [SYSTEMD_UNIT_RESTART] = "RestartUnit",
-    [SYSTEMD_UNIT_RELOAD] = "ReloadUnit",
+        [SYSTEMD_UNIT_START] = "StartUnit",
+        [SYSTEMD_UNIT_STOP] = "StopUnit",
+        [SYSTEMD_UNIT_RESTART] = "RestartUnit",
+        [SYSTEMD_UNIT_RELOAD] = "ReloadUnit",
 };
 
 _Static_assert(ELEMENTSOF(unit_action_table) == _SYSTEMD_UNIT_ACTION_MAX, "action names out of step");
@@ -34,18 +34,18 @@ static const struct {
         const char *result;
         int error;
 } job_result_table[] = {
-    {"done", 0},      {"skipped", 0},           {"canceled", -ECANCELED}, {"timeout", -ETIME},
-    {"failed", -EIO}, {"dependency", -ENOLINK}, {"invalid", -EINVAL},     {"unsupported", -EOPNOTSUPP},
+        {"done", 0},      {"skipped", 0},           {"canceled", -ECANCELED}, {"timeout", -ETIME},
+        {"failed", -EIO}, {"dependency", -ENOLINK}, {"invalid", -EINVAL},     {"unsupported", -EOPNOTSUPP},
 };
 
 static const struct {
         const char *property;
         size_t offset;
 } unit_state_fields[] = {
-    {"LoadState", offsetof(SystemdUnitState, load_state)},
-    {"ActiveState", offsetof(SystemdUnitState, active_state)},
-    {"SubState", offsetof(SystemdUnitState, sub_state)},
-    {"UnitFileState", offsetof(SystemdUnitState, unit_file_state)},
+        {"LoadState", offsetof(SystemdUnitState, load_state)},
+        {"ActiveState", offsetof(SystemdUnitState, active_state)},
+        {"SubState", offsetof(SystemdUnitState, sub_state)},
+        {"UnitFileState", offsetof(SystemdUnitState, unit_file_state)},
 };
 
 const char *systemd_unit_action_to_string(SystemdUnitAction action)
@@ -121,6 +121,7 @@ static int call_until(sd_bus *bus, sd_bus_message *m, uint64_t deadline, sd_bus_
 int systemd_bus_open(const char *address, uint64_t deadline, sd_bus **ret_bus, sd_bus_error *error)
 {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        const char *what = address ?: "the system bus";
         uint64_t left;
         int r;
 
@@ -142,26 +143,26 @@ int systemd_bus_open(const char *address, uint64_t deadline, sd_bus **ret_bus, s
         } else
                 r = sd_bus_open_system(&bus);
         if (r < 0)
-                return set_error(error, r, "Failed to connect to %s: %m", address ?: "the system bus");
+                return set_error(error, r, "Failed to connect to %s: %m", what);
 
         /* sd_bus_start() only connects; authentication and Hello happen as the bus is processed. */
         for (;;) {
                 r = sd_bus_is_ready(bus);
                 if (r < 0)
-                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+                        return set_error(error, r, "Connection to %s failed: %m", what);
                 if (r > 0)
                         break;
                 r = sd_bus_process(bus, NULL);
                 if (r < 0)
-                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+                        return set_error(error, r, "Connection to %s failed: %m", what);
                 if (r > 0)
                         continue;
                 r = time_left(deadline, &left);
                 if (r < 0)
-                        return set_error(error, r, "Timed out connecting to %s", strna(address));
+                        return set_error(error, r, "Timed out connecting to %s", what);
                 r = sd_bus_wait(bus, left);
                 if (r < 0)
-                        return set_error(error, r, "Connection to %s failed: %m", strna(address));
+                        return set_error(error, r, "Connection to %s failed: %m", what);
         }
 
         *ret_bus = TAKE_PTR(bus);

@@ -149,6 +149,16 @@ static int test_deadline(void)
         return 0;
 }
 
+static int test_deadline_passed(void)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        SystemdUnitState st;
+
+        CHECK(systemd_unit_get_state(bus, "dbus.service", systemd_now_usec(), &st, &e) == -ETIMEDOUT);
+        CHECK(sd_bus_error_is_set(&e));
+        return 0;
+}
+
 static int test_bad_address(void)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -164,9 +174,10 @@ static const struct {
         const char *name;
         int (*run)(void);
 } tests[] = {
-    {"read_state", test_read_state}, {"enable_start_stop_disable", test_enable_start_stop_disable},
-    {"failed_job", test_failed_job}, {"no_such_unit", test_no_such_unit},
-    {"deadline", test_deadline},     {"bad_address", test_bad_address},
+        {"read_state", test_read_state},   {"enable_start_stop_disable", test_enable_start_stop_disable},
+        {"failed_job", test_failed_job},   {"no_such_unit", test_no_such_unit},
+        {"deadline", test_deadline},       {"deadline_passed", test_deadline_passed},
+        {"bad_address", test_bad_address},
 };
 
 /* Runs "TIER bus-address" without a shell; returns its first line, or NULL when it fails. */
