@@ -112,7 +112,8 @@ static int call_until(sd_bus *bus, sd_bus_message *m, uint64_t deadline, sd_bus_
         if (r < 0)
                 return set_error(error, r, "Deadline passed before calling %s",
                                  sd_bus_message_get_member(m));
-        r = sd_bus_call(bus, m, left, error, ret_reply);
+        /* sd-bus refuses (-EINVAL) an error that is already set; the first message wins here anyway. */
+        r = sd_bus_call(bus, m, left, error && !sd_bus_error_is_set(error) ? error : NULL, ret_reply);
         if (r < 0)
                 return set_error(error, r, "%s failed: %m", sd_bus_message_get_member(m));
         return r;
@@ -290,6 +291,23 @@ int systemd_daemon_reload(sd_bus *bus, uint64_t deadline, sd_bus_error *error)
         if (r < 0)
                 return set_error(error, r, "Failed to build Reload call: %m");
         /* systemd answers Reload only once the reload is complete. */
+        r = call_until(bus, m, deadline, error, NULL);
+        return r < 0 ? r : 0;
+}
+
+int systemd_unit_reset_failed(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!bus || !unit)
+                return -EINVAL;
+
+        r = manager_new_call(bus, "ResetFailedUnit", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", unit);
+        if (r < 0)
+                return set_error(error, r, "Failed to build ResetFailedUnit call: %m");
         r = call_until(bus, m, deadline, error, NULL);
         return r < 0 ? r : 0;
 }

@@ -6,9 +6,10 @@
  * Every call takes a deadline: an absolute CLOCK_MONOTONIC time in microseconds (systemd_now_usec() plus
  * a timeout). Nothing blocks past it; a call that runs out of time returns -ETIMEDOUT.
  *
- * Errors: a negative errno. When error is not NULL (and not yet set), it receives a message meant for
- * the user: the bus error systemd sent, or one written here with the errno as its name. ret_* outputs
- * are untouched on failure. Nothing here prints. */
+ * Errors: a negative errno. When error is not NULL, it receives a message meant for the user: the bus
+ * error systemd sent, or one written here with the errno as its name (System.Error.ETIMEDOUT, ...).
+ * An error that is already set is kept: the first message wins. ret_* outputs are untouched on
+ * failure. Nothing here prints. */
 
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -44,6 +45,9 @@ int systemd_unit_files_disable(sd_bus *bus, char *const *units, uint64_t deadlin
 
 /* daemon-reload: returns when the manager has reloaded its configuration. */
 int systemd_daemon_reload(sd_bus *bus, uint64_t deadline, sd_bus_error *error);
+
+/* reset-failed: forgets that a unit failed, so it reads "inactive" and its restart counter starts over. */
+int systemd_unit_reset_failed(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_error *error);
 
 typedef enum SystemdUnitAction {
         SYSTEMD_UNIT_START,

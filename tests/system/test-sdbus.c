@@ -108,6 +108,9 @@ static int test_failed_job(void)
         CHECK(systemd_unit_act(bus, FAIL, SYSTEMD_UNIT_START, in_seconds(10), &e) == -EIO);
         CHECK(e.message && strstr(e.message, "'failed'"));
         CHECK(check_state(FAIL, "failed", "failed", NULL) == 0);
+        sd_bus_error_free(&e);
+        CHECK_R(systemd_unit_reset_failed(bus, FAIL, in_seconds(10), &e), 0, e);
+        CHECK(check_state(FAIL, "inactive", "dead", NULL) == 0);
         return 0;
 }
 
@@ -146,6 +149,7 @@ static int test_deadline(void)
         /* systemd counts a start cut short by a stop as failed. */
         CHECK_R(systemd_unit_get_state(bus, HANG, in_seconds(10), &st, &e), 0, e);
         CHECK(streq(st.active_state, "inactive") || streq(st.active_state, "failed"));
+        CHECK_R(systemd_unit_reset_failed(bus, HANG, in_seconds(10), &e), 0, e);
         return 0;
 }
 
