@@ -3,8 +3,10 @@
 #include "unit.h"
 
 extern const struct unit unit_nfs_export;
+extern const struct unit unit_nfs_mount;
 
 const struct unit *const unit_registry[] = {
         &unit_nfs_export,
+        &unit_nfs_mount,
 };
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nfs.mount: every hypervisor mounts the profile's export at the profile's mountpoint, from the right
+ * server, with options that keep guests' disks safe (hard, the NFS version asked for, locking shared with
+ * the other hosts, not read-only), persisted across reboots, and the mount answers. The mount table is
+ * read with libmount from /proc/self/mountinfo, fstab likewise; the mountpoint is only ever touched from a
+ * child process abandoned at the deadline, so a hung NFS server cannot freeze hostprep.
+ */
+#include <ctype.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <sys/statvfs.h>
+
+#include "common.h"
+#include "deadline.h"
+#include "strv.h"
+
+#define MOUNTINFO "/proc/self/mountinfo"
+#define FSTAB     "/etc/fstab"
+#define UNIT_DIR  "/etc/systemd/system"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
+
+static const char *const nfs_mount_ids[] = {
+        "nfs.mount.mounted",
+        "nfs.mount.source",
+        "nfs.mount.rw",
+        "nfs.mount.hard",
+        "nfs.mount.version",
+        "nfs.mount.lock",
+        "nfs.mount.sync",
+        "nfs.mount.persistent",
+        "nfs.mount.responsive",
+        "nfs.mount.peers",
+        NULL,
+};
+
+struct table_errors {
+        const char *file;
+        unsigned first_line;
+};
+
+static int table_parse_error(struct libmnt_table *tb, const char *filename, int line)
+{
+        struct table_errors *e = mnt_table_get_userdata(tb);
+
+        if (e && !e->first_line)
+                e->first_line = (unsigned)line;
+        return 1; /* skip the line and go on, as mount(8) does */
+}
+
+/* Reads a mount table (mountinfo or fstab format) through the root. -ENOENT when the file is absent. */
+static int read_table(const struct check_ctx *ctx, const char *path, struct libmnt_table **ret,
+                      unsigned *ret_bad_line)
+{
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        struct table_errors errs = {.file = path};
+        int r;
+
+        r = hostfs_fopen(ctx->fs, path, &f);
+        if (r < 0)
+                return r;
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        mnt_table_set_userdata(tb, &errs);
+        mnt_table_set_parser_errcb(tb, table_parse_error);
+        r = mnt_table_parse_stream(tb, f, path);
+        mnt_table_set_userdata(tb, NULL);
+        if (r < 0)
+                return r;
+        *ret_bad_line = errs.first_line;
+        *ret = TAKE_PTR(tb);
+        return 0;
+}
+
+static bool fstype_is_nfs(const char *t)
+{
+        return t && (streq(t, "nfs") || streq(t, "nfs4"));
+}
+
+/* Splits "server:/path" or "[v6addr]:/path". */
+static int split_source(const char *source, char **ret_server, char **ret_path)
+{
+        const char *colon;
+        char *server;
+
+        if (!source)
+                return -EINVAL;
+        if (source[0] == '[') {
+                const char *end = strchr(source, ']');
+                if (!end || end[1] != ':')
+                        return -EINVAL;
+                server = strndup(source + 1, (size_t)(end - source - 1));
+                colon = end + 1;
+        } else {
+                colon = strchr(source, ':');
+                if (!colon)
+                        return -EINVAL;
+                server = strndup(source, (size_t)(colon - source));
+        }
+        if (!server)
+                return -ENOMEM;
+        *ret_path = strdup(colon + 1);
+        if (!*ret_path) {
+                free(server);
+                return -ENOMEM;
+        }
+        *ret_server = server;
+        return 0;
+}
+
+struct expected {
+        char *server;
+        char **server_addresses;
+        const char *export;
+        const char *mountpoint;
+        const char *version;
+};
+
+static void expected_done(struct expected *e)
+{
+        free(e->server);
+        strv_free(e->server_addresses);
+}
+
+/* Whether source (and addr= of the options, which the kernel fills in) name the expected server:export. */
+static bool source_matches(const struct expected *want, const char *source, const char *options)
+{
+        _cleanup_free_ char *server = NULL, *path = NULL, *addr = NULL;
+        char *value = NULL;
+        size_t len = 0;
+        bool server_ok;
+
+        if (split_source(source, &server, &path) < 0)
+                return false;
+        server_ok = strcasecmp(server, want->server) == 0 || strv_contains(want->server_addresses, server);
+        if (!server_ok && options && mnt_optstr_get_option(options, "addr", &value, &len) == 0) {
+                addr = strndup(value, len);
+                server_ok = addr && strv_contains(want->server_addresses, addr);
+        }
+        return server_ok && check_same_path(path, want->export);
+}
+
+static char *option_value(const char *options, const char *name)
+{
+        char *value = NULL;
+        size_t len = 0;
+
+        if (!options || mnt_optstr_get_option(options, name, &value, &len) != 0)
+                return NULL;
+        return strndup(value ? value : "", value ? len : 0);
+}
+
+static bool has_option(const char *options, const char *name)
+{
+        char *value = NULL;
+        size_t len = 0;
+
+        return options && mnt_optstr_get_option(options, name, &value, &len) == 0;
+}
+
+static char *mount_hint(const struct expected *want)
+{
+        return strdup_printf("mount -t nfs -o vers=%s,hard %s:%s %s, and add it to /etc/fstab",
+                             want->version, want->server, want->export, want->mountpoint);
+}
+
+/* The NFS version a mount uses: vers= (or nfsvers=) from the kernel's options, "4" for nfs4 without it. */
+static char *mount_version(struct libmnt_fs *fs)
+{
+        const char *opts = mnt_fs_get_options(fs);
+        char *v = option_value(opts, "vers");
+
+        if (!v)
+                v = option_value(opts, "nfsvers");
+        if (!v && streq(strempty(mnt_fs_get_fstype(fs)), "nfs4"))
+                v = strdup("4");
+        return v;
+}
+
+static bool version_matches(const char *want, const char *have)
+{
+        /* "4" in the profile accepts any 4.x; "4.0" is what the kernel shows for plain v4.0 */
+        if (streq(want, "4"))
+                return startswith(have, "4");
+        if (streq(want, "4.0"))
+                return streq(have, "4") || streq(have, "4.0");
+        return streq(want, have);
+}
+
+static int check_options(struct check_ctx *ctx, const struct expected *want, struct libmnt_fs *fs,
+                         const char *evidence)
+{
+        const char *opts = mnt_fs_get_options(fs);
+        _cleanup_free_ char *version = mount_version(fs), *local_lock = option_value(opts, "local_lock");
+        int r;
+
+        if (has_option(opts, "ro"))
+                r = check_emit(ctx, STATUS_FAIL, "nfs.mount.rw",
+                               "remount it read-write: mount -o remount,rw", evidence,
+                               "%s is mounted read-only: guests cannot write their disks", want->mountpoint);
+        else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.rw", NULL, NULL, "%s is mounted read-write",
+                               want->mountpoint);
+        if (r < 0)
+                return r;
+
+        if (has_option(opts, "soft"))
+                r = check_emit(ctx, STATUS_WARN, "nfs.mount.hard",
+                               "mount with 'hard' (the default): remove 'soft'", evidence,
+                               "%s is a soft mount: when the server is slow, guests get I/O errors and may "
+                               "corrupt their disks",
+                               want->mountpoint);
+        else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.hard", NULL, NULL, "%s is a hard mount",
+                               want->mountpoint);
+        if (r < 0)
+                return r;
+
+        if (!version)
+                r = check_emit(ctx, STATUS_WARN, "nfs.mount.version", NULL, evidence,
+                               "%s: the mount options do not say which NFS version is in use",
+                               want->mountpoint);
+        else if (!version_matches(want->version, version)) {
+                _cleanup_free_ char *hint = strdup_printf("mount with vers=%s", want->version);
+                r = check_emit(ctx, STATUS_WARN, "nfs.mount.version", hint, evidence,
+                               "%s uses NFS %s, the profile asks for %s", want->mountpoint, version,
+                               want->version);
+        } else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.version", NULL, NULL, "%s uses NFS %s",
+                               want->mountpoint, version);
+        if (r < 0)
+                return r;
+
+        /* QEMU locks its images with fcntl: with locks kept local, two hosts can both run the same disk. */
+        if (has_option(opts, "nolock") ||
+            (local_lock && (streq(local_lock, "all") || streq(local_lock, "posix"))))
+                r = check_emit(
+                        ctx, STATUS_WARN, "nfs.mount.lock", "mount without 'nolock' / 'local_lock'",
+                        evidence,
+                        "%s keeps file locks local (%s): QEMU's image locks do not reach other hosts, "
+                        "so two hosts could run the same disk",
+                        want->mountpoint, has_option(opts, "nolock") ? "nolock" : "local_lock");
+        else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.lock", NULL, NULL,
+                               "%s shares file locks with the server", want->mountpoint);
+        if (r < 0)
+                return r;
+
+        if (has_option(mnt_fs_get_vfs_options(fs), "sync") || has_option(opts, "sync"))
+                r = check_emit(
+                        ctx, STATUS_WARN, "nfs.mount.sync", "mount without 'sync'", evidence,
+                        "%s is mounted with 'sync': every guest write waits for the server (cache='none' "
+                        "already makes guests' flushes reach it)",
+                        want->mountpoint);
+        else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.sync", NULL, NULL, "%s is not mounted 'sync'",
+                               want->mountpoint);
+        return r;
+}
+
+struct statvfs_job {
+        const struct hostfs *fs;
+        const char *path;
+};
+
+static int statvfs_child(void *userdata, void *out)
+{
+        struct statvfs_job *job = userdata;
+        _cleanup_close_ int fd = hostfs_open(job->fs, job->path, O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0)
+                return fd;
+        return fstatvfs(fd, out) < 0 ? -errno : 0;
+}
+
+static int check_responsive(struct check_ctx *ctx, const struct expected *want)
+{
+        struct statvfs_job job = {.fs = ctx->fs, .path = want->mountpoint};
+        struct statvfs sv;
+        usec_t start = now_usec();
+        int r;
+
+        /* leave a little of the run's deadline for reporting */
+        r = run_with_deadline(ctx->deadline > start + 200 * USEC_PER_MSEC
+                                      ? ctx->deadline - 100 * USEC_PER_MSEC
+                                      : ctx->deadline,
+                              statvfs_child, &job, &sv, sizeof(sv));
+        if (r == -ETIMEDOUT)
+                return check_emit(
+                        ctx, STATUS_ERROR, "nfs.mount.responsive",
+                        "check that the server runs and answers: rpcinfo -p SERVER", want->mountpoint,
+                        "%s: no answer from %s within %.1f s (the NFS server is down or unreachable)",
+                        want->mountpoint, want->server, (double)(now_usec() - start) / USEC_PER_SEC);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.mount.responsive", NULL, want->mountpoint,
+                                  "%s: statfs failed: %s", want->mountpoint, strerror(-r));
+        return check_emit(ctx, STATUS_PASS, "nfs.mount.responsive", NULL, NULL, "%s answers statfs",
+                          want->mountpoint);
+}
+
+static int check_mounted(struct check_ctx *ctx, const struct expected *want)
+{
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *itr = mnt_new_iter(MNT_ITER_FORWARD);
+        _cleanup_free_ char *hint = mount_hint(want), *evidence = NULL;
+        struct libmnt_fs *fs, *top = NULL, *nfs = NULL;
+        unsigned bad_line = 0;
+        int r;
+
+        if (!itr || !hint)
+                return -ENOMEM;
+        r = read_table(ctx, MOUNTINFO, &tb, &bad_line);
+        if (r == -ENOENT)
+                return check_emit(ctx, STATUS_SKIP, "nfs.mount.mounted", NULL, NULL,
+                                  "no %s under the root (the host is not running): only fstab is checked",
+                                  MOUNTINFO);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.mount.mounted", NULL, MOUNTINFO,
+                                  "cannot read %s: %s", MOUNTINFO, strerror(-r));
+
+        /* The last mount on a target is the one paths resolve to: an NFS mount can be hidden by another. */
+        while (mnt_table_next_fs(tb, itr, &fs) == 0) {
+                if (!check_same_path(strempty(mnt_fs_get_target(fs)), want->mountpoint))
+                        continue;
+                top = fs;
+                if (fstype_is_nfs(mnt_fs_get_fstype(fs)))
+                        nfs = fs;
+        }
+        if (!top)
+                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", hint, MOUNTINFO,
+                                  "%s is not mounted: guests' disks are not on the shared storage",
+                                  want->mountpoint);
+        evidence = strdup_printf("%s: %s on %s type %s (%s)", MOUNTINFO, strna(mnt_fs_get_source(top)),
+                                 want->mountpoint, strna(mnt_fs_get_fstype(top)),
+                                 strna(mnt_fs_get_options(top)));
+        if (!evidence)
+                return -ENOMEM;
+        if (top != nfs && nfs) {
+                _cleanup_free_ char *umount =
+                        strdup_printf("unmount what is mounted over it: umount %s (once)", want->mountpoint);
+                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", umount, evidence,
+                                  "%s: the NFS mount of %s is hidden by a later %s mount of %s over it",
+                                  want->mountpoint, strna(mnt_fs_get_source(nfs)),
+                                  strna(mnt_fs_get_fstype(top)), strna(mnt_fs_get_source(top)));
+        }
+        if (!nfs)
+                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", hint, evidence,
+                                  "%s is a %s mount of %s, not NFS: other hosts cannot see these disks",
+                                  want->mountpoint, strna(mnt_fs_get_fstype(top)),
+                                  strna(mnt_fs_get_source(top)));
+        r = check_emit(ctx, STATUS_PASS, "nfs.mount.mounted", NULL, evidence, "%s is an NFS mount of %s",
+                       want->mountpoint, strna(mnt_fs_get_source(nfs)));
+        if (r < 0)
+                return r;
+
+        if (!source_matches(want, mnt_fs_get_source(nfs), mnt_fs_get_options(nfs)))
+                r = check_emit(ctx, STATUS_FAIL, "nfs.mount.source", hint, evidence,
+                               "%s is mounted from %s; the profile says %s:%s", want->mountpoint,
+                               strna(mnt_fs_get_source(nfs)), want->server, want->export);
+        else
+                r = check_emit(ctx, STATUS_PASS, "nfs.mount.source", NULL, NULL, "%s comes from %s:%s",
+                               want->mountpoint, want->server, want->export);
+        if (r < 0)
+                return r;
+        r = check_options(ctx, want, nfs, evidence);
+        if (r < 0)
+                return r;
+        return check_responsive(ctx, want);
+}
+
+/* The line of fstab whose second field is target (for evidence: libmount does not keep line
+ * numbers). */
+static unsigned fstab_line_of(const char *text, const char *target)
+{
+        unsigned line = 0;
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                _cleanup_free_ char *l = strndup(p, strcspn(p, "\n"));
+                char src[1024], tgt[1024];
+
+                line++;
+                if (l && sscanf(l, " %1023s %1023s", src, tgt) == 2 && src[0] != '#') {
+                        /* fstab writes a space as \040 */
+                        _cleanup_free_ char *unescaped = NULL;
+                        size_t n = 0;
+                        unescaped = malloc(strlen(tgt) + 1);
+                        if (!unescaped)
+                                return 0;
+                        for (const char *c = tgt; *c; c++) {
+                                if (c[0] == '\\' && isdigit((unsigned char)c[1]) &&
+                                    isdigit((unsigned char)c[2]) && isdigit((unsigned char)c[3])) {
+                                        unescaped[n++] =
+                                                (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+                                        c += 3;
+                                } else
+                                        unescaped[n++] = *c;
+                        }
+                        unescaped[n] = '\0';
+                        if (check_same_path(unescaped, target))
+                                return line;
+                }
+        }
+        return 0;
+}
+
+/* systemd's name for the .mount unit of a path: "/var/lib/x" -> "var-lib-x.mount". */
+static char *mount_unit_name(const char *path)
+{
+        _cleanup_free_ char *out = malloc(strlen(path) * 4 + sizeof(".mount"));
+        char *o = out;
+
+        if (!out)
+                return NULL;
+        while (*path == '/')
+                path++;
+        for (const char *c = path; *c; c++) {
+                if (*c == '/') {
+                        while (c[1] == '/')
+                                c++;
+                        if (c[1])
+                                *o++ = '-';
+                } else if (isalnum((unsigned char)*c) || *c == '_' || (*c == '.' && c != path))
+                        *o++ = *c;
+                else
+                        o += sprintf(o, "\\x%02x", (unsigned char)*c);
+        }
+        strcpy(o, ".mount");
+        return TAKE_PTR(out);
+}
+
+static int check_persistent(struct check_ctx *ctx, const struct expected *want)
+{
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *unit = mount_unit_name(want->mountpoint), *unit_path = NULL, *text = NULL,
+                            *evidence = NULL, *hint = NULL;
+        struct libmnt_fs *fs;
+        unsigned bad_line = 0, line;
+        struct stat st;
+        int r;
+
+        if (!unit)
+                return -ENOMEM;
+        unit_path = strdup_printf("%s/%s", UNIT_DIR, unit);
+        hint = strdup_printf("add to %s: %s:%s %s nfs vers=%s,hard,_netdev 0 0", FSTAB, want->server,
+                             want->export, want->mountpoint, want->version);
+        if (!unit_path || !hint)
+                return -ENOMEM;
+
+        r = read_table(ctx, FSTAB, &tb, &bad_line);
+        if (r < 0 && r != -ENOENT)
+                return check_emit(ctx, STATUS_ERROR, "nfs.mount.persistent", NULL, FSTAB,
+                                  "cannot read %s: %s", FSTAB, strerror(-r));
+        fs = r >= 0 ? mnt_table_find_target(tb, want->mountpoint, MNT_ITER_BACKWARD) : NULL;
+        if (fs) {
+                (void)hostfs_read_file(ctx->fs, FSTAB, &text, NULL);
+                line = text ? fstab_line_of(text, want->mountpoint) : 0;
+                evidence = line ? strdup_printf("%s:%u", FSTAB, line) : strdup(FSTAB);
+                if (!evidence)
+                        return -ENOMEM;
+                if (!fstype_is_nfs(mnt_fs_get_fstype(fs)) ||
+                    !source_matches(want, mnt_fs_get_source(fs), NULL))
+                        return check_emit(ctx, STATUS_FAIL, "nfs.mount.persistent", hint, evidence,
+                                          "%s in %s mounts %s (%s), not %s:%s: after a reboot the disks are "
+                                          "elsewhere",
+                                          want->mountpoint, FSTAB, strna(mnt_fs_get_source(fs)),
+                                          strna(mnt_fs_get_fstype(fs)), want->server, want->export);
+                if (has_option(mnt_fs_get_options(fs), "noauto"))
+                        return check_emit(ctx, STATUS_WARN, "nfs.mount.persistent", "remove 'noauto'",
+                                          evidence, "%s is in %s with noauto: it is not mounted at boot",
+                                          want->mountpoint, FSTAB);
+                return check_emit(ctx, STATUS_PASS, "nfs.mount.persistent", NULL, evidence,
+                                  "%s is in %s (mounted at boot)", want->mountpoint, FSTAB);
+        }
+        if (hostfs_stat(ctx->fs, unit_path, &st) == 0)
+                return check_emit(ctx, STATUS_PASS, "nfs.mount.persistent", NULL, unit_path,
+                                  "%s is mounted at boot by %s", want->mountpoint, unit);
+        return check_emit(ctx, STATUS_FAIL, "nfs.mount.persistent", hint, FSTAB,
+                          "%s is neither in %s nor a %s unit: it is gone after a reboot", want->mountpoint,
+                          FSTAB, unit);
+}
+
+static int nfs_mount_check(struct check_ctx *ctx)
+{
+        _cleanup_(expected_done) struct expected want = {
+                .export = conf_get(ctx->profile, "nfs", "export"),
+                .mountpoint = conf_get(ctx->profile, "nfs", "mountpoint"),
+                .version = conf_get(ctx->profile, "nfs", "version"),
+        };
+        int r;
+
+        r = check_nfs_server(ctx, &want.server);
+        if (r == -ENOENT)
+                return check_emit(ctx, STATUS_ERROR, "nfs.mount.mounted",
+                                  "name the server: [nfs] server = HOST, or a host with the nfs-server role",
+                                  NULL, "the profile names no NFS server: cannot tell what %s should mount",
+                                  want.mountpoint);
+        if (r < 0)
+                return r;
+        r = check_host_addresses(ctx, want.server, &want.server_addresses);
+        if (r < 0)
+                return r;
+
+        r = check_mounted(ctx, &want);
+        if (r >= 0)
+                r = check_persistent(ctx, &want);
+        if (r >= 0)
+                r = check_emit(ctx, STATUS_SKIP, "nfs.mount.peers", NULL, NULL,
+                               "comparing the mount with the other hypervisors needs their facts "
+                               "(--peer), which "
+                               "this version does not gather yet");
+        return r;
+}
+
+const struct unit unit_nfs_mount = {
+        .id = "nfs.mount",
+        .title = "the hypervisor mounts the shared storage at the profile's path",
+        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+        .result_ids = nfs_mount_ids,
+        .check = nfs_mount_check,
+};
