@@ -55,7 +55,8 @@ bool check_same_path(const char *a, const char *b)
         return la == lb && strncmp(a, b, la) == 0;
 }
 
-int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files)
+int check_exports_load(const struct check_ctx *ctx, ExportsTable *t, char ***ret_files,
+                       char **ret_unreadable)
 {
         _cleanup_(strv_freep) char **files = NULL, **names = NULL;
         _cleanup_free_ const char **picked = NULL;
@@ -64,9 +65,8 @@ int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files
 
         r = hostfs_list_dir(ctx->fs, EXPORTS_DIR, &names);
         if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
-                r = check_emit(ctx, STATUS_ERROR, "nfs.export.files", NULL, EXPORTS_DIR,
-                               "cannot read %s: %s", EXPORTS_DIR, strerror(-r));
-                return r < 0 ? r : 0;
+                *ret_unreadable = strdup(EXPORTS_DIR);
+                return r;
         }
 
         if (strv_push_dup(&files, EXPORTS_FILE) < 0)
@@ -95,9 +95,8 @@ int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files
                 if (r == -ENOENT && f == files)
                         continue; /* no /etc/exports: exports.d alone is fine */
                 if (r < 0) {
-                        r = check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
-                                       *f, "cannot read %s: %s", *f, strerror(-r));
-                        return r < 0 ? r : 0;
+                        *ret_unreadable = strdup(*f);
+                        return r;
                 }
                 any = true;
                 r = exports_parse(t, *f, buf, len);
@@ -107,7 +106,7 @@ int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files
         if (!any)
                 files = strv_free(files);
         *ret_files = TAKE_PTR(files);
-        return 1;
+        return 0;
 }
 
 int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, char **ret_name,

@@ -19,9 +19,10 @@ int check_nfs_server(const struct check_ctx *ctx, char **ret);
 int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret);
 
 /* Reads /etc/exports and the exports.d files exportfs reads, in its order, into t. *ret_files lists the
- * files read (NULL when there are none at all). Returns 1 when loaded; 0 when a file could not be read
- * (an ERROR result says so, and the caller can decide nothing); <0 on failure. */
-int check_exports_load(struct check_ctx *ctx, ExportsTable *t, char ***ret_files);
+ * files read (NULL when there are none at all). When a file cannot be read, returns its errno and names
+ * it in *ret_unreadable. */
+int check_exports_load(const struct check_ctx *ctx, ExportsTable *t, char ***ret_files,
+                       char **ret_unreadable);
 
 /* exportfs compares paths without trailing slashes. */
 bool check_same_path(const char *a, const char *b);

@@ -11,6 +11,8 @@
 #include "etchosts.h"
 #include "common.h"
 #include "exports.h"
+#include "nfsprobe.h"
+#include "provision/systemd.h"
 #include "strv.h"
 #include "unit.h"
 
@@ -142,9 +144,13 @@ static const struct requirement *requirement_find(const char *option)
 }
 
 static const char *const nfs_export_ids[] = {
-        "nfs.export.files", "nfs.export.present",     "nfs.export.client",        "nfs.export.rw",
-        "nfs.export.sync",  "nfs.export.root_squash", "nfs.export.subtree_check", "nfs.export.options",
-        "nfs.export.wide",  "nfs.export.space",       "nfs.export.directory",     NULL,
+        "nfs.export.files",         "nfs.export.present",
+        "nfs.export.client",        "nfs.export.rw",
+        "nfs.export.sync",          "nfs.export.root_squash",
+        "nfs.export.subtree_check", "nfs.export.options",
+        "nfs.export.wide",          "nfs.export.space",
+        "nfs.export.directory",     "nfs.export.service",
+        "nfs.export.served",        NULL,
 };
 
 struct peer {
@@ -445,22 +451,104 @@ static int check_directory(struct check_ctx *ctx, const char *export)
         return check_emit(ctx, STATUS_PASS, "nfs.export.directory", NULL, NULL, "%s exists", export);
 }
 
+/* The NFS services a server may run: the kernel's (two names across distributions) or ganesha. */
+static const char *const nfs_services[] = {"nfs-server.service", "nfs-kernel-server.service",
+                                           "nfs-ganesha.service"};
+
+static int check_service(struct check_ctx *ctx)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *seen = NULL;
+        bool listening = false;
+        int r;
+
+        if (check_systemd_running(ctx)) {
+                r = systemd_bus_open(NULL, ctx->deadline, &bus, &error);
+                if (r < 0)
+                        return check_emit(ctx, STATUS_ERROR, "nfs.export.service", NULL, "system bus",
+                                          "cannot ask systemd whether the NFS server runs: %s",
+                                          error.message ?: strerror(-r));
+                for (size_t i = 0; i < ELEMENTSOF(nfs_services); i++) {
+                        SystemdUnitState st = {};
+                        _cleanup_free_ char *prev = TAKE_PTR(seen);
+
+                        if (systemd_unit_get_state(bus, nfs_services[i], ctx->deadline, &st, NULL) < 0)
+                                continue;
+                        seen = strdup_printf("%s%s%s %s/%s (%s)", strempty(prev), prev ? ", " : "",
+                                             nfs_services[i], st.active_state, st.sub_state,
+                                             st.unit_file_state);
+                        if (!streq(st.active_state, "active"))
+                                continue;
+                        if (!streq(st.unit_file_state, "enabled"))
+                                return check_emit(
+                                        ctx, STATUS_WARN, "nfs.export.service",
+                                        "systemctl enable it, so it is back after a reboot", seen,
+                                        "%s runs but is not enabled: after a reboot the disks are gone",
+                                        nfs_services[i]);
+                        return check_emit(ctx, STATUS_PASS, "nfs.export.service", NULL, seen, "%s runs",
+                                          nfs_services[i]);
+                }
+                return check_emit(ctx, STATUS_FAIL, "nfs.export.service",
+                                  "systemctl enable --now nfs-server (or nfs-ganesha)", seen,
+                                  "no NFS server runs: hypervisors cannot reach their disks");
+        }
+        /* no systemd (a container, a test bed): something must at least listen on the NFS port */
+        r = check_tcp_listening(2049, &listening);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.service", NULL, "/proc/net/tcp",
+                                  "cannot tell whether an NFS server listens: %s", strerror(-r));
+        if (!listening)
+                return check_emit(ctx, STATUS_FAIL, "nfs.export.service", "start the NFS server",
+                                  "/proc/net/tcp, /proc/net/tcp6",
+                                  "nothing listens on TCP port 2049: no NFS server runs");
+        return check_emit(ctx, STATUS_PASS, "nfs.export.service", NULL, "/proc/net/tcp",
+                          "an NFS server listens on TCP port 2049");
+}
+
+/* What clients are told: the export list the server itself hands out (showmount -e). */
+static int check_served(struct check_ctx *ctx, const char *export)
+{
+        struct nfs_export_list list = {0};
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = nfsprobe_exports("127.0.0.1", ctx->deadline, &list, &error);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.served",
+                                  "check that rpcbind and the NFS server run", "showmount -e 127.0.0.1",
+                                  "cannot list this server's exports: %s", strna(error));
+        for (size_t i = 0; i < list.n; i++)
+                if (check_same_path(list.items[i].path, export)) {
+                        nfs_export_list_done(&list);
+                        return check_emit(ctx, STATUS_PASS, "nfs.export.served", NULL,
+                                          "showmount -e 127.0.0.1", "the server hands out %s", export);
+                }
+        nfs_export_list_done(&list);
+        return check_emit(ctx, STATUS_FAIL, "nfs.export.served",
+                          "run 'exportfs -r' (kernel server) or reload the NFS server",
+                          "showmount -e 127.0.0.1", "%s is configured but the server does not hand it out",
+                          export);
+}
+
 static int nfs_export_check(struct check_ctx *ctx)
 {
         _cleanup_(exports_table_freep) ExportsTable *t = NULL;
         _cleanup_(strv_freep) char **files = NULL;
         const char *export = conf_get(ctx->profile, "nfs", "export");
-        _cleanup_free_ char *file_list = NULL, *hint = NULL;
+        _cleanup_free_ char *file_list = NULL, *hint = NULL, *unreadable = NULL;
         bool present = false;
         int r;
 
         r = exports_table_new(&t);
         if (r < 0)
                 return r;
-        r = check_exports_load(ctx, t, &files);
-        if (r <= 0)
-                return r; /* 0: an exports file could not be read (ERROR given): nothing else can be decided
-                           */
+        r = check_exports_load(ctx, t, &files, &unreadable);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
+                                  unreadable, "cannot read %s: %s", strna(unreadable), strerror(-r));
         file_list = strv_join(files, ", ");
         if (!file_list)
                 return -ENOMEM;
@@ -529,6 +617,14 @@ static int nfs_export_check(struct check_ctx *ctx)
                 r = check_space(ctx, t);
         if (r >= 0)
                 r = check_directory(ctx, export);
+        if (r >= 0 && hostfs_is_live(ctx->fs)) {
+                size_t before = ctx->results->n;
+
+                r = check_service(ctx);
+                /* with no server running, asking it for its exports tells nothing new */
+                if (r >= 0 && present && ctx->results->items[before].status == STATUS_PASS)
+                        r = check_served(ctx, export);
+        }
         return r;
 }
 
