@@ -506,29 +506,60 @@ static int check_service(struct check_ctx *ctx)
                           "an NFS server listens on TCP port 2049");
 }
 
-/* What clients are told: the export list the server itself hands out (showmount -e). */
-static int check_served(struct check_ctx *ctx, const char *export)
+/* What clients are told: the export list the server hands out (showmount -e), asked at the address the
+ * hypervisors use (ganesha, for one, lists only what the asking address may mount). */
+static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char *export)
 {
+        _cleanup_free_ char *error = NULL, *server = NULL, *evidence = NULL;
+        _cleanup_(strv_freep) char **addresses = NULL;
         struct nfs_export_list list = {0};
-        _cleanup_free_ char *error = NULL;
+        const char *address = "127.0.0.1";
         int r;
 
-        r = nfsprobe_exports("127.0.0.1", ctx->deadline, &list, &error);
+        r = check_nfs_server(ctx, &server);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (server) {
+                r = check_host_addresses(ctx, server, &addresses);
+                if (r < 0)
+                        return r;
+                if (addresses[0])
+                        address = addresses[0];
+        }
+        evidence = strdup_printf("showmount -e %s", address);
+        if (!evidence)
+                return -ENOMEM;
+        r = nfsprobe_exports(address, ctx->deadline, &list, &error);
         if (r < 0)
                 return check_emit(ctx, STATUS_ERROR, "nfs.export.served",
-                                  "check that rpcbind and the NFS server run", "showmount -e 127.0.0.1",
+                                  "check that rpcbind and the NFS server run", evidence,
                                   "cannot list this server's exports: %s", strna(error));
         for (size_t i = 0; i < list.n; i++)
                 if (check_same_path(list.items[i].path, export)) {
                         nfs_export_list_done(&list);
-                        return check_emit(ctx, STATUS_PASS, "nfs.export.served", NULL,
-                                          "showmount -e 127.0.0.1", "the server hands out %s", export);
+                        return check_emit(ctx, STATUS_PASS, "nfs.export.served", NULL, evidence,
+                                          "the server hands out %s", export);
                 }
         nfs_export_list_done(&list);
+
+        /* Servers may list only what the asker may mount: if this host is no client, that proves nothing. */
+        bool self_is_client = false;
+        for (size_t e = 0; e < t->n_entries && !self_is_client; e++)
+                for (size_t i = 0;
+                     check_same_path(t->entries[e].path, export) && i < t->entries[e].n_clients; i++)
+                        if (export_client_matches(&t->entries[e].clients[i], server,
+                                                  (const char *const *)addresses,
+                                                  strv_length(addresses)) == EXPORT_MATCH_YES)
+                                self_is_client = true;
+        if (!self_is_client)
+                return check_emit(
+                        ctx, STATUS_SKIP, "nfs.export.served", NULL, evidence,
+                        "the server does not list %s to itself, which is not one of its clients: the "
+                        "hypervisors check it (nfs.access.exports)",
+                        export);
         return check_emit(ctx, STATUS_FAIL, "nfs.export.served",
-                          "run 'exportfs -r' (kernel server) or reload the NFS server",
-                          "showmount -e 127.0.0.1", "%s is configured but the server does not hand it out",
-                          export);
+                          "run 'exportfs -r' (kernel server) or reload the NFS server", evidence,
+                          "%s is configured but the server does not hand it out", export);
 }
 
 static int nfs_export_check(struct check_ctx *ctx)
@@ -623,7 +654,7 @@ static int nfs_export_check(struct check_ctx *ctx)
                 r = check_service(ctx);
                 /* with no server running, asking it for its exports tells nothing new */
                 if (r >= 0 && present && ctx->results->items[before].status == STATUS_PASS)
-                        r = check_served(ctx, export);
+                        r = check_served(ctx, t, export);
         }
         return r;
 }

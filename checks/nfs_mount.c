@@ -349,10 +349,10 @@ static int check_mounted(struct check_ctx *ctx, const struct expected *want)
                                   strna(mnt_fs_get_fstype(top)), strna(mnt_fs_get_source(top)));
         }
         if (!nfs)
-                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", hint, evidence,
-                                  "%s is a %s mount of %s, not NFS: other hosts cannot see these disks",
-                                  want->mountpoint, strna(mnt_fs_get_fstype(top)),
-                                  strna(mnt_fs_get_source(top)));
+                return check_emit(
+                        ctx, STATUS_FAIL, "nfs.mount.mounted", hint, evidence,
+                        "%s is mounted from %s (%s), not over NFS: other hosts cannot see these disks",
+                        want->mountpoint, strna(mnt_fs_get_source(top)), strna(mnt_fs_get_fstype(top)));
         r = check_emit(ctx, STATUS_PASS, "nfs.mount.mounted", NULL, evidence, "%s is an NFS mount of %s",
                        want->mountpoint, strna(mnt_fs_get_source(nfs)));
         if (r < 0)
