@@ -174,6 +174,68 @@ int hostfs_list_dir(const struct hostfs *h, const char *path, char ***ret)
         return 0;
 }
 
+int hostfs_open_parent(const struct hostfs *h, const char *path, char **ret_name)
+{
+        _cleanup_free_ char *dir = NULL, *name = NULL;
+        size_t n;
+        char *slash;
+        int fd;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+                dir[n - 1] = '\0';
+        slash = strrchr(dir, '/');
+        if (!slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
+                return -EINVAL; /* the root itself, or a path that does not name an entry */
+        name = strdup(slash + 1);
+        if (!name)
+                return -ENOMEM;
+        if (slash == dir)
+                slash[1] = '\0';
+        else
+                slash[0] = '\0';
+        fd = hostfs_open(h, dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        *ret_name = TAKE_PTR(name);
+        return fd;
+}
+
+int hostfs_mkdir(const struct hostfs *h, const char *path, mode_t mode)
+{
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int dfd = -1;
+
+        dfd = hostfs_open_parent(h, path, &name);
+        if (dfd < 0)
+                return dfd;
+        if (mkdirat(dfd, name, 0700) < 0)
+                return -errno;
+        /* mkdir honours the umask; the caller asked for exactly this mode */
+        if (fchmodat(dfd, name, mode & 07777, 0) < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int hostfs_unlink(const struct hostfs *h, const char *path, int flags)
+{
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int dfd = -1;
+
+        dfd = hostfs_open_parent(h, path, &name);
+        if (dfd < 0)
+                return dfd;
+        if (unlinkat(dfd, name, flags) < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
 int hostfs_hostname(const struct hostfs *h, char **ret)
 {
         _cleanup_free_ char *buf = NULL;

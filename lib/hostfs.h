@@ -35,5 +35,15 @@ int hostfs_fopen(const struct hostfs *h, const char *path, FILE **ret);
 int hostfs_read_file(const struct hostfs *h, const char *path, char **ret, size_t *ret_len);
 /* Names in directory path (not "." or ".."), sorted by strcmp, as a NULL-terminated vector. */
 int hostfs_list_dir(const struct hostfs *h, const char *path, char ***ret);
+/* Writing through the root. path is absolute as seen on the host; its directory is resolved inside the root
+ * like every read, and the change is made with the *at() calls on that directory, so nothing escapes it. */
+
+/* The directory holding path, opened O_RDONLY|O_DIRECTORY, and path's last component (never "", "." or
+ * ".."; trailing slashes dropped). */
+int hostfs_open_parent(const struct hostfs *h, const char *path, char **ret_name);
+/* One directory (not its parents), exactly mode (umask does not apply). -EEXIST when path exists. */
+int hostfs_mkdir(const struct hostfs *h, const char *path, mode_t mode);
+/* unlinkat(); AT_REMOVEDIR in flags removes an empty directory. The directory is fsynced after. */
+int hostfs_unlink(const struct hostfs *h, const char *path, int flags);
 /* The host's name: /etc/hostname of the root, or the kernel's node name on the live host. */
 int hostfs_hostname(const struct hostfs *h, char **ret);

@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -40,7 +41,8 @@ struct action {
         char *disruption; /* non-NULL: what running guests/clients would suffer; needs --force */
 
         char *path;   /* WRITE_FILE, MKDIR */
-        char *before; /* WRITE_FILE: the text the fix read (NULL: absent); apply refuses if it changed since */
+        char *before; /* WRITE_FILE: the text the fix read (NULL: absent); apply refuses if it changed since
+                       */
         char *after;  /* WRITE_FILE: the new text */
         mode_t mode;  /* WRITE_FILE for a new file, MKDIR */
 
@@ -58,12 +60,28 @@ struct plan {
 void plan_done(struct plan *p);
 
 /* Each returns 0 or -ENOMEM; strings are copied. why may be NULL. */
-int plan_write_file(struct plan *p, const char *unit_id, const char *path, const char *before, const char *after,
-                    mode_t mode, const char *why);
+int plan_write_file(struct plan *p, const char *unit_id, const char *path, const char *before,
+                    const char *after, mode_t mode, const char *why);
 int plan_mkdir(struct plan *p, const char *unit_id, const char *path, mode_t mode, const char *why);
-int plan_service(struct plan *p, const char *unit_id, const char *service, enum service_op op, const char *why);
+int plan_service(struct plan *p, const char *unit_id, const char *service, enum service_op op,
+                 const char *why);
 int plan_command(struct plan *p, const char *unit_id, char *const *argv, const char *why);
 /* Marks the last added action as disruptive, saying why (planned, but executed only with --force). */
 int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
+const char *action_kind_to_string(enum action_kind k); /* "write-file", "mkdir", "service", "command" */
+
+/* Unified diff of before -> after (either may be NULL: file absent) with 3 lines of context, headed
+ * "--- a/PATH" / "+++ b/PATH" ("/dev/null" for an absent side), as diff -u and patch -p1 read it. Writes
+ * nothing when the texts are equal. Returns the number of hunks written, or -ENOMEM. */
+int plan_diff(FILE *f, const char *path, const char *before, const char *after);
+
+/* argv as one line a shell would split back into the same words: safe words as they are, others in
+ * single quotes. Caller frees; NULL on -ENOMEM. */
+char *plan_quote_argv(char *const *argv);
+
+/* Shows the plan as an operator reviews it: per action one line "[unit] what: why", a unified diff under
+ * each file edit, and for disruptive actions what they would disrupt and that they need --force (with
+ * force: that they will run). Returns 0 or -ENOMEM. */
+int plan_print(FILE *f, const struct plan *p, bool force);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The executor: carries out a plan (plan.h) on a host, through its root, so that a host is never left
+ * worse than it was found.
+ *
+ * - One run at a time: STATE/lock (flock, non-blocking); a second apply or rollback gets -EBUSY.
+ * - Nothing half-done by design: every file the plan edits is compared with the text the plan was made
+ *   from before anything changes; one that differs stops the whole apply (-ESTALE), nothing touched.
+ * - Every change is journalled first: STATE/runs/RUNID/journal.json gets the entry (with a backup of the
+ *   file in STATE/runs/RUNID/files/) and is fsynced before the change, and is marked done after, so a
+ *   process killed at any point leaves a journal that apply_rollback() can undo.
+ * - Files are replaced atomically (temporary file in the same directory, fsync, rename, fsync of the
+ *   directory) and keep their mode, owner and SELinux label.
+ * - A failing action stops the run and, unless keep_on_failure, the run is rolled back at once.
+ * - Disruptive actions run only with force; without it they are reported as skipped, with the reason.
+ *
+ * STATE is state_dir below the root (default /var/lib/hostprep). Each change is logged to the systemd
+ * journal (fields HOSTPREP_RUN, HOSTPREP_UNIT, HOSTPREP_ACTION, HOSTPREP_PATH, HOSTPREP_SERVICE) when
+ * journald runs here, else as one line to the caller's log stream.
+ *
+ * Errors are negative errnos; the report says per action what happened and why, and report->error says
+ * in one sentence why a run stopped. Nothing here prints, except the change log and the *_print helpers,
+ * to the streams the caller passes.
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+#include "hostfs.h"
+#include "plan.h"
+#include "util.h"
+
+#define APPLY_STATE_DIR_DEFAULT "/var/lib/hostprep"
+#define APPLY_TIMEOUT_DEFAULT   (300 * USEC_PER_SEC)
+/* Bytes of a command's output (stdout and stderr together) kept; the rest is read and dropped. */
+#define APPLY_OUTPUT_MAX (64u * 1024u)
+#define APPLY_RUN_ID_MAX 32 /* "20261121T212345Z-001" and its NUL fit */
+
+struct apply_options {
+        const struct hostfs *fs; /* the host, through its root (--root) */
+        const char *state_dir;   /* as seen on the host; NULL: APPLY_STATE_DIR_DEFAULT */
+        sd_bus *bus;             /* the host's system bus; NULL: service actions fail, saying why */
+        usec_t deadline;         /* CLOCK_MONOTONIC; 0: APPLY_TIMEOUT_DEFAULT from now */
+        bool dry_run;            /* change nothing: say what would be done */
+        bool force;              /* also run disruptive actions */
+        bool keep_on_failure;    /* leave what a failed run did in place (default: roll it back) */
+        FILE *log;               /* change log when journald is not running; NULL: none */
+        bool no_journald;        /* log to log even when journald runs */
+        /* Tests: called at every point where a crash leaves a distinct state on disk ("journal",
+         * "backup", "temp", "renamed", "done", ...), e.g. to _exit() there. NULL in production. */
+        void (*crash_point)(const char *where, void *userdata);
+        void *userdata;
+};
+
+enum apply_status {
+        APPLY_NOT_RUN,   /* an earlier failure or refusal stopped the run first */
+        APPLY_PLANNED,   /* dry run: would change */
+        APPLY_DONE,      /* changed */
+        APPLY_UNCHANGED, /* already so */
+        APPLY_SKIPPED,   /* not run on purpose: disruptive without force, not reversible, ... */
+        APPLY_FAILED,
+        _APPLY_STATUS_MAX,
+};
+
+/* "not run", "would change", "done", "unchanged", "skipped", "failed" */
+const char *apply_status_to_string(enum apply_status s);
+
+struct apply_result {
+        enum apply_status status;
+        char *what;   /* "edit /etc/exports", "enable nfs-server.service", "restore /etc/exports", ... */
+        char *reason; /* why skipped or failed, or a note; may be NULL */
+        char *output; /* a command's captured output (bounded); may be NULL */
+};
+
+struct apply_report {
+        char run_id[APPLY_RUN_ID_MAX]; /* "" when nothing was recorded (dry run, nothing to do, refusal) */
+        struct apply_result *results;  /* apply: one per plan action, same order; rollback: per journal
+                                          entry, in the order they were undone */
+        size_t n_results;
+        char *error;      /* why the run stopped, one sentence; NULL when it did not */
+        bool rolled_back; /* apply: a failure was undone; rollback: set when it undid something */
+};
+
+void apply_report_done(struct apply_report *r);
+
+/* Carries out (or with dry_run, checks and describes) plan. report must be zeroed by the caller; it is
+ * filled in every case, failures included. Returns 0 when every action is done, unchanged or skipped;
+ * -EBUSY another run holds the lock; -ESTALE a file changed since the plan read it (nothing changed);
+ * else the error of the first action that failed (the run then rolled back unless keep_on_failure). */
+int apply_plan(const struct plan *plan, const struct apply_options *o, struct apply_report *report);
+
+/* Undoes run run_id (NULL: the latest run): files restored byte for byte with their mode, owner and
+ * label, files the run created removed, directories it created removed when empty, unit enablement and
+ * services it started or stopped put back. Restarts, reloads and commands cannot be undone: reported as
+ * skipped. A file changed since the run stops the rollback before anything is undone (-ESTALE) unless
+ * force. Returns 0 when undone, 1 when the run was already rolled back (nothing done), -ENOENT no such
+ * run, -EBUSY, or the first error (the run stays open: rollback can be tried again). */
+int apply_rollback(const struct apply_options *o, const char *run_id, struct apply_report *report);
+
+struct apply_run_info {
+        char id[APPLY_RUN_ID_MAX];
+        char *state; /* "applying", "applied", "failed", "rolling-back", "rolled-back", "rollback-failed" */
+        char *started; /* UTC, ISO 8601 */
+        size_t n_entries;
+        char *units; /* the check units involved, comma-separated */
+};
+
+void apply_run_info_free_many(struct apply_run_info *runs, size_t n);
+
+/* Every recorded run, oldest first (for `hostprep rollback --list`). *ret_n 0 when there are none. */
+int apply_list_runs(const struct apply_options *o, struct apply_run_info **ret, size_t *ret_n);
+
+/* The report as the CLI shows it: one line per result, its reason, a command's output indented, and the
+ * run id with how to roll it back. */
+void apply_report_print(FILE *f, const struct apply_report *r, bool dry_run);
+
+/* Replaces path (through fs) by data atomically: temporary file in the same directory, fsync, rename,
+ * fsync of the directory. An existing file's mode, owner and SELinux label are kept; a new file gets
+ * mode and, when SELinux is enabled on the live host, the policy's default label. A symlink at path is
+ * refused (-ELOOP): replacing it would cut the link. */
+int apply_write_file(const struct hostfs *fs, const char *path, const void *data, size_t len, mode_t mode);
+
+/* Runs argv with fork+execve, no shell: argv[0] without a slash is looked up in a fixed PATH; the
+ * environment is PATH and LC_ALL=C only; stdin is /dev/null; stdout and stderr go, together, to
+ * *ret_output (the first APPLY_OUTPUT_MAX bytes). When fs's root is not "/" the command runs chrooted
+ * into it. The child is killed (its whole process group) when deadline passes: -ETIMEDOUT. Returns 0
+ * and the wait status in *ret_status, or a negative errno. ret_output may be NULL. */
+int apply_run_command(const struct hostfs *fs, char *const *argv, usec_t deadline, int *ret_status,
+                      char **ret_output);

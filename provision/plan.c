@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "plan.h"
+
+#include <stdint.h>
+
+#include "strv.h"
+#include "util.h"
+
+static const char *const action_kind_names[] = {
+        [ACTION_WRITE_FILE] = "write-file",
+        [ACTION_MKDIR] = "mkdir",
+        [ACTION_SERVICE] = "service",
+        [ACTION_COMMAND] = "command",
+};
+_Static_assert(ELEMENTSOF(action_kind_names) == _ACTION_KIND_MAX, "action_kind_names out of step");
+
+static const char *const service_op_names[] = {
+        [SERVICE_ENABLE] = "enable", [SERVICE_DISABLE] = "disable", [SERVICE_START] = "start",
+        [SERVICE_STOP] = "stop",     [SERVICE_RESTART] = "restart", [SERVICE_RELOAD] = "reload",
+};
+_Static_assert(ELEMENTSOF(service_op_names) == _SERVICE_OP_MAX, "service_op_names out of step");
+
+const char *action_kind_to_string(enum action_kind k)
+{
+        return k >= 0 && k < _ACTION_KIND_MAX ? action_kind_names[k] : NULL;
+}
+
+const char *service_op_to_string(enum service_op op)
+{
+        return op >= 0 && op < _SERVICE_OP_MAX ? service_op_names[op] : NULL;
+}
+
+static void action_done(struct action *a)
+{
+        free(a->unit_id);
+        free(a->why);
+        free(a->disruption);
+        free(a->path);
+        free(a->before);
+        free(a->after);
+        free(a->service);
+        strv_free(a->argv);
+}
+
+void plan_done(struct plan *p)
+{
+        for (size_t i = 0; i < p->n_actions; i++)
+                action_done(&p->actions[i]);
+        free(p->actions);
+        p->actions = NULL;
+        p->n_actions = 0;
+}
+
+/* strdup that keeps NULL as NULL; false only when a copy failed. */
+static bool dup_opt(const char *s, char **ret)
+{
+        *ret = s ? strdup(s) : NULL;
+        return !s || *ret;
+}
+
+/* Appends a, which owns its strings: on failure they are freed. */
+static int plan_push(struct plan *p, struct action *a)
+{
+        struct action *n;
+
+        n = reallocarray(p->actions, p->n_actions + 1, sizeof(*n));
+        if (!n) {
+                action_done(a);
+                return -ENOMEM;
+        }
+        p->actions = n;
+        p->actions[p->n_actions++] = *a;
+        return 0;
+}
+
+static int action_init(struct action *a, enum action_kind kind, const char *unit_id, const char *why)
+{
+        *a = (struct action){.kind = kind};
+        if (!dup_opt(unit_id, &a->unit_id) || !dup_opt(why, &a->why)) {
+                action_done(a);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int plan_write_file(struct plan *p, const char *unit_id, const char *path, const char *before,
+                    const char *after, mode_t mode, const char *why)
+{
+        struct action a;
+
+        if (!path || path[0] != '/' || !after)
+                return -EINVAL;
+        if (action_init(&a, ACTION_WRITE_FILE, unit_id, why) < 0)
+                return -ENOMEM;
+        a.mode = mode & 07777;
+        if (!dup_opt(path, &a.path) || !dup_opt(before, &a.before) || !dup_opt(after, &a.after)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
+int plan_mkdir(struct plan *p, const char *unit_id, const char *path, mode_t mode, const char *why)
+{
+        struct action a;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        if (action_init(&a, ACTION_MKDIR, unit_id, why) < 0)
+                return -ENOMEM;
+        a.mode = mode & 07777;
+        if (!dup_opt(path, &a.path)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
+int plan_service(struct plan *p, const char *unit_id, const char *service, enum service_op op,
+                 const char *why)
+{
+        struct action a;
+
+        if (!service || !*service || !service_op_to_string(op))
+                return -EINVAL;
+        if (action_init(&a, ACTION_SERVICE, unit_id, why) < 0)
+                return -ENOMEM;
+        a.op = op;
+        if (!dup_opt(service, &a.service)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
+int plan_command(struct plan *p, const char *unit_id, char *const *argv, const char *why)
+{
+        struct action a;
+
+        if (!argv || !argv[0] || !*argv[0])
+                return -EINVAL;
+        if (action_init(&a, ACTION_COMMAND, unit_id, why) < 0)
+                return -ENOMEM;
+        STRV_FOREACH (s, argv)
+                if (strv_push_dup(&a.argv, *s) < 0) {
+                        action_done(&a);
+                        return -ENOMEM;
+                }
+        return plan_push(p, &a);
+}
+
+int plan_mark_disruptive(struct plan *p, const char *why)
+{
+        struct action *a;
+        char *s;
+
+        if (p->n_actions == 0 || !why)
+                return -EINVAL;
+        a = &p->actions[p->n_actions - 1];
+        s = strdup(why);
+        if (!s)
+                return -ENOMEM;
+        free(a->disruption);
+        a->disruption = s;
+        return 0;
+}
+
+/* ---- unified diff ---- */
+
+struct line {
+        const char *s;
+        size_t len; /* with the '\n', when the line has one */
+        uint32_t hash;
+};
+
+/* Splits text into lines; the last one may lack its newline, which makes it differ from the same text
+ * with one (so "\ No newline at end of file" shows up where it belongs). */
+static int split_lines(const char *text, struct line **ret, size_t *ret_n)
+{
+        struct line *v = NULL;
+        size_t n = 0, cap = 0;
+
+        for (const char *s = text ? text : ""; *s;) {
+                const char *nl = strchr(s, '\n');
+                size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+                uint32_t h = 2166136261u;
+
+                if (n == cap) {
+                        struct line *nv;
+
+                        cap = cap ? cap * 2 : 64;
+                        nv = reallocarray(v, cap, sizeof(*v));
+                        if (!nv) {
+                                free(v);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                }
+                for (size_t i = 0; i < len; i++)
+                        h = (h ^ (unsigned char)s[i]) * 16777619u;
+                v[n++] = (struct line){s, len, h};
+                s += len;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static bool line_eq(const struct line *a, const struct line *b)
+{
+        return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+enum edit { EDIT_KEEP, EDIT_DEL, EDIT_ADD };
+
+struct script {
+        unsigned char *ops; /* enum edit, in file order */
+        size_t n, cap;
+};
+
+static int script_push(struct script *sc, enum edit e, size_t count)
+{
+        if (sc->n + count > sc->cap) {
+                size_t ncap = sc->cap ? sc->cap : 64;
+                unsigned char *n;
+
+                while (ncap < sc->n + count)
+                        ncap *= 2;
+                n = realloc(sc->ops, ncap);
+                if (!n)
+                        return -ENOMEM;
+                sc->ops = n;
+                sc->cap = ncap;
+        }
+        memset(sc->ops + sc->n, e, count);
+        sc->n += count;
+        return 0;
+}
+
+/* The LCS table of the middle (what remains once the common head and tail are cut) is n*m cells; past this
+ * the middle is shown as removed and added whole: still a correct diff, only not the smallest. */
+#define DIFF_LCS_MAX_CELLS (4u * 1024u * 1024u)
+
+/* Edit script turning a[0..n) into b[0..m), by longest common subsequence. */
+static int diff_middle(const struct line *a, size_t n, const struct line *b, size_t m, struct script *sc)
+{
+        _cleanup_free_ uint32_t *t = NULL;
+        size_t i = 0, j = 0;
+
+        if (n == 0 || m == 0 || n > DIFF_LCS_MAX_CELLS / m) {
+                if (script_push(sc, EDIT_DEL, n) < 0 || script_push(sc, EDIT_ADD, m) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+        /* t[i][j]: length of the LCS of a[i..n) and b[j..m) */
+        t = calloc((n + 1) * (m + 1), sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+#define T(x, y) t[(x) * (m + 1) + (y)]
+        for (size_t x = n; x-- > 0;)
+                for (size_t y = m; y-- > 0;)
+                        T(x, y) = line_eq(&a[x], &b[y])        ? T(x + 1, y + 1) + 1
+                                  : T(x + 1, y) >= T(x, y + 1) ? T(x + 1, y)
+                                                               : T(x, y + 1);
+        while (i < n && j < m) {
+                int r;
+
+                if (line_eq(&a[i], &b[j])) {
+                        r = script_push(sc, EDIT_KEEP, 1);
+                        i++, j++;
+                } else if (T(i + 1, j) >= T(i, j + 1)) {
+                        r = script_push(sc, EDIT_DEL, 1);
+                        i++;
+                } else {
+                        r = script_push(sc, EDIT_ADD, 1);
+                        j++;
+                }
+                if (r < 0)
+                        return r;
+        }
+#undef T
+        if (script_push(sc, EDIT_DEL, n - i) < 0 || script_push(sc, EDIT_ADD, m - j) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+#define DIFF_CONTEXT 3
+
+static void print_line(FILE *f, char prefix, const struct line *l)
+{
+        fputc(prefix, f);
+        fwrite(l->s, 1, l->len, f);
+        if (l->len == 0 || l->s[l->len - 1] != '\n')
+                fputs("\n\\ No newline at end of file\n", f);
+}
+
+/* GNU diff's range: "start,count", "start" alone for one line, the line before for an empty range. */
+static void print_range(FILE *f, size_t start, size_t count)
+{
+        if (count == 1)
+                fprintf(f, "%zu", start + 1);
+        else
+                fprintf(f, "%zu,%zu", count == 0 ? start : start + 1, count);
+}
+
+int plan_diff(FILE *f, const char *path, const char *before, const char *after)
+{
+        _cleanup_free_ struct line *a = NULL, *b = NULL;
+        struct script sc = {};
+        size_t n, m, head = 0, tail = 0, k = 0;
+        const char *rel;
+        int hunks = 0, r;
+
+        if (split_lines(before, &a, &n) < 0 || split_lines(after, &b, &m) < 0)
+                return -ENOMEM;
+        while (head < n && head < m && line_eq(&a[head], &b[head]))
+                head++;
+        while (tail < n - head && tail < m - head && line_eq(&a[n - 1 - tail], &b[m - 1 - tail]))
+                tail++;
+        if (head == n && head == m && (before != NULL) == (after != NULL))
+                return 0;
+
+        r = script_push(&sc, EDIT_KEEP, head);
+        if (r >= 0)
+                r = diff_middle(a + head, n - head - tail, b + head, m - head - tail, &sc);
+        if (r >= 0)
+                r = script_push(&sc, EDIT_KEEP, tail);
+        if (r < 0) {
+                free(sc.ops);
+                return r;
+        }
+
+        rel = path;
+        while (*rel == '/')
+                rel++;
+        if (before)
+                fprintf(f, "--- a/%s\n", rel);
+        else
+                fputs("--- /dev/null\n", f);
+        if (after)
+                fprintf(f, "+++ b/%s\n", rel);
+        else
+                fputs("+++ /dev/null\n", f);
+
+        /* ai, bi: line numbers (0-based) in a and b at op k */
+        for (size_t ai = 0, bi = 0; k < sc.n;) {
+                size_t start, end, last, sa, sb, ca = 0, cb = 0, x, y;
+
+                if (sc.ops[k] == EDIT_KEEP) {
+                        k++, ai++, bi++;
+                        continue;
+                }
+                /* a change at k: the hunk starts DIFF_CONTEXT lines earlier and runs until a stretch of
+                 * more than 2 * DIFF_CONTEXT kept lines, then takes DIFF_CONTEXT of them */
+                start = k >= DIFF_CONTEXT ? k - DIFF_CONTEXT : 0;
+                sa = ai - (k - start);
+                sb = bi - (k - start);
+                last = k;
+                for (size_t p = k; p < sc.n; p++) {
+                        if (sc.ops[p] != EDIT_KEEP)
+                                last = p;
+                        else if (p - last > 2 * DIFF_CONTEXT)
+                                break;
+                }
+                end = last + 1 + DIFF_CONTEXT < sc.n ? last + 1 + DIFF_CONTEXT : sc.n;
+                for (size_t p = start; p < end; p++) {
+                        ca += sc.ops[p] != EDIT_ADD;
+                        cb += sc.ops[p] != EDIT_DEL;
+                }
+                fputs("@@ -", f);
+                print_range(f, sa, ca);
+                fputs(" +", f);
+                print_range(f, sb, cb);
+                fputs(" @@\n", f);
+                x = sa, y = sb;
+                for (size_t p = start; p < end; p++) {
+                        if (sc.ops[p] == EDIT_KEEP) {
+                                print_line(f, ' ', &a[x]);
+                                x++, y++;
+                        } else if (sc.ops[p] == EDIT_DEL)
+                                print_line(f, '-', &a[x++]);
+                        else
+                                print_line(f, '+', &b[y++]);
+                }
+                hunks++;
+                k = end, ai = x, bi = y;
+        }
+        free(sc.ops);
+        return hunks;
+}
+
+/* ---- showing a plan ---- */
+
+static bool shell_safe(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-", *s))
+                        return false;
+        return true;
+}
+
+char *plan_quote_argv(char *const *argv)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return NULL;
+        STRV_FOREACH (s, argv) {
+                if (s != argv)
+                        fputc(' ', f);
+                if (shell_safe(*s)) {
+                        fputs(*s, f);
+                        continue;
+                }
+                fputc('\'', f);
+                for (const char *c = *s; *c; c++)
+                        if (*c == '\'')
+                                fputs("'\\''", f);
+                        else
+                                fputc(*c, f);
+                fputc('\'', f);
+        }
+        if (fclose(f) != 0)
+                return NULL;
+        return TAKE_PTR(buf);
+}
+
+static void print_head(FILE *f, const struct action *a)
+{
+        fprintf(f, "[%s] ", a->unit_id ? a->unit_id : "-");
+}
+
+static void print_tail(FILE *f, const struct action *a, bool force)
+{
+        if (a->why)
+                fprintf(f, ": %s", a->why);
+        fputc('\n', f);
+        if (a->disruption)
+                fprintf(f, "    disruptive: %s; %s\n", a->disruption,
+                        force ? "will run (--force)" : "skipped unless --force is given");
+}
+
+int plan_print(FILE *f, const struct plan *p, bool force)
+{
+        fprintf(f, "Plan: %zu action%s\n", p->n_actions, p->n_actions == 1 ? "" : "s");
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const struct action *a = &p->actions[i];
+                _cleanup_free_ char *cmd = NULL;
+                int r;
+
+                print_head(f, a);
+                switch (a->kind) {
+                case ACTION_WRITE_FILE:
+                        if (!a->before)
+                                fprintf(f, "create %s (mode %04o)", a->path, (unsigned)a->mode);
+                        else if (streq(a->before, a->after))
+                                fprintf(f, "unchanged %s", a->path);
+                        else
+                                fprintf(f, "edit %s", a->path);
+                        print_tail(f, a, force);
+                        r = plan_diff(f, a->path, a->before, a->after);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ACTION_MKDIR:
+                        fprintf(f, "mkdir %s (mode %04o)", a->path, (unsigned)a->mode);
+                        print_tail(f, a, force);
+                        break;
+                case ACTION_SERVICE:
+                        fprintf(f, "systemctl %s %s", service_op_to_string(a->op), a->service);
+                        print_tail(f, a, force);
+                        break;
+                case ACTION_COMMAND:
+                        cmd = plan_quote_argv(a->argv);
+                        if (!cmd)
+                                return -ENOMEM;
+                        fprintf(f, "run %s", cmd);
+                        print_tail(f, a, force);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
