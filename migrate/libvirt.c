@@ -1,0 +1,1046 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The "libvirt" migrate driver: libvirt C API, source and destination libvirtd.
+ *
+ * No call may hang. How:
+ *  - virConnectOpenAuth runs in a worker thread; the caller waits for it with a deadline and, when it
+ *    passes, abandons the thread (it closes its connection itself if it ever returns). A TCP probe of
+ *    HOST:PORT before that gives the plain "connection refused" / "timed out" answer at once.
+ *  - Every connection gets libvirt keepalive (KEEPALIVE_INTERVAL_S x KEEPALIVE_COUNT), driven by
+ *    libvirt's default event loop in a thread of its own: a peer that dies or freezes fails every call
+ *    in flight on that connection within ~20 s.
+ *  - The migration call runs in a worker thread too; this thread polls the job (virDomainGetJobStats)
+ *    and calls virDomainAbortJob on timeout, stall or interrupt, then waits a bounded time for the
+ *    worker before giving up on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "canary.h"
+#include "driver.h"
+#include "macro.h"
+#include "util.h"
+
+#define CONNECT_TIMEOUT_US     (15 * USEC_PER_SEC)
+#define PROBE_TIMEOUT_MS       5000
+#define KEEPALIVE_INTERVAL_S   5
+#define KEEPALIVE_COUNT        3
+#define CANARY_BOOT_TIMEOUT_US (20 * USEC_PER_SEC)
+#define ABORT_WAIT_US          (30 * USEC_PER_SEC)
+#define MIB                    (1024ULL * 1024ULL)
+#define MIGRATION_PORTS        "49152-49215"
+
+struct lv_state {
+        virConnectPtr src, dst;
+        char *src_uri, *dst_uri;
+        char *name;
+        bool created;  /* the canary is ours: cleanup destroys and undefines it */
+        bool on_dst;   /* where the guest runs now */
+        bool verified; /* verify() after the last migration passed */
+};
+
+static struct lv_state *state(struct migrate_session *s)
+{
+        return s->priv;
+}
+
+static void silence(void *opaque, virErrorPtr e)
+{
+        /* libvirt prints errors to stderr by default; the driver reports them through the session */
+}
+
+/* ---- process-wide: error handler, event loop for keepalive ---- */
+
+static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+static int event_ready = -1;
+
+static void *event_loop(void *u)
+{
+        for (;;)
+                if (virEventRunDefaultImpl() < 0)
+                        usleep(100 * 1000);
+        return NULL;
+}
+
+static void event_init(void)
+{
+        pthread_t t;
+
+        virSetErrorFunc(NULL, silence);
+        if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+                return;
+        if (pthread_create(&t, NULL, event_loop, NULL) != 0)
+                return;
+        pthread_detach(t);
+        event_ready = 0;
+}
+
+/* ---- errors ---- */
+
+struct lv_error {
+        int code, domain;
+        char message[768];
+};
+
+static void lv_error_take(struct lv_error *e)
+{
+        virErrorPtr v = virGetLastError();
+
+        e->code = v ? v->code : VIR_ERR_INTERNAL_ERROR;
+        e->domain = v ? v->domain : 0;
+        snprintf(e->message, sizeof(e->message), "%s",
+                 v && v->message ? v->message : "unknown libvirt error");
+        virResetLastError();
+}
+
+static int lv_fail(struct migrate_session *s, int err, const char *what)
+{
+        struct lv_error e;
+
+        lv_error_take(&e);
+        return migrate_error(s, err, "%s: %s", what, e.message);
+}
+
+/* ---- connections with a deadline ---- */
+
+struct open_job {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        char *uri;
+        virConnectPtr conn;
+        struct lv_error error;
+        bool done, abandoned;
+};
+
+static void open_job_free(struct open_job *j)
+{
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->cond);
+        free(j->uri);
+        free(j);
+}
+
+static void *open_worker(void *u)
+{
+        struct open_job *j = u;
+        virConnectPtr c = virConnectOpenAuth(j->uri, virConnectAuthPtrDefault, 0);
+        bool abandoned;
+
+        if (!c)
+                lv_error_take(&j->error);
+        pthread_mutex_lock(&j->lock);
+        j->conn = c;
+        j->done = true;
+        abandoned = j->abandoned;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+        if (abandoned) {
+                if (c)
+                        virConnectClose(c);
+                open_job_free(j);
+        }
+        return NULL;
+}
+
+/* host and port of a libvirt URI such as qemu+tcp://HOST[:PORT]/system; false for local URIs */
+static bool uri_endpoint(const char *uri, char *host, size_t hsize, char *port, size_t psize)
+{
+        const char *p = strstr(uri, "://"), *end, *at, *colon;
+        const char *def = NULL;
+
+        if (!p || p[3] == '/' || !p[3])
+                return false;
+        if (strneq(uri, "qemu+tcp", 8))
+                def = "16509";
+        else if (strneq(uri, "qemu+tls", 8) || strneq(uri, "qemu://", 7))
+                def = "16514";
+        else if (strneq(uri, "qemu+ssh", 8))
+                def = "22";
+        else
+                return false;
+        p += 3;
+        end = p + strcspn(p, "/?");
+        at = memchr(p, '@', (size_t)(end - p));
+        if (at)
+                p = at + 1;
+        colon = memchr(p, ':', (size_t)(end - p));
+        if (*p == '[') /* IPv6 literal */
+                colon = memchr(p, ']', (size_t)(end - p)) ? strchr(memchr(p, ']', (size_t)(end - p)), ':')
+                                                          : NULL;
+        if (colon && colon > end)
+                colon = NULL;
+        snprintf(host, hsize, "%.*s", (int)((colon ?: end) - p), p);
+        if (colon)
+                snprintf(port, psize, "%.*s", (int)(end - colon - 1), colon + 1);
+        else
+                snprintf(port, psize, "%s", def);
+        return *host != 0;
+}
+
+/* A TCP connect to HOST:PORT with a deadline, for a clear message before libvirt tries. */
+static int tcp_probe(const char *host, const char *port, char *why, size_t wsize)
+{
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+        int r, err = ETIMEDOUT;
+
+        r = getaddrinfo(host, port, &hints, &ai);
+        if (r != 0) {
+                snprintf(why, wsize, "cannot resolve %.100s: %s", host, gai_strerror(r));
+                return -EHOSTUNREACH;
+        }
+        for (struct addrinfo *a = ai; a; a = a->ai_next) {
+                _cleanup_close_ int fd =
+                        socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                struct pollfd p;
+                socklen_t l = sizeof(err);
+
+                if (fd < 0)
+                        continue;
+                if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+                        freeaddrinfo(ai);
+                        return 0;
+                }
+                if (errno != EINPROGRESS) {
+                        err = errno;
+                        continue;
+                }
+                p = (struct pollfd){.fd = fd, .events = POLLOUT};
+                if (poll(&p, 1, PROBE_TIMEOUT_MS) <= 0) {
+                        err = ETIMEDOUT;
+                        continue;
+                }
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+                        err = errno;
+                if (err == 0) {
+                        freeaddrinfo(ai);
+                        return 0;
+                }
+        }
+        freeaddrinfo(ai);
+        snprintf(why, wsize, "%s",
+                 err == ETIMEDOUT ? "no answer within 5 s (packets dropped?)" : strerror(err));
+        return -err;
+}
+
+static int lv_open(struct migrate_session *s, const char *uri, const char *role, virConnectPtr *ret)
+{
+        char host[256], port[16], why[256];
+        struct open_job *j;
+        struct timespec ts;
+        usec_t deadline;
+        int r = 0;
+
+        pthread_once(&event_once, event_init);
+        if (event_ready < 0)
+                return migrate_error(s, EIO, "cannot start libvirt's event loop");
+        if (uri_endpoint(uri, host, sizeof(host), port, sizeof(port))) {
+                r = tcp_probe(host, port, why, sizeof(why));
+                if (r < 0)
+                        return migrate_error(s, r, "%s libvirtd unreachable at %s:%s: %s", role, host, port,
+                                             why);
+        }
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->cond, NULL);
+        j->uri = strdup(uri);
+        pthread_t t;
+        if (!j->uri || pthread_create(&t, NULL, open_worker, j) != 0) {
+                open_job_free(j);
+                return -ENOMEM;
+        }
+        pthread_detach(t);
+
+        deadline = now_usec() + CONNECT_TIMEOUT_US;
+        pthread_mutex_lock(&j->lock);
+        while (!j->done) {
+                usec_t now = now_usec();
+                struct timespec rt;
+
+                if (now >= deadline || s->interrupted)
+                        break;
+                clock_gettime(CLOCK_REALTIME, &rt);
+                /* wake at least every 100 ms to notice an interrupt */
+                usec_t step = deadline - now < 100 * USEC_PER_MSEC ? deadline - now : 100 * USEC_PER_MSEC;
+                uint64_t ns = (uint64_t)rt.tv_nsec + step * 1000;
+                ts.tv_sec = rt.tv_sec + (time_t)(ns / 1000000000);
+                ts.tv_nsec = (long)(ns % 1000000000);
+                pthread_cond_timedwait(&j->cond, &j->lock, &ts);
+        }
+        if (!j->done) {
+                j->abandoned = true; /* the worker frees the job */
+                pthread_mutex_unlock(&j->lock);
+                if (s->interrupted)
+                        return migrate_error(s, ECANCELED, "interrupted while connecting to %s", uri);
+                return migrate_error(s, ETIMEDOUT, "%s libvirtd at %s did not answer within %u s", role, uri,
+                                     (unsigned)(CONNECT_TIMEOUT_US / USEC_PER_SEC));
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (!j->conn) {
+                r = migrate_error(s, ECONNREFUSED, "cannot connect to the %s libvirtd (%s): %s", role, uri,
+                                  j->error.message);
+                open_job_free(j);
+                return r;
+        }
+        virConnectPtr c = j->conn;
+        open_job_free(j);
+        virConnSetErrorFunc(c, NULL, silence);
+        /* remote connections only; a local one (unix socket) answers -1 and needs none */
+        (void)virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT);
+        virResetLastError();
+        *ret = c;
+        return 0;
+}
+
+/* ---- helpers ---- */
+
+static char *xml_escape(const char *s)
+{
+        size_t n = 1;
+        char *r, *o;
+
+        for (const char *p = s; *p; p++)
+                n += strchr("<>&'\"", *p) ? 6 : 1;
+        r = o = malloc(n);
+        if (!r)
+                return NULL;
+        for (const char *p = s; *p; p++)
+                switch (*p) {
+                case '<':
+                        o = stpcpy(o, "&lt;");
+                        break;
+                case '>':
+                        o = stpcpy(o, "&gt;");
+                        break;
+                case '&':
+                        o = stpcpy(o, "&amp;");
+                        break;
+                case '\'':
+                        o = stpcpy(o, "&apos;");
+                        break;
+                case '"':
+                        o = stpcpy(o, "&quot;");
+                        break;
+                default:
+                        *o++ = *p;
+                }
+        *o = 0;
+        return r;
+}
+
+/* The <disk> element for params.disk: a file on shared storage or nbd://HOST:PORT/EXPORT. */
+static char *disk_xml(const char *disk)
+{
+        _cleanup_free_ char *e = NULL;
+
+        if (!disk)
+                return strdup("");
+        if (startswith(disk, "nbd://")) {
+                char host[256] = "", port[16] = "10809", exp[256] = "";
+                const char *p = disk + 6, *slash = strchr(p, '/'), *colon;
+                _cleanup_free_ char *eh = NULL, *ee = NULL;
+
+                if (!slash)
+                        slash = p + strlen(p);
+                colon = memchr(p, ':', (size_t)(slash - p));
+                snprintf(host, sizeof(host), "%.*s", (int)((colon ?: slash) - p), p);
+                if (colon)
+                        snprintf(port, sizeof(port), "%.*s", (int)(slash - colon - 1), colon + 1);
+                if (*slash)
+                        snprintf(exp, sizeof(exp), "%s", slash + 1);
+                eh = xml_escape(host);
+                ee = xml_escape(exp);
+                if (!eh || !ee)
+                        return NULL;
+                return strdup_printf("    <disk type='network' device='disk'>\n"
+                                     "      <driver name='qemu' type='raw' cache='none'/>\n"
+                                     "      <source protocol='nbd'%s%s%s>\n"
+                                     "        <host name='%s' port='%s'/>\n"
+                                     "      </source>\n"
+                                     "      <target dev='vda' bus='virtio'/>\n"
+                                     "    </disk>\n",
+                                     *exp ? " name='" : "", ee, *exp ? "'" : "", eh, port);
+        }
+        e = xml_escape(disk);
+        if (!e)
+                return NULL;
+        return strdup_printf("    <disk type='file' device='disk'>\n"
+                             "      <driver name='qemu' type='raw' cache='none'/>\n"
+                             "      <source file='%s'/>\n"
+                             "      <target dev='vda' bus='virtio'/>\n"
+                             "    </disk>\n",
+                             e);
+}
+
+static char *canary_xml(const struct migrate_params *p, const char *name)
+{
+        _cleanup_free_ char *kernel = xml_escape(p->canary_kernel),
+                            *cmdline = xml_escape(strempty(p->canary_cmdline)), *disk = disk_xml(p->disk);
+
+        if (!kernel || !cmdline || !disk)
+                return NULL;
+        /* type 'qemu' (TCG): the canary must not depend on KVM */
+        return strdup_printf(
+                "<domain type='qemu'>\n"
+                "  <name>%s</name>\n"
+                "  <description>hostprep migration canary; removed by hostprep</description>\n"
+                "  <memory unit='MiB'>%u</memory>\n"
+                "  <vcpu>1</vcpu>\n"
+                "  <os>\n"
+                "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+                "    <kernel>%s</kernel>\n"
+                "    <cmdline>%s</cmdline>\n"
+                "  </os>\n"
+                "  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>\n"
+                "  <on_poweroff>destroy</on_poweroff>\n"
+                "  <on_reboot>destroy</on_reboot>\n"
+                "  <on_crash>destroy</on_crash>\n"
+                "  <devices>\n"
+                "%s"
+                "    <serial type='pty'><target port='0'/></serial>\n"
+                "    <controller type='usb' model='none'/>\n"
+                "    <memballoon model='none'/>\n"
+                "  </devices>\n"
+                "</domain>\n",
+                name, p->canary_mem_mib, kernel, cmdline, disk);
+}
+
+static int peek_block(virDomainPtr dom, struct canary_block *ret)
+{
+        uint8_t raw[CANARY_BLOCK_SIZE];
+
+        if (virDomainMemoryPeek(dom, CANARY_BLOCK_ADDR, sizeof(raw), raw, VIR_MEMORY_PHYSICAL) < 0)
+                return -EIO;
+        canary_block_decode(raw, ret);
+        return 0;
+}
+
+static char *host_uuid(virConnectPtr c)
+{
+        _cleanup_free_ char *caps = virConnectGetCapabilities(c);
+        const char *h, *u, *e;
+
+        if (!caps || !(h = strstr(caps, "<host>")) || !(u = strstr(h, "<uuid>")) ||
+            !(e = strstr(u, "</uuid>")))
+                return NULL;
+        u += strlen("<uuid>");
+        return strndup(u, (size_t)(e - u));
+}
+
+static virConnectPtr conn_here(struct lv_state *st)
+{
+        return st->on_dst ? st->dst : st->src;
+}
+
+static virConnectPtr conn_there(struct lv_state *st)
+{
+        return st->on_dst ? st->src : st->dst;
+}
+
+/* ---- driver steps ---- */
+
+static int lv_prepare(struct migrate_session *s)
+{
+        _cleanup_free_ struct lv_state *st = NULL;
+        const struct migrate_params *p = &s->params;
+        _cleanup_free_ char *u1 = NULL, *u2 = NULL;
+        int r;
+
+        if (s->priv)
+                return 0;
+        if (!p->dest_uri && !p->dest_host)
+                return migrate_error(s, EINVAL, "no destination host given");
+        if (!p->guest_name && !p->canary_kernel)
+                return migrate_error(s, EINVAL, "no canary kernel given");
+        if (p->canary_mem_mib < CANARY_MIN_MEM_MIB)
+                return migrate_error(s, EINVAL, "the canary needs at least %d MiB of memory",
+                                     CANARY_MIN_MEM_MIB);
+        st = calloc(1, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        st->src_uri = strdup(p->source_uri ?: "qemu:///system");
+        if (p->dest_uri)
+                st->dst_uri = strdup(p->dest_uri);
+        else if (p->transport == MIGRATE_TRANSPORT_SSH)
+                st->dst_uri = strdup_printf("qemu+ssh://root@%s/system", p->dest_host);
+        else
+                st->dst_uri = strdup_printf("qemu+%s://%s/system", migrate_transport_to_string(p->transport),
+                                            p->dest_host);
+        if (!st->src_uri || !st->dst_uri) {
+                free(st->src_uri);
+                free(st->dst_uri);
+                return -ENOMEM;
+        }
+        s->priv = TAKE_PTR(st);
+        st = s->priv;
+
+        r = lv_open(s, st->src_uri, "source", &st->src);
+        if (r < 0)
+                return r;
+        r = lv_open(s, st->dst_uri, "destination", &st->dst);
+        if (r < 0)
+                return r;
+
+        /* libvirt refuses later with "Attempt to migrate guest to the same host"; say why now */
+        u1 = host_uuid(st->src);
+        u2 = host_uuid(st->dst);
+        if (u1 && u2 && streq(u1, u2))
+                return migrate_error(
+                        s, EEXIST,
+                        "source and destination report the same host UUID %s, so libvirt would "
+                        "refuse (\"Attempt to migrate guest to the same host\"): give each host "
+                        "its own host_uuid in libvirtd.conf (or distinct SMBIOS UUIDs)",
+                        u1);
+        return 0;
+}
+
+static int lv_start(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+        const struct migrate_params *p = &s->params;
+        _cleanup_free_ char *xml = NULL;
+        struct canary_block b = {};
+        virDomainPtr dom;
+        usec_t deadline;
+
+        if (p->guest_name) {
+                st->name = strdup(p->guest_name);
+                if (!st->name)
+                        return -ENOMEM;
+                dom = virDomainLookupByName(st->src, st->name);
+                if (!dom)
+                        return lv_fail(s, ENOENT, "guest on the source");
+                virDomainFree(dom);
+                return 0;
+        }
+
+        st->name = strdup_printf("hostprep-canary-%d-%" PRIx64, (int)getpid(), (uint64_t)now_usec());
+        xml = st->name ? canary_xml(p, st->name) : NULL;
+        if (!xml)
+                return -ENOMEM;
+        dom = virDomainDefineXML(st->src, xml);
+        if (!dom)
+                return lv_fail(s, EIO, "defining the canary on the source");
+        st->created = true;
+        if (virDomainCreate(dom) < 0) {
+                virDomainFree(dom);
+                return lv_fail(s, EIO, "starting the canary on the source");
+        }
+        deadline = now_usec() + CANARY_BOOT_TIMEOUT_US;
+        for (;;) {
+                if (peek_block(dom, &b) >= 0 && canary_magic_ok(&b) && b.heartbeat > 0)
+                        break;
+                if (now_usec() >= deadline) {
+                        virDomainFree(dom);
+                        return migrate_error(s, ETIMEDOUT, "the canary did not come up within %u s",
+                                             (unsigned)(CANARY_BOOT_TIMEOUT_US / USEC_PER_SEC));
+                }
+                if (migrate_session_sleep(s, 50) < 0) {
+                        virDomainFree(dom);
+                        return migrate_error(s, ECANCELED, "interrupted while the canary was booting");
+                }
+        }
+        virResetLastError();
+        virDomainFree(dom);
+        return 0;
+}
+
+struct migrate_job {
+        pthread_mutex_t lock;
+        virDomainPtr dom;    /* own reference */
+        virConnectPtr dconn; /* own reference, for Migrate3 */
+        char *uri;           /* for MigrateToURI3, else NULL */
+        virTypedParameterPtr params;
+        int nparams;
+        unsigned flags;
+        int result;
+        struct lv_error error;
+        bool done, abandoned;
+};
+
+static void migrate_job_free(struct migrate_job *j)
+{
+        virDomainFree(j->dom);
+        if (j->dconn)
+                virConnectClose(j->dconn);
+        virTypedParamsFree(j->params, j->nparams);
+        free(j->uri);
+        pthread_mutex_destroy(&j->lock);
+        free(j);
+}
+
+static void *migrate_worker(void *u)
+{
+        struct migrate_job *j = u;
+        int r;
+        bool abandoned;
+
+        if (j->uri)
+                r = virDomainMigrateToURI3(j->dom, j->uri, j->params, j->nparams, j->flags);
+        else {
+                virDomainPtr d = virDomainMigrate3(j->dom, j->dconn, j->params, j->nparams, j->flags);
+                r = d ? 0 : -1;
+                if (d)
+                        virDomainFree(d);
+        }
+        pthread_mutex_lock(&j->lock);
+        j->result = r;
+        if (r < 0)
+                lv_error_take(&j->error);
+        j->done = true;
+        abandoned = j->abandoned;
+        pthread_mutex_unlock(&j->lock);
+        if (abandoned)
+                migrate_job_free(j);
+        return NULL;
+}
+
+static bool job_done(struct migrate_job *j)
+{
+        bool d;
+
+        pthread_mutex_lock(&j->lock);
+        d = j->done;
+        pthread_mutex_unlock(&j->lock);
+        return d;
+}
+
+/* Turns a failed migration's libvirt error into a message that names the cause. */
+static int explain(struct migrate_session *s, const struct lv_error *e, const char *dst_uri)
+{
+        const char *m = e->message;
+        char host[256], port[16];
+
+        if (e->code == VIR_ERR_MIGRATE_UNSAFE || strstr(m, "Migration without shared storage is unsafe"))
+                return migrate_error(
+                        s, EPERM,
+                        "libvirt refuses to migrate: the guest's disk (%s) is not on storage libvirt "
+                        "recognises as shared (NFS, GlusterFS, Ceph, CIFS, or a network disk such as "
+                        "NBD/iSCSI), so the destination could read stale data. Put the disk on the "
+                        "profile's shared mount with cache='none' (libvirt said: %s)",
+                        strna(s->params.disk), m);
+        if (e->code == VIR_ERR_CPU_INCOMPATIBLE ||
+            (strstr(m, "CPU") &&
+             (strstr(m, "incompatible") || strstr(m, "does not match") || strstr(m, "doesn't match"))))
+                return migrate_error(
+                        s, ENOTSUP,
+                        "the destination's CPU cannot run the guest's CPU model: give the guest a "
+                        "model both hosts support (virsh hypervisor-cpu-baseline on both) (libvirt "
+                        "said: %s)",
+                        m);
+        if (strstr(m, "Attempt to migrate guest to the same host"))
+                return migrate_error(
+                        s, EEXIST,
+                        "source and destination libvirtd report the same host UUID, so libvirt takes "
+                        "them for one host: give each its own host_uuid in libvirtd.conf (libvirt "
+                        "said: %s)",
+                        m);
+        if (strstr(m, "unable to connect to server at")) {
+                const char *a = strstr(m, "at '"), *b2 = a ? strchr(a + 4, '\'') : NULL;
+                return migrate_error(
+                        s, ECONNREFUSED,
+                        "the destination libvirtd at %.*s is unreachable from the source (%s): %s",
+                        b2 ? (int)(b2 - a - 4) : 0, b2 ? a + 4 : "", dst_uri,
+                        strstr(m, "refused") ? "connection refused: is libvirtd running and "
+                                               "listening (listen_tcp / libvirtd-tcp.socket)?"
+                                             : m);
+        }
+        if (uri_endpoint(dst_uri, host, sizeof(host), port, sizeof(port)) &&
+            (strstr(m, "Failed to connect") || strstr(m, "migration") || strstr(m, "Connection refused")) &&
+            strstr(m, "refused"))
+                return migrate_error(
+                        s, ECONNREFUSED,
+                        "the source QEMU cannot open the migration connection to %s (ports " MIGRATION_PORTS
+                        " by default): %s",
+                        host, m);
+        if (strstr(m, "closed") || strstr(m, "End of file") || strstr(m, "keepalive"))
+                return migrate_error(s, ECONNRESET, "lost the connection to a libvirtd during migration: %s",
+                                     m);
+        return migrate_error(s, EIO, "migration failed: %s", m);
+}
+
+static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *ret, uint64_t *ret_iteration,
+                      uint64_t *ret_remaining, uint64_t *ret_processed, uint64_t *ret_dirty_bps)
+{
+        virTypedParameterPtr par = NULL;
+        int type = 0, n = 0;
+        unsigned long long v, page = 4096;
+
+        if (virDomainGetJobStats(dom, &type, &par, &n, flags) < 0) {
+                virResetLastError();
+                return;
+        }
+        if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE, &v) == 1 && v)
+                page = v;
+        if (ret) {
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
+                        ret->total_time_ms = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+                        ret->downtime_ms = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_SETUP_TIME, &v) == 1)
+                        ret->setup_time_ms = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1)
+                        ret->bytes_transferred = v;
+                else if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
+                        ret->bytes_transferred = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_BPS, &v) == 1)
+                        ret->throughput_bps = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
+                        ret->iterations = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &v) == 1 &&
+                    v * page > ret->dirty_rate_bps)
+                        ret->dirty_rate_bps = v * page;
+        }
+        if (ret_iteration && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
+                *ret_iteration = v;
+        if (ret_remaining && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &v) == 1)
+                *ret_remaining = v;
+        if (ret_processed && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
+                *ret_processed = v;
+        if (ret_dirty_bps && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &v) == 1)
+                *ret_dirty_bps = v * page;
+        virTypedParamsFree(par, n);
+}
+
+static int lv_migrate(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+        const struct migrate_params *p = &s->params;
+        virConnectPtr here = conn_here(st), there = conn_there(st);
+        const char *there_uri = st->on_dst ? st->src_uri : st->dst_uri;
+        char host[256], port[16];
+        struct migrate_progress progress;
+        struct migrate_job *j;
+        struct canary_block b0 = {}, b;
+        uint64_t canary_rate = 0, remaining = 0;
+        usec_t t0, deadline, sample_t;
+        bool have_canary, aborted = false, postcopy_started = false;
+        int r = 0, maxp = 0;
+        pthread_t t;
+
+        if (!here || !there)
+                return migrate_error(s, ENOTCONN, "not connected to both hosts");
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        pthread_mutex_init(&j->lock, NULL);
+        j->dom = virDomainLookupByName(here, st->name);
+        if (!j->dom) {
+                migrate_job_free(j);
+                return lv_fail(s, ENOENT, "the guest is not on the host it should run on");
+        }
+        j->flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+        if (p->live)
+                j->flags |= VIR_MIGRATE_LIVE;
+        if (p->unsafe)
+                j->flags |= VIR_MIGRATE_UNSAFE;
+        if (p->auto_converge)
+                j->flags |= VIR_MIGRATE_AUTO_CONVERGE;
+        if (p->postcopy)
+                j->flags |= VIR_MIGRATE_POSTCOPY;
+        if (p->transport == MIGRATE_TRANSPORT_TLS)
+                j->flags |= VIR_MIGRATE_TLS;
+        if (p->bandwidth_mib)
+                virTypedParamsAddULLong(&j->params, &j->nparams, &maxp, VIR_MIGRATE_PARAM_BANDWIDTH,
+                                        p->bandwidth_mib);
+        /* peer-to-peer needs a URI the other libvirtd can reach; a local one (qemu:///system) it cannot */
+        if (p->peer2peer && uri_endpoint(there_uri, host, sizeof(host), port, sizeof(port))) {
+                j->flags |= VIR_MIGRATE_PEER2PEER;
+                j->uri = strdup(there_uri);
+                if (!j->uri) {
+                        migrate_job_free(j);
+                        return -ENOMEM;
+                }
+        } else {
+                j->dconn = there;
+                virConnectRef(there);
+        }
+        if (p->downtime_limit_ms && virDomainMigrateSetMaxDowntime(j->dom, p->downtime_limit_ms, 0) < 0) {
+                r = lv_fail(s, EIO, "setting the downtime limit");
+                migrate_job_free(j);
+                return r;
+        }
+
+        have_canary = st->created && peek_block(j->dom, &b0) >= 0 && canary_magic_ok(&b0);
+        virResetLastError();
+        s->stats.heartbeat_before = b0.heartbeat;
+        sample_t = t0 = now_usec();
+        if (pthread_create(&t, NULL, migrate_worker, j) != 0) {
+                migrate_job_free(j);
+                return -ENOMEM;
+        }
+        pthread_detach(t);
+
+        migrate_progress_init(&progress, t0);
+        deadline = t0 + (usec_t)p->completion_timeout_ms * USEC_PER_MSEC;
+        while (!job_done(j)) {
+                uint64_t iteration = 0, processed = 0, qemu_rate = 0;
+                usec_t now;
+
+                if (migrate_session_sleep(s, MIGRATE_POLL_MS) < 0 && !aborted) {
+                        r = migrate_error(s, ECANCELED, "interrupted");
+                        break;
+                }
+                if (aborted || job_done(j))
+                        continue;
+                now = now_usec();
+                job_stats(j->dom, 0, NULL, &iteration, &remaining, &processed, &qemu_rate);
+                if (have_canary && now - sample_t >= USEC_PER_SEC && peek_block(j->dom, &b) >= 0 &&
+                    b.heartbeat != b0.heartbeat) {
+                        canary_rate = (uint64_t)(b.dirtied - b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
+                                      (uint32_t)(b.heartbeat - b0.heartbeat);
+                        b0 = b;
+                        sample_t = now;
+                }
+                virResetLastError();
+                if (qemu_rate > s->stats.dirty_rate_bps)
+                        s->stats.dirty_rate_bps = qemu_rate;
+                if (canary_rate > s->stats.dirty_rate_bps)
+                        s->stats.dirty_rate_bps = canary_rate;
+                if (now >= deadline) {
+                        r = migrate_error(
+                                s, ETIMEDOUT,
+                                "migration did not complete within %.1f s (%.1f MiB left, dirty rate "
+                                "%.1f MiB/s, bandwidth %u MiB/s)",
+                                p->completion_timeout_ms / 1000.0, remaining / (double)MIB,
+                                s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
+                        break;
+                }
+                if (!migrate_progress_update(&progress, now, p->stall_timeout_ms, iteration, remaining,
+                                             processed))
+                        continue;
+                if (p->postcopy && !postcopy_started) {
+                        if (virDomainMigrateStartPostCopy(j->dom, 0) < 0) {
+                                r = lv_fail(s, EIO, "switching to post-copy");
+                                break;
+                        }
+                        postcopy_started = true;
+                        s->stats.postcopy_used = true;
+                        continue;
+                }
+                if (processed == 0)
+                        r = migrate_error(
+                                s, ETIMEDOUT,
+                                "no migration data reached the destination in %.1f s: the migration "
+                                "ports (" MIGRATION_PORTS " by default, qemu.conf migration_port_min/"
+                                "max) are probably blocked between source and destination",
+                                p->stall_timeout_ms / 1000.0);
+                else
+                        r = migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
+                                                  (uint64_t)p->bandwidth_mib * MIB, remaining);
+                break;
+        }
+
+        if (r < 0 && !job_done(j)) {
+                /* the guest keeps running on the source after an aborted job */
+                (void)virDomainAbortJob(j->dom);
+                virResetLastError();
+                usec_t until = now_usec() + ABORT_WAIT_US;
+                while (!job_done(j) && now_usec() < until)
+                        usleep(50 * 1000);
+                if (!job_done(j)) {
+                        pthread_mutex_lock(&j->lock);
+                        bool done = j->done;
+                        if (!done)
+                                j->abandoned = true; /* the worker frees it */
+                        pthread_mutex_unlock(&j->lock);
+                        if (!done) {
+                                size_t l = strlen(s->error);
+                                snprintf(s->error + l, sizeof(s->error) - l,
+                                         "; libvirt did not return within %u s after the job was aborted",
+                                         (unsigned)(ABORT_WAIT_US / USEC_PER_SEC));
+                                return r;
+                        }
+                }
+                size_t l = strlen(s->error);
+                snprintf(s->error + l, sizeof(s->error) - l,
+                         "; migration aborted, the guest stays on the %s",
+                         st->on_dst ? "destination" : "source");
+                migrate_job_free(j);
+                return r;
+        }
+        if (r < 0) {
+                migrate_job_free(j);
+                return r;
+        }
+        if (j->result < 0) {
+                r = explain(s, &j->error, there_uri);
+                migrate_job_free(j);
+                return r;
+        }
+        migrate_job_free(j);
+
+        s->stats.wall_time_ms = (now_usec() - t0) / USEC_PER_MSEC;
+        st->on_dst = !st->on_dst;
+        st->verified = false;
+        s->stats.migrations++;
+        /* the completed job's statistics, as the host the guest went to keeps them */
+        virDomainPtr d = virDomainLookupByName(conn_here(st), st->name);
+        if (d) {
+                job_stats(d, VIR_DOMAIN_JOB_STATS_COMPLETED, &s->stats, NULL, NULL, NULL, NULL);
+                virDomainFree(d);
+        }
+        virResetLastError();
+        return 0;
+}
+
+static int lv_verify(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+        virDomainPtr d, o;
+        struct canary_block b = {};
+        int state = 0, reason = 0;
+        usec_t deadline;
+        int r = 0;
+
+        d = virDomainLookupByName(conn_here(st), st->name);
+        if (!d)
+                return lv_fail(s, ENOENT, "the guest is not defined where it was migrated to");
+        if (virDomainGetState(d, &state, &reason, 0) < 0 || state != VIR_DOMAIN_RUNNING) {
+                virDomainFree(d);
+                return migrate_error(s, EIO, "the guest is not running where it was migrated to (state %d)",
+                                     state);
+        }
+        if (st->created) {
+                deadline = now_usec() + 5 * USEC_PER_SEC;
+                for (;;) {
+                        if (peek_block(d, &b) < 0) {
+                                r = lv_fail(s, EIO, "reading the canary's memory");
+                                break;
+                        }
+                        s->stats.magic_ok = canary_magic_ok(&b);
+                        s->stats.heartbeat_after = b.heartbeat;
+                        s->stats.heartbeat_advanced = (int32_t)(b.heartbeat - s->stats.heartbeat_before) > 0;
+                        if (!s->stats.magic_ok) {
+                                r = migrate_error(s, EIO,
+                                                  "canary memory damaged after migration: magic 0x%08" PRIx32
+                                                  " 0x%08" PRIx32,
+                                                  b.magic0, b.magic1);
+                                break;
+                        }
+                        if (s->stats.heartbeat_advanced)
+                                break;
+                        if (now_usec() >= deadline) {
+                                r = migrate_error(
+                                        s, EIO,
+                                        "the canary's heartbeat does not advance after migration (%" PRIu32
+                                        " before, %" PRIu32 " after)",
+                                        s->stats.heartbeat_before, b.heartbeat);
+                                break;
+                        }
+                        if (migrate_session_sleep(s, 20) < 0) {
+                                r = migrate_error(s, ECANCELED, "interrupted");
+                                break;
+                        }
+                }
+        }
+        virDomainFree(d);
+        if (r < 0)
+                return r;
+
+        /* gone from the other host: neither running nor defined (VIR_MIGRATE_UNDEFINE_SOURCE) */
+        o = virDomainLookupByName(conn_there(st), st->name);
+        if (o) {
+                int active = virDomainIsActive(o);
+                virDomainFree(o);
+                return migrate_error(s, EIO, "the guest is still %s on the host it left",
+                                     active == 1 ? "running" : "defined");
+        }
+        virResetLastError();
+        st->verified = true;
+        return 0;
+}
+
+/* Destroys and undefines the canary on one host. 1: removed, 0: not there, <0: could not check. */
+static int remove_canary(struct migrate_session *s, virConnectPtr *c, const char *uri, const char *role)
+{
+        struct lv_state *st = state(s);
+        virDomainPtr d;
+        int r = 0;
+
+        if (*c && virConnectIsAlive(*c) != 1) {
+                virConnectClose(*c);
+                *c = NULL;
+        }
+        if (!*c) {
+                /* once more, briefly: the host may be back (or never was reachable) */
+                char saved[sizeof(s->error)];
+                memcpy(saved, s->error, sizeof(saved));
+                s->error[0] = 0;
+                r = lv_open(s, uri, role, c);
+                memcpy(s->error, saved, sizeof(saved));
+                if (r < 0)
+                        return r;
+        }
+        d = virDomainLookupByName(*c, st->name);
+        if (!d) {
+                virResetLastError();
+                return 0;
+        }
+        if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+                r = -EIO;
+        if (virDomainIsPersistent(d) == 1 &&
+            virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                              VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0)
+                r = -EIO;
+        virDomainFree(d);
+        virResetLastError();
+        return r < 0 ? r : 1;
+}
+
+static int lv_cleanup(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+        int r, k;
+
+        if (!st || !st->created || !st->name)
+                return 0;
+        r = remove_canary(s, &st->src, st->src_uri, "source");
+        k = remove_canary(s, &st->dst, st->dst_uri, "destination");
+        /* an unreachable host matters only when the canary may be there */
+        if (r < 0 && !st->on_dst)
+                return migrate_error(s, r, "could not remove the canary %s from the source", st->name);
+        if (k < 0 && st->on_dst)
+                return migrate_error(s, k, "could not remove the canary %s from the destination", st->name);
+        st->created = false;
+        return 0;
+}
+
+static void lv_free(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+
+        if (!st)
+                return;
+        if (st->src)
+                virConnectClose(st->src);
+        if (st->dst)
+                virConnectClose(st->dst);
+        free(st->src_uri);
+        free(st->dst_uri);
+        free(st->name);
+        s->priv = mfree(st);
+}
+
+const struct migrate_driver migrate_driver_libvirt = {
+        .name = "libvirt",
+        .prepare = lv_prepare,
+        .start = lv_start,
+        .migrate = lv_migrate,
+        .verify = lv_verify,
+        .cleanup = lv_cleanup,
+        .free = lv_free,
+};
