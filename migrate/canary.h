@@ -28,10 +28,11 @@
 #define CANARY_VERSION 1
 
 /* Offsets of the 32-bit little-endian fields of the status block. */
-#define CANARY_OFF_MAGIC0    0x00  /* CANARY_MAGIC0, written once at boot */
-#define CANARY_OFF_MAGIC1    0x04  /* CANARY_MAGIC1 */
-#define CANARY_OFF_VERSION   0x08  /* CANARY_VERSION */
-#define CANARY_OFF_HEARTBEAT 0x0c  /* milliseconds of guest run time (PIT), +1 per ms, wraps after 49 days  \
+#define CANARY_OFF_MAGIC0  0x00 /* CANARY_MAGIC0, written once at boot */
+#define CANARY_OFF_MAGIC1  0x04 /* CANARY_MAGIC1 */
+#define CANARY_OFF_VERSION 0x08 /* CANARY_VERSION */
+#define CANARY_OFF_HEARTBEAT                                                                                \
+        0x0c                       /* milliseconds of guest run time (PIT), +1 per ms, wraps after 49 days  \
                                     */
 #define CANARY_OFF_SECONDS    0x10 /* whole seconds of guest run time: the N of "canary tick N" */
 #define CANARY_OFF_RATE       0x14 /* dirty rate asked for, in pages per second */

@@ -192,6 +192,13 @@ const struct migrate_stats *migrate_session_stats(const struct migrate_session *
         return &s->stats;
 }
 
+int migrate_session_peek(struct migrate_session *s, struct canary_block *ret)
+{
+        if (!s->driver->peek || !s->priv)
+                return -EOPNOTSUPP;
+        return s->driver->peek(s, ret);
+}
+
 void migrate_session_interrupt(struct migrate_session *s)
 {
         int saved = errno;
@@ -254,13 +261,14 @@ int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, 
         double mib = 1024.0 * 1024.0;
 
         if (bandwidth_bps && dirty_rate_bps >= bandwidth_bps)
-                return migrate_error(s, ETIMEDOUT,
-                                     "migration makes no progress: the guest dirties memory at %.1f MiB/s, "
-                                     "more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to "
-                                     "copy after %.1f s); raise the bandwidth limit, enable auto-converge "
-                                     "or post-copy, or migrate when the guest is quieter",
-                                     dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib,
-                                     stall_timeout_ms / 1000.0);
+                return migrate_error(
+                        s, ETIMEDOUT,
+                        "migration makes no progress: the guest dirties memory at %.1f MiB/s, "
+                        "more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to "
+                        "copy, no progress for %.1f s); raise the bandwidth limit, enable auto-converge "
+                        "or post-copy, or migrate when the guest is quieter",
+                        dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib,
+                        stall_timeout_ms / 1000.0);
         return migrate_error(s, ETIMEDOUT,
                              "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f "
                              "MiB/s, %.1f MiB still to copy)",

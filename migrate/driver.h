@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "canary.h"
+
 enum migrate_transport {
         MIGRATE_TRANSPORT_TCP, /* libvirt: qemu+tcp://HOST/system; qemu: tcp:HOST:PORT */
         MIGRATE_TRANSPORT_TLS, /* libvirt: qemu+tls:// and VIR_MIGRATE_TLS for the data stream */
@@ -104,6 +106,9 @@ struct migrate_driver {
         int (*verify)(struct migrate_session *s);
         /* Idempotent, also after failure or interrupt. */
         int (*cleanup)(struct migrate_session *s);
+        /* Reads the canary's status block on the host where the guest runs now (after a failed
+         * migration: the source). */
+        int (*peek)(struct migrate_session *s, struct canary_block *ret);
         /* Frees the driver's private state (cleanup() has run). */
         void (*free)(struct migrate_session *s);
 };
@@ -140,6 +145,7 @@ int migrate_session_run(struct migrate_session *s);
 int migrate_session_cleanup(struct migrate_session *s);
 const char *migrate_session_error(const struct migrate_session *s);
 const struct migrate_stats *migrate_session_stats(const struct migrate_session *s);
+int migrate_session_peek(struct migrate_session *s, struct canary_block *ret);
 /* Async-signal-safe. */
 void migrate_session_interrupt(struct migrate_session *s);
 

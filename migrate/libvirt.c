@@ -1019,6 +1019,24 @@ static int lv_cleanup(struct migrate_session *s)
         return 0;
 }
 
+static int lv_peek(struct migrate_session *s, struct canary_block *ret)
+{
+        struct lv_state *st = state(s);
+        virDomainPtr d;
+        int r;
+
+        if (!conn_here(st) || !st->name)
+                return migrate_error(s, ESRCH, "no guest");
+        d = virDomainLookupByName(conn_here(st), st->name);
+        if (!d)
+                return lv_fail(s, ENOENT, "looking up the guest");
+        r = peek_block(d, ret);
+        virDomainFree(d);
+        if (r < 0)
+                return lv_fail(s, r, "reading the canary's memory");
+        return 0;
+}
+
 static void lv_free(struct migrate_session *s)
 {
         struct lv_state *st = state(s);
@@ -1042,5 +1060,6 @@ const struct migrate_driver migrate_driver_libvirt = {
         .migrate = lv_migrate,
         .verify = lv_verify,
         .cleanup = lv_cleanup,
+        .peek = lv_peek,
         .free = lv_free,
 };

@@ -742,6 +742,15 @@ static int qemu_cleanup(struct migrate_session *s)
         return 0;
 }
 
+static int qemu_peek(struct migrate_session *s, struct canary_block *ret)
+{
+        struct qemu_state *st = state(s);
+
+        if (!st->ep[st->cur].qmp)
+                return migrate_error(s, ESRCH, "no guest running");
+        return read_block(s, &st->ep[st->cur], ret);
+}
+
 static void qemu_free(struct migrate_session *s)
 {
         struct qemu_state *st = state(s);
@@ -761,5 +770,6 @@ const struct migrate_driver migrate_driver_qemu = {
         .migrate = qemu_migrate,
         .verify = qemu_verify,
         .cleanup = qemu_cleanup,
+        .peek = qemu_peek,
         .free = qemu_free,
 };
