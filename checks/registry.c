@@ -6,11 +6,13 @@ extern const struct unit unit_nfs_export;
 extern const struct unit unit_nfs_mount;
 extern const struct unit unit_nfs_access;
 extern const struct unit unit_nfs_storage;
+extern const struct unit unit_ssh_root;
 
 const struct unit *const unit_registry[] = {
         &unit_nfs_export,
         &unit_nfs_storage,
         &unit_nfs_mount,
         &unit_nfs_access,
+        &unit_ssh_root,
 };
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

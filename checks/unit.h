@@ -68,7 +68,8 @@ struct check_ctx {
         const struct conf *profile;
         const char *hostname;
         unsigned roles;
-        usec_t deadline; /* CLOCK_MONOTONIC; every blocking call must end by then */
+        char *const *peers; /* the other hosts: the profile's [hosts] and --peer, without this one */
+        usec_t deadline;    /* CLOCK_MONOTONIC; every blocking call must end by then */
         struct result_list *results;
 };
 

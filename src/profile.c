@@ -8,6 +8,7 @@
 #include "profile.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <libgen.h>
@@ -34,6 +35,14 @@ const struct profile_key profile_keys[] = {
          KEY_NFS_VERSION},
         {"check", "timeout", "10", "default deadline in seconds for each unit (--timeout overrides)",
          KEY_SECONDS},
+        {"ssh", "user", "root", "the user hostprep and migrations log in to peers as", KEY_STRING},
+        {"ssh", "identity", NULL, "the private key to log in with (default: ssh's own choice)", KEY_PATH},
+        {"ssh", "known_hosts", NULL, "trusted host keys of the peers (default: the user's known_hosts)",
+         KEY_PATH},
+        {"ssh", "port", NULL, "sshd's port on the peers (default: 22)", KEY_PORT},
+        {"ssh", "connect_timeout", "5", "seconds to wait for a peer's SSH connection", KEY_PORT},
+        {"ssh", "hostprep", "hostprep", "the hostprep command on the peers", KEY_STRING},
+        {"network", "bridges", NULL, "bridges guests attach to, the same on every hypervisor", KEY_LIST},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
@@ -114,6 +123,11 @@ static const char *validate(const char *section, const char *key, const char *va
                     streq(value, "4.2"))
                         return NULL;
                 return "NFS version must be 3, 4, 4.0, 4.1 or 4.2";
+        case KEY_PORT: {
+                unsigned u;
+                return safe_atou(value, &u) < 0 || u == 0 || u > 65535 ? "must be a number from 1 to 65535"
+                                                                       : NULL;
+        }
         case KEY_SECONDS:
                 return parse_seconds(value, &t) < 0 ? "must be a number of seconds (0 < s <= 86400)" : NULL;
         }
@@ -197,6 +211,10 @@ static int find_profile(const char *name, const char *relative_to, char *const *
 {
         _cleanup_free_ char *candidate = NULL;
 
+        if (streq(name, "-") && !relative_to) {
+                *ret = strdup("-");
+                return *ret ? 0 : -ENOMEM;
+        }
         if (strchr(name, '/')) {
                 if (name[0] != '/' && relative_to) {
                         _cleanup_free_ char *copy = strdup(relative_to);
@@ -289,15 +307,39 @@ static int load_file(struct load_state *st, const char *path)
         struct parse_ctx pc = {.st = st, .rd = &rd};
         int r;
 
-        real = realpath(path, NULL);
-        if (!real)
-                return set_error(st, path, 0, "%m"), -errno;
-        if (strv_contains(st->stack, real))
-                return set_error(st, path, 0, "include cycle: this file includes itself"), -ELOOP;
+        if (streq(path, "-")) {
+                int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 
-        f = fopen(path, "re");
-        if (!f)
-                return set_error(st, path, 0, "%m"), -errno;
+                rd.file = "<stdin>";
+                real = strdup("-");
+                f = fd >= 0 ? fdopen(fd, "r") : NULL;
+                if (!f) {
+                        r = -errno;
+                        if (fd >= 0)
+                                close(fd);
+                        set_error(st, rd.file, 0, "cannot read standard input: %s", strerror(-r));
+                        return r;
+                }
+        } else {
+                real = realpath(path, NULL);
+                if (!real) {
+                        r = -errno;
+                        set_error(st, path, 0, "%s", strerror(-r));
+                        return r;
+                }
+                if (strv_contains(st->stack, real)) {
+                        set_error(st, path, 0, "include cycle: this file includes itself");
+                        return -ELOOP;
+                }
+                f = fopen(path, "re");
+                if (!f) {
+                        r = -errno;
+                        set_error(st, path, 0, "%s", strerror(-r));
+                        return r;
+                }
+        }
+        if (!real)
+                return -ENOMEM;
         rd.f = f;
 
         r = strv_push(&st->stack, TAKE_PTR(real));
@@ -308,7 +350,8 @@ static int load_file(struct load_state *st, const char *path)
         st->stack[strv_length(st->stack) - 1] = NULL;
 
         if (rd.too_long)
-                set_error(st, path, rd.too_long, "line too long (at most %d characters)", INI_MAX_LINE - 2);
+                set_error(st, rd.file, rd.too_long, "line too long (at most %d characters)",
+                          INI_MAX_LINE - 2);
         if (r > 0) {
                 /* inih reports its syntax errors only at the end: an earlier line's error comes first */
                 if (st->error && st->error_file && streq(st->error_file, path) &&
@@ -316,11 +359,11 @@ static int load_file(struct load_state *st, const char *path)
                         st->error = mfree(st->error);
                         st->error_file = mfree(st->error_file);
                 }
-                set_error(st, path, (unsigned)r,
+                set_error(st, rd.file, (unsigned)r,
                           "syntax error: expected '[section]', 'key = value' or a comment");
         }
         if (r < 0)
-                set_error(st, path, 0, "cannot read: %s", r == -2 ? "out of memory" : "read error");
+                set_error(st, rd.file, 0, "cannot read: %s", r == -2 ? "out of memory" : "read error");
         return st->error ? -EINVAL : 0;
 }
 

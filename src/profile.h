@@ -9,7 +9,8 @@
 
 /*
  * Finds and loads a profile into c (which must be zeroed). name is a file path when it contains '/',
- * else looked up as NAME.conf in search_dirs in order. On failure returns a negative errno and sets
+ * "-" for standard input (what a controlling host sends its peers), else looked up as NAME.conf in
+ * search_dirs in order. On failure returns a negative errno and sets
  * *ret_error to a message naming the file and line; c is then left empty.
  */
 int profile_load(const char *name, char *const *search_dirs, struct conf *c, char **ret_error);
@@ -25,6 +26,7 @@ enum profile_key_type {
         KEY_LIST,    /* host names or addresses, comma or space separated */
         KEY_NFS_VERSION,
         KEY_SECONDS,
+        KEY_PORT, /* 1..65535 */
 };
 
 struct profile_key {
