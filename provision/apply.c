@@ -687,38 +687,10 @@ static bool json_flag(json_object *o, const char *key)
         return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
 
-/* A new run: STATE/runs/RUNID with its journal, RUNID the UTC time and a counter, so names sort in the
- * order runs began. */
-static int run_create(struct run *run, struct apply_report *report)
+static int run_create_journal(struct run *run)
 {
-        _cleanup_close_ int runs_fd = -1;
         _cleanup_free_ char *started = NULL;
-        char stamp[20];
-        struct tm tm;
-        time_t t = time(NULL);
-        int r;
 
-        if (mkdirat(run->state_fd, "runs", 0700) < 0 && errno != EEXIST)
-                return -errno;
-        runs_fd = openat(run->state_fd, "runs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (runs_fd < 0)
-                return -errno;
-        if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
-                return -EINVAL;
-        for (unsigned i = 1;; i++) {
-                if (i > 999)
-                        return -EEXIST;
-                snprintf(run->id, sizeof(run->id), "%s-%03u", stamp, i);
-                if (mkdirat(runs_fd, run->id, 0700) >= 0)
-                        break;
-                if (errno != EEXIST)
-                        return -errno;
-        }
-        if (fsync(runs_fd) < 0)
-                return -errno;
-        run->run_fd = openat(runs_fd, run->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (run->run_fd < 0)
-                return -errno;
         if (mkdirat(run->run_fd, "files", 0700) < 0)
                 return -errno;
         run->files_fd = openat(run->run_fd, "files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -744,9 +716,53 @@ static int run_create(struct run *run, struct apply_report *report)
             json_add_str(run->journal, "started", started) < 0 ||
             json_add_str(run->journal, "state", "applying") < 0)
                 return -ENOMEM;
-        r = run_save(run);
-        if (r < 0)
-                return r;
+        return run_save(run);
+}
+
+/* A new run: STATE/runs/RUNID with its journal, RUNID the UTC time and a counter, so names sort in the
+ * order runs began. */
+static int run_create(struct run *run, struct apply_report *report)
+{
+        _cleanup_close_ int runs_fd = -1;
+        char stamp[20];
+        struct tm tm;
+        time_t t = time(NULL);
+        int r;
+
+        if (mkdirat(run->state_fd, "runs", 0700) < 0 && errno != EEXIST)
+                return -errno;
+        runs_fd = openat(run->state_fd, "runs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (runs_fd < 0)
+                return -errno;
+        if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+                return -EINVAL;
+        /* made under a dot name and renamed into place with its journal: a run directory always has one */
+        for (unsigned i = 1;; i++) {
+                char tmp[APPLY_RUN_ID_MAX + 2];
+
+                if (i > 999)
+                        return -EEXIST;
+                snprintf(run->id, sizeof(run->id), "%s-%03u", stamp, i);
+                if (faccessat(runs_fd, run->id, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                        continue;
+                snprintf(tmp, sizeof(tmp), ".%s", run->id);
+                r = mkdirat(runs_fd, tmp, 0700) < 0 ? -errno : 0;
+                if (r == -EEXIST)
+                        continue; /* left by a run killed while being created: nothing was changed by it */
+                if (r < 0)
+                        return r;
+                run->run_fd = openat(runs_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (run->run_fd < 0)
+                        return -errno;
+                r = run_create_journal(run);
+                if (r < 0)
+                        return r;
+                if (renameat2(runs_fd, tmp, runs_fd, run->id, RENAME_NOREPLACE) < 0)
+                        return -errno;
+                break;
+        }
+        if (fsync(runs_fd) < 0)
+                return -errno;
         memcpy(report->run_id, run->id, sizeof(report->run_id));
         log_change(run->o, &(struct log_fields){.run = run->id}, "run %s started", run->id);
         return 0;

@@ -220,6 +220,8 @@ struct script {
 
 static int script_push(struct script *sc, enum edit e, size_t count)
 {
+        if (count == 0)
+                return 0;
         if (sc->n + count > sc->cap) {
                 size_t ncap = sc->cap ? sc->cap : 64;
                 unsigned char *n;
