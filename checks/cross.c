@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cross.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <strings.h>
+
+#include "strv.h"
+
+#define CLOCK_WARN_SECONDS 0.5
+#define CLOCK_FAIL_SECONDS 5.0
+
+static int emit(struct cross_ctx *ctx, enum status st, const char *id, const char *hint,
+                const char *evidence, const char *fmt, ...) _printf_(6, 7);
+static int emit(struct cross_ctx *ctx, enum status st, const char *id, const char *hint,
+                const char *evidence, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                msg = NULL;
+                return -ENOMEM;
+        }
+        return result_list_add(ctx->results, id, st, msg, hint, evidence);
+}
+
+/* facts -> a.b.c, or NULL */
+static json_object *get(json_object *o, const char *path)
+{
+        _cleanup_(strv_freep) char **parts = NULL;
+
+        if (!o || strv_split(path, ".", &parts) < 0)
+                return NULL;
+        STRV_FOREACH (p, parts)
+                if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, *p, &o))
+                        return NULL;
+        return o;
+}
+
+static const char *get_string(json_object *o, const char *path)
+{
+        json_object *v = get(o, path);
+
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static bool get_int(json_object *o, const char *path, int64_t *ret)
+{
+        json_object *v = get(o, path);
+
+        if (!v || !json_object_is_type(v, json_type_int))
+                return false;
+        *ret = json_object_get_int64(v);
+        return true;
+}
+
+static bool is_hypervisor(const struct host_facts *h)
+{
+        return h->roles & ROLE_BIT(ROLE_HYPERVISOR);
+}
+
+/* "h2: X; h3: Y" */
+static int append_item(char **list, const char *host, const char *value)
+{
+        char *n = strdup_printf("%s%s%s: %s", strempty(*list), *list ? "; " : "", host, value);
+
+        if (!n)
+                return -ENOMEM;
+        free(*list);
+        *list = n;
+        return 0;
+}
+
+static int compare_mounts(struct cross_ctx *ctx)
+{
+        const char *mountpoint = conf_get(ctx->profile, "nfs", "mountpoint");
+        _cleanup_free_ char *seen = NULL, *missing = NULL;
+        const char *first = NULL;
+        bool differ = false;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                json_object *mounts = get(h->facts, "mounts"), *m;
+                const char *source;
+                _cleanup_free_ char *desc = NULL;
+
+                if (!is_hypervisor(h) || !h->facts)
+                        continue;
+                m = mounts && json_object_is_type(mounts, json_type_array) &&
+                                    json_object_array_length(mounts) > 0
+                            ? json_object_array_get_idx(mounts, 0)
+                            : NULL;
+                source = get_string(m, "source");
+                if (!source) {
+                        if (append_item(&missing, h->name, "nothing mounted") < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                desc = strdup_printf("%s (%s)", source, strna(get_string(m, "fstype")));
+                if (!desc || append_item(&seen, h->name, desc) < 0)
+                        return -ENOMEM;
+                if (first && !streq(first, source))
+                        differ = true;
+                if (!first)
+                        first = source;
+                n++;
+        }
+        if (missing)
+                return emit(ctx, STATUS_FAIL, "cross.mount",
+                            "mount the export on every hypervisor (see nfs.mount)", missing,
+                            "%s is not mounted on every hypervisor (%s)", mountpoint, missing);
+        if (differ)
+                return emit(ctx, STATUS_FAIL, "cross.mount",
+                            "mount the same server:export on every hypervisor; a guest's disk path must "
+                            "name the "
+                            "same file on both ends",
+                            seen, "%s comes from different sources on the hypervisors: %s", mountpoint,
+                            seen);
+        if (n < 2)
+                return emit(ctx, STATUS_SKIP, "cross.mount", NULL, seen,
+                            "fewer than two hypervisors reported their mounts");
+        return emit(ctx, STATUS_PASS, "cross.mount", NULL, seen, "%s comes from %s on all %zu hypervisors",
+                    mountpoint, first, n);
+}
+
+static int compare_qemu_ids(struct cross_ctx *ctx)
+{
+        static const char *const users[] = {"libvirt-qemu", "qemu"};
+        _cleanup_free_ char *seen = NULL;
+        int64_t uid0 = -1, gid0 = -1;
+        bool differ = false;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                int64_t uid, gid;
+                bool found = false;
+
+                for (size_t u = 0; u < ELEMENTSOF(users) && !found; u++) {
+                        _cleanup_free_ char *pu = strdup_printf("users.%s.uid", users[u]),
+                                            *pg = strdup_printf("users.%s.gid", users[u]), *desc = NULL;
+
+                        if (!pu || !pg)
+                                return -ENOMEM;
+                        if (!get_int(h->facts, pu, &uid) || !get_int(h->facts, pg, &gid))
+                                continue;
+                        found = true;
+                        desc = strdup_printf("%s %lld:%lld", users[u], (long long)uid, (long long)gid);
+                        if (!desc || append_item(&seen, h->name, desc) < 0)
+                                return -ENOMEM;
+                        if (n > 0 && (uid != uid0 || gid != gid0))
+                                differ = true;
+                        uid0 = n == 0 ? uid : uid0;
+                        gid0 = n == 0 ? gid : gid0;
+                        n++;
+                }
+        }
+        if (differ)
+                return emit(ctx, STATUS_FAIL, "cross.qemu_ids",
+                            "give the qemu user the same uid and gid on every host (and the NFS server)",
+                            seen,
+                            "the qemu user has different ids on the hosts (%s): a disk image owned by it on "
+                            "one host "
+                            "belongs to someone else on the other",
+                            seen);
+        if (n < 2)
+                return emit(ctx, STATUS_SKIP, "cross.qemu_ids", NULL, seen,
+                            "fewer than two hosts have a qemu user to compare");
+        return emit(ctx, STATUS_PASS, "cross.qemu_ids", NULL, seen,
+                    "the qemu user is %lld:%lld on all %zu hosts", (long long)uid0, (long long)gid0, n);
+}
+
+static int compare_host_uuids(struct cross_ctx *ctx)
+{
+        _cleanup_free_ char *seen = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *a = &ctx->hosts[i];
+                const char *ua = get_string(a->facts, "host_uuid.effective");
+                _cleanup_free_ char *desc = NULL;
+
+                if (!is_hypervisor(a) || !ua)
+                        continue;
+                desc = strdup_printf("%s (%s)", ua,
+                                     strna(get_string(a->facts, "host_uuid.effective_source")));
+                if (!desc || append_item(&seen, a->name, desc) < 0)
+                        return -ENOMEM;
+                n++;
+                for (size_t j = 0; j < i; j++) {
+                        const struct host_facts *b = &ctx->hosts[j];
+                        const char *ub = get_string(b->facts, "host_uuid.effective");
+
+                        if (is_hypervisor(b) && ub && strcasecmp(ua, ub) == 0)
+                                return emit(
+                                        ctx, STATUS_FAIL, "cross.host_uuid",
+                                        "give each host its own UUID: host_uuid in "
+                                        "/etc/libvirt/libvirtd.conf "
+                                        "(uuidgen), or fix cloned SMBIOS/machine-id",
+                                        desc,
+                                        "%s and %s have the same host UUID %s: libvirt refuses to migrate "
+                                        "between them (\"Attempt to migrate guest to the same host\")",
+                                        b->name, a->name, ua);
+                }
+        }
+        if (n < 2)
+                return emit(ctx, STATUS_SKIP, "cross.host_uuid", NULL, seen,
+                            "fewer than two hypervisors reported a host UUID");
+        return emit(ctx, STATUS_PASS, "cross.host_uuid", NULL, seen,
+                    "all %zu hypervisors have distinct host UUIDs", n);
+}
+
+static char *addresses_text(json_object *arr)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        for (size_t i = 0;
+             arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++)
+                if (strv_push_dup(&v, json_object_get_string(json_object_array_get_idx(arr, i))) < 0)
+                        return NULL;
+        return v ? strv_join(v, " ") : strdup("");
+}
+
+static int compare_names(struct cross_ctx *ctx)
+{
+        int r;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const char *hn = get_string(ctx->hosts[i].facts, "hostname");
+
+                if (hn && (strcasecmp(hn, "localhost") == 0 || startswith(hn, "localhost.")))
+                        return emit(ctx, STATUS_FAIL, "cross.names",
+                                    "give the host its own name (hostnamectl)", hn,
+                                    "%s calls itself %s: libvirt and the peers cannot tell the hosts apart",
+                                    ctx->hosts[i].name, hn);
+        }
+        /* every host must resolve every profile host to the same addresses */
+        for (size_t t = 0; t < ctx->n_hosts; t++) {
+                const char *target = ctx->hosts[t].name;
+                _cleanup_free_ char *ref = NULL, *ref_host = NULL, *seen = NULL;
+
+                for (size_t i = 0; i < ctx->n_hosts; i++) {
+                        _cleanup_free_ char *path = strdup_printf("resolve.%s", target), *addrs = NULL;
+                        json_object *v;
+
+                        if (!path)
+                                return -ENOMEM;
+                        if (!ctx->hosts[i].facts || i == t)
+                                continue;
+                        v = get(ctx->hosts[i].facts, path);
+                        addrs = addresses_text(v);
+                        if (!addrs)
+                                return -ENOMEM;
+                        if (!*addrs) {
+                                _cleanup_free_ char *hint = strdup_printf("add %s to /etc/hosts on %s",
+                                                                          target, ctx->hosts[i].name);
+                                return emit(ctx, STATUS_FAIL, "cross.names", hint, NULL,
+                                            "%s cannot resolve %s (its /etc/hosts has no entry)",
+                                            ctx->hosts[i].name, target);
+                        }
+                        r = append_item(&seen, ctx->hosts[i].name, addrs);
+                        if (r < 0)
+                                return r;
+                        if (!ref) {
+                                ref = TAKE_PTR(addrs);
+                                ref_host = strdup(ctx->hosts[i].name);
+                        } else if (!streq(ref, addrs))
+                                return emit(ctx, STATUS_FAIL, "cross.names",
+                                            "make /etc/hosts (or DNS) agree on every host", seen,
+                                            "the hosts disagree where %s is: %s resolves it to %s, %s to %s",
+                                            target, strna(ref_host), ref, ctx->hosts[i].name, addrs);
+                }
+        }
+        return emit(ctx, STATUS_PASS, "cross.names", NULL, NULL,
+                    "every host has its own name and all resolve each other alike");
+}
+
+static int compare_clocks(struct cross_ctx *ctx)
+{
+        _cleanup_free_ char *seen = NULL;
+        double worst = 0;
+        const char *worst_host = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                _cleanup_free_ char *desc = NULL;
+
+                if (!h->clock_known)
+                        continue;
+                desc = strdup_printf("%+.3f s (±%.3f)", h->clock_offset, h->clock_error);
+                if (!desc || append_item(&seen, h->name, desc) < 0)
+                        return -ENOMEM;
+                n++;
+                if (fabs(h->clock_offset) - h->clock_error > fabs(worst)) {
+                        worst = fabs(h->clock_offset) - h->clock_error;
+                        worst_host = h->name;
+                }
+        }
+        if (n == 0)
+                return emit(ctx, STATUS_SKIP, "cross.clock", NULL, NULL, "no peer's clock could be read");
+        if (worst > CLOCK_FAIL_SECONDS)
+                return emit(ctx, STATUS_FAIL, "cross.clock",
+                            "run NTP (chrony, systemd-timesyncd) on every host", seen,
+                            "%s's clock is %.1f s off: migrated guests' clocks jump", worst_host, worst);
+        if (worst > CLOCK_WARN_SECONDS)
+                return emit(ctx, STATUS_WARN, "cross.clock",
+                            "run NTP (chrony, systemd-timesyncd) on every host", seen,
+                            "%s's clock is %.1f s off", worst_host, worst);
+        return emit(ctx, STATUS_PASS, "cross.clock", NULL, seen, "the clocks agree within %.1f s",
+                    CLOCK_WARN_SECONDS);
+}
+
+static json_object *find_bridge(json_object *facts, const char *name)
+{
+        json_object *bridges = get(facts, "bridges");
+
+        for (size_t i = 0; bridges && json_object_is_type(bridges, json_type_array) &&
+                           i < json_object_array_length(bridges);
+             i++) {
+                json_object *b = json_object_array_get_idx(bridges, i);
+                if (streq(strempty(get_string(b, "name")), name))
+                        return b;
+        }
+        return NULL;
+}
+
+static int compare_bridges(struct cross_ctx *ctx)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        const char *list = conf_get(ctx->profile, "network", "bridges");
+        int r;
+
+        if (!list)
+                return emit(ctx, STATUS_SKIP, "cross.bridges", NULL, NULL,
+                            "the profile names no bridges ([network] bridges)");
+        r = strv_split(list, ", \t", &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (name, names) {
+                _cleanup_free_ char *seen = NULL;
+                int64_t mtu0 = -1;
+                bool differ = false;
+
+                for (size_t i = 0; i < ctx->n_hosts; i++) {
+                        const struct host_facts *h = &ctx->hosts[i];
+                        json_object *b;
+                        int64_t mtu;
+                        char buf[32];
+
+                        if (!is_hypervisor(h) || !h->facts)
+                                continue;
+                        b = find_bridge(h->facts, *name);
+                        if (!b) {
+                                _cleanup_free_ char *hint =
+                                        strdup_printf("create bridge %s on %s", *name, h->name);
+                                r = emit(ctx, STATUS_FAIL, "cross.bridges", hint, NULL,
+                                         "%s has no bridge %s: guests attached to it cannot run there",
+                                         h->name, *name);
+                                goto next;
+                        }
+                        if (!get_int(b, "mtu", &mtu))
+                                continue;
+                        snprintf(buf, sizeof(buf), "MTU %lld", (long long)mtu);
+                        if (append_item(&seen, h->name, buf) < 0)
+                                return -ENOMEM;
+                        if (mtu0 >= 0 && mtu != mtu0)
+                                differ = true;
+                        if (mtu0 < 0)
+                                mtu0 = mtu;
+                }
+                if (differ)
+                        r = emit(ctx, STATUS_FAIL, "cross.bridges",
+                                 "set the same MTU on every host's bridge", seen,
+                                 "bridge %s has different MTUs (%s): large packets of migrated guests are "
+                                 "lost",
+                                 *name, seen);
+                else
+                        r = emit(ctx, STATUS_PASS, "cross.bridges", NULL, seen,
+                                 "bridge %s is on every hypervisor with the same MTU", *name);
+        next:
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* listed in registry.c */
+const struct cross_check cross_mount = {
+        "cross.mount", "the same export at the same path on every hypervisor", compare_mounts};
+const struct cross_check cross_qemu_ids = {"cross.qemu_ids", "the qemu user has the same ids everywhere",
+                                           compare_qemu_ids};
+const struct cross_check cross_host_uuid = {"cross.host_uuid", "every hypervisor has its own host UUID",
+                                            compare_host_uuids};
+const struct cross_check cross_names = {"cross.names", "host names are set and resolve alike everywhere",
+                                        compare_names};
+const struct cross_check cross_clock = {"cross.clock", "the clocks agree", compare_clocks};
+const struct cross_check cross_bridges = {
+        "cross.bridges", "the profile's bridges on every hypervisor, same MTU", compare_bridges};
