@@ -680,6 +680,27 @@ static int64_t json_int(json_object *o, const char *key, int64_t def)
         return json_object_get_int64(v);
 }
 
+/* modes as operators write them: "0640" */
+static int json_add_mode(json_object *o, mode_t mode)
+{
+        char buf[8];
+
+        snprintf(buf, sizeof(buf), "%04o", (unsigned)(mode & 07777));
+        return json_add_str(o, "mode", buf);
+}
+
+static mode_t json_mode(json_object *o)
+{
+        const char *s = json_str(o, "mode");
+        char *end;
+        unsigned long m;
+
+        if (!s)
+                return 0600;
+        m = strtoul(s, &end, 8);
+        return *end || m > 07777 ? 0600 : (mode_t)m;
+}
+
 static bool json_flag(json_object *o, const char *key)
 {
         json_object *v;
@@ -705,17 +726,20 @@ static int run_create_journal(struct run *run)
                 run->entries = NULL;
                 return -ENOMEM;
         }
+        if (json_add_int(run->journal, "version", JOURNAL_VERSION) < 0 ||
+            json_add_str(run->journal, "run", run->id) < 0 ||
+            json_add_str(run->journal, "root", hostfs_root(run->o->fs)) < 0 ||
+            json_add_str(run->journal, "started", started) < 0 ||
+            json_add_str(run->journal, "state", "applying") < 0) {
+                json_object_put(run->entries);
+                run->entries = NULL;
+                return -ENOMEM;
+        }
         if (json_object_object_add(run->journal, "entries", run->entries) < 0) {
                 json_object_put(run->entries);
                 run->entries = NULL;
                 return -ENOMEM;
         }
-        if (json_add_int(run->journal, "version", JOURNAL_VERSION) < 0 ||
-            json_add_str(run->journal, "run", run->id) < 0 ||
-            json_add_str(run->journal, "root", hostfs_root(run->o->fs)) < 0 ||
-            json_add_str(run->journal, "started", started) < 0 ||
-            json_add_str(run->journal, "state", "applying") < 0)
-                return -ENOMEM;
         return run_save(run);
 }
 
@@ -1110,10 +1134,9 @@ static int exec_write_file(struct run *run, const struct action *a, struct apply
         if (!e || json_add_str(e, "path", a->path) < 0 || json_add_str(e, "temp", tmp) < 0 ||
             json_add_str(e, "new", new_name) < 0 ||
             json_object_object_add(e, "existed", json_object_new_boolean(cur.exists)) < 0 ||
-            (cur.exists &&
-             (json_add_str(e, "backup", old_name) < 0 || json_add_int(e, "mode", m.mode & 07777) < 0 ||
-              json_add_int(e, "uid", m.uid) < 0 || json_add_int(e, "gid", m.gid) < 0 ||
-              json_add_str(e, "label", m.label) < 0))) {
+            (cur.exists && (json_add_str(e, "backup", old_name) < 0 || json_add_mode(e, m.mode) < 0 ||
+                            json_add_int(e, "uid", m.uid) < 0 || json_add_int(e, "gid", m.gid) < 0 ||
+                            json_add_str(e, "label", m.label) < 0))) {
                 json_object_put(e);
                 return -ENOMEM;
         }
@@ -1529,7 +1552,7 @@ static int undo_file(struct run *run, json_object *e, struct apply_result *res)
                 result_set(res, APPLY_FAILED, "the backup of %s is missing", path);
                 return r < 0 ? r : -ENOENT;
         }
-        m = (struct file_meta){true, (mode_t)json_int(e, "mode", 0600), (uid_t)json_int(e, "uid", 0),
+        m = (struct file_meta){true, json_mode(e), (uid_t)json_int(e, "uid", 0),
                                (gid_t)json_int(e, "gid", 0), json_str(e, "label")};
         if (file_has(&cur, old.data, old.len) && (cur.st.st_mode & 07777) == m.mode &&
             cur.st.st_uid == m.uid && cur.st.st_gid == m.gid) {

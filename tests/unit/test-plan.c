@@ -356,12 +356,26 @@ static void test_apply_and_rollback(void)
         size_t n_runs = 0;
         struct stat st;
 
+        _cleanup_free_ char *log = NULL, *line = NULL, *jpath = NULL;
+        size_t log_len = 0;
+
         setup_files();
         make_plan(&p);
+        o.log = open_memstream(&log, &log_len);
         CHECK(apply_plan(&p, &o, &r1) == 0);
+        fclose(o.log);
+        o.log = NULL;
         for (size_t i = 0; i < r1.n_results; i++)
                 CHECK(r1.results[i].status == APPLY_DONE);
         CHECK(r1.run_id[0]);
+        /* without journald, one line per change to the caller's stream */
+        line = strdup_printf("hostprep[%s]: t.edit: edited /etc/a.conf\n", r1.run_id);
+        CHECK(strstr(log, line) && strstr(log, "t.dir: created /srv/x/y\n"));
+        jpath = strdup_printf("/var/lib/hostprep/runs/%s/journal.json", r1.run_id);
+        if (getenv("TEST_PLAN_SHOW_JOURNAL")) {
+                _cleanup_free_ char *j = get(jpath);
+                printf("%s\n%s\n", jpath, strna(j));
+        }
         CHECK(has("/etc/a.conf", "keep\nnew\n") && has("/etc/new.conf", "created\n") &&
               has("/srv/x/y/z", "z\n"));
         CHECK(hostfs_stat(fs, "/srv/x/y", &st) == 0 && (st.st_mode & 07777) == 0750);
