@@ -454,8 +454,8 @@ static virConnectPtr conn_there(struct lv_state *st)
 
 static int lv_prepare(struct migrate_session *s)
 {
-        _cleanup_free_ struct lv_state *st = NULL;
         const struct migrate_params *p = &s->params;
+        struct lv_state *st;
         _cleanup_free_ char *u1 = NULL, *u2 = NULL;
         int r;
 
@@ -471,6 +471,8 @@ static int lv_prepare(struct migrate_session *s)
         st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;
+        /* from here on the session owns it: lv_free() releases it whatever happens next */
+        s->priv = st;
         st->src_uri = strdup(p->source_uri ?: "qemu:///system");
         if (p->dest_uri)
                 st->dst_uri = strdup(p->dest_uri);
@@ -479,13 +481,8 @@ static int lv_prepare(struct migrate_session *s)
         else
                 st->dst_uri = strdup_printf("qemu+%s://%s/system", migrate_transport_to_string(p->transport),
                                             p->dest_host);
-        if (!st->src_uri || !st->dst_uri) {
-                free(st->src_uri);
-                free(st->dst_uri);
+        if (!st->src_uri || !st->dst_uri)
                 return -ENOMEM;
-        }
-        s->priv = TAKE_PTR(st);
-        st = s->priv;
 
         r = lv_open(s, st->src_uri, "source", &st->src);
         if (r < 0)
@@ -536,8 +533,9 @@ static int lv_start(struct migrate_session *s)
                 return lv_fail(s, EIO, "defining the canary on the source");
         st->created = true;
         if (virDomainCreate(dom) < 0) {
+                int r = lv_fail(s, EIO, "starting the canary on the source");
                 virDomainFree(dom);
-                return lv_fail(s, EIO, "starting the canary on the source");
+                return r;
         }
         deadline = now_usec() + CANARY_BOOT_TIMEOUT_US;
         for (;;) {
@@ -987,8 +985,11 @@ static int remove_canary(struct migrate_session *s, virConnectPtr *c, const char
         }
         d = virDomainLookupByName(*c, st->name);
         if (!d) {
+                virErrorPtr e = virGetLastError();
+                bool missing = e && e->code == VIR_ERR_NO_DOMAIN;
+
                 virResetLastError();
-                return 0;
+                return missing ? 0 : -EIO;
         }
         if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
                 r = -EIO;
@@ -1031,10 +1032,10 @@ static int lv_peek(struct migrate_session *s, struct canary_block *ret)
         if (!d)
                 return lv_fail(s, ENOENT, "looking up the guest");
         r = peek_block(d, ret);
-        virDomainFree(d);
         if (r < 0)
-                return lv_fail(s, r, "reading the canary's memory");
-        return 0;
+                r = lv_fail(s, r, "reading the canary's memory");
+        virDomainFree(d);
+        return r;
 }
 
 static void lv_free(struct migrate_session *s)
