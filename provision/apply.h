@@ -77,8 +77,9 @@ struct apply_result {
 
 struct apply_report {
         char run_id[APPLY_RUN_ID_MAX]; /* "" when nothing was recorded (dry run, nothing to do, refusal) */
-        struct apply_result *results;  /* apply: one per plan action, same order; rollback: per journal
-                                          entry, in the order they were undone */
+        struct apply_result *results;  /* apply: one per plan action, same order, then (when a failure was
+                                          rolled back) the undo steps; rollback: per journal entry, in the
+                                          order they were undone */
         size_t n_results;
         char *error;      /* why the run stopped, one sentence; NULL when it did not */
         bool rolled_back; /* apply: a failure was undone; rollback: set when it undid something */
