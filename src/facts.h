@@ -1,12 +1,50 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdio.h>
 
+#include "conf.h"
 #include "hostfs.h"
 #include "identity.h"
+#include "util.h"
 
 /* Version of the facts JSON layout (man/hostprep.8). Peers compare these facts. */
 #define FACTS_JSON_SCHEMA 1
 
+/*
+ * What other hosts compare about this one, as one JSON object (layout in man/hostprep.8): every field is
+ * always there, null when unknown. Host files are read through fs; what only means something on the
+ * running host (/proc/cpuinfo, /sys, programs' versions, the clock) is left null or empty under --root.
+ * profile may be NULL (no mounts, no resolve). Programs run under deadline (CLOCK_MONOTONIC).
+ */
+int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned roles,
+                  const struct conf *profile, usec_t deadline, json_object **ret);
+/* Writes collected facts: the JSON document, or readable lines. */
+int facts_write(FILE *f, json_object *facts, bool json);
+/* Collects and writes. Without a profile (NULL) mounts and resolve stay empty. */
 int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles, bool json);
+int facts_print_profile(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
+                        const struct conf *profile, usec_t deadline, bool json);
+
+/* The parsers behind facts_collect(), for the unit tests. */
+
+/* The string value of key in a libvirt daemon config (libvirtd.conf grammar: `name = value`, '#' comments,
+ * ';' or newlines between statements, '...', "..." or """...""" strings, numbers, [lists]); the first
+ * assignment wins, as in libvirt. -ENOENT when unset, -EBADMSG when the file does not parse (the daemon
+ * would refuse it), -EINVAL when the value is not a string. */
+int facts_libvirt_conf_string(const char *text, const char *key, char **ret);
+/* A UUID as libvirt reads it (32 hex digits, '-' or ' ' between byte pairs, leading spaces, trailing white
+ * space), as lowercase 8-4-4-4-12. -EINVAL when it is not one. */
+int facts_uuid_normalize(const char *s, char **ret);
+/* libvirt refuses a host UUID whose 16 bytes are all the same (all zeros, all ff). s is normalized. */
+bool facts_uuid_is_usable(const char *s);
+/* The host_uuid object from libvirtd.conf's text (NULL with libvirtd_conf_error -ENOENT: no file, libvirt's
+ * defaults; another error: unknown), the SMBIOS product_uuid (NULL: unknown) and /etc/machine-id (NULL:
+ * none). */
+int facts_host_uuid(const char *libvirtd_conf, int libvirtd_conf_error, const char *smbios,
+                    const char *machine_id, json_object **ret);
+/* The first version number (digits and dots, at least one dot) in a program's --version output. */
+int facts_version_parse(const char *output, char **ret);
+/* {vendor, model, flags (sorted, unique)} of the first processor in /proc/cpuinfo text. */
+int facts_cpuinfo_parse(const char *text, json_object **ret);
