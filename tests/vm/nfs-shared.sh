@@ -15,7 +15,7 @@ for hv in hv1 hv2; do
 	case $3 in nfs | nfs4) ;; *) fail "$hv: $mnt has fstype $3, not nfs/nfs4 ($line)" ;; esac
 	[ "$1" = nfs:/srv/nfs/images ] || fail "$hv: $mnt comes from $1, not nfs:/srv/nfs/images"
 	echo "ok: $hv mounts $1 at $mnt ($3)"
-	on "$hv" grep -q "^nfs:/srv/nfs/images $mnt nfs" /etc/fstab || fail "$hv: the mount is not in /etc/fstab"
+	on "$hv" "grep -q '^nfs:/srv/nfs/images $mnt nfs ' /etc/fstab" || fail "$hv: the mount is not in /etc/fstab"
 done
 
 name=smoke-$(date +%s)-$$

@@ -37,7 +37,8 @@ if [ -n "$key" ]; then
 	chmod 600 /root/.ssh/authorized_keys
 fi
 
-# The cached image carries no sshd host keys: each VM makes its own on its first boot.
-if ! ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
-	ssh-keygen -A
+# The cached image carries no sshd host key: each VM makes its own on its first boot
+# (ed25519 only, see /etc/ssh/sshd_config.d/hostprep-vm.conf).
+if [ ! -f /etc/ssh/ssh_host_ed25519_key ]; then
+	ssh-keygen -q -t ed25519 -N '' -C "root@$(cat /proc/sys/kernel/hostname)" -f /etc/ssh/ssh_host_ed25519_key
 fi
