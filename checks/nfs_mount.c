@@ -24,17 +24,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
 
 static const char *const nfs_mount_ids[] = {
-        "nfs.mount.mounted",
-        "nfs.mount.source",
-        "nfs.mount.rw",
-        "nfs.mount.hard",
-        "nfs.mount.version",
-        "nfs.mount.lock",
-        "nfs.mount.sync",
-        "nfs.mount.persistent",
-        "nfs.mount.responsive",
-        "nfs.mount.peers",
-        NULL,
+        "nfs.mount.mounted",    "nfs.mount.source",
+        "nfs.mount.rw",         "nfs.mount.hard",
+        "nfs.mount.version",    "nfs.mount.lock",
+        "nfs.mount.sync",       "nfs.mount.persistent",
+        "nfs.mount.responsive", NULL,
 };
 
 struct table_errors {
@@ -505,14 +499,10 @@ static int nfs_mount_check(struct check_ctx *ctx)
         if (r < 0)
                 return r;
 
+        /* the same source on every hypervisor is compared across hosts (cross.mount) */
         r = check_mounted(ctx, &want);
         if (r >= 0)
                 r = check_persistent(ctx, &want);
-        if (r >= 0)
-                r = check_emit(ctx, STATUS_SKIP, "nfs.mount.peers", NULL, NULL,
-                               "comparing the mount with the other hypervisors needs their facts "
-                               "(--peer), which "
-                               "this version does not gather yet");
         return r;
 }
 

@@ -1169,8 +1169,8 @@ int facts_write(FILE *f, json_object *facts, bool json)
         return ferror(f) ? -EIO : 0;
 }
 
-int facts_print_profile(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
-                        const struct conf *profile, usec_t deadline, bool json)
+int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
+                const struct conf *profile, usec_t deadline, bool json)
 {
         _cleanup_(json_object_putp) json_object *facts = NULL;
         int r;
@@ -1179,9 +1179,4 @@ int facts_print_profile(FILE *f, const struct hostfs *fs, const struct identity 
         if (r < 0)
                 return r;
         return facts_write(f, facts, json);
-}
-
-int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles, bool json)
-{
-        return facts_print_profile(f, fs, id, roles, NULL, now_usec() + FACTS_TIMEOUT_DEFAULT, json);
 }

@@ -23,9 +23,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
 /* Writes collected facts: the JSON document, or readable lines. */
 int facts_write(FILE *f, json_object *facts, bool json);
 /* Collects and writes. Without a profile (NULL) mounts and resolve stay empty. */
-int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles, bool json);
-int facts_print_profile(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
-                        const struct conf *profile, usec_t deadline, bool json);
+int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
+                const struct conf *profile, usec_t deadline, bool json);
 
 /* The parsers behind facts_collect(), for the unit tests. */
 

@@ -2,13 +2,16 @@
 /* hostprep: checks (and later prepares) hosts for VM live migration. The CLI layer: options, verbs,
  * and the one place that reports errors to the user. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 #include <sys/utsname.h>
 
 #include "config.h"
 #include "facts.h"
+#include "cross.h"
 #include "identity.h"
+#include "peers.h"
 #include "profile.h"
 #include "report.h"
 #include "runner.h"
@@ -43,6 +46,9 @@ static usec_t arg_timeout = 0; /* 0: the profile's [check] timeout */
 static bool arg_quiet = false;
 static int arg_color = -1; /* -1: when stdout is a terminal and NO_COLOR is unset */
 static bool arg_help = false;
+static char **arg_peers = NULL;
+static bool arg_all_hosts = false;
+static bool arg_facts = false; /* embed this host's facts in the JSON report (peers are asked for it) */
 
 struct verb {
         const char *name;
@@ -79,6 +85,8 @@ static void help_options(void)
                "  --role ROLE           give this host ROLE, whatever the profile's [hosts] says "
                "(repeatable)\n"
                "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
+               "  --peer HOST           check HOST too, over SSH, and compare the hosts (repeatable)\n"
+               "  --all-hosts           check every host of the profile's [hosts] (over SSH) and compare\n"
                "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
                "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
                "  --format FMT          human, json or junit (default: human)\n"
@@ -139,6 +147,7 @@ struct session {
         struct identity id;
         struct hostfs *fs;
         unsigned roles;
+        char **others; /* every other host: the profile's [hosts] and --peer, not this one */
 };
 
 static void session_done(struct session *s)
@@ -146,6 +155,7 @@ static void session_done(struct session *s)
         conf_done(&s->profile);
         identity_done(&s->id);
         hostfs_free(s->fs);
+        strv_free(s->others);
 }
 
 static int session_open(struct session *s)
@@ -174,24 +184,134 @@ static int session_open(struct session *s)
                 return fprintf(stderr, "hostprep: cannot tell who this host is: %s\n", strerror(-r)),
                        -EXIT_USAGE;
 
+        /* a --peer the profile does not name is a migration peer: a hypervisor */
+        STRV_FOREACH (p, arg_peers)
+                if (!conf_find(&s->profile, "hosts", *p) &&
+                    conf_set(&s->profile, "hosts", *p, "hypervisor", "--peer") < 0)
+                        return -EXIT_UNDECIDED;
         s->roles = identity_roles(&s->id, &s->profile);
         STRV_FOREACH (role, arg_roles)
                 s->roles |= ROLE_BIT(role_from_string(*role));
+        for (size_t i = 0; i < s->profile.n_entries; i++) {
+                const struct conf_entry *e = &s->profile.entries[i];
+                if (streq(e->section, "hosts") && !identity_matches(&s->id, e->key) &&
+                    strv_push_dup(&s->others, e->key) < 0)
+                        return -EXIT_UNDECIDED;
+        }
         return 0;
+}
+
+/* Which hosts to check over SSH: --peer, or with --all-hosts every other host of the profile. */
+static int peers_to_check(const struct session *s, char ***ret)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        STRV_FOREACH (p, arg_all_hosts ? s->others : NULL)
+                if (strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (p, arg_peers)
+                if (!strv_contains(v, *p) && !identity_matches(&s->id, *p) && strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+/* --only/--skip as peers get them */
+static int selection_args(char ***ret)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        STRV_FOREACH (p, arg_only)
+                if (strv_push_dup(&v, "--only") < 0 || strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (p, arg_skip)
+                if (strv_push_dup(&v, "--skip") < 0 || strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static int run_comparisons(const struct session *s, const struct selection *sel, json_object *self_facts,
+                           const struct peer_report *peers, size_t n_peers, struct result_list *out)
+{
+        _cleanup_free_ struct host_facts *hosts = calloc(n_peers + 1, sizeof(*hosts));
+        struct result_list all = {0};
+        struct cross_ctx ctx = {
+                .profile = &s->profile,
+                .hosts = hosts,
+                .n_hosts = n_peers + 1,
+                .results = &all,
+        };
+        int r = 0;
+
+        if (!hosts)
+                return -ENOMEM;
+        hosts[0] = (struct host_facts){.name = s->id.hostname, .roles = s->roles, .facts = self_facts};
+        for (size_t i = 0; i < n_peers; i++)
+                hosts[i + 1] = (struct host_facts){
+                        .name = peers[i].host,
+                        .roles = peers[i].roles,
+                        .facts = peers[i].facts,
+                        .clock_known = peers[i].clock_known,
+                        .clock_offset = peers[i].clock_offset,
+                        .clock_error = peers[i].clock_error,
+                };
+        for (size_t i = 0; r >= 0 && i < cross_registry_size; i++)
+                if (selection_id(sel, cross_registry[i]->id, cross_registry[i]->id))
+                        r = cross_registry[i]->compare(&ctx);
+        for (size_t i = 0; r >= 0 && i < all.n; i++)
+                if (selection_id(sel, all.items[i].id, all.items[i].id))
+                        r = result_list_add(out, all.items[i].id, all.items[i].status, all.items[i].message,
+                                            all.items[i].hint, all.items[i].evidence);
+        result_list_done(&all);
+        return r;
+}
+
+struct peers_job {
+        const struct conf *profile;
+        char *const *peers;
+        char *const *extra;
+        usec_t timeout, deadline;
+        struct peer_report *reports;
+        size_t n_reports;
+        int r;
+};
+
+static void *peers_thread(void *userdata)
+{
+        struct peers_job *j = userdata;
+
+        j->r = peers_check(j->profile, j->peers, j->extra, j->timeout, j->deadline, &j->reports,
+                           &j->n_reports);
+        return NULL;
+}
+
+static int log_oom(void)
+{
+        fprintf(stderr, "hostprep: out of memory\n");
+        return EXIT_UNDECIDED;
 }
 
 static int verb_check(void)
 {
         _cleanup_(session_done) struct session s = {0};
-        struct result_list results = {0};
+        _cleanup_(strv_freep) char **peer_hosts = NULL, **extra = NULL, **cross_ids = NULL;
+        struct result_list results = {0}, comparisons = {0};
         struct selection sel = {.only = arg_only, .skip = arg_skip};
+        _cleanup_free_ struct host_report *hosts = NULL;
+        struct peer_report *peers = NULL;
+        json_object *facts = NULL;
+        size_t n_peers = 0;
         const char *bad = NULL;
         usec_t start, timeout = arg_timeout;
         struct check_ctx ctx;
         struct report rep;
         int r, rc;
 
-        if (selection_validate(&sel, unit_registry, unit_registry_size, &bad) < 0) {
+        for (size_t i = 0; i < cross_registry_size; i++)
+                if (strv_push_dup(&cross_ids, cross_registry[i]->id) < 0)
+                        return log_oom();
+        if (selection_validate(&sel, unit_registry, unit_registry_size, cross_ids, &bad) < 0) {
                 fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
                 return EXIT_USAGE;
         }
@@ -200,6 +320,8 @@ static int verb_check(void)
                 return -r;
         if (!timeout)
                 (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+        if (peers_to_check(&s, &peer_hosts) < 0 || selection_args(&extra) < 0)
+                return log_oom();
 
         start = now_usec();
         ctx = (struct check_ctx){
@@ -207,23 +329,70 @@ static int verb_check(void)
                 .profile = &s.profile,
                 .hostname = s.id.hostname,
                 .roles = s.roles,
+                .peers = s.others,
                 .deadline = start + timeout,
                 .results = &results,
         };
+        /* the peers work while this host checks itself: a dead peer costs the deadline once */
+        struct peers_job pj = {
+                .profile = &s.profile,
+                .peers = peer_hosts,
+                .extra = extra,
+                .timeout = timeout,
+                .deadline = start + timeout + 9 * USEC_PER_SEC / 10,
+        };
+        pthread_t thread;
+        bool threaded = peer_hosts && pthread_create(&thread, NULL, peers_thread, &pj) == 0;
+
+        if (peer_hosts && !threaded)
+                peers_thread(&pj);
         r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
+        /* a report without facts is still a report: the comparisons say what they miss */
+        if (r >= 0 && (arg_facts || peer_hosts) &&
+            facts_collect(s.fs, &s.id, s.roles, &s.profile, ctx.deadline + USEC_PER_SEC / 2, &facts) < 0)
+                facts = NULL;
+        if (threaded)
+                pthread_join(thread, NULL);
+        peers = pj.reports;
+        n_peers = pj.n_reports;
+        if (r >= 0 && pj.r < 0) {
+                fprintf(stderr, "hostprep: checking the peers failed: %s\n", strerror(-pj.r));
+                r = pj.r;
+        }
         if (r < 0) {
-                fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));
+                if (r != pj.r)
+                        fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));
                 result_list_done(&results);
+                peer_reports_free(peers, n_peers);
+                json_object_put(facts);
                 return EXIT_UNDECIDED;
         }
+        if (peer_hosts && run_comparisons(&s, &sel, facts, peers, n_peers, &comparisons) < 0)
+                return log_oom();
 
-        rep = (struct report){
-                .hostname = s.id.hostname,
+        hosts = calloc(n_peers + 1, sizeof(*hosts));
+        if (!hosts)
+                return log_oom();
+        hosts[0] = (struct host_report){
+                .name = s.id.hostname,
                 .roles = s.roles,
+                .results = &results,
+                .facts = arg_facts ? facts : NULL,
+        };
+        for (size_t i = 0; i < n_peers; i++)
+                hosts[i + 1] = (struct host_report){
+                        .name = peers[i].host,
+                        .roles = peers[i].roles,
+                        .results = &peers[i].results,
+                        .facts = peers[i].facts,
+                };
+        rep = (struct report){
                 .profile_name = s.profile.name,
                 .profile_file = s.profile.file,
                 .root = hostfs_root(s.fs),
-                .results = &results,
+                .hosts = hosts,
+                .n_hosts = n_peers + 1,
+                .comparisons = peer_hosts ? &comparisons : NULL,
                 .duration = now_usec() - start,
         };
         if (arg_color < 0)
@@ -238,8 +407,11 @@ static int verb_check(void)
         default:
                 r = report_human(stdout, &rep, arg_color, arg_quiet);
         }
-        rc = report_exit_code(&results);
+        rc = report_exit_code(&rep);
         result_list_done(&results);
+        result_list_done(&comparisons);
+        peer_reports_free(peers, n_peers);
+        json_object_put(facts);
         if (r < 0 || fflush(stdout) != 0) {
                 fprintf(stderr, "hostprep: writing the report failed: %s\n", strerror(r < 0 ? -r : errno));
                 return EXIT_UNDECIDED;
@@ -293,12 +465,16 @@ static int verb_list(void)
 static int verb_facts(void)
 {
         _cleanup_(session_done) struct session s = {0};
+        usec_t timeout = arg_timeout;
         int r;
 
         r = session_open(&s);
         if (r < 0)
                 return -r;
-        r = facts_print(stdout, s.fs, &s.id, s.roles, arg_format == FORMAT_JSON);
+        if (!timeout)
+                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+        r = facts_print(stdout, s.fs, &s.id, s.roles, &s.profile, now_usec() + timeout,
+                        arg_format == FORMAT_JSON);
         if (r < 0) {
                 fprintf(stderr, "hostprep: gathering facts failed: %s\n", strerror(-r));
                 return EXIT_UNDECIDED;
@@ -347,6 +523,9 @@ static int parse_argv(int argc, char *argv[])
                 ARG_TIMEOUT,
                 ARG_NO_COLOR,
                 ARG_VERSION,
+                ARG_PEER,
+                ARG_ALL_HOSTS,
+                ARG_FACTS,
         };
         static const struct option options[] = {
                 {"profile", required_argument, NULL, ARG_PROFILE},
@@ -364,6 +543,9 @@ static int parse_argv(int argc, char *argv[])
                 {"no-color", no_argument, NULL, ARG_NO_COLOR},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
+                {"peer", required_argument, NULL, ARG_PEER},
+                {"all-hosts", no_argument, NULL, ARG_ALL_HOSTS},
+                {"facts", no_argument, NULL, ARG_FACTS},
                 {},
         };
         int c, r;
@@ -421,6 +603,19 @@ static int parse_argv(int argc, char *argv[])
                         break;
                 case 'q':
                         arg_quiet = true;
+                        break;
+                case ARG_PEER:
+                        /* a name starting with '-' could be taken for an ssh option */
+                        if (!*optarg || optarg[0] == '-' || strpbrk(optarg, " \t\n'\"\\;$`"))
+                                return usage_error("--peer %s: expected a host name or address", optarg);
+                        if (strv_push_dup(&arg_peers, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_ALL_HOSTS:
+                        arg_all_hosts = true;
+                        break;
+                case ARG_FACTS:
+                        arg_facts = true;
                         break;
                 case ARG_NO_COLOR:
                         arg_color = 0;
@@ -482,5 +677,6 @@ finish:
         strv_free(arg_only);
         strv_free(arg_skip);
         strv_free(arg_roles);
+        strv_free(arg_peers);
         return r;
 }

@@ -6,24 +6,50 @@
 
 #include "config.h"
 #include "results-json.h"
+#include "strv.h"
 
 void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX])
 {
         memset(counts, 0, sizeof(unsigned) * _STATUS_MAX);
-        for (size_t i = 0; i < l->n; i++)
+        for (size_t i = 0; l && i < l->n; i++)
                 counts[l->items[i].status]++;
 }
 
-int report_exit_code(const struct result_list *l)
+static void report_count_all(const struct report *r, unsigned counts[_STATUS_MAX])
 {
         unsigned c[_STATUS_MAX];
 
-        report_count(l, c);
+        report_count(r->comparisons, counts);
+        for (size_t h = 0; h < r->n_hosts; h++) {
+                report_count(r->hosts[h].results, c);
+                for (int i = 0; i < _STATUS_MAX; i++)
+                        counts[i] += c[i];
+        }
+}
+
+static int exit_code_from_counts(const unsigned c[_STATUS_MAX])
+{
         if (c[STATUS_FAIL])
                 return EXIT_NOT_READY;
         if (c[STATUS_ERROR])
                 return EXIT_UNDECIDED;
         return EXIT_READY;
+}
+
+int results_exit_code(const struct result_list *l)
+{
+        unsigned c[_STATUS_MAX];
+
+        report_count(l, c);
+        return exit_code_from_counts(c);
+}
+
+int report_exit_code(const struct report *r)
+{
+        unsigned c[_STATUS_MAX];
+
+        report_count_all(r, c);
+        return exit_code_from_counts(c);
 }
 
 static const char *const status_colors[] = {
@@ -37,20 +63,16 @@ static bool shown_when_quiet(enum status s)
         return s == STATUS_WARN || s == STATUS_FAIL || s == STATUS_ERROR || s == STATUS_FIXED;
 }
 
-int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
+static int id_width(const struct result_list *l, bool quiet, int width)
 {
-        _cleanup_free_ char *roles = roles_to_string(rep->roles);
-        const struct result_list *l = rep->results;
-        unsigned c[_STATUS_MAX];
-        int width = 0;
-
-        for (size_t i = 0; i < l->n; i++)
+        for (size_t i = 0; l && i < l->n; i++)
                 if (!quiet || shown_when_quiet(l->items[i].status))
                         width = width > (int)strlen(l->items[i].id) ? width : (int)strlen(l->items[i].id);
+        return width;
+}
 
-        if (!quiet)
-                fprintf(f, "host %s (%s), profile %s\n", rep->hostname, strna(roles), rep->profile_name);
-
+static void human_results(FILE *f, const struct result_list *l, int width, bool color, bool quiet)
+{
         for (size_t i = 0; i < l->n; i++) {
                 const struct result *r = &l->items[i];
 
@@ -65,8 +87,66 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
                 if (r->hint)
                         fprintf(f, "%*s  %*s  hint: %s\n", 5, "", width, "", r->hint);
         }
+}
 
-        report_count(l, c);
+/* "h1: nfs.export.sync; h2: nfs.mount.mounted, ssh.root.peer": who needs what, when several hosts report. */
+static char *needs_attention(const struct report *rep)
+{
+        _cleanup_(strv_freep) char **parts = NULL;
+
+        for (size_t h = 0; h <= rep->n_hosts; h++) {
+                const struct result_list *l = h < rep->n_hosts ? rep->hosts[h].results : rep->comparisons;
+                _cleanup_(strv_freep) char **ids = NULL;
+                _cleanup_free_ char *joined = NULL;
+
+                for (size_t i = 0; l && i < l->n; i++)
+                        if ((l->items[i].status == STATUS_FAIL || l->items[i].status == STATUS_ERROR) &&
+                            !strv_contains(ids, l->items[i].id) && strv_push_dup(&ids, l->items[i].id) < 0)
+                                return NULL;
+                if (!ids)
+                        continue;
+                joined = strv_join(ids, ", ");
+                if (!joined ||
+                    strv_push(&parts,
+                              strdup_printf("%s: %s", h < rep->n_hosts ? rep->hosts[h].name : "across hosts",
+                                            joined)) < 0)
+                        return NULL;
+        }
+        return parts ? strv_join(parts, "; ") : NULL;
+}
+
+int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
+{
+        unsigned c[_STATUS_MAX];
+        int width = 0;
+
+        for (size_t h = 0; h < rep->n_hosts; h++)
+                width = id_width(rep->hosts[h].results, quiet, width);
+        width = id_width(rep->comparisons, quiet, width);
+
+        for (size_t h = 0; h < rep->n_hosts; h++) {
+                _cleanup_free_ char *roles = roles_to_string(rep->hosts[h].roles);
+
+                if (!quiet || rep->n_hosts > 1) {
+                        if (h == 0)
+                                fprintf(f, "host %s (%s), profile %s\n", rep->hosts[h].name, strna(roles),
+                                        rep->profile_name);
+                        else
+                                fprintf(f, "\nhost %s (%s)\n", rep->hosts[h].name, strna(roles));
+                }
+                human_results(f, rep->hosts[h].results, width, color, quiet);
+        }
+        if (rep->comparisons) {
+                fprintf(f, "\nacross hosts\n");
+                human_results(f, rep->comparisons, width, color, quiet);
+        }
+
+        if (rep->n_hosts > 1) {
+                _cleanup_free_ char *who = needs_attention(rep);
+                if (who)
+                        fprintf(f, "\nneeds attention: %s\n", who);
+        }
+        report_count_all(rep, c);
         fprintf(f, "%u passed, %u warning%s, %u failed, %u error%s, %u skipped", c[STATUS_PASS],
                 c[STATUS_WARN], c[STATUS_WARN] == 1 ? "" : "s", c[STATUS_FAIL], c[STATUS_ERROR],
                 c[STATUS_ERROR] == 1 ? "" : "s", c[STATUS_SKIP]);
@@ -76,35 +156,77 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
         return ferror(f) ? -EIO : 0;
 }
 
-int report_json(FILE *f, const struct report *rep)
+static json_object *roles_json(unsigned roles)
 {
-        json_object *o = json_object_new_object(), *host = json_object_new_object(),
-                    *roles = json_object_new_array(), *profile = json_object_new_object(),
-                    *summary = json_object_new_object();
-        unsigned c[_STATUS_MAX];
+        json_object *a = json_object_new_array();
 
         for (int i = 0; i < _ROLE_MAX; i++)
-                if (rep->roles & ROLE_BIT(i))
-                        json_object_array_add(roles, json_object_new_string(role_to_string((enum role)i)));
-        json_object_object_add(host, "name", json_object_new_string(rep->hostname));
-        json_object_object_add(host, "roles", roles);
+                if (roles & ROLE_BIT(i))
+                        json_object_array_add(a, json_object_new_string(role_to_string((enum role)i)));
+        return a;
+}
+
+static json_object *host_json(const struct host_report *h)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "name", json_object_new_string(h->name));
+        json_object_object_add(o, "roles", roles_json(h->roles));
+        return o;
+}
+
+static json_object *counts_json(const unsigned c[_STATUS_MAX])
+{
+        json_object *o = json_object_new_object();
+
+        for (int i = 0; i < _STATUS_MAX; i++)
+                json_object_object_add(o, status_to_json((enum status)i), json_object_new_int((int)c[i]));
+        json_object_object_add(o, "exit_code", json_object_new_int(exit_code_from_counts(c)));
+        return o;
+}
+
+int report_json(FILE *f, const struct report *rep)
+{
+        json_object *o = json_object_new_object(), *profile = json_object_new_object(), *summary;
+        const struct host_report *self = &rep->hosts[0];
+        unsigned c[_STATUS_MAX];
+
         json_object_object_add(profile, "name", json_object_new_string(rep->profile_name));
         json_object_object_add(profile, "file", json_object_new_string(strempty(rep->profile_file)));
 
-        report_count(rep->results, c);
-        for (int i = 0; i < _STATUS_MAX; i++)
-                json_object_object_add(summary, status_to_json((enum status)i),
-                                       json_object_new_int((int)c[i]));
-        json_object_object_add(summary, "exit_code", json_object_new_int(report_exit_code(rep->results)));
-        json_object_object_add(summary, "duration_ms",
-                               json_object_new_int64((int64_t)(rep->duration / USEC_PER_MSEC)));
-
         json_object_object_add(o, "schema", json_object_new_int(REPORT_JSON_SCHEMA));
         json_object_object_add(o, "hostprep", json_object_new_string(HOSTPREP_VERSION));
-        json_object_object_add(o, "host", host);
+        json_object_object_add(o, "host", host_json(self));
         json_object_object_add(o, "profile", profile);
         json_object_object_add(o, "root", json_object_new_string(rep->root));
-        json_object_object_add(o, "results", results_to_json(rep->results));
+        json_object_object_add(o, "results", results_to_json(self->results));
+        if (self->facts)
+                json_object_object_add(o, "facts", json_object_get(self->facts));
+
+        if (rep->n_hosts > 1) {
+                json_object *peers = json_object_new_array();
+
+                for (size_t h = 1; h < rep->n_hosts; h++) {
+                        json_object *p = json_object_new_object();
+
+                        report_count(rep->hosts[h].results, c);
+                        json_object_object_add(p, "host", host_json(&rep->hosts[h]));
+                        json_object_object_add(p, "results", results_to_json(rep->hosts[h].results));
+                        json_object_object_add(p, "summary", counts_json(c));
+                        if (rep->hosts[h].facts)
+                                json_object_object_add(p, "facts", json_object_get(rep->hosts[h].facts));
+                        json_object_array_add(peers, p);
+                }
+                json_object_object_add(o, "peers", peers);
+        }
+        if (rep->comparisons)
+                json_object_object_add(o, "comparisons", results_to_json(rep->comparisons));
+
+        /* the summary is the whole run's: every host and the comparisons */
+        report_count_all(rep, c);
+        summary = counts_json(c);
+        json_object_object_add(summary, "duration_ms",
+                               json_object_new_int64((int64_t)(rep->duration / USEC_PER_MSEC)));
         json_object_object_add(o, "summary", summary);
 
         fprintf(f, "%s\n",
@@ -124,30 +246,19 @@ static void set_uint_prop(xmlNodePtr n, const char *name, unsigned v)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
 
-int report_junit(FILE *f, const struct report *rep)
+static int junit_suite(xmlNodePtr suites, const char *host, const struct result_list *l, usec_t duration)
 {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        const struct result_list *l = rep->results;
-        xmlNodePtr suites, suite;
-        _cleanup_free_ char *suite_name = NULL, *time = NULL;
-        xmlChar *mem = NULL;
+        _cleanup_free_ char *suite_name = strdup_printf("hostprep.%s", host),
+                            *time = strdup_printf("%.3f", (double)duration / USEC_PER_SEC);
         unsigned c[_STATUS_MAX];
-        int len = 0;
+        xmlNodePtr suite;
 
-        if (!doc)
-                return -ENOMEM;
-        report_count(l, c);
-        suite_name = strdup_printf("hostprep.%s", rep->hostname);
-        time = strdup_printf("%.3f", (double)rep->duration / USEC_PER_SEC);
         if (!suite_name || !time)
                 return -ENOMEM;
-
-        suites = xmlNewNode(NULL, BAD_CAST "testsuites");
-        xmlDocSetRootElement(doc, suites);
-        xmlNewProp(suites, BAD_CAST "name", BAD_CAST "hostprep");
+        report_count(l, c);
         suite = xmlNewChild(suites, NULL, BAD_CAST "testsuite", NULL);
         xmlNewProp(suite, BAD_CAST "name", BAD_CAST suite_name);
-        xmlNewProp(suite, BAD_CAST "hostname", BAD_CAST rep->hostname);
+        xmlNewProp(suite, BAD_CAST "hostname", BAD_CAST host);
         set_uint_prop(suite, "tests", (unsigned)l->n);
         set_uint_prop(suite, "failures", c[STATUS_FAIL]);
         set_uint_prop(suite, "errors", c[STATUS_ERROR]);
@@ -156,7 +267,7 @@ int report_junit(FILE *f, const struct report *rep)
 
         for (size_t i = 0; i < l->n; i++) {
                 const struct result *r = &l->items[i];
-                _cleanup_free_ char *classname = strdup_printf("%s.%s", rep->hostname, r->id), *text = NULL;
+                _cleanup_free_ char *classname = strdup_printf("%s.%s", host, r->id), *text = NULL;
                 const char *child = NULL;
                 xmlNodePtr tc, n;
 
@@ -188,7 +299,32 @@ int report_junit(FILE *f, const struct report *rep)
                 } else
                         xmlNewTextChild(tc, NULL, BAD_CAST "system-out", BAD_CAST text);
         }
+        return 0;
+}
 
+int report_junit(FILE *f, const struct report *rep)
+{
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+        xmlNodePtr suites;
+        xmlChar *mem = NULL;
+        int len = 0, r;
+
+        if (!doc)
+                return -ENOMEM;
+        suites = xmlNewNode(NULL, BAD_CAST "testsuites");
+        xmlDocSetRootElement(doc, suites);
+        xmlNewProp(suites, BAD_CAST "name", BAD_CAST "hostprep");
+        /* one suite per host, one for the comparisons */
+        for (size_t h = 0; h < rep->n_hosts; h++) {
+                r = junit_suite(suites, rep->hosts[h].name, rep->hosts[h].results, rep->duration);
+                if (r < 0)
+                        return r;
+        }
+        if (rep->comparisons) {
+                r = junit_suite(suites, "across-hosts", rep->comparisons, rep->duration);
+                if (r < 0)
+                        return r;
+        }
         xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
         if (!mem)
                 return -ENOMEM;

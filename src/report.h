@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdio.h>
 
 #include "unit.h"
@@ -16,18 +17,28 @@ enum {
         EXIT_UNDECIDED = 3, /* a check could not decide (ERROR) and nothing failed */
 };
 
-struct report {
-        const char *hostname;
+/* One host's part of a report: the host hostprep runs on comes first, then the peers. */
+struct host_report {
+        const char *name;
         unsigned roles;
+        const struct result_list *results;
+        json_object *facts; /* may be NULL */
+};
+
+struct report {
         const char *profile_name;
         const char *profile_file;
         const char *root;
-        const struct result_list *results;
+        const struct host_report *hosts;
+        size_t n_hosts;
+        const struct result_list *comparisons; /* across hosts; NULL when only one host reported */
         usec_t duration;
 };
 
 void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX]);
-int report_exit_code(const struct result_list *l);
+/* Over every host and the comparisons: FAIL anywhere -> 1, else ERROR anywhere -> 3, else 0. */
+int report_exit_code(const struct report *r);
+int results_exit_code(const struct result_list *l);
 
 int report_human(FILE *f, const struct report *r, bool color, bool quiet);
 int report_json(FILE *f, const struct report *r);

@@ -31,7 +31,7 @@ static bool patterns_match_unit(char *const *patterns, const struct unit *u)
 }
 
 int selection_validate(const struct selection *sel, const struct unit *const *units, size_t n_units,
-                       const char **ret_bad)
+                       char *const *extra_ids, const char **ret_bad)
 {
         char *const *lists[] = {sel->only, sel->skip};
 
@@ -42,6 +42,8 @@ int selection_validate(const struct selection *sel, const struct unit *const *un
 
                         for (size_t i = 0; i < n_units && !found; i++)
                                 found = patterns_match_unit(one, units[i]);
+                        STRV_FOREACH (id, extra_ids)
+                                found = found || pattern_matches(*p, *id);
                         if (!found) {
                                 *ret_bad = *p;
                                 return -ENOENT;
@@ -58,6 +60,19 @@ bool selection_unit(const struct selection *sel, const struct unit *u)
                 if (pattern_matches(*p, u->id))
                         return false;
         return true;
+}
+
+bool selection_id(const struct selection *sel, const char *group_id, const char *result_id)
+{
+        bool wanted = !sel->only;
+
+        STRV_FOREACH (p, sel->only)
+                if (pattern_matches(*p, group_id) || pattern_matches(*p, result_id))
+                        wanted = true;
+        STRV_FOREACH (p, sel->skip)
+                if (pattern_matches(*p, group_id) || pattern_matches(*p, result_id))
+                        return false;
+        return wanted;
 }
 
 bool selection_result(const struct selection *sel, const struct unit *u, const char *result_id)

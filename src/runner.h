@@ -12,7 +12,9 @@ struct selection {
 /* Every pattern must match a unit id or one of its result ids: a typo must not silently select nothing.
  * On failure *ret_bad is the first pattern that matches nothing (borrowed). */
 int selection_validate(const struct selection *sel, const struct unit *const *units, size_t n_units,
-                       const char **ret_bad);
+                       char *const *extra_ids, const char **ret_bad);
+/* For results that belong to no unit (comparisons across hosts): wanted by --only, not hit by --skip. */
+bool selection_id(const struct selection *sel, const char *group_id, const char *result_id);
 bool selection_unit(const struct selection *sel, const struct unit *u);
 bool selection_result(const struct selection *sel, const struct unit *u, const char *result_id);
 

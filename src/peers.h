@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "sshcmd.h"
+#include "unit.h"
+
+/* What one peer reported (or why it could not). */
+struct peer_report {
+        char *host;
+        char *hostname; /* what the peer calls itself */
+        unsigned roles;
+        struct result_list results; /* on failure: one ERROR "peer.reach" saying why */
+        json_object *facts;         /* NULL when the peer gave none */
+        bool reached;
+        bool clock_known;
+        double clock_offset; /* seconds, peer minus this host */
+        double clock_error;  /* seconds, half the round trip */
+};
+
+void peer_reports_free(struct peer_report *p, size_t n);
+
+/* The profile's SSH settings ([ssh] section). */
+int peers_ssh_options(const struct conf *profile, struct ssh_options *ret);
+
+/* The profile as text that loads to the same values (no includes): what peers check against. */
+char *profile_to_text(const struct conf *c);
+
+/*
+ * Runs `hostprep check --profile - --format json --facts` on every peer over SSH, all at once, and
+ * collects their reports; then reads each peer's clock over the same (multiplexed) connection. Ends by
+ * the deadline: a dead peer costs its timeout, not the run. extra_args are passed on (--only, --skip).
+ */
+int peers_check(const struct conf *profile, char *const *peers, char *const *extra_args, usec_t timeout,
+                usec_t deadline, struct peer_report **ret, size_t *ret_n);
