@@ -139,7 +139,7 @@ static void test_all(void)
         r = find(&l, "t.server");
         CHECK(r && r->status == STATUS_SKIP && strstr(r->message, "not applicable"),
               "role mismatch -> SKIP");
-        CHECK(report_exit_code(&l) == EXIT_UNDECIDED, "ERROR without FAIL exits 3");
+        CHECK(results_exit_code(&l) == EXIT_UNDECIDED, "ERROR without FAIL exits 3");
         /* registry order is kept */
         CHECK(l.n >= 2 && streq(l.items[0].id, "t.good.one") && streq(l.items[l.n - 1].id, "t.server"),
               "order");
@@ -164,24 +164,25 @@ static void test_selection(void)
         sel = (struct selection){.skip = skip_undecided};
         run(units, ELEMENTSOF(units), &sel, 5 * USEC_PER_SEC, &l, &elapsed);
         CHECK(l.n == 2 && !find(&l, "t.undecided"), "--skip glob");
-        CHECK(report_exit_code(&l) == EXIT_READY, "WARN alone exits 0");
+        CHECK(results_exit_code(&l) == EXIT_READY, "WARN alone exits 0");
         result_list_done(&l);
 
         sel = (struct selection){.only = typo};
-        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), &bad) < 0 && bad && streq(bad, "t.godo"),
+        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), NULL, &bad) < 0 && bad &&
+                      streq(bad, "t.godo"),
               "a pattern matching nothing is refused");
         sel = (struct selection){.only = only_two, .skip = skip_undecided};
-        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), &bad) == 0, "valid patterns");
+        CHECK(selection_validate(&sel, units, ELEMENTSOF(units), NULL, &bad) == 0, "valid patterns");
 }
 
 static void test_exit_codes(void)
 {
         struct result_list l = {0};
 
-        CHECK(report_exit_code(&l) == EXIT_READY, "empty");
+        CHECK(results_exit_code(&l) == EXIT_READY, "empty");
         result_list_add(&l, "a", STATUS_ERROR, "x", NULL, NULL);
         result_list_add(&l, "b", STATUS_FAIL, "x", NULL, NULL);
-        CHECK(report_exit_code(&l) == EXIT_NOT_READY, "FAIL wins over ERROR");
+        CHECK(results_exit_code(&l) == EXIT_NOT_READY, "FAIL wins over ERROR");
         result_list_done(&l);
 }
 
