@@ -4,7 +4,7 @@
 # firewalled and stopped server, each of which must end within --timeout + 1 s with ERROR.
 #   nfs-units.sh HOSTPREP
 set -uo pipefail
-HOSTPREP=$1
+HOSTPREP=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 TB=$here/../testbed/testbed
 PROFILE=$here/testbed.conf

@@ -4,7 +4,7 @@
 # UUID, a different qemu uid, a peer that answers garbage), each restored afterwards.
 #   peers.sh HOSTPREP
 set -uo pipefail
-HOSTPREP=$1
+HOSTPREP=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 TB=$here/../testbed/testbed
 PROFILE=$here/testbed.conf
