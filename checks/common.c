@@ -174,3 +174,13 @@ bool check_systemd_running(const struct check_ctx *ctx)
 
         return hostfs_is_live(ctx->fs) && stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+bool check_failed(const struct check_ctx *ctx, const char *id)
+{
+        for (size_t i = 0; i < ctx->results->n; i++) {
+                const struct result *r = &ctx->results->items[i];
+                if ((r->status == STATUS_FAIL || r->status == STATUS_WARN) && (!id || streq(r->id, id)))
+                        return true;
+        }
+        return false;
+}

@@ -36,3 +36,6 @@ int check_tcp_listening(unsigned port, bool *ret);
 
 /* systemd runs the checked host: the live root with /run/systemd/system present. */
 bool check_systemd_running(const struct check_ctx *ctx);
+
+/* Whether the unit's check gave result id (or any id, when id is NULL) a FAIL or WARN in ctx->results. */
+bool check_failed(const struct check_ctx *ctx, const char *id);

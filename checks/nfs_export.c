@@ -12,6 +12,7 @@
 #include "common.h"
 #include "exports.h"
 #include "nfsprobe.h"
+#include "provision/plan.h"
 #include "provision/systemd.h"
 #include "strv.h"
 #include "unit.h"
@@ -144,13 +145,21 @@ static const struct requirement *requirement_find(const char *option)
 }
 
 static const char *const nfs_export_ids[] = {
-        "nfs.export.files",         "nfs.export.present",
-        "nfs.export.client",        "nfs.export.rw",
-        "nfs.export.sync",          "nfs.export.root_squash",
-        "nfs.export.subtree_check", "nfs.export.options",
-        "nfs.export.wide",          "nfs.export.space",
-        "nfs.export.directory",     "nfs.export.service",
-        "nfs.export.served",        NULL,
+        "nfs.export.files",
+        "nfs.export.present",
+        "nfs.export.client",
+        "nfs.export.rw",
+        "nfs.export.sync",
+        "nfs.export.root_squash",
+        "nfs.export.subtree_check",
+        "nfs.export.options",
+        "nfs.export.wide",
+        "nfs.export.space",
+        "nfs.export.directory",
+        "nfs.export.service",
+        "nfs.export.served",
+        "nfs.export.fix",
+        NULL,
 };
 
 struct peer {
@@ -659,10 +668,124 @@ static int nfs_export_check(struct check_ctx *ctx)
         return r;
 }
 
+/* --- fix ------------------------------------------------------------------------------------------ */
+
+#define HOSTPREP_EXPORTS EXPORTS_DIR "/hostprep.exports"
+
+/* The export as hostprep writes it: one line, every client with the profile's options. */
+static char *exports_dropin(const struct check_ctx *ctx, char *const *clients, const char *export)
+{
+        _cleanup_(strv_freep) char **parts = NULL;
+        _cleanup_free_ char *line = NULL;
+        const char *options = conf_get(ctx->profile, "nfs", "options");
+
+        STRV_FOREACH (c, clients)
+                if (strv_push(&parts, strdup_printf("%s(%s)", *c, options)) < 0)
+                        return NULL;
+        line = strv_join(parts, " ");
+        if (!line)
+                return NULL;
+        return strdup_printf(
+                "# Written by hostprep (profile %s): hostprep apply rewrites this file, edit the "
+                "profile instead.\n%s %s\n",
+                ctx->profile->name, export, line);
+}
+
+static bool path_exists(const struct check_ctx *ctx, const char *path)
+{
+        struct stat st;
+
+        return hostfs_stat(ctx->fs, path, &st) == 0;
+}
+
+static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(strv_freep) char **files = NULL, **clients = NULL;
+        _cleanup_free_ char *unreadable = NULL, *want = NULL, *have = NULL, *why = NULL;
+        const char *export = conf_get(ctx->profile, "nfs", "export");
+        const char *configured = conf_get(ctx->profile, "nfs", "clients");
+        bool file_changes = false;
+        int r;
+
+        r = configured ? strv_split(configured, ", \t", &clients)
+                       : check_hosts_with_role(ctx, ROLE_HYPERVISOR, &clients);
+        if (r < 0)
+                return r;
+        if (!clients[0])
+                return check_emit(
+                        ctx, STATUS_ERROR, "nfs.export.fix",
+                        "name the hypervisors in the profile ([hosts] or [nfs] clients)", NULL,
+                        "cannot write the export: the profile names no hypervisors to export %s to", export);
+
+        r = exports_table_new(&t);
+        if (r < 0)
+                return r;
+        r = check_exports_load(ctx, t, &files, &unreadable);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.fix", NULL, unreadable,
+                                  "cannot read %s: %s", strna(unreadable), strerror(-r));
+        /* an operator's own line for the path wins over hostprep's drop-in: leave it to them */
+        for (size_t e = 0; e < t->n_entries; e++)
+                if (check_same_path(t->entries[e].path, export) &&
+                    !streq(t->entries[e].file, HOSTPREP_EXPORTS)) {
+                        _cleanup_free_ char *ev =
+                                strdup_printf("%s:%u", t->entries[e].file, t->entries[e].line);
+                        return check_emit(
+                                ctx, STATUS_ERROR, "nfs.export.fix",
+                                "change that line by hand, or remove it and let hostprep write " EXPORTS_DIR
+                                "/hostprep.exports",
+                                ev, "not changing the export: %s already exports %s", strna(ev), export);
+                }
+
+        want = exports_dropin(ctx, clients, export);
+        if (!want)
+                return -ENOMEM;
+        r = hostfs_read_file(ctx->fs, HOSTPREP_EXPORTS, &have, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (!path_exists(ctx, EXPORTS_DIR)) {
+                r = plan_mkdir(plan, "nfs.export", EXPORTS_DIR, 0755, "exportfs reads drop-ins from here");
+                if (r < 0)
+                        return r;
+        }
+        if (!have || !streq(have, want)) {
+                _cleanup_free_ char *list = strv_join(clients, ", ");
+                why = strdup_printf("export %s to %s with %s", export, strna(list),
+                                    conf_get(ctx->profile, "nfs", "options"));
+                r = plan_write_file(plan, "nfs.export", HOSTPREP_EXPORTS, have, want, 0644, why);
+                if (r < 0)
+                        return r;
+                file_changes = true;
+        }
+        if (!path_exists(ctx, export)) {
+                r = plan_mkdir(plan, "nfs.export", export, 0755,
+                               "the directory the hypervisors' disks live in");
+                if (r < 0)
+                        return r;
+        }
+
+        /* make it live: start the server (which exports everything), or re-export on a running one */
+        if (check_failed(ctx, "nfs.export.service") && check_systemd_running(ctx)) {
+                r = plan_service(plan, "nfs.export", "nfs-server.service", SERVICE_ENABLE,
+                                 "start it at boot");
+                if (r >= 0)
+                        r = plan_service(plan, "nfs.export", "nfs-server.service", SERVICE_START,
+                                         "serve the exports now");
+                return r;
+        }
+        if (file_changes && path_exists(ctx, "/usr/sbin/exportfs")) {
+                char *argv[] = {(char *)"exportfs", (char *)"-r", NULL};
+                r = plan_command(plan, "nfs.export", argv, "make the kernel NFS server export the new list");
+        }
+        return r < 0 ? r : 0;
+}
+
 const struct unit unit_nfs_export = {
         .id = "nfs.export",
         .title = "the NFS server exports the shared storage to the hypervisors",
         .roles = ROLE_BIT(ROLE_NFS_SERVER),
         .result_ids = nfs_export_ids,
         .check = nfs_export_check,
+        .fix = nfs_export_fix,
 };

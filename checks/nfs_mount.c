@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "deadline.h"
+#include "provision/plan.h"
 #include "strv.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
@@ -24,11 +25,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
 
 static const char *const nfs_mount_ids[] = {
-        "nfs.mount.mounted",    "nfs.mount.source",
-        "nfs.mount.rw",         "nfs.mount.hard",
-        "nfs.mount.version",    "nfs.mount.lock",
-        "nfs.mount.sync",       "nfs.mount.persistent",
-        "nfs.mount.responsive", NULL,
+        "nfs.mount.mounted",
+        "nfs.mount.source",
+        "nfs.mount.rw",
+        "nfs.mount.hard",
+        "nfs.mount.version",
+        "nfs.mount.lock",
+        "nfs.mount.sync",
+        "nfs.mount.persistent",
+        "nfs.mount.responsive",
+        "nfs.mount.fix",
+        NULL,
 };
 
 struct table_errors {
@@ -506,10 +513,137 @@ static int nfs_mount_check(struct check_ctx *ctx)
         return r;
 }
 
+/* --- fix ------------------------------------------------------------------------------------------ */
+
+/* fstab(5) writes white space in fields as octal escapes. */
+static char *fstab_escape(const char *s)
+{
+        _cleanup_free_ char *out = malloc(strlen(s) * 4 + 1);
+        char *o = out;
+
+        if (!out)
+                return NULL;
+        for (; *s; s++)
+                if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
+                        o += sprintf(o, "\\%03o", (unsigned char)*s);
+                else
+                        *o++ = *s;
+        *o = '\0';
+        return TAKE_PTR(out);
+}
+
+/* fstab with the NFS entry: an operator's other line for the mountpoint is commented out (kept, so
+ * rollback and the operator see it), ours appended; then parsed back with libmount to prove it reads as
+ * meant. */
+static int fstab_with_entry(const struct expected *want, const char *before, char **ret)
+{
+        _cleanup_free_ char *source = NULL, *src_esc = NULL, *tgt_esc = NULL, *text = NULL;
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        struct libmnt_fs *fs;
+        size_t size = 0;
+        FILE *out;
+
+        source = strdup_printf("%s:%s", want->server, want->export);
+        if (!source)
+                return -ENOMEM;
+        src_esc = fstab_escape(source);
+        tgt_esc = fstab_escape(want->mountpoint);
+        out = open_memstream(&text, &size);
+        if (!src_esc || !tgt_esc || !out)
+                return -ENOMEM;
+        for (const char *p = strempty(before); *p;
+             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+                size_t n = strcspn(p, "\n");
+                char a[1024], b[1024];
+                _cleanup_free_ char *line = strndup(p, n);
+
+                if (!line)
+                        return -ENOMEM;
+                if (sscanf(line, " %1023s %1023s", a, b) == 2 && a[0] != '#' && streq(b, tgt_esc))
+                        fprintf(out, "# replaced by hostprep (profile's [nfs] mountpoint): %s\n", line);
+                else
+                        fprintf(out, "%s\n", line);
+        }
+        fprintf(out,
+                "# shared storage for live migration, written by hostprep\n%s %s nfs vers=%s,hard,_netdev 0 "
+                "0\n",
+                src_esc, tgt_esc, want->version);
+        if (fclose(out) != 0)
+                return -errno;
+
+        tb = mnt_new_table();
+        f = fmemopen(text, size, "r");
+        if (!tb || !f)
+                return -ENOMEM;
+        if (mnt_table_parse_stream(tb, f, FSTAB) < 0)
+                return -EINVAL;
+        fs = mnt_table_find_target(tb, want->mountpoint, MNT_ITER_BACKWARD);
+        if (!fs || !streq(strempty(mnt_fs_get_source(fs)), source) || !fstype_is_nfs(mnt_fs_get_fstype(fs)))
+                return -EINVAL;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_(expected_done) struct expected want = {
+                .export = conf_get(ctx->profile, "nfs", "export"),
+                .mountpoint = conf_get(ctx->profile, "nfs", "mountpoint"),
+                .version = conf_get(ctx->profile, "nfs", "version"),
+        };
+        _cleanup_free_ char *before = NULL, *after = NULL, *why = NULL;
+        struct stat st;
+        int r;
+
+        r = check_nfs_server(ctx, &want.server);
+        if (r == -ENOENT)
+                return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix", "name the server in the profile", NULL,
+                                  "cannot write the mount: the profile names no NFS server");
+        if (r < 0)
+                return r;
+
+        if (hostfs_stat(ctx->fs, want.mountpoint, &st) < 0) {
+                r = plan_mkdir(plan, "nfs.mount", want.mountpoint, 0755, "where the export is mounted");
+                if (r < 0)
+                        return r;
+        }
+        if (check_failed(ctx, "nfs.mount.persistent")) {
+                r = hostfs_read_file(ctx->fs, FSTAB, &before, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                r = fstab_with_entry(&want, before, &after);
+                if (r < 0)
+                        return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix", NULL, FSTAB,
+                                          "cannot write a valid %s entry for %s: %s", FSTAB, want.mountpoint,
+                                          strerror(-r));
+                why = strdup_printf("mount %s:%s at %s at every boot", want.server, want.export,
+                                    want.mountpoint);
+                r = plan_write_file(plan, "nfs.mount", FSTAB, before, after, 0644, why);
+                if (r < 0)
+                        return r;
+        }
+        /* mount it now, unless something else is mounted there (that is the operator's to undo) */
+        if (check_failed(ctx, "nfs.mount.mounted") && hostfs_is_live(ctx->fs)) {
+                for (size_t i = 0; i < ctx->results->n; i++)
+                        if (streq(ctx->results->items[i].id, "nfs.mount.mounted") &&
+                            !strstr(ctx->results->items[i].message, "is not mounted"))
+                                return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix",
+                                                  "unmount it by hand once you have moved what is there",
+                                                  NULL,
+                                                  "not mounting over %s: something else is mounted there",
+                                                  want.mountpoint);
+                char *argv[] = {(char *)"mount", (char *)want.mountpoint, NULL};
+                r = plan_command(plan, "nfs.mount", argv, "mount it now, as fstab says");
+        }
+        return r < 0 ? r : 0;
+}
+
 const struct unit unit_nfs_mount = {
         .id = "nfs.mount",
         .title = "the hypervisor mounts the shared storage at the profile's path",
         .roles = ROLE_BIT(ROLE_HYPERVISOR),
         .result_ids = nfs_mount_ids,
         .check = nfs_mount_check,
+        .fix = nfs_mount_fix,
 };

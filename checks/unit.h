@@ -89,7 +89,9 @@ struct unit {
         unsigned roles;                /* ROLE_BIT()s this unit applies to */
         const char *const *result_ids; /* every id check() may emit, NULL-terminated */
         int (*check)(struct check_ctx *ctx);
-        int (*fix)(struct check_ctx *ctx, struct plan *plan); /* optional: NULL when nothing can be fixed */
+        /* Optional. Plans changes (never makes them) for what check() found: ctx->results holds this unit's
+         * results of the check just run. What it cannot fix it says with an ERROR result. */
+        int (*fix)(struct check_ctx *ctx, struct plan *plan);
 };
 
 /* registry.c: every unit, in the order they run and are listed. */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <json-c/json.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "config.h"
@@ -12,6 +13,10 @@
 #include "cross.h"
 #include "identity.h"
 #include "peers.h"
+#include "provision/apply.h"
+#include "provision/plan.h"
+#include "provision/systemd.h"
+#include "common.h"
 #include "profile.h"
 #include "report.h"
 #include "runner.h"
@@ -47,6 +52,10 @@ static bool arg_quiet = false;
 static int arg_color = -1; /* -1: when stdout is a terminal and NO_COLOR is unset */
 static bool arg_help = false;
 static char **arg_peers = NULL;
+static bool arg_dry_run = false;
+static bool arg_force = false;
+static bool arg_list = false;
+static const char *arg_run = NULL; /* rollback RUN */
 static bool arg_all_hosts = false;
 static bool arg_facts = false; /* embed this host's facts in the JSON report (peers are asked for it) */
 
@@ -59,6 +68,7 @@ struct verb {
 
 static int verb_check(void);
 static int verb_apply(void);
+static int verb_rollback(void);
 static int verb_list(void);
 static int verb_facts(void);
 static int verb_version(void);
@@ -66,8 +76,9 @@ static int verb_help(void);
 
 static const struct verb verbs[] = {
         {"check", verb_check, "check [OPTIONS]", "check this host against a profile (changes nothing)"},
-        {"apply", verb_apply, "apply [OPTIONS]",
-         "fix what check finds, then check again (not yet available)"},
+        {"apply", verb_apply, "apply [--dry-run] [--force] [OPTIONS]",
+         "fix what check finds, then check again"},
+        {"rollback", verb_rollback, "rollback [RUN] [--list]", "undo the last apply (or RUN)"},
         {"list", verb_list, "list [OPTIONS]", "list the units and the ids of their checks"},
         {"facts", verb_facts, "facts [--json] [OPTIONS]", "print what peers compare about this host"},
         {"version", verb_version, "version", "print the version"},
@@ -87,6 +98,8 @@ static void help_options(void)
                "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
                "  --peer HOST           check HOST too, over SSH, and compare the hosts (repeatable)\n"
                "  --all-hosts           check every host of the profile's [hosts] (over SSH) and compare\n"
+               "  --dry-run             apply: show the changes (unified diffs) and change nothing\n"
+               "  --force               apply: also make changes that disrupt running guests or clients\n"
                "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
                "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
                "  --format FMT          human, json or junit (default: human)\n"
@@ -133,12 +146,6 @@ static int verb_version(void)
 {
         printf("hostprep %s\n", HOSTPREP_VERSION);
         return 0;
-}
-
-static int verb_apply(void)
-{
-        fprintf(stderr, "hostprep: 'apply' is not available in this version; nothing was changed.\n");
-        return EXIT_USAGE;
 }
 
 /* The profile with --set applied, this host's identity and roles: what check, list and facts share. */
@@ -419,6 +426,279 @@ static int verb_check(void)
         return rc;
 }
 
+/* --- apply and rollback ----------------------------------------------------------------------------- */
+
+static int open_bus(const struct session *s, usec_t deadline, sd_bus **ret)
+{
+        struct stat st;
+
+        *ret = NULL;
+        /* services are managed only where systemd runs the checked host */
+        if (!hostfs_is_live(s->fs) || stat("/run/systemd/system", &st) < 0)
+                return 0;
+        return systemd_bus_open(NULL, deadline, ret, NULL);
+}
+
+static int apply_options_init(const struct session *s, usec_t deadline, sd_bus *bus, struct apply_options *o)
+{
+        *o = (struct apply_options){
+                .fs = s->fs,
+                .bus = bus,
+                .deadline = deadline,
+                .dry_run = arg_dry_run,
+                .force = arg_force,
+                .log = stderr,
+        };
+        return 0;
+}
+
+/* The results of one unit (ids below unit->id), copied. */
+static int unit_results(const struct result_list *all, const struct unit *u, struct result_list *ret)
+{
+        size_t n = strlen(u->id);
+
+        for (size_t i = 0; i < all->n; i++) {
+                const struct result *r = &all->items[i];
+                if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
+                    result_list_add(ret, r->id, r->status, r->message, r->hint, r->evidence) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool failing(enum status s)
+{
+        return s == STATUS_FAIL || s == STATUS_WARN || s == STATUS_ERROR;
+}
+
+/* Before/after: what failed and passes now is FIXED; in a unit that was fixed, what still fails is ERROR
+ * with the reason. Fix notes (what a unit could not fix) come last. */
+static int merge_recheck(const struct result_list *before, const struct result_list *after,
+                         char *const *fixed_units, const struct result_list *notes, struct result_list *out)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < after->n; i++) {
+                const struct result *a = &after->items[i];
+                bool was_failing = false, attempted = false;
+
+                for (size_t j = 0; j < before->n; j++)
+                        if (streq(before->items[j].id, a->id) && failing(before->items[j].status))
+                                was_failing = true;
+                STRV_FOREACH (u, fixed_units)
+                        if (startswith(a->id, *u))
+                                attempted = true;
+                if (attempted && was_failing && a->status == STATUS_PASS)
+                        r = result_list_add(out, a->id, STATUS_FIXED, a->message, NULL, a->evidence);
+                else if (attempted && a->status == STATUS_FAIL) {
+                        _cleanup_free_ char *msg =
+                                strdup_printf("still failing after the fix: %s", a->message);
+                        r = msg ? result_list_add(out, a->id, STATUS_ERROR, msg, a->hint, a->evidence)
+                                : -ENOMEM;
+                } else
+                        r = result_list_add(out, a->id, a->status, a->message, a->hint, a->evidence);
+        }
+        for (size_t i = 0; r >= 0 && notes && i < notes->n; i++)
+                r = result_list_add(out, notes->items[i].id, notes->items[i].status, notes->items[i].message,
+                                    notes->items[i].hint, notes->items[i].evidence);
+        return r;
+}
+
+static int verb_apply(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        _cleanup_(strv_freep) char **fixed_units = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        struct result_list before = {0}, after = {0}, merged = {0}, notes = {0};
+        struct selection sel = {.only = arg_only, .skip = arg_skip};
+        struct apply_report areport = {0};
+        struct plan plan = {0};
+        struct apply_options ao;
+        struct host_report host;
+        struct check_ctx ctx;
+        struct report rep;
+        const char *bad = NULL;
+        usec_t start, timeout = arg_timeout;
+        int r, rc = EXIT_READY;
+
+        if (selection_validate(&sel, unit_registry, unit_registry_size, NULL, &bad) < 0) {
+                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+                return EXIT_USAGE;
+        }
+        r = session_open(&s);
+        if (r < 0)
+                return -r;
+        if (!timeout)
+                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+
+        /* 1. check */
+        start = now_usec();
+        ctx = (struct check_ctx){
+                .fs = s.fs,
+                .profile = &s.profile,
+                .hostname = s.id.hostname,
+                .roles = s.roles,
+                .peers = s.others,
+                .deadline = start + timeout,
+                .results = &before,
+        };
+        r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
+        if (r < 0)
+                goto fail;
+
+        /* 2. plan: each unit with a fix and something to fix */
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                const struct unit *u = unit_registry[i];
+                struct result_list mine = {0};
+                struct check_ctx fctx = ctx;
+                size_t n_checked;
+
+                if (!u->fix || !selection_unit(&sel, u) || !(u->roles & s.roles))
+                        continue;
+                r = unit_results(&before, u, &mine);
+                n_checked = mine.n;
+                if (r >= 0 && check_failed(&(struct check_ctx){.results = &mine}, NULL)) {
+                        fctx.results = &mine;
+                        r = u->fix(&fctx, &plan);
+                        if (r >= 0)
+                                r = strv_push_dup(&fixed_units, u->id);
+                        /* what the fix could not do, it said after the check's results */
+                        for (size_t k = n_checked; r >= 0 && k < mine.n; k++)
+                                r = result_list_add(&notes, mine.items[k].id, mine.items[k].status,
+                                                    mine.items[k].message, mine.items[k].hint,
+                                                    mine.items[k].evidence);
+                }
+                result_list_done(&mine);
+                if (r < 0)
+                        goto fail;
+        }
+
+        if (arg_format == FORMAT_HUMAN) {
+                if (plan.n_actions == 0)
+                        printf("Nothing to change.\n");
+                else {
+                        printf("%s:\n", arg_dry_run ? "Would change (--dry-run)" : "Changes");
+                        plan_print(stdout, &plan, arg_force);
+                }
+        }
+
+        /* 3. apply (a dry run shows what it would do and changes nothing) */
+        if (plan.n_actions > 0) {
+                r = open_bus(&s, now_usec() + 10 * USEC_PER_SEC, &bus);
+                if (r < 0)
+                        fprintf(stderr, "hostprep: cannot reach systemd: %s; service actions will fail\n",
+                                strerror(-r));
+                apply_options_init(&s, now_usec() + 300 * USEC_PER_SEC, bus, &ao);
+                r = apply_plan(&plan, &ao, &areport);
+                if (arg_format == FORMAT_HUMAN)
+                        apply_report_print(stdout, &areport, arg_dry_run);
+                if (r < 0) {
+                        fprintf(stderr, "hostprep: apply: %s\n",
+                                areport.error ? areport.error : strerror(-r));
+                        rc = EXIT_UNDECIDED;
+                }
+        }
+
+        /* 4. check again: FIXED, or ERROR with the reason */
+        if (!arg_dry_run && plan.n_actions > 0) {
+                ctx.results = &after;
+                ctx.deadline = now_usec() + timeout;
+                r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
+                if (r < 0)
+                        goto fail;
+                r = merge_recheck(&before, &after, fixed_units, &notes, &merged);
+        } else
+                r = merge_recheck(&before, &before, NULL, &notes, &merged);
+        if (r < 0)
+                goto fail;
+
+        host = (struct host_report){.name = s.id.hostname, .roles = s.roles, .results = &merged};
+        rep = (struct report){
+                .profile_name = s.profile.name,
+                .profile_file = s.profile.file,
+                .root = hostfs_root(s.fs),
+                .hosts = &host,
+                .n_hosts = 1,
+                .duration = now_usec() - start,
+        };
+        if (arg_color < 0)
+                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        if (arg_format == FORMAT_HUMAN)
+                printf("\n%s:\n", arg_dry_run || plan.n_actions == 0 ? "Now" : "After");
+        switch (arg_format) {
+        case FORMAT_JSON:
+                report_json(stdout, &rep);
+                break;
+        case FORMAT_JUNIT:
+                report_junit(stdout, &rep);
+                break;
+        default:
+                report_human(stdout, &rep, arg_color, arg_quiet);
+        }
+        if (rc == EXIT_READY)
+                rc = report_exit_code(&rep);
+        goto done;
+
+fail:
+        fprintf(stderr, "hostprep: apply failed: %s\n", strerror(-r));
+        rc = EXIT_UNDECIDED;
+done:
+        result_list_done(&before);
+        result_list_done(&after);
+        result_list_done(&merged);
+        result_list_done(&notes);
+        apply_report_done(&areport);
+        plan_done(&plan);
+        return rc;
+}
+
+static int verb_rollback(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        struct apply_report areport = {0};
+        struct apply_options ao;
+        int r;
+
+        r = hostfs_new(arg_root, &s.fs);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: --root %s: %s\n", arg_root, strerror(-r));
+                return EXIT_USAGE;
+        }
+        if (arg_list) {
+                struct apply_run_info *runs = NULL;
+                size_t n = 0;
+
+                apply_options_init(&s, now_usec() + 10 * USEC_PER_SEC, NULL, &ao);
+                r = apply_list_runs(&ao, &runs, &n);
+                if (r < 0) {
+                        fprintf(stderr, "hostprep: cannot list the runs: %s\n", strerror(-r));
+                        return EXIT_UNDECIDED;
+                }
+                if (n == 0)
+                        printf("No runs recorded.\n");
+                for (size_t i = 0; i < n; i++)
+                        printf("%-22s %-16s %s  %zu change%s  %s\n", runs[i].id, strna(runs[i].state),
+                               strna(runs[i].started), runs[i].n_entries, runs[i].n_entries == 1 ? "" : "s",
+                               strempty(runs[i].units));
+                apply_run_info_free_many(runs, n);
+                return 0;
+        }
+        (void)open_bus(&s, now_usec() + 10 * USEC_PER_SEC, &bus);
+        apply_options_init(&s, now_usec() + 300 * USEC_PER_SEC, bus, &ao);
+        r = apply_rollback(&ao, arg_run, &areport);
+        apply_report_print(stdout, &areport, false);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: rollback: %s\n", areport.error ? areport.error : strerror(-r));
+                apply_report_done(&areport);
+                return EXIT_UNDECIDED;
+        }
+        if (r == 1)
+                printf("Run %s was already rolled back; nothing to do.\n", areport.run_id);
+        apply_report_done(&areport);
+        return 0;
+}
+
 static int verb_list(void)
 {
         _cleanup_free_ char *all = NULL;
@@ -526,6 +806,9 @@ static int parse_argv(int argc, char *argv[])
                 ARG_PEER,
                 ARG_ALL_HOSTS,
                 ARG_FACTS,
+                ARG_DRY_RUN,
+                ARG_FORCE,
+                ARG_LIST,
         };
         static const struct option options[] = {
                 {"profile", required_argument, NULL, ARG_PROFILE},
@@ -546,6 +829,9 @@ static int parse_argv(int argc, char *argv[])
                 {"peer", required_argument, NULL, ARG_PEER},
                 {"all-hosts", no_argument, NULL, ARG_ALL_HOSTS},
                 {"facts", no_argument, NULL, ARG_FACTS},
+                {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+                {"force", no_argument, NULL, ARG_FORCE},
+                {"list", no_argument, NULL, ARG_LIST},
                 {},
         };
         int c, r;
@@ -617,6 +903,15 @@ static int parse_argv(int argc, char *argv[])
                 case ARG_FACTS:
                         arg_facts = true;
                         break;
+                case ARG_DRY_RUN:
+                        arg_dry_run = true;
+                        break;
+                case ARG_FORCE:
+                        arg_force = true;
+                        break;
+                case ARG_LIST:
+                        arg_list = true;
+                        break;
                 case ARG_NO_COLOR:
                         arg_color = 0;
                         break;
@@ -651,6 +946,8 @@ static int parse_argv(int argc, char *argv[])
                 arg_help = true;
                 optind++;
         }
+        if (arg_verb && arg_verb->run == verb_rollback && optind < argc)
+                arg_run = argv[optind++];
         if (optind < argc)
                 return usage_error("unexpected argument '%s'", argv[optind]);
         return 1;
