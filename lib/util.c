@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <time.h>
 
 usec_t now_usec(void)
@@ -54,6 +55,19 @@ int safe_atou(const char *s, unsigned *ret)
                 return -EINVAL;
         *ret = (unsigned)v;
         return 0;
+}
+
+int parse_boolean(const char *s)
+{
+        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+
+        for (size_t i = 0; s && i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
 }
 
 int parse_seconds(const char *s, usec_t *ret)

@@ -22,6 +22,8 @@ bool endswith(const char *s, const char *suffix);
 
 /* Decimal unsigned integer, the whole string, no sign, no overflow. */
 int safe_atou(const char *s, unsigned *ret);
+/* yes/no, true/false, on/off, 1/0: 1 or 0, -EINVAL otherwise. */
+int parse_boolean(const char *s);
 /* Seconds with an optional fraction ("2", "0.5"), > 0, at most a day. */
 int parse_seconds(const char *s, usec_t *ret);
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostprep: checks (and later prepares) hosts for VM live migration. The CLI layer: options, verbs,
  * and the one place that reports errors to the user. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include "cross.h"
 #include "identity.h"
 #include "peers.h"
+#include "migrate/driver.h"
 #include "provision/apply.h"
 #include "provision/plan.h"
 #include "provision/systemd.h"
@@ -56,6 +59,11 @@ static bool arg_dry_run = false;
 static bool arg_force = false;
 static bool arg_list = false;
 static const char *arg_run = NULL; /* rollback RUN */
+static const char *arg_to = NULL;
+static const char *arg_driver = NULL;
+static const char *arg_guest = NULL;
+static const char *arg_disk = NULL;
+static bool arg_round_trip = false;
 static bool arg_all_hosts = false;
 static bool arg_facts = false; /* embed this host's facts in the JSON report (peers are asked for it) */
 
@@ -69,6 +77,7 @@ struct verb {
 static int verb_check(void);
 static int verb_apply(void);
 static int verb_rollback(void);
+static int verb_migrate(void);
 static int verb_list(void);
 static int verb_facts(void);
 static int verb_version(void);
@@ -78,6 +87,8 @@ static const struct verb verbs[] = {
         {"check", verb_check, "check [OPTIONS]", "check this host against a profile (changes nothing)"},
         {"apply", verb_apply, "apply [--dry-run] [--force] [OPTIONS]",
          "fix what check finds, then check again"},
+        {"migrate", verb_migrate, "migrate --to HOST [--driver libvirt|qemu] [--round-trip] [--guest NAME]",
+         "live-migrate a canary guest (or NAME) to HOST to prove the pair"},
         {"rollback", verb_rollback, "rollback [RUN] [--list]", "undo the last apply (or RUN)"},
         {"list", verb_list, "list [OPTIONS]", "list the units and the ids of their checks"},
         {"facts", verb_facts, "facts [--json] [OPTIONS]", "print what peers compare about this host"},
@@ -99,7 +110,14 @@ static void help_options(void)
                "  --peer HOST           check HOST too, over SSH, and compare the hosts (repeatable)\n"
                "  --all-hosts           check every host of the profile's [hosts] (over SSH) and compare\n"
                "  --dry-run             apply: show the changes (unified diffs) and change nothing\n"
-               "  --force               apply: also make changes that disrupt running guests or clients\n"
+               "  --force               apply: also make changes that disrupt running guests or clients;\n"
+               "                        migrate: migrate although the preflight checks fail\n"
+               "  --to HOST             migrate: the destination hypervisor\n"
+               "  --driver NAME         migrate: libvirt or qemu\n"
+               "  --guest canary|NAME   migrate: the canary (default) or an existing guest (left running)\n"
+               "  --round-trip          migrate: and back again\n"
+               "  --disk PATH|URI       migrate: the canary's disk (default: a file on the shared "
+               "mountpoint)\n"
                "  --only ID[,ID..]      run only these units or check ids (globs allowed)\n"
                "  --skip ID[,ID..]      skip these units or check ids (globs allowed)\n"
                "  --format FMT          human, json or junit (default: human)\n"
@@ -699,6 +717,284 @@ static int verb_rollback(void)
         return 0;
 }
 
+/* --- migrate ---------------------------------------------------------------------------------------- */
+
+static struct migrate_session *volatile migrating = NULL;
+
+static void on_interrupt(int sig)
+{
+        struct migrate_session *s = migrating;
+
+        if (s)
+                migrate_session_interrupt(s); /* async-signal-safe: the running step stops and cleans up */
+}
+
+static bool profile_bool(const struct conf *c, const char *section, const char *key)
+{
+        return parse_boolean(conf_get(c, section, key)) > 0;
+}
+
+static unsigned profile_uint(const struct conf *c, const char *section, const char *key)
+{
+        unsigned u = 0;
+
+        (void)safe_atou(conf_get(c, section, key), &u);
+        return u;
+}
+
+/* The canary built with hostprep: next to the build tree's binary, else where it was installed. */
+static const char *canary_path(void)
+{
+        return access(HOSTPREP_CANARY_BUILD, R_OK) == 0 ? HOSTPREP_CANARY_BUILD : HOSTPREP_CANARY_INSTALLED;
+}
+
+/* The units a migration depends on: refuse with their failures unless --force. */
+static int migrate_preflight(struct session *s, const char *transport, struct result_list *out)
+{
+        char *needed[] = {(char *)"nfs.mount", (char *)"nfs.access",
+                          streq(transport, "ssh") ? (char *)"ssh.root" : NULL, NULL};
+        struct selection sel = {.only = needed};
+        usec_t timeout = 0;
+        struct check_ctx ctx;
+
+        (void)parse_seconds(conf_get(&s->profile, "check", "timeout"), &timeout);
+        if (arg_timeout)
+                timeout = arg_timeout;
+        ctx = (struct check_ctx){
+                .fs = s->fs,
+                .profile = &s->profile,
+                .hostname = s->id.hostname,
+                .roles = s->roles | ROLE_BIT(ROLE_HYPERVISOR), /* migrating from here makes it one */
+                .peers = s->others,
+                .deadline = now_usec() + timeout,
+                .results = out,
+        };
+        return runner_run(&ctx, unit_registry, unit_registry_size, &sel);
+}
+
+static void print_stats(FILE *f, const struct migrate_stats *st)
+{
+        fprintf(f, "  total time     %llu ms (wall %llu ms)\n", (unsigned long long)st->total_time_ms,
+                (unsigned long long)st->wall_time_ms);
+        fprintf(f, "  downtime       %llu ms\n", (unsigned long long)st->downtime_ms);
+        fprintf(f, "  transferred    %.1f MiB in %llu passes\n", (double)st->bytes_transferred / (1 << 20),
+                (unsigned long long)st->iterations);
+        fprintf(f, "  throughput     %.1f MiB/s\n", (double)st->throughput_bps / (1 << 20));
+        fprintf(f, "  dirty rate     %.1f MiB/s\n", (double)st->dirty_rate_bps / (1 << 20));
+        fprintf(f, "  heartbeat      %u -> %u (%s)\n", st->heartbeat_before, st->heartbeat_after,
+                st->heartbeat_advanced ? "advanced" : "did not advance");
+        fprintf(f, "  magic          %s\n", st->magic_ok ? "intact" : "LOST");
+}
+
+static json_object *stats_json(const struct migrate_stats *st)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "total_time_ms", json_object_new_int64((int64_t)st->total_time_ms));
+        json_object_object_add(o, "wall_time_ms", json_object_new_int64((int64_t)st->wall_time_ms));
+        json_object_object_add(o, "downtime_ms", json_object_new_int64((int64_t)st->downtime_ms));
+        json_object_object_add(o, "bytes_transferred",
+                               json_object_new_int64((int64_t)st->bytes_transferred));
+        json_object_object_add(o, "throughput_bps", json_object_new_int64((int64_t)st->throughput_bps));
+        json_object_object_add(o, "dirty_rate_bps", json_object_new_int64((int64_t)st->dirty_rate_bps));
+        json_object_object_add(o, "iterations", json_object_new_int64((int64_t)st->iterations));
+        json_object_object_add(o, "heartbeat_before", json_object_new_int64(st->heartbeat_before));
+        json_object_object_add(o, "heartbeat_after", json_object_new_int64(st->heartbeat_after));
+        json_object_object_add(o, "magic_ok", json_object_new_boolean(st->magic_ok));
+        json_object_object_add(o, "postcopy_used", json_object_new_boolean(st->postcopy_used));
+        json_object_object_add(o, "migrations", json_object_new_int((int)st->migrations));
+        return o;
+}
+
+static int verb_migrate(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        _cleanup_(migrate_session_freep) struct migrate_session *ms = NULL;
+        _cleanup_free_ char *disk = NULL, *cmdline = NULL;
+        struct result_list pre = {0}, results = {0};
+        const char *driver_name, *transport = NULL;
+        const struct migrate_driver *driver;
+        struct migrate_params params;
+        bool created_disk = false;
+        struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+        struct host_report host;
+        struct report rep;
+        usec_t start = now_usec();
+        int r, t, rc;
+
+        if (!arg_to) {
+                fprintf(stderr, "hostprep: migrate needs --to HOST\nTry 'hostprep migrate --help'.\n");
+                return EXIT_USAGE;
+        }
+        r = session_open(&s);
+        if (r < 0)
+                return -r;
+        driver_name = arg_driver ? arg_driver : conf_get(&s.profile, "migrate", "driver");
+        if (!driver_name)
+                driver_name = HAVE_LIBVIRT ? "libvirt" : "qemu";
+        driver = migrate_driver_find(driver_name);
+        if (!driver) {
+                fprintf(stderr, "hostprep: --driver %s: unknown driver (this hostprep has: %s)\n",
+                        driver_name, HAVE_LIBVIRT ? "libvirt, qemu" : "qemu");
+                return EXIT_USAGE;
+        }
+        transport = conf_get(&s.profile, "migrate", "transport");
+        t = migrate_transport_from_string(transport);
+        if (t < 0) {
+                fprintf(stderr, "hostprep: [migrate] transport = %s: expected tcp, tls or ssh\n", transport);
+                return EXIT_USAGE;
+        }
+
+        /* 1. preflight */
+        r = migrate_preflight(&s, transport, &pre);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: preflight failed: %s\n", strerror(-r));
+                return EXIT_UNDECIDED;
+        }
+        /* what does not pass is shown; with --force a failure is only a warning: the migration decides */
+        for (size_t i = 0; i < pre.n; i++)
+                if (pre.items[i].status != STATUS_PASS && pre.items[i].status != STATUS_SKIP) {
+                        _cleanup_free_ char *msg = strdup_printf("%s%s", pre.items[i].message,
+                                                                 arg_force ? " (ignored: --force)" : "");
+                        result_list_add(
+                                &results, pre.items[i].id,
+                                arg_force && pre.items[i].status == STATUS_FAIL ? STATUS_WARN
+                                                                                : pre.items[i].status,
+                                msg ? msg : pre.items[i].message, pre.items[i].hint, pre.items[i].evidence);
+                }
+        if (results_exit_code(&pre) == EXIT_NOT_READY && !arg_force) {
+                result_list_add(&results, "migrate.preflight", STATUS_FAIL,
+                                "not migrating: the checks above fail (a migration would fail or lose data)",
+                                "fix them (hostprep apply), or try anyway with --force", NULL);
+                goto report;
+        }
+
+        /* 2. migrate: the canary's disk on the shared mount, with cache='none' */
+        if (!arg_guest) {
+                disk = arg_disk ? strdup(arg_disk)
+                                : strdup_printf("%s/hostprep-canary-%s-%d.img",
+                                                conf_get(&s.profile, "nfs", "mountpoint"), s.id.hostname,
+                                                (int)getpid());
+                cmdline = strdup_printf("dirty=%s", conf_get(&s.profile, "migrate", "canary_dirty"));
+                if (!disk || !cmdline)
+                        return log_oom();
+        }
+        params = (struct migrate_params){
+                .dest_host = arg_to,
+                .transport = (enum migrate_transport)t,
+                .live = true,
+                .peer2peer = profile_bool(&s.profile, "migrate", "peer2peer"),
+                .downtime_limit_ms = profile_uint(&s.profile, "migrate", "downtime_ms"),
+                .bandwidth_mib = profile_uint(&s.profile, "migrate", "bandwidth"),
+                .completion_timeout_ms = profile_uint(&s.profile, "migrate", "timeout") * 1000,
+                .auto_converge = profile_bool(&s.profile, "migrate", "auto_converge"),
+                .postcopy = profile_bool(&s.profile, "migrate", "post_copy"),
+                .round_trip = arg_round_trip,
+                .guest_name = arg_guest,
+                .canary_kernel = canary_path(),
+                .canary_cmdline = cmdline,
+                .disk = disk,
+        };
+        /* a disk file of the canary's own on the shared storage: made here, removed afterwards */
+        if (disk && !startswith(disk, "nbd://")) {
+                int fd = open(disk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+                if (fd < 0) {
+                        _cleanup_free_ char *msg = strdup_printf("cannot create the canary's disk %s: %s",
+                                                                 disk, strerror(errno));
+                        result_list_add(&results, "migrate.run", STATUS_ERROR,
+                                        msg ? msg : "cannot create the disk",
+                                        "check the profile's [nfs] mountpoint", NULL);
+                        goto report;
+                }
+                created_disk = true;
+                if (ftruncate(fd, 1 << 20) < 0) /* a sparse MiB: the canary only needs a disk to exist */
+                        fprintf(stderr, "hostprep: sizing %s failed: %m\n", disk);
+                close(fd);
+        }
+        r = migrate_session_new(driver, &params, &ms);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: cannot start the migration: %s\n", strerror(-r));
+                return EXIT_UNDECIDED;
+        }
+        migrating = ms;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        r = migrate_session_run(ms);
+        migrating = NULL;
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+
+        if (r < 0) {
+                /* for storage refusals, what this side's mount looks like (the peer's: check --peer DEST) */
+                const char *mount_seen = NULL;
+
+                for (size_t i = 0; i < pre.n; i++)
+                        if (streq(pre.items[i].id, "nfs.mount.mounted"))
+                                mount_seen = pre.items[i].evidence;
+                result_list_add(&results, "migrate.run", STATUS_FAIL, migrate_session_error(ms),
+                                "hostprep check --peer DEST compares the hosts",
+                                strstr(migrate_session_error(ms), "shared") ? mount_seen : NULL);
+        } else {
+                const struct migrate_stats *st = migrate_session_stats(ms);
+                _cleanup_free_ char *msg = strdup_printf(
+                        "%s%s %s%s: live, %llu ms, downtime %llu ms, %.1f MiB; the guest kept running "
+                        "there",
+                        arg_guest ? arg_guest : "the canary", arg_round_trip ? " went to" : " moved to",
+                        arg_to, arg_round_trip ? " and back" : "", (unsigned long long)st->total_time_ms,
+                        (unsigned long long)st->downtime_ms, (double)st->bytes_transferred / (1 << 20));
+                result_list_add(&results, "migrate.run", STATUS_PASS, msg ? msg : "migrated", NULL, NULL);
+        }
+
+report:
+        host = (struct host_report){.name = s.id.hostname, .roles = s.roles, .results = &results};
+        rep = (struct report){
+                .profile_name = s.profile.name,
+                .profile_file = s.profile.file,
+                .root = hostfs_root(s.fs),
+                .hosts = &host,
+                .n_hosts = 1,
+                .duration = now_usec() - start,
+        };
+        if (arg_color < 0)
+                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        if (arg_format == FORMAT_JSON) {
+                /* the report, and the migration's numbers beside it */
+                char *text = NULL;
+                size_t size = 0;
+                FILE *mem = open_memstream(&text, &size);
+                json_object *o;
+
+                if (mem) {
+                        report_json(mem, &rep);
+                        fclose(mem);
+                }
+                o = text ? json_tokener_parse(text) : NULL;
+                free(text);
+                if (o && ms)
+                        json_object_object_add(o, "migration", stats_json(migrate_session_stats(ms)));
+                if (o)
+                        printf("%s\n", json_object_to_json_string_ext(
+                                               o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else if (arg_format == FORMAT_JUNIT)
+                report_junit(stdout, &rep);
+        else {
+                report_human(stdout, &rep, arg_color, arg_quiet);
+                if (ms && migrate_session_stats(ms)->migrations > 0)
+                        print_stats(stdout, migrate_session_stats(ms));
+        }
+        rc = report_exit_code(&rep);
+        result_list_done(&pre);
+        result_list_done(&results);
+        if (created_disk) {
+                ms = migrate_session_free(ms); /* its cleanup first: the guest may still hold the disk */
+                (void)unlink(disk);
+        }
+        return rc;
+}
+
 static int verb_list(void)
 {
         _cleanup_free_ char *all = NULL;
@@ -809,6 +1105,11 @@ static int parse_argv(int argc, char *argv[])
                 ARG_DRY_RUN,
                 ARG_FORCE,
                 ARG_LIST,
+                ARG_TO,
+                ARG_DRIVER,
+                ARG_GUEST,
+                ARG_DISK,
+                ARG_ROUND_TRIP,
         };
         static const struct option options[] = {
                 {"profile", required_argument, NULL, ARG_PROFILE},
@@ -832,6 +1133,11 @@ static int parse_argv(int argc, char *argv[])
                 {"dry-run", no_argument, NULL, ARG_DRY_RUN},
                 {"force", no_argument, NULL, ARG_FORCE},
                 {"list", no_argument, NULL, ARG_LIST},
+                {"to", required_argument, NULL, ARG_TO},
+                {"driver", required_argument, NULL, ARG_DRIVER},
+                {"guest", required_argument, NULL, ARG_GUEST},
+                {"disk", required_argument, NULL, ARG_DISK},
+                {"round-trip", no_argument, NULL, ARG_ROUND_TRIP},
                 {},
         };
         int c, r;
@@ -911,6 +1217,24 @@ static int parse_argv(int argc, char *argv[])
                         break;
                 case ARG_LIST:
                         arg_list = true;
+                        break;
+                case ARG_TO:
+                        if (!*optarg || optarg[0] == '-' || strpbrk(optarg, " \t\n'\"\\;$`/"))
+                                return usage_error("--to %s: expected a host name or address", optarg);
+                        arg_to = optarg;
+                        break;
+                case ARG_DRIVER:
+                        arg_driver = optarg;
+                        break;
+                case ARG_GUEST:
+                        /* "canary" is the default guest, any other name an existing one */
+                        arg_guest = streq(optarg, "canary") ? NULL : optarg;
+                        break;
+                case ARG_DISK:
+                        arg_disk = optarg;
+                        break;
+                case ARG_ROUND_TRIP:
+                        arg_round_trip = true;
                         break;
                 case ARG_NO_COLOR:
                         arg_color = 0;

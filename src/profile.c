@@ -43,6 +43,16 @@ const struct profile_key profile_keys[] = {
         {"ssh", "connect_timeout", "5", "seconds to wait for a peer's SSH connection", KEY_PORT},
         {"ssh", "hostprep", "hostprep", "the hostprep command on the peers", KEY_STRING},
         {"network", "bridges", NULL, "bridges guests attach to, the same on every hypervisor", KEY_LIST},
+        {"migrate", "driver", NULL, "libvirt or qemu (default: libvirt when built with it)", KEY_STRING},
+        {"migrate", "transport", "tcp", "how hypervisors reach each other: tcp, tls or ssh", KEY_STRING},
+        {"migrate", "peer2peer", "yes", "the source libvirtd talks to the destination itself", KEY_BOOL},
+        {"migrate", "downtime_ms", "0", "the longest pause allowed at switch-over (0: the hypervisor's 300 ms)",
+         KEY_UINT},
+        {"migrate", "bandwidth", "0", "MiB/s cap on the migration stream (0: none)", KEY_UINT},
+        {"migrate", "timeout", "120", "seconds before an unfinished migration is aborted", KEY_UINT},
+        {"migrate", "auto_converge", "no", "slow the guest's CPUs down when memory does not converge", KEY_BOOL},
+        {"migrate", "post_copy", "no", "switch to post-copy when pre-copy stalls (opt-in)", KEY_BOOL},
+        {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)", KEY_STRING},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
@@ -127,6 +137,12 @@ static const char *validate(const char *section, const char *key, const char *va
                 unsigned u;
                 return safe_atou(value, &u) < 0 || u == 0 || u > 65535 ? "must be a number from 1 to 65535"
                                                                        : NULL;
+        }
+        case KEY_BOOL:
+                return parse_boolean(value) < 0 ? "must be yes or no" : NULL;
+        case KEY_UINT: {
+                unsigned u;
+                return safe_atou(value, &u) < 0 ? "must be a whole number, 0 or more" : NULL;
         }
         case KEY_SECONDS:
                 return parse_seconds(value, &t) < 0 ? "must be a number of seconds (0 < s <= 86400)" : NULL;

@@ -27,6 +27,8 @@ enum profile_key_type {
         KEY_NFS_VERSION,
         KEY_SECONDS,
         KEY_PORT, /* 1..65535 */
+        KEY_BOOL, /* yes/no, true/false, 1/0 */
+        KEY_UINT, /* 0 or more */
 };
 
 struct profile_key {

@@ -1,0 +1,95 @@
+#!/bin/bash
+# `hostprep migrate` on the test bed, h2 -> h3 through libvirt (TCG): it refuses when the preflight
+# fails, explains libvirt's "unsafe" refusal of storage it does not see as shared, migrates the canary
+# there and back with its disk on an NBD export (network storage libvirt accepts as shared), and names an
+# unreachable destination; never leaves a canary behind.
+#   migrate-cli.sh HOSTPREP
+set -uo pipefail
+HOSTPREP=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+TB=$here/../testbed/testbed
+PROFILE=$here/testbed.conf
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test bed)"; exit 77; }
+"$TB" status >/dev/null 2>&1 || { echo "SKIP: the test bed is not up (tests/testbed/testbed up)"; exit 77; }
+"$HOSTPREP" help migrate | grep -q -- '--driver' || { echo "SKIP: hostprep built without migrate"; exit 77; }
+command -v qemu-nbd >/dev/null || { echo "SKIP: qemu-nbd missing (qemu-utils)"; exit 77; }
+
+failures=0
+tmp=$(mktemp -d)
+PORT=10811
+TAG=hostprep-cli-$$
+finish() {
+        "$TB" exec h1 sh -c "kill \$(cat /run/$TAG-nbd.pid) 2>/dev/null; rm -f /srv/nfs/$TAG.raw /run/$TAG-nbd.pid" || true
+        rm -rf "$tmp"
+}
+trap finish EXIT
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# migrate NAME WANT_RC ARGS...: on h2, JSON into $tmp/NAME.json
+migrate() {
+        local name=$1 want=$2 t0 rc
+        shift 2
+        t0=$(date +%s%N)
+        "$TB" exec h2 "$HOSTPREP" migrate --profile "$PROFILE" --to h3 --format json "$@" >"$tmp/$name.json" 2>"$tmp/$name.err"
+        rc=$?
+        echo "$name: rc=$rc in $((($(date +%s%N) - t0) / 1000000)) ms"
+        [ "$rc" = "$want" ] || { fail "$name: exit code $rc, expected $want"; cat "$tmp/$name.err"; head -c 2000 "$tmp/$name.json"; }
+}
+
+# result NAME ID STATUS SUBSTRING
+result() {
+        python3 - "$tmp/$1.json" "$2" "$3" "$4" <<'PY' || fail "$1: $2 is not $3 with '$4'"
+import json, sys
+path, rid, status, sub = sys.argv[1:5]
+d = json.load(open(path))
+ok = any(r["id"] == rid and r["status"] == status and sub in r["message"] for r in d["results"])
+if not ok:
+    print(json.dumps(d["results"], indent=1)[:1500])
+sys.exit(0 if ok else 1)
+PY
+}
+
+no_canary_left() {
+        for h in h2 h3; do
+                if "$TB" exec $h virsh -q -c qemu:///system list --all --name 2>/dev/null | grep -q canary; then
+                        fail "$1: a canary is left on $h"
+                fi
+        done
+}
+
+# 1. the bed's images directory is a stand-in, not NFS: the preflight fails, nothing is migrated
+migrate refuse 1
+result refuse migrate.preflight fail "not migrating"
+result refuse nfs.mount.mounted fail "not over NFS"
+no_canary_left refuse
+
+# 2. with --force, libvirt itself refuses the file disk: hostprep says why
+migrate unsafe 1 --force
+result unsafe migrate.run fail "shared"
+no_canary_left unsafe
+
+# 3. the canary's disk on NBD from h1: there and back, memory intact, heartbeat advancing
+"$TB" exec h1 truncate -s 1M /srv/nfs/$TAG.raw
+"$TB" exec h1 qemu-nbd --fork --persistent --shared=8 --bind=10.213.0.11 --port=$PORT --export-name=$TAG \
+        --format=raw --cache=none --pid-file=/run/$TAG-nbd.pid /srv/nfs/$TAG.raw
+migrate round_trip 0 --force --round-trip --disk nbd://10.213.0.11:$PORT/$TAG
+result round_trip migrate.run pass "and back"
+python3 - "$tmp/round_trip.json" <<'PY' || fail "round_trip: the migration's numbers are wrong"
+import json, sys
+m = json.load(open(sys.argv[1]))["migration"]
+print("  migration:", {k: m[k] for k in ("total_time_ms", "downtime_ms", "bytes_transferred", "heartbeat_before", "heartbeat_after")})
+ok = m["migrations"] == 2 and m["magic_ok"] and m["heartbeat_after"] > m["heartbeat_before"] and m["bytes_transferred"] > 0
+sys.exit(0 if ok else 1)
+PY
+no_canary_left round_trip
+
+# 4. the destination's libvirtd is gone: named, with its address and port
+"$TB" kill h3 libvirtd >/dev/null
+migrate dest_down 1 --force --disk nbd://10.213.0.11:$PORT/$TAG
+result dest_down migrate.run fail "16509"
+"$TB" restart h3 libvirtd >/dev/null 2>&1 || fail "restarting h3's libvirtd failed"
+no_canary_left dest_down
+
+[ $failures = 0 ] && echo "all migrate cases passed"
+exit $((failures > 0))
