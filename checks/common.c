@@ -172,7 +172,16 @@ bool check_systemd_running(const struct check_ctx *ctx)
 {
         struct stat st;
 
-        return hostfs_is_live(ctx->fs) && stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+        /* /run/systemd/system exists only while systemd runs the host: never in an image, but in a booted
+         * container seen through /proc/PID/root */
+        return hostfs_stat(ctx->fs, "/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *check_bus_address(const struct check_ctx *ctx)
+{
+        if (hostfs_is_live(ctx->fs))
+                return NULL; /* the default system bus */
+        return strdup_printf("unix:path=%s/run/dbus/system_bus_socket", hostfs_root(ctx->fs));
 }
 
 bool check_failed(const struct check_ctx *ctx, const char *id)

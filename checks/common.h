@@ -34,8 +34,11 @@ int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, c
 /* Whether something listens on TCP port in this network namespace (/proc/net/tcp, tcp6). */
 int check_tcp_listening(unsigned port, bool *ret);
 
-/* systemd runs the checked host: the live root with /run/systemd/system present. */
+/* systemd runs the checked host: /run/systemd/system below the root (the live host, or a booted
+ * container under --root /proc/PID/root). */
 bool check_systemd_running(const struct check_ctx *ctx);
+/* The checked host's system bus: NULL for the live host's default, else the socket below the root. */
+char *check_bus_address(const struct check_ctx *ctx);
 
 /* Whether the unit's check gave result id (or any id, when id is NULL) a FAIL or WARN in ctx->results. */
 bool check_failed(const struct check_ctx *ctx, const char *id);

@@ -473,7 +473,9 @@ static int check_service(struct check_ctx *ctx)
         int r;
 
         if (check_systemd_running(ctx)) {
-                r = systemd_bus_open(NULL, ctx->deadline, &bus, &error);
+                _cleanup_free_ char *address = check_bus_address(ctx);
+
+                r = systemd_bus_open(address, ctx->deadline, &bus, &error);
                 if (r < 0)
                         return check_emit(ctx, STATUS_ERROR, "nfs.export.service", NULL, "system bus",
                                           "cannot ask systemd whether the NFS server runs: %s",
@@ -657,12 +659,15 @@ static int nfs_export_check(struct check_ctx *ctx)
                 r = check_space(ctx, t);
         if (r >= 0)
                 r = check_directory(ctx, export);
-        if (r >= 0 && hostfs_is_live(ctx->fs)) {
+        /* the server's state: on the running host, or a booted container under --root /proc/PID/root */
+        if (r >= 0 && (hostfs_is_live(ctx->fs) || check_systemd_running(ctx))) {
                 size_t before = ctx->results->n;
 
                 r = check_service(ctx);
-                /* with no server running, asking it for its exports tells nothing new */
-                if (r >= 0 && present && ctx->results->items[before].status == STATUS_PASS)
+                /* with no server running, asking it for its exports tells nothing new; and only the live
+                 * host is on the network the hypervisors use */
+                if (r >= 0 && present && hostfs_is_live(ctx->fs) &&
+                    ctx->results->items[before].status == STATUS_PASS)
                         r = check_served(ctx, t, export);
         }
         return r;

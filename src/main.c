@@ -448,13 +448,15 @@ static int verb_check(void)
 
 static int open_bus(const struct session *s, usec_t deadline, sd_bus **ret)
 {
-        struct stat st;
+        struct check_ctx probe = {.fs = s->fs};
+        _cleanup_free_ char *address = NULL;
 
         *ret = NULL;
-        /* services are managed only where systemd runs the checked host */
-        if (!hostfs_is_live(s->fs) || stat("/run/systemd/system", &st) < 0)
+        /* services are managed only where systemd runs the checked host (live, or a booted container) */
+        if (!check_systemd_running(&probe))
                 return 0;
-        return systemd_bus_open(NULL, deadline, ret, NULL);
+        address = check_bus_address(&probe);
+        return systemd_bus_open(address, deadline, ret, NULL);
 }
 
 static int apply_options_init(const struct session *s, usec_t deadline, sd_bus *bus, struct apply_options *o)
@@ -492,7 +494,8 @@ static bool failing(enum status s)
 /* Before/after: what failed and passes now is FIXED; in a unit that was fixed, what still fails is ERROR
  * with the reason. Fix notes (what a unit could not fix) come last. */
 static int merge_recheck(const struct result_list *before, const struct result_list *after,
-                         char *const *fixed_units, const struct result_list *notes, struct result_list *out)
+                         char *const *fixed_units, const char *apply_error, const struct result_list *notes,
+                         struct result_list *out)
 {
         int r = 0;
 
@@ -510,7 +513,9 @@ static int merge_recheck(const struct result_list *before, const struct result_l
                         r = result_list_add(out, a->id, STATUS_FIXED, a->message, NULL, a->evidence);
                 else if (attempted && a->status == STATUS_FAIL) {
                         _cleanup_free_ char *msg =
-                                strdup_printf("still failing after the fix: %s", a->message);
+                                apply_error ? strdup_printf("not fixed: the changes were undone (%s): %s",
+                                                            apply_error, a->message)
+                                            : strdup_printf("still failing after the fix: %s", a->message);
                         r = msg ? result_list_add(out, a->id, STATUS_ERROR, msg, a->hint, a->evidence)
                                 : -ENOMEM;
                 } else
@@ -624,9 +629,10 @@ static int verb_apply(void)
                 r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
                 if (r < 0)
                         goto fail;
-                r = merge_recheck(&before, &after, fixed_units, &notes, &merged);
+                r = merge_recheck(&before, &after, fixed_units,
+                                  rc == EXIT_READY ? NULL : strna(areport.error), &notes, &merged);
         } else
-                r = merge_recheck(&before, &before, NULL, &notes, &merged);
+                r = merge_recheck(&before, &before, NULL, NULL, &notes, &merged);
         if (r < 0)
                 goto fail;
 
