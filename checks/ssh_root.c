@@ -10,14 +10,12 @@
 
 #include "common.h"
 #include "exec.h"
+#include "provision/plan.h"
 #include "sshcmd.h"
 #include "strv.h"
 
 static const char *const ssh_root_ids[] = {
-        "ssh.root.key",
-        "ssh.root.peer",
-        "ssh.root.sshd",
-        NULL,
+        "ssh.root.key", "ssh.root.peer", "ssh.root.sshd", "ssh.root.fix", NULL,
 };
 
 static const char *const default_keys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_ecdsa",
@@ -125,7 +123,9 @@ static int check_peers(struct check_ctx *ctx, const char *key)
         struct ssh_options o = {
                 .user = conf_get(ctx->profile, "ssh", "user"),
                 .identity = key,
-                .known_hosts = conf_get(ctx->profile, "ssh", "known_hosts"),
+                /* root's own known_hosts, as libvirt's qemu+ssh and xl migrate use it; the profile's
+                 * known_hosts is the trusted source the fix learns from */
+                .known_hosts = NULL,
                 .connect_timeout = 3,
         };
         char *remote[] = {(char *)"true", NULL};
@@ -258,10 +258,191 @@ static int ssh_root_check(struct check_ctx *ctx)
         return r;
 }
 
+/* --- fix ------------------------------------------------------------------------------------------ */
+
+#define SSHD_CONFIG "/etc/ssh/sshd_config"
+/* sshd takes the first value it reads: a drop-in sorting first, or a block at the top, wins */
+#define SSHD_DROPIN      "/etc/ssh/sshd_config.d/00-hostprep.conf"
+#define SSHD_BLOCK_BEGIN "# BEGIN hostprep: root logs in with keys only (hostprep apply rewrites this block)"
+#define SSHD_BLOCK_END   "# END hostprep"
+#define SSHD_SETTING     "PermitRootLogin prohibit-password"
+#define ROOT_KNOWN_HOSTS "/root/.ssh/known_hosts"
+
+/* known_hosts lines of the trusted file whose host names root's known_hosts does not have yet. */
+static int known_hosts_merge(const char *have, const char *trusted, char **ret)
+{
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        bool added = false;
+
+        if (!f)
+                return -ENOMEM;
+        fputs(strempty(have), f);
+        if (have && *have && have[strlen(have) - 1] != '\n')
+                fputc('\n', f);
+        for (const char *p = strempty(trusted); *p;
+             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *hosts = NULL;
+                bool known = false;
+
+                if (!line)
+                        break;
+                if (!*line || line[0] == '#' ||
+                    line[0] == '@') /* markers (revoked, CA) are the operator's call */
+                        continue;
+                hosts = strndup(line, strcspn(line, " \t"));
+                if (!hosts)
+                        break;
+                /* a host already listed keeps its line: a changed key is never replaced silently */
+                for (const char *q = strempty(have); *q && !known;
+                     q = strchr(q, '\n') ? strchr(q, '\n') + 1 : q + strlen(q))
+                        known = strneq(q, hosts, strlen(hosts)) &&
+                                (q[strlen(hosts)] == ' ' || q[strlen(hosts)] == '\t');
+                if (!known) {
+                        fprintf(f, "%s\n", line);
+                        added = true;
+                }
+        }
+        if (fclose(f) != 0)
+                return -errno;
+        *ret = added ? TAKE_PTR(out) : NULL;
+        return 0;
+}
+
+/* sshd_config with hostprep's block at the top (replacing an earlier one); NULL if already so. */
+static char *sshd_config_with_block(const char *have)
+{
+        _cleanup_free_ char *rest = NULL, *out = NULL;
+        const char *begin = strstr(have, SSHD_BLOCK_BEGIN), *end;
+
+        if (begin && (end = strstr(begin, SSHD_BLOCK_END))) {
+                end += strlen(SSHD_BLOCK_END);
+                end += *end == '\n';
+                rest = strdup_printf("%.*s%s", (int)(begin - have), have, end);
+        } else
+                rest = strdup(have);
+        if (!rest)
+                return NULL;
+        out = strdup_printf("%s\n%s\n%s\n%s", SSHD_BLOCK_BEGIN, SSHD_SETTING, SSHD_BLOCK_END, rest);
+        if (!out || streq(out, have))
+                return NULL;
+        return TAKE_PTR(out);
+}
+
+/* PermitRootLogin prohibit-password: a drop-in where sshd_config includes sshd_config.d (Debian, Fedora),
+ * else a marked block at the top of sshd_config. Returns 1 when it planned a change. */
+static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_free_ char *config = NULL, *have = NULL, *after = NULL;
+        const char *want = "# Written by hostprep: root logs in with keys only (hostprep apply rewrites "
+                           "this)\n" SSHD_SETTING "\n";
+        int r;
+
+        r = hostfs_read_file(ctx->fs, SSHD_CONFIG, &config, NULL);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "ssh.root.fix", "install openssh-server", SSHD_CONFIG,
+                                  "cannot read %s: %s", SSHD_CONFIG, strerror(-r));
+        if (strstr(config, "\nInclude /etc/ssh/sshd_config.d/") ||
+            startswith(config, "Include /etc/ssh/sshd_config.d/")) {
+                r = hostfs_read_file(ctx->fs, SSHD_DROPIN, &have, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (have && streq(have, want))
+                        return 0;
+                r = plan_write_file(plan, "ssh.root", SSHD_DROPIN, have, want, 0644,
+                                    "root by key only; a drop-in sshd reads before its own settings");
+                return r < 0 ? r : 1;
+        }
+        after = sshd_config_with_block(config);
+        if (!after)
+                return 0;
+        r = plan_write_file(plan, "ssh.root", SSHD_CONFIG, config, after, 0644,
+                            "root by key only: sshd has no drop-in directory, so a marked block at the top");
+        return r < 0 ? r : 1;
+}
+
+static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        const char *trusted_path = conf_get(ctx->profile, "ssh", "known_hosts");
+        struct stat st;
+        int r = 0;
+
+        if (check_failed(ctx, "ssh.root.key") && !conf_get(ctx->profile, "ssh", "identity")) {
+                char *argv[] = {(char *)"ssh-keygen",
+                                (char *)"-q",
+                                (char *)"-t",
+                                (char *)"ed25519",
+                                (char *)"-N",
+                                (char *)"",
+                                (char *)"-C",
+                                (char *)"root@hostprep",
+                                (char *)"-f",
+                                (char *)"/root/.ssh/id_ed25519",
+                                NULL};
+
+                if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0)
+                        r = plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory");
+                if (r >= 0 && hostfs_stat(ctx->fs, "/root/.ssh/id_ed25519", &st) < 0)
+                        r = plan_command(plan, "ssh.root", argv, "a key for root's logins to the peers");
+                if (r < 0)
+                        return r;
+        }
+
+        /* host keys only from the profile's trusted file: never learnt from the network */
+        if (check_failed(ctx, "ssh.root.peer") && !trusted_path) {
+                r = check_emit(
+                        ctx, STATUS_ERROR, "ssh.root.fix",
+                        "name a trusted file of the peers' host keys: [ssh] known_hosts = PATH", NULL,
+                        "not learning the peers' host keys: the profile names no trusted known_hosts, and "
+                        "keys taken from the network could be anyone's");
+                if (r < 0)
+                        return r;
+        } else if (check_failed(ctx, "ssh.root.peer")) {
+                _cleanup_free_ char *trusted = NULL, *have = NULL, *merged = NULL;
+
+                /* the trusted file is hostprep's input, read on this machine, like the profile */
+                {
+                        _cleanup_fclose_ FILE *f = fopen(trusted_path, "re");
+                        size_t n = 0;
+                        if (f && getdelim(&trusted, &n, '\0', f) < 0)
+                                trusted = mfree(trusted);
+                }
+                if (!trusted)
+                        return check_emit(ctx, STATUS_ERROR, "ssh.root.fix", "check [ssh] known_hosts",
+                                          trusted_path, "cannot read the profile's known hosts %s",
+                                          trusted_path);
+                r = hostfs_read_file(ctx->fs, ROOT_KNOWN_HOSTS, &have, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                r = known_hosts_merge(have, trusted, &merged);
+                if (r < 0)
+                        return r;
+                if (merged) {
+                        if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0 &&
+                            plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory") < 0)
+                                return -ENOMEM;
+                        r = plan_write_file(plan, "ssh.root", ROOT_KNOWN_HOSTS, have, merged, 0644,
+                                            "the peers' host keys from the profile's trusted known_hosts");
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (check_failed(ctx, "ssh.root.sshd")) {
+                r = plan_sshd(ctx, plan);
+                if (r > 0 && check_systemd_running(ctx))
+                        r = plan_service(plan, "ssh.root", "ssh.service", SERVICE_RELOAD,
+                                         "sshd reads its configuration again; open sessions stay");
+        }
+        return r < 0 ? r : 0;
+}
+
 const struct unit unit_ssh_root = {
         .id = "ssh.root",
         .title = "root logs in to every peer with a key, host keys are known, sshd allows keys only",
         .roles = ROLES_ALL,
         .result_ids = ssh_root_ids,
         .check = ssh_root_check,
+        .fix = ssh_root_fix,
 };
