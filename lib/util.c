@@ -59,7 +59,8 @@ int safe_atou(const char *s, unsigned *ret)
 
 int parse_boolean(const char *s)
 {
-        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
+                                                                                    "0"};
 
         for (size_t i = 0; s && i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(s, yes[i]) == 0)

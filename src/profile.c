@@ -46,13 +46,15 @@ const struct profile_key profile_keys[] = {
         {"migrate", "driver", NULL, "libvirt or qemu (default: libvirt when built with it)", KEY_STRING},
         {"migrate", "transport", "tcp", "how hypervisors reach each other: tcp, tls or ssh", KEY_STRING},
         {"migrate", "peer2peer", "yes", "the source libvirtd talks to the destination itself", KEY_BOOL},
-        {"migrate", "downtime_ms", "0", "the longest pause allowed at switch-over (0: the hypervisor's 300 ms)",
-         KEY_UINT},
+        {"migrate", "downtime_ms", "0",
+         "the longest pause allowed at switch-over (0: the hypervisor's 300 ms)", KEY_UINT},
         {"migrate", "bandwidth", "0", "MiB/s cap on the migration stream (0: none)", KEY_UINT},
         {"migrate", "timeout", "120", "seconds before an unfinished migration is aborted", KEY_UINT},
-        {"migrate", "auto_converge", "no", "slow the guest's CPUs down when memory does not converge", KEY_BOOL},
+        {"migrate", "auto_converge", "no", "slow the guest's CPUs down when memory does not converge",
+         KEY_BOOL},
         {"migrate", "post_copy", "no", "switch to post-copy when pre-copy stalls (opt-in)", KEY_BOOL},
-        {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)", KEY_STRING},
+        {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)",
+         KEY_STRING},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
