@@ -15,18 +15,13 @@ static int emit(struct cross_ctx *ctx, enum status st, const char *id, const cha
 static int emit(struct cross_ctx *ctx, enum status st, const char *id, const char *hint,
                 const char *evidence, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = result_list_addv(ctx->results, st, id, hint, evidence, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
-                return -ENOMEM;
-        }
-        return result_list_add(ctx->results, id, st, msg, hint, evidence);
+        return r;
 }
 
 /* facts -> a.b.c, or NULL */

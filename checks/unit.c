@@ -111,21 +111,28 @@ int result_list_add(struct result_list *l, const char *id, enum status status, c
         return 0;
 }
 
+int result_list_addv(struct result_list *l, enum status status, const char *id, const char *hint,
+                     const char *evidence, const char *fmt, va_list ap)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                msg = NULL;
+                return -ENOMEM;
+        }
+        return result_list_add(l, id, status, msg, hint, evidence);
+}
+
 int check_emit(struct check_ctx *ctx, enum status status, const char *id, const char *hint,
                const char *evidence, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = result_list_addv(ctx->results, status, id, hint, evidence, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
-                return -ENOMEM;
-        }
-        return result_list_add(ctx->results, id, status, msg, hint, evidence);
+        return r;
 }
 
 int check_hosts_with_role(const struct check_ctx *ctx, enum role role, char ***ret)

@@ -8,6 +8,7 @@
  * unit's id (nfs.export.root_squash), a one-line message, a hint for fixing it by hand and evidence.
  */
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "conf.h"
@@ -59,6 +60,9 @@ struct result_list {
 };
 
 void result_list_done(struct result_list *l);
+/* Adds a result whose message is formatted from fmt and ap. */
+int result_list_addv(struct result_list *l, enum status status, const char *id, const char *hint,
+                     const char *evidence, const char *fmt, va_list ap) _printf_(6, 0);
 int result_list_add(struct result_list *l, const char *id, enum status status, const char *message,
                     const char *hint, const char *evidence);
 

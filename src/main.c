@@ -226,6 +226,21 @@ static int session_open(struct session *s)
         return 0;
 }
 
+/* The report in the format asked for, colour only on a terminal. */
+static int write_report(const struct report *rep)
+{
+        if (arg_color < 0)
+                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        switch (arg_format) {
+        case FORMAT_JSON:
+                return report_json(stdout, rep);
+        case FORMAT_JUNIT:
+                return report_junit(stdout, rep);
+        default:
+                return report_human(stdout, rep, arg_color, arg_quiet);
+        }
+}
+
 /* Which hosts to check over SSH: --peer, or with --all-hosts every other host of the profile. */
 static int peers_to_check(const struct session *s, char ***ret)
 {
@@ -420,18 +435,7 @@ static int verb_check(void)
                 .comparisons = peer_hosts ? &comparisons : NULL,
                 .duration = now_usec() - start,
         };
-        if (arg_color < 0)
-                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-        switch (arg_format) {
-        case FORMAT_JSON:
-                r = report_json(stdout, &rep);
-                break;
-        case FORMAT_JUNIT:
-                r = report_junit(stdout, &rep);
-                break;
-        default:
-                r = report_human(stdout, &rep, arg_color, arg_quiet);
-        }
+        r = write_report(&rep);
         rc = report_exit_code(&rep);
         result_list_done(&results);
         result_list_done(&comparisons);
@@ -645,20 +649,9 @@ static int verb_apply(void)
                 .n_hosts = 1,
                 .duration = now_usec() - start,
         };
-        if (arg_color < 0)
-                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
         if (arg_format == FORMAT_HUMAN)
                 printf("\n%s:\n", arg_dry_run || plan.n_actions == 0 ? "Now" : "After");
-        switch (arg_format) {
-        case FORMAT_JSON:
-                report_json(stdout, &rep);
-                break;
-        case FORMAT_JUNIT:
-                report_junit(stdout, &rep);
-                break;
-        default:
-                report_human(stdout, &rep, arg_color, arg_quiet);
-        }
+        (void)write_report(&rep);
         if (rc == EXIT_READY)
                 rc = report_exit_code(&rep);
         goto done;
@@ -962,35 +955,15 @@ report:
                 .n_hosts = 1,
                 .duration = now_usec() - start,
         };
-        if (arg_color < 0)
-                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-        if (arg_format == FORMAT_JSON) {
-                /* the report, and the migration's numbers beside it */
-                char *text = NULL;
-                size_t size = 0;
-                FILE *mem = open_memstream(&text, &size);
-                json_object *o;
-
-                if (mem) {
-                        report_json(mem, &rep);
-                        fclose(mem);
-                }
-                o = text ? json_tokener_parse(text) : NULL;
-                free(text);
-                if (o && ms)
-                        json_object_object_add(o, "migration", stats_json(migrate_session_stats(ms)));
-                if (o)
-                        printf("%s\n", json_object_to_json_string_ext(
-                                               o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(o);
-        } else if (arg_format == FORMAT_JUNIT)
-                report_junit(stdout, &rep);
-        else {
-                report_human(stdout, &rep, arg_color, arg_quiet);
-                if (ms && migrate_session_stats(ms)->migrations > 0)
-                        print_stats(stdout, migrate_session_stats(ms));
+        /* the migration's numbers beside the results */
+        if (ms && arg_format == FORMAT_JSON) {
+                rep.extra_key = "migration";
+                rep.extra = stats_json(migrate_session_stats(ms));
         }
+        (void)write_report(&rep);
+        json_object_put(rep.extra);
+        if (arg_format == FORMAT_HUMAN && ms && migrate_session_stats(ms)->migrations > 0)
+                print_stats(stdout, migrate_session_stats(ms));
         rc = report_exit_code(&rep);
         result_list_done(&pre);
         result_list_done(&results);

@@ -221,6 +221,8 @@ int report_json(FILE *f, const struct report *rep)
         }
         if (rep->comparisons)
                 json_object_object_add(o, "comparisons", results_to_json(rep->comparisons));
+        if (rep->extra_key && rep->extra)
+                json_object_object_add(o, rep->extra_key, json_object_get(rep->extra));
 
         /* the summary is the whole run's: every host and the comparisons */
         report_count_all(rep, c);

@@ -33,6 +33,8 @@ struct report {
         size_t n_hosts;
         const struct result_list *comparisons; /* across hosts; NULL when only one host reported */
         usec_t duration;
+        const char *extra_key; /* JSON only: one more member beside the results (migrate's numbers) */
+        json_object *extra;
 };
 
 void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX]);

@@ -1,19 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lib/exec with real programs: input and output, exit codes, no shell, a deadline that kills, parallel
  * jobs that cost one deadline together, a program that does not exist. */
+#include "test-util.h"
 #include "exec.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                                    \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        failures++;                                                                         \
-                        fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                                                       \
-                        fputc('\n', stderr);                                                                \
-                }                                                                                           \
-        } while (0)
 
 int main(void)
 {

@@ -1,21 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The parsers behind `hostprep facts`: libvirt's config grammar, host UUIDs as libvirt reads and picks
  * them, programs' version lines, /proc/cpuinfo. */
+#include "test-util.h"
 #include "facts.h"
 
 #include <ctype.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                                    \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        failures++;                                                                         \
-                        fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                                                       \
-                        fputc('\n', stderr);                                                                \
-                }                                                                                           \
-        } while (0)
 
 /* want: the string, or NULL when want_r < 0 */
 static void conf_case(const char *text, const char *key, int want_r, const char *want)

@@ -4,21 +4,11 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "test-util.h"
 #include "profile.h"
 #include "util.h"
 
-static int failures;
 static char dir[] = "/tmp/hostprep-test-profile-XXXXXX";
-
-#define CHECK(cond, ...)                                                                                    \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        failures++;                                                                         \
-                        fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                                                       \
-                        fputc('\n', stderr);                                                                \
-                }                                                                                           \
-        } while (0)
 
 static void write_file(const char *name, const char *text)
 {

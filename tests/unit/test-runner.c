@@ -3,20 +3,9 @@
  * deadline, one that crashes or fails to decide becomes ERROR, roles and --only/--skip select. */
 #include <signal.h>
 
+#include "test-util.h"
 #include "report.h"
 #include "runner.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                                    \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        failures++;                                                                         \
-                        fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                                                       \
-                        fputc('\n', stderr);                                                                \
-                }                                                                                           \
-        } while (0)
 
 static int good_check(struct check_ctx *ctx)
 {
