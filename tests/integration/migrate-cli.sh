@@ -4,19 +4,10 @@
 # there and back with its disk on an NBD export (network storage libvirt accepts as shared), and names an
 # unreachable destination; never leaves a canary behind.
 #   migrate-cli.sh HOSTPREP
-set -uo pipefail
-HOSTPREP=$(readlink -f "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-TB=$here/../testbed/testbed
-PROFILE=$here/testbed.conf
-
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test bed)"; exit 77; }
-"$TB" status >/dev/null 2>&1 || { echo "SKIP: the test bed is not up (tests/testbed/testbed up)"; exit 77; }
+. "$(dirname "$0")/hostprep-lib.sh"
 "$HOSTPREP" help migrate | grep -q -- '--driver' || { echo "SKIP: hostprep built without migrate"; exit 77; }
 command -v qemu-nbd >/dev/null || { echo "SKIP: qemu-nbd missing (qemu-utils)"; exit 77; }
 
-failures=0
-tmp=$(mktemp -d)
 PORT=10811
 TAG=hostprep-cli-$$
 finish() {
@@ -24,7 +15,6 @@ finish() {
         rm -rf "$tmp"
 }
 trap finish EXIT
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
 # migrate NAME WANT_RC ARGS...: on h2, JSON into $tmp/NAME.json
 migrate() {

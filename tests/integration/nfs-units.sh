@@ -3,17 +3,8 @@
 # a good export, a root-squash export, a missing export, a host that is no client, and a frozen,
 # firewalled and stopped server, each of which must end within --timeout + 1 s with ERROR.
 #   nfs-units.sh HOSTPREP
-set -uo pipefail
-HOSTPREP=$(readlink -f "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-TB=$here/../testbed/testbed
-PROFILE=$here/testbed.conf
+. "$(dirname "$0")/hostprep-lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test bed)"; exit 77; }
-"$TB" status >/dev/null 2>&1 || { echo "SKIP: the test bed is not up (tests/testbed/testbed up)"; exit 77; }
-
-failures=0
-tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # check NAME HOST WANT_RC MAX_SECONDS ARGS... : runs hostprep check on HOST as JSON into $tmp/NAME.json

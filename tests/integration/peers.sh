@@ -3,17 +3,8 @@
 # then one fault at a time (a removed authorized key, a changed host key, a frozen sshd, a shared host
 # UUID, a different qemu uid, a peer that answers garbage), each restored afterwards.
 #   peers.sh HOSTPREP
-set -uo pipefail
-HOSTPREP=$(readlink -f "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-TB=$here/../testbed/testbed
-PROFILE=$here/testbed.conf
+. "$(dirname "$0")/hostprep-lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test bed)"; exit 77; }
-"$TB" status >/dev/null 2>&1 || { echo "SKIP: the test bed is not up (tests/testbed/testbed up)"; exit 77; }
-
-failures=0
-tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # run NAME MAX_SECONDS ARGS...: hostprep check on h1 with h2 and h3 as peers, JSON into $tmp/NAME.json

@@ -3,17 +3,7 @@
 # only (a marked block at the top of an sshd_config without drop-ins), and a host key root does not know is
 # learnt from the profile's trusted known_hosts, never from the network; rollback restores both files.
 #   ssh-fix.sh HOSTPREP
-set -uo pipefail
-HOSTPREP=$(readlink -f "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-TB=$here/../testbed/testbed
-PROFILE=$here/testbed.conf
-
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test bed)"; exit 77; }
-"$TB" status >/dev/null 2>&1 || { echo "SKIP: the test bed is not up (tests/testbed/testbed up)"; exit 77; }
-failures=0
-tmp=$(mktemp -d)
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/hostprep-lib.sh"
 restore() {
         "$TB" exec h2 sh -c 'test -f /root/sshd_config.test && mv /root/sshd_config.test /etc/ssh/sshd_config'
         "$TB" exec h1 sh -c 'test -f /root/known_hosts.test && mv /root/known_hosts.test /root/.ssh/known_hosts'
