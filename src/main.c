@@ -172,7 +172,8 @@ struct session {
         struct identity id;
         struct hostfs *fs;
         unsigned roles;
-        char **others; /* every other host: the profile's [hosts] and --peer, not this one */
+        char **others;  /* every other host: the profile's [hosts] and --peer, not this one */
+        usec_t timeout; /* --timeout, else the profile's [check] timeout */
 };
 
 static void session_done(struct session *s)
@@ -214,6 +215,9 @@ static int session_open(struct session *s)
                 if (!conf_find(&s->profile, "hosts", *p) &&
                     conf_set(&s->profile, "hosts", *p, "hypervisor", "--peer") < 0)
                         return -EXIT_UNDECIDED;
+        s->timeout = arg_timeout;
+        if (!s->timeout)
+                (void)parse_seconds(conf_get(&s->profile, "check", "timeout"), &s->timeout);
         s->roles = identity_roles(&s->id, &s->profile);
         STRV_FOREACH (role, arg_roles)
                 s->roles |= ROLE_BIT(role_from_string(*role));
@@ -222,6 +226,33 @@ static int session_open(struct session *s)
                 if (streq(e->section, "hosts") && !identity_matches(&s->id, e->key) &&
                     strv_push_dup(&s->others, e->key) < 0)
                         return -EXIT_UNDECIDED;
+        }
+        return 0;
+}
+
+/* What a unit sees of this session, with a deadline and where its results go. */
+static struct check_ctx session_check_ctx(const struct session *s, usec_t deadline,
+                                          struct result_list *results)
+{
+        return (struct check_ctx){
+                .fs = s->fs,
+                .profile = &s->profile,
+                .hostname = s->id.hostname,
+                .roles = s->roles,
+                .peers = s->others,
+                .deadline = deadline,
+                .results = results,
+        };
+}
+
+/* --only/--skip must name something: a typo must not select nothing. */
+static int check_selection(const struct selection *sel, char *const *extra_ids)
+{
+        const char *bad = NULL;
+
+        if (selection_validate(sel, unit_registry, unit_registry_size, extra_ids, &bad) < 0) {
+                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+                return -EINVAL;
         }
         return 0;
 }
@@ -342,8 +373,7 @@ static int verb_check(void)
         struct peer_report *peers = NULL;
         json_object *facts = NULL;
         size_t n_peers = 0;
-        const char *bad = NULL;
-        usec_t start, timeout = arg_timeout;
+        usec_t start, timeout;
         struct check_ctx ctx;
         struct report rep;
         int r, rc;
@@ -351,28 +381,17 @@ static int verb_check(void)
         for (size_t i = 0; i < cross_registry_size; i++)
                 if (strv_push_dup(&cross_ids, cross_registry[i]->id) < 0)
                         return log_oom();
-        if (selection_validate(&sel, unit_registry, unit_registry_size, cross_ids, &bad) < 0) {
-                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+        if (check_selection(&sel, cross_ids) < 0)
                 return EXIT_USAGE;
-        }
         r = session_open(&s);
         if (r < 0)
                 return -r;
-        if (!timeout)
-                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+        timeout = s.timeout;
         if (peers_to_check(&s, &peer_hosts) < 0 || selection_args(&extra) < 0)
                 return log_oom();
 
         start = now_usec();
-        ctx = (struct check_ctx){
-                .fs = s.fs,
-                .profile = &s.profile,
-                .hostname = s.id.hostname,
-                .roles = s.roles,
-                .peers = s.others,
-                .deadline = start + timeout,
-                .results = &results,
-        };
+        ctx = session_check_ctx(&s, start + timeout, &results);
         /* the peers work while this host checks itself: a dead peer costs the deadline once */
         struct peers_job pj = {
                 .profile = &s.profile,
@@ -544,31 +563,19 @@ static int verb_apply(void)
         struct host_report host;
         struct check_ctx ctx;
         struct report rep;
-        const char *bad = NULL;
-        usec_t start, timeout = arg_timeout;
+        usec_t start, timeout;
         int r, rc = EXIT_READY;
 
-        if (selection_validate(&sel, unit_registry, unit_registry_size, NULL, &bad) < 0) {
-                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+        if (check_selection(&sel, NULL) < 0)
                 return EXIT_USAGE;
-        }
         r = session_open(&s);
         if (r < 0)
                 return -r;
-        if (!timeout)
-                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+        timeout = s.timeout;
 
         /* 1. check */
         start = now_usec();
-        ctx = (struct check_ctx){
-                .fs = s.fs,
-                .profile = &s.profile,
-                .hostname = s.id.hostname,
-                .roles = s.roles,
-                .peers = s.others,
-                .deadline = start + timeout,
-                .results = &before,
-        };
+        ctx = session_check_ctx(&s, start + timeout, &before);
         r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
         if (r < 0)
                 goto fail;
@@ -753,21 +760,9 @@ static int migrate_preflight(struct session *s, const char *transport, struct re
         char *needed[] = {(char *)"nfs.mount", (char *)"nfs.access",
                           streq(transport, "ssh") ? (char *)"ssh.root" : NULL, NULL};
         struct selection sel = {.only = needed};
-        usec_t timeout = 0;
-        struct check_ctx ctx;
+        struct check_ctx ctx = session_check_ctx(s, now_usec() + s->timeout, out);
 
-        (void)parse_seconds(conf_get(&s->profile, "check", "timeout"), &timeout);
-        if (arg_timeout)
-                timeout = arg_timeout;
-        ctx = (struct check_ctx){
-                .fs = s->fs,
-                .profile = &s->profile,
-                .hostname = s->id.hostname,
-                .roles = s->roles | ROLE_BIT(ROLE_HYPERVISOR), /* migrating from here makes it one */
-                .peers = s->others,
-                .deadline = now_usec() + timeout,
-                .results = out,
-        };
+        ctx.roles |= ROLE_BIT(ROLE_HYPERVISOR); /* migrating from here makes it one */
         return runner_run(&ctx, unit_registry, unit_registry_size, &sel);
 }
 
@@ -1020,14 +1015,13 @@ static int verb_list(void)
 static int verb_facts(void)
 {
         _cleanup_(session_done) struct session s = {0};
-        usec_t timeout = arg_timeout;
+        usec_t timeout;
         int r;
 
         r = session_open(&s);
         if (r < 0)
                 return -r;
-        if (!timeout)
-                (void)parse_seconds(conf_get(&s.profile, "check", "timeout"), &timeout);
+        timeout = s.timeout;
         r = facts_print(stdout, s.fs, &s.id, s.roles, &s.profile, now_usec() + timeout,
                         arg_format == FORMAT_JSON);
         if (r < 0) {
