@@ -427,7 +427,7 @@ int profile_load(const char *name, char *const *search_dirs, struct conf *c, cha
                 if (!copy)
                         r = -ENOMEM;
                 else {
-                        base = basename(copy);
+                        base = streq(copy, "-") ? (char *)"stdin" : basename(copy);
                         dot = strrchr(base, '.');
                         if (dot && streq(dot, ".conf"))
                                 *dot = '\0';

@@ -1,0 +1,94 @@
+#!/bin/bash
+# hostprep on the full VMs, against real kernel NFS: on both hypervisors nfs.mount and nfs.access pass
+# on the real NFS mounts; on the server nfs.export passes with nfs-server running under systemd (read
+# over sd-bus). Then apply, on hosts made "fresh" again: hv2 without its mount and fstab line, the server
+# without its export; apply brings nfs.* back to PASS (FIXED) with a real mount and a real export, and
+# rollback restores the files.
+. "$(dirname "$0")/lib.sh"
+require_tier
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+profile='[hosts]
+nfs = nfs-server
+hv1 = hypervisor
+hv2 = hypervisor
+[nfs]
+export = /srv/nfs/images
+mountpoint = /var/lib/libvirt/images
+options = rw,sync,no_root_squash,no_subtree_check
+version = 4.2
+'
+
+# hp NAME VM VERB ARGS...: hostprep in VM with the profile on stdin, JSON into $tmp/NAME.json
+hp() {
+        local name=$1 vm=$2 verb=$3
+        shift 3
+        printf '%s' "$profile" | on "$vm" hostprep "$verb" --profile - --skip 'ssh.*' --format json "$@" >"$tmp/$name.json" 2>"$tmp/$name.err"
+        echo "$name ($vm $verb): rc=$?"
+}
+
+# expect NAME ID STATUS: every result with that id has STATUS
+expect() {
+        python3 - "$tmp/$1.json" "$2" "$3" <<'PY' || bad "$1: $2 is not $3"
+import json, sys
+path, rid, status = sys.argv[1:4]
+try:
+    d = json.load(open(path))
+except Exception as e:
+    print(f"  not JSON: {e}: {open(path).read()[:300]}")
+    sys.exit(1)
+rs = [r for r in d["results"] if r["id"] == rid]
+ok = rs and all(r["status"] == status for r in rs)
+if not ok:
+    print(f"  {rid}: " + json.dumps(rs)[:600])
+sys.exit(0 if ok else 1)
+PY
+}
+
+# 1. as the tier set them up
+for vm in hv1 hv2; do
+        hp "check-$vm" $vm check
+        for id in nfs.mount.mounted nfs.mount.source nfs.mount.rw nfs.mount.hard nfs.mount.version nfs.mount.lock \
+                nfs.mount.persistent nfs.mount.responsive nfs.access.exports nfs.access.root nfs.access.qemu_user; do
+                expect "check-$vm" $id pass
+        done
+done
+hp check-nfs nfs check
+for id in nfs.export.files nfs.export.present nfs.export.client nfs.export.rw nfs.export.root_squash \
+        nfs.export.service nfs.export.served nfs.export.directory nfs.storage.direct_io; do
+        expect check-nfs $id pass
+done
+
+# 2. hv2 without its mount: apply mounts it again, from a fresh fstab line
+on hv2 'umount /var/lib/libvirt/images && cp /etc/fstab /root/fstab.test && sed -i "\|/var/lib/libvirt/images|d" /etc/fstab' ||
+        bad "hv2: could not unmount"
+hp fresh-hv2 hv2 check
+expect fresh-hv2 nfs.mount.mounted fail
+expect fresh-hv2 nfs.mount.persistent fail
+hp apply-hv2 hv2 apply
+expect apply-hv2 nfs.mount.mounted fixed
+expect apply-hv2 nfs.mount.persistent fixed
+expect apply-hv2 nfs.mount.responsive pass
+on hv2 hostprep rollback >/dev/null 2>&1 || bad "hv2: rollback failed"
+on hv2 cmp -s /etc/fstab /root/fstab.test && bad "hv2: rollback should restore the fstab without the line" || true
+on hv2 'cp /root/fstab.test /etc/fstab; mountpoint -q /var/lib/libvirt/images'|| bad "hv2: not mounted at the end"
+
+# 3. the server without its export: apply writes the drop-in and re-exports with exportfs -r
+on nfs 'mv /etc/exports /root/exports.test && : >/etc/exports && exportfs -ra' || bad "nfs: could not unexport"
+hp fresh-nfs nfs check
+expect fresh-nfs nfs.export.present fail
+hp apply-nfs nfs apply
+expect apply-nfs nfs.export.present fixed
+expect apply-nfs nfs.export.served pass
+hp after-hv1 hv1 check --only 'nfs.access*'
+expect after-hv1 nfs.access.root pass
+on nfs hostprep rollback >/dev/null 2>&1 || bad "nfs: rollback failed"
+on nfs 'test ! -e /etc/exports.d/hostprep.exports' || bad "nfs: rollback left the drop-in"
+on nfs 'mv /root/exports.test /etc/exports && exportfs -ra' || bad "nfs: could not restore the export"
+
+[ $failures = 0 ] && echo "hostprep passes on real NFS, and apply brings fresh hosts back"
+exit $((failures > 0))
