@@ -748,9 +748,13 @@ static unsigned profile_uint(const struct conf *c, const char *section, const ch
         return u;
 }
 
-/* The canary built with hostprep: next to the build tree's binary, else where it was installed. */
-static const char *canary_path(void)
+/* The canary: the profile's, else the one built with hostprep (in the build tree, else installed). */
+static const char *canary_path(const struct conf *profile)
 {
+        const char *p = conf_get(profile, "migrate", "canary");
+
+        if (p)
+                return p;
         return access(HOSTPREP_CANARY_BUILD, R_OK) == 0 ? HOSTPREP_CANARY_BUILD : HOSTPREP_CANARY_INSTALLED;
 }
 
@@ -885,7 +889,7 @@ static int verb_migrate(void)
                 .postcopy = profile_bool(&s.profile, "migrate", "post_copy"),
                 .round_trip = arg_round_trip,
                 .guest_name = arg_guest,
-                .canary_kernel = canary_path(),
+                .canary_kernel = canary_path(&s.profile),
                 .canary_cmdline = cmdline,
                 .disk = disk,
         };

@@ -53,6 +53,10 @@ const struct profile_key profile_keys[] = {
         {"migrate", "auto_converge", "no", "slow the guest's CPUs down when memory does not converge",
          KEY_BOOL},
         {"migrate", "post_copy", "no", "switch to post-copy when pre-copy stalls (opt-in)", KEY_BOOL},
+        {"migrate", "canary", NULL,
+         "the canary guest's kernel, readable at this path on both hypervisors (default: the one installed "
+         "with hostprep)",
+         KEY_PATH},
         {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)",
          KEY_STRING},
 };

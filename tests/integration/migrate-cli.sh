@@ -81,5 +81,18 @@ result dest_down migrate.run fail "16509"
 "$TB" restart h3 libvirtd >/dev/null 2>&1 || fail "restarting h3's libvirtd failed"
 no_canary_left dest_down
 
+# 5. the migration port dropped on h3 (libvirt's first of 49152-49215): no data arrives, the job is
+#    aborted, the canary is cleaned up on the source
+#    (QEMU's connect to the dropped port ends only with the kernel's SYN retries, ~2 min by default, and
+#    libvirt cannot cancel it before; fewer retries in h2's namespace keep the test short)
+syn=$(ip netns exec hptb-h2 sysctl -n net.ipv4.tcp_syn_retries)
+ip netns exec hptb-h2 sysctl -qw net.ipv4.tcp_syn_retries=2
+"$TB" block h3 49152 drop >/dev/null
+migrate port_blocked 1 --force --disk nbd://10.213.0.11:$PORT/$TAG
+result port_blocked migrate.run fail "49152"
+"$TB" unblock h3 49152 >/dev/null
+ip netns exec hptb-h2 sysctl -qw net.ipv4.tcp_syn_retries="$syn"
+no_canary_left port_blocked
+
 [ $failures = 0 ] && echo "all migrate cases passed"
 exit $((failures > 0))
