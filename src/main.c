@@ -109,6 +109,7 @@ static void help_options(void)
                "  --host NAME           check as host NAME (default: the root's /etc/hostname)\n"
                "  --peer HOST           check HOST too, over SSH, and compare the hosts (repeatable)\n"
                "  --all-hosts           check every host of the profile's [hosts] (over SSH) and compare\n"
+               "  --facts               JSON: add this host's facts (what peers compare) to the report\n"
                "  --dry-run             apply: show the changes (unified diffs) and change nothing\n"
                "  --force               apply: also make changes that disrupt running guests or clients;\n"
                "                        migrate: migrate although the preflight checks fail\n"
@@ -975,7 +976,6 @@ report:
 
 static int verb_list(void)
 {
-        _cleanup_free_ char *all = NULL;
         json_object *arr;
 
         if (arg_format == FORMAT_JSON) {
@@ -995,10 +995,20 @@ static int verb_list(void)
                         json_object_object_add(o, "title", json_object_new_string(u->title));
                         json_object_object_add(o, "roles", roles);
                         json_object_object_add(o, "checks", ids);
+                        json_object_object_add(o, "fix", json_object_new_boolean(u->fix != NULL));
+                        json_object_array_add(arr, o);
+                }
+                for (size_t i = 0; i < cross_registry_size; i++) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "id", json_object_new_string(cross_registry[i]->id));
+                        json_object_object_add(o, "title", json_object_new_string(cross_registry[i]->title));
+                        json_object_object_add(o, "across_hosts", json_object_new_boolean(true));
                         json_object_array_add(arr, o);
                 }
                 printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-                                                                           JSON_C_TO_STRING_SPACED));
+                                                                           JSON_C_TO_STRING_SPACED |
+                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(arr);
                 return 0;
         }
@@ -1007,12 +1017,16 @@ static int verb_list(void)
                 const struct unit *u = unit_registry[i];
                 _cleanup_free_ char *roles = roles_to_string(u->roles);
 
-                printf("%-14s %s (roles: %s)\n", u->id, u->title, strna(roles));
+                printf("%-16s %s (roles: %s%s)\n", u->id, u->title, strna(roles),
+                       u->fix ? "; apply fixes" : "");
                 if (arg_quiet)
                         continue;
                 for (const char *const *id = u->result_ids; id && *id; id++)
                         printf("  %s\n", *id);
         }
+        /* the comparisons run with --peer or --all-hosts */
+        for (size_t i = 0; i < cross_registry_size; i++)
+                printf("%-16s %s (across hosts)\n", cross_registry[i]->id, cross_registry[i]->title);
         return 0;
 }
 
