@@ -45,22 +45,24 @@ static void close_fd(int *fd)
         *fd = -1;
 }
 
+static void close_pair(int p[2])
+{
+        for (int i = 0; i < 2; i++)
+                if (p[i] >= 0)
+                        close(p[i]);
+}
+
 static int spawn(struct exec_job *j, struct running *r)
 {
-        int in[2] = {-1, -1}, out[2], err[2], st[2];
-        pid_t pid;
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, st[2] = {-1, -1};
+        pid_t pid = -1;
 
-        if (pipe2(out, O_CLOEXEC) < 0)
-                return -errno;
-        if (pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
-            (j->input && pipe2(in, O_CLOEXEC) < 0)) {
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+            (j->input && pipe2(in, O_CLOEXEC) < 0) || (pid = fork()) < 0) {
                 int e = -errno;
-                close(out[0]), close(out[1]);
+                close_pair(in), close_pair(out), close_pair(err), close_pair(st);
                 return e;
         }
-        pid = fork();
-        if (pid < 0)
-                return -errno;
         if (pid == 0) {
                 int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 int e;
@@ -185,8 +187,22 @@ int exec_run_many(struct exec_job *jobs, size_t n, usec_t deadline)
                         (void)waitpid(run[i].pid, &status, WNOHANG);
                         jobs[i].exit_status = 128 + SIGKILL;
                 } else {
-                        /* both pipes closed: the program is gone or about to be */
-                        if (waitpid(run[i].pid, &status, 0) < 0)
+                        /* both pipes closed: the program is gone or about to be; one that closed them and
+                         * goes on is killed at the deadline all the same */
+                        pid_t w;
+                        while ((w = waitpid(run[i].pid, &status, WNOHANG)) == 0 && now_usec() < deadline)
+                                usleep(5000);
+                        if (w == 0) {
+                                usec_t until = now_usec() + 100 * USEC_PER_MSEC;
+
+                                kill(-run[i].pid, SIGKILL);
+                                jobs[i].timed_out = true;
+                                /* one stuck in the kernel cannot be reaped: leave it rather than hang */
+                                while ((w = waitpid(run[i].pid, &status, WNOHANG)) == 0 &&
+                                       now_usec() < until)
+                                        usleep(5000);
+                        }
+                        if (w < 0)
                                 status = 0;
                         jobs[i].exit_status = WIFEXITED(status)
                                                       ? WEXITSTATUS(status)
