@@ -6,6 +6,18 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+/* The standard streams on /dev/null, so nothing the child keeps open holds the caller's output. */
+static void devnull_stdio(void)
+{
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        for (int i = 0; i < 3; i++)
+                (void)dup2(fd, i);
+        close(fd);
+}
+
 int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), void *userdata, void *out,
                       size_t out_size)
 {
@@ -26,7 +38,9 @@ int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), voi
                 return r;
         }
         if (pid == 0) {
+                /* nothing it keeps open (stuck in the kernel) may hold the caller's output */
                 close(p[0]);
+                devnull_stdio();
                 memset(buf, 0, want);
                 r = fn(userdata, buf + sizeof(int));
                 memcpy(buf, &r, sizeof(int));

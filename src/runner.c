@@ -10,6 +10,8 @@
 
 #include "results-json.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
 /* How long past the deadline a child may take to hand over what it has. */
 #define RUNNER_GRACE_USEC (250 * USEC_PER_MSEC)
 
@@ -106,10 +108,19 @@ static _Noreturn void job_child(struct check_ctx *ctx, const struct unit *u, int
         struct result_list results = {0};
         struct check_ctx child = *ctx;
         json_object *o;
+        int null_fd;
         const char *s;
         size_t len;
         int r;
 
+        /* units never print; and a unit abandoned while stuck in the kernel must not keep hostprep's output
+         * (a peer's SSH channel, a pipe) open */
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd >= 0) {
+                for (int i = 0; i < 3; i++)
+                        (void)dup2(null_fd, i);
+                close(null_fd);
+        }
         child.results = &results;
         r = u->check(&child);
         o = json_object_new_object();
@@ -153,6 +164,7 @@ static int job_start(struct job *j, struct check_ctx *ctx)
         return 0;
 }
 
+/* >0: got some; 0: nothing now, or the end (j->done set); <0: error. */
 static int job_read(struct job *j)
 {
         char chunk[8192];
@@ -174,7 +186,7 @@ static int job_read(struct job *j)
         j->buf = nb;
         j->len += (size_t)n;
         j->buf[j->len] = '\0';
-        return 0;
+        return 1;
 }
 
 /* Turns what a child handed over (or did not) into results. */
@@ -278,21 +290,37 @@ int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_
                                 pfd[n] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
                                 idx[n++] = i;
                         }
-                k = poll(pfd, n, (int)((until - now + 999) / 1000));
+                /* wake up now and then: a unit that exited is done even when a process it forked (a
+                 * statfs stuck on a dead NFS mount) still holds its pipe open */
+                k = poll(pfd, n, (int)MIN((until - now + 999) / 1000, 50));
                 if (k < 0 && errno != EINTR) {
                         r = -errno;
                         goto finish;
                 }
+                for (size_t m = 0; m < n; m++) {
+                        struct job *j = &jobs[idx[m]];
+
+                        if (j->done || waitpid(j->pid, &j->wait_status, WNOHANG) != j->pid)
+                                continue;
+                        j->reaped = true;
+                        /* it wrote everything before exiting: take what is in the pipe */
+                        fcntl(j->fd, F_SETFL, O_NONBLOCK);
+                        while (!j->done && job_read(j) > 0)
+                                ;
+                        j->done = true;
+                        running--;
+                        pfd[m].revents = 0;
+                }
                 for (size_t m = 0; k > 0 && m < n; m++) {
                         struct job *j = &jobs[idx[m]];
 
-                        if (!(pfd[m].revents & (POLLIN | POLLHUP | POLLERR)))
+                        if (j->done || !(pfd[m].revents & (POLLIN | POLLHUP | POLLERR)))
                                 continue;
                         if (job_read(j) < 0)
                                 j->done = true;
                         if (j->done) {
                                 running--;
-                                if (waitpid(j->pid, &j->wait_status, 0) == j->pid)
+                                if (!j->reaped && waitpid(j->pid, &j->wait_status, 0) == j->pid)
                                         j->reaped = true;
                         }
                 }
