@@ -34,6 +34,30 @@ int migrate_transport_from_string(const char *s)
         return -EINVAL;
 }
 
+static const char *const phase_table[_MIGRATE_PHASE_MAX] = {
+        [MIGRATE_PHASE_SETUP] = "setup",
+        [MIGRATE_PHASE_COPYING] = "copying",
+        [MIGRATE_PHASE_SWITCHOVER] = "switch-over",
+        [MIGRATE_PHASE_DONE] = "done",
+};
+_Static_assert(ELEMENTSOF(phase_table) == _MIGRATE_PHASE_MAX, "phase names");
+
+const char *migrate_phase_to_string(enum migrate_phase p)
+{
+        if ((unsigned)p >= _MIGRATE_PHASE_MAX)
+                return NULL;
+        return phase_table[p];
+}
+
+void migrate_report_progress(struct migrate_session *s, struct migrate_progress_info *info)
+{
+        if (!s->params.progress)
+                return;
+        /* the leg in flight: one more than those completed */
+        info->leg = s->stats.migrations + 1;
+        s->params.progress(s->params.progress_userdata, info);
+}
+
 static const struct migrate_driver *const driver_table[] = {
         &migrate_driver_qemu,
 #if HAVE_LIBVIRT

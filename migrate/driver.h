@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "canary.h"
 
@@ -40,10 +41,35 @@ enum migrate_transport {
 const char *migrate_transport_to_string(enum migrate_transport t);
 int migrate_transport_from_string(const char *s); /* enum value or -EINVAL */
 
+/* Where a migration leg is, for progress reports. */
+enum migrate_phase {
+        MIGRATE_PHASE_SETUP,      /* connecting, negotiating; no memory sent yet */
+        MIGRATE_PHASE_COPYING,    /* pre-copy passes (or post-copy) while the guest runs */
+        MIGRATE_PHASE_SWITCHOVER, /* guest paused on the source, the last dirty pages and device state */
+        MIGRATE_PHASE_DONE,       /* running on the destination */
+        _MIGRATE_PHASE_MAX,
+};
+
+const char *migrate_phase_to_string(enum migrate_phase p);
+
+/* One progress report. Counters are of the current leg; 0 means not known (yet). */
+struct migrate_progress_info {
+        enum migrate_phase phase;
+        unsigned leg;            /* 1; 2 for the way back of a round trip */
+        uint64_t elapsed_ms;     /* since this leg's migration was started */
+        uint64_t transferred;    /* bytes of memory sent so far (pages sent again count again) */
+        uint64_t remaining;      /* bytes of memory still to send in this pass */
+        uint64_t total;          /* the guest's memory size, when the hypervisor says */
+        uint64_t throughput_bps; /* of the migration stream */
+        uint64_t dirty_rate_bps; /* the guest's, largest of the hypervisor's and the canary's estimate */
+        uint64_t pass;           /* pre-copy pass (dirty bitmap syncs), 1-based */
+};
+
 struct migrate_params {
         /* where */
         const char *source_uri; /* libvirt: connection to the source (NULL: qemu:///system) */
-        const char *dest_host;  /* destination host name or address; qemu driver: NULL = this machine */
+        const char *dest_host;  /* destination host name or address; qemu driver: its QEMU runs there,
+                                   started over SSH as root (NULL: on this machine) */
         const char *dest_uri;   /* overrides the URI built from dest_host + transport (libvirt: connection
                                    URI; qemu: migration URI such as unix:PATH or tcp:127.0.0.1:PORT) */
         enum migrate_transport transport;
@@ -72,6 +98,12 @@ struct migrate_params {
         const char *disk;
         const char *state_dir; /* qemu: sockets and serial logs (NULL: a fresh directory under $TMPDIR) */
         const char *emulator;  /* qemu: the QEMU binary (NULL: qemu-system-x86_64 from PATH) */
+
+        /* Optional: called from the driver's polling loop while a leg migrates (every ~100-250 ms, and
+         * once with MIGRATE_PHASE_DONE), in the caller's thread, never from a signal handler. It must
+         * not call back into the session. migrate_progress_bar() fits here for a terminal. */
+        void (*progress)(void *userdata, const struct migrate_progress_info *info);
+        void *progress_userdata;
 };
 
 struct migrate_stats {
@@ -179,6 +211,25 @@ bool migrate_progress_update(struct migrate_progress *p, uint64_t now_us, unsign
 /* The "no progress" message, naming the dirty rate and the bandwidth when the first exceeds the second. */
 int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, uint64_t dirty_rate_bps,
                           uint64_t bandwidth_bps, uint64_t remaining);
+
+/* Calls params.progress, if set, with info->leg filled in from the session. */
+void migrate_report_progress(struct migrate_session *s, struct migrate_progress_info *info);
+
+/*
+ * A progress renderer for a terminal: one line, redrawn in place (carriage return, erase to the end of
+ * the line), e.g. "leg 1  copying   62%  20.1 MiB sent  48.3 MiB/s  dirty 4.0 MiB/s  pass 2  0.4 s".
+ * The line of a finished leg (MIGRATE_PHASE_DONE) ends with a newline and stays. Use it as
+ *
+ *     if (isatty(STDERR_FILENO)) { params.progress = migrate_progress_bar_cb; params.progress_userdata =
+ * stderr; }
+ *
+ * and call migrate_progress_bar_end(stderr) after migrate_session_run() returns, before printing
+ * anything else: it erases the line of a leg that did not finish (failure, interrupt). Stateless.
+ */
+void migrate_progress_bar(FILE *tty, const struct migrate_progress_info *info);
+void migrate_progress_bar_end(FILE *tty);
+/* migrate_progress_bar() as a params.progress callback; userdata is the FILE *. */
+void migrate_progress_bar_cb(void *userdata, const struct migrate_progress_info *info);
 
 /* Defaults applied to the parameters. */
 #define MIGRATE_DEFAULT_COMPLETION_TIMEOUT_MS 120000U

@@ -45,9 +45,10 @@ struct lv_state {
         virConnectPtr src, dst;
         char *src_uri, *dst_uri;
         char *name;
-        bool created;  /* the canary is ours: cleanup destroys and undefines it */
-        bool on_dst;   /* where the guest runs now */
-        bool verified; /* verify() after the last migration passed */
+        bool created;          /* the canary is ours: cleanup destroys and undefines it */
+        bool guest_persistent; /* a named guest that is defined (not transient): it stays so */
+        bool on_dst;           /* where the guest runs now */
+        bool verified;         /* verify() after the last migration passed */
 };
 
 static struct lv_state *state(struct migrate_session *s)
@@ -520,7 +521,16 @@ static int lv_start(struct migrate_session *s)
                 dom = virDomainLookupByName(st->src, st->name);
                 if (!dom)
                         return lv_fail(s, ENOENT, "guest on the source");
+                int active = virDomainIsActive(dom);
+                st->guest_persistent = virDomainIsPersistent(dom) == 1;
                 virDomainFree(dom);
+                virResetLastError();
+                /* a live migration needs a running guest; hostprep never starts someone else's */
+                if (active != 1)
+                        return migrate_error(s, EINVAL,
+                                             "the guest %s is not running on the source (%s): start it "
+                                             "first, hostprep migrates running guests only",
+                                             st->name, st->src_uri);
                 return 0;
         }
 
@@ -670,8 +680,9 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
         return migrate_error(s, EIO, "migration failed: %s", m);
 }
 
-static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *ret, uint64_t *ret_iteration,
-                      uint64_t *ret_remaining, uint64_t *ret_processed, uint64_t *ret_dirty_bps)
+/* The job's statistics into *ret (a completed job's) and/or *ret_info (one in progress; phase untouched). */
+static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *ret,
+                      struct migrate_progress_info *ret_info)
 {
         virTypedParameterPtr par = NULL;
         int type = 0, n = 0;
@@ -702,14 +713,20 @@ static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *re
                     v * page > ret->dirty_rate_bps)
                         ret->dirty_rate_bps = v * page;
         }
-        if (ret_iteration && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
-                *ret_iteration = v;
-        if (ret_remaining && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &v) == 1)
-                *ret_remaining = v;
-        if (ret_processed && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
-                *ret_processed = v;
-        if (ret_dirty_bps && virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &v) == 1)
-                *ret_dirty_bps = v * page;
+        if (ret_info) {
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
+                        ret_info->pass = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &v) == 1)
+                        ret_info->remaining = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
+                        ret_info->transferred = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_TOTAL, &v) == 1)
+                        ret_info->total = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_BPS, &v) == 1)
+                        ret_info->throughput_bps = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &v) == 1)
+                        ret_info->dirty_rate_bps = v * page;
+        }
         virTypedParamsFree(par, n);
 }
 
@@ -740,7 +757,10 @@ static int lv_migrate(struct migrate_session *s)
                 migrate_job_free(j);
                 return lv_fail(s, ENOENT, "the guest is not on the host it should run on");
         }
-        j->flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+        /* the canary, and a defined guest, move with their definition; a transient guest stays
+         * transient */
+        if (st->created || st->guest_persistent)
+                j->flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
         if (p->live)
                 j->flags |= VIR_MIGRATE_LIVE;
         if (p->unsafe)
@@ -784,8 +804,11 @@ static int lv_migrate(struct migrate_session *s)
 
         migrate_progress_init(&progress, t0);
         deadline = t0 + (usec_t)p->completion_timeout_ms * USEC_PER_MSEC;
+        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
         while (!job_done(j)) {
-                uint64_t iteration = 0, processed = 0, qemu_rate = 0;
+                struct migrate_progress_info pi = {};
+                uint64_t iteration, processed, qemu_rate;
+                int dstate = 0, reason = 0;
                 usec_t now;
 
                 if (migrate_session_sleep(s, MIGRATE_POLL_MS) < 0 && !aborted) {
@@ -795,7 +818,11 @@ static int lv_migrate(struct migrate_session *s)
                 if (aborted || job_done(j))
                         continue;
                 now = now_usec();
-                job_stats(j->dom, 0, NULL, &iteration, &remaining, &processed, &qemu_rate);
+                job_stats(j->dom, 0, NULL, &pi);
+                iteration = pi.pass;
+                remaining = pi.remaining;
+                processed = pi.transferred;
+                qemu_rate = pi.dirty_rate_bps;
                 if (have_canary && now - sample_t >= USEC_PER_SEC && peek_block(j->dom, &b) >= 0 &&
                     b.heartbeat != b0.heartbeat) {
                         canary_rate = (uint64_t)(b.dirtied - b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
@@ -808,6 +835,17 @@ static int lv_migrate(struct migrate_session *s)
                         s->stats.dirty_rate_bps = qemu_rate;
                 if (canary_rate > s->stats.dirty_rate_bps)
                         s->stats.dirty_rate_bps = canary_rate;
+                /* libvirt names no phase: no data yet is set-up; paused for migration is the switch-over */
+                if (virDomainGetState(j->dom, &dstate, &reason, 0) == 0 && dstate == VIR_DOMAIN_PAUSED &&
+                    reason == VIR_DOMAIN_PAUSED_MIGRATION && processed > 0)
+                        pi.phase = MIGRATE_PHASE_SWITCHOVER;
+                else
+                        pi.phase = processed > 0 ? MIGRATE_PHASE_COPYING : MIGRATE_PHASE_SETUP;
+                virResetLastError();
+                if (canary_rate > pi.dirty_rate_bps)
+                        pi.dirty_rate_bps = canary_rate;
+                pi.elapsed_ms = (now - t0) / USEC_PER_MSEC;
+                migrate_report_progress(s, &pi);
                 if (now >= deadline) {
                         r = migrate_error(
                                 s, ETIMEDOUT,
@@ -884,14 +922,20 @@ static int lv_migrate(struct migrate_session *s)
         s->stats.wall_time_ms = (now_usec() - t0) / USEC_PER_MSEC;
         st->on_dst = !st->on_dst;
         st->verified = false;
-        s->stats.migrations++;
         /* the completed job's statistics, as the host the guest went to keeps them */
+        struct migrate_progress_info done = {.phase = MIGRATE_PHASE_DONE};
         virDomainPtr d = virDomainLookupByName(conn_here(st), st->name);
         if (d) {
-                job_stats(d, VIR_DOMAIN_JOB_STATS_COMPLETED, &s->stats, NULL, NULL, NULL, NULL);
+                job_stats(d, VIR_DOMAIN_JOB_STATS_COMPLETED, &s->stats, &done);
                 virDomainFree(d);
         }
         virResetLastError();
+        done.elapsed_ms = s->stats.wall_time_ms;
+        done.remaining = 0;
+        if (s->stats.dirty_rate_bps > done.dirty_rate_bps)
+                done.dirty_rate_bps = s->stats.dirty_rate_bps;
+        migrate_report_progress(s, &done);
+        s->stats.migrations++;
         return 0;
 }
 

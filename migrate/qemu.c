@@ -2,46 +2,71 @@
 /*
  * The "qemu" migrate driver: two QEMU processes driven over QMP, no libvirt.
  *
- * Both QEMUs run on this machine for now. Everything that touches a QEMU goes through a qemu_endpoint
- * (its process, QMP socket and serial log), started by endpoint_spawn(); a later remote destination
- * replaces that one function with `ssh HOST qemu-system-x86_64 ...` plus a forwarded QMP socket
- * (`ssh -L LOCAL.sock:REMOTE.sock`), and the migration URI becomes tcp:HOST:PORT.
+ * Everything that touches a QEMU goes through a qemu_endpoint (its process, QMP socket and output),
+ * started by endpoint_spawn(). ep[0] is the source and always runs here. ep[1], the destination, runs
+ * here too unless params.dest_host is set; then it runs on that host:
+ *
+ *  - prepare() makes a private directory there over SSH (mktemp -d) and copies the canary kernel into
+ *    it through the same connection (stdin to `cat >`);
+ *  - endpoint_spawn() runs one `ssh -L LOCAL.qmp:REMOTE.qmp HOST sh -c WRAPPER qemu-system-x86_64 ...`:
+ *    that ssh process both runs QEMU and forwards its QMP socket to a socket in our local state
+ *    directory, so the QMP client is the same as for a local QEMU. The wrapper kills QEMU when its
+ *    stdin reaches EOF: when we close our end of ssh's stdin, or when ssh dies (it gets
+ *    PR_SET_PDEATHSIG, so also when we die);
+ *  - the migration stream goes over TCP: the incoming side listens on its address with port 0 and
+ *    reports the port it got (query-migrate "socket-address");
+ *  - cleanup() quits QEMU over QMP, ends ssh, then runs `rm -rf` of the private directory over SSH
+ *    (killing first any QEMU named in a pid file there that still runs).
  *
  * The guest runs on ep[cur]. migrate() starts the other endpoint with -incoming defer when it is not
  * running yet, moves the guest there and waits for the destination's RESUME event: "completed" on the
  * source alone does not mean the destination runs. verify() then checks the destination and quits the
  * source, which QEMU leaves paused in "postmigrate".
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "canary.h"
 #include "driver.h"
+#include "exec.h"
 #include "macro.h"
 #include "qmp.h"
+#include "sshcmd.h"
+#include "strv.h"
 #include "util.h"
 
-#define QMP_CMD_TIMEOUT_USEC   (5 * USEC_PER_SEC)
-#define QEMU_START_TIMEOUT_US  (10 * USEC_PER_SEC)
-#define CANARY_BOOT_TIMEOUT_US (10 * USEC_PER_SEC)
-#define RESUME_TIMEOUT_US      (10 * USEC_PER_SEC)
-#define CANCEL_TIMEOUT_US      (5 * USEC_PER_SEC)
-#define MIB                    (1024ULL * 1024ULL)
+#define QMP_CMD_TIMEOUT_USEC    (5 * USEC_PER_SEC)
+#define QEMU_START_TIMEOUT_US   (10 * USEC_PER_SEC)
+#define REMOTE_START_TIMEOUT_US (20 * USEC_PER_SEC) /* SSH connection + QEMU start-up */
+#define SSH_COMMAND_TIMEOUT_US  (15 * USEC_PER_SEC) /* one short command over SSH */
+#define SSH_CONNECT_TIMEOUT_S   5
+#define CANARY_BOOT_TIMEOUT_US  (10 * USEC_PER_SEC)
+#define RESUME_TIMEOUT_US       (10 * USEC_PER_SEC)
+#define CANCEL_TIMEOUT_US       (5 * USEC_PER_SEC)
+#define KERNEL_MAX              (64u * 1024u * 1024u)
+#define MIB                     (1024ULL * 1024ULL)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
 struct qemu_endpoint {
-        pid_t pid; /* 0: not running */
+        bool remote;   /* runs on params.dest_host */
+        pid_t pid;     /* QEMU, or for a remote endpoint the ssh running it; 0: not running */
+        int ssh_stdin; /* remote: our end of ssh's stdin; closing it ends the remote QEMU; -1: none */
         struct qmp *qmp;
+        /* here; for a remote endpoint qmp_path is the local end of the forward and log_path gets ssh's
+         * and QEMU's output */
         char *qmp_path, *serial_path, *log_path;
 };
 
@@ -53,6 +78,11 @@ struct qemu_state {
         unsigned spawned;    /* QEMUs started so far: names their files */
         unsigned migrations; /* completed, not yet verified: verify() checks the last one */
         bool verified;
+        /* a remote destination */
+        struct ssh_options ssh;
+        char *remote_dir; /* private directory on dest_host (canary.elf, sockets, logs); NULL: none */
+        char *dest_addr;  /* dest_host's address, numeric */
+        char *local_addr; /* this host's address toward dest_host, numeric */
 };
 
 static struct qemu_state *state(struct migrate_session *s)
@@ -65,21 +95,27 @@ static usec_t deadline_in(usec_t us)
         return now_usec() + us;
 }
 
+/* The last non-empty line of a text, for error messages (modifies text). */
+static const char *last_line(char *text)
+{
+        char *line = strip(text), *nl;
+
+        if (!*line)
+                return "(no output)";
+        nl = strrchr(line, '\n');
+        return nl ? nl + 1 : line;
+}
+
 /* The last non-empty line of a QEMU log, for error messages. */
 static void log_tail(const char *path, char *buf, size_t size)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *text = NULL;
-        char *line;
 
         snprintf(buf, size, "(no output)");
         if (fd < 0 || read_fd_full(fd, 1024 * 1024, &text, NULL) < 0)
                 return;
-        line = strip(text);
-        if (!*line)
-                return;
-        char *nl = strrchr(line, '\n');
-        snprintf(buf, size, "%s", nl ? nl + 1 : line);
+        snprintf(buf, size, "%s", last_line(text));
 }
 
 static int reap(pid_t pid, usec_t deadline, int *ret_status)
@@ -101,12 +137,17 @@ static int reap(pid_t pid, usec_t deadline, int *ret_status)
         }
 }
 
-/* Ends an endpoint's QEMU: "quit" over QMP, then SIGTERM, then SIGKILL. Idempotent. */
+/* Ends an endpoint's QEMU: "quit" over QMP, then (remote: EOF on ssh's stdin, which makes the wrapper
+ * kill QEMU) SIGTERM, then SIGKILL. Idempotent. */
 static void endpoint_stop(struct qemu_endpoint *ep)
 {
         if (ep->qmp && ep->pid > 0)
                 (void)qmp_execute(ep->qmp, "quit", NULL, deadline_in(USEC_PER_SEC), NULL);
         ep->qmp = qmp_close(ep->qmp);
+        if (ep->ssh_stdin >= 0) {
+                close(ep->ssh_stdin);
+                ep->ssh_stdin = -1;
+        }
         if (ep->pid > 0) {
                 if (reap(ep->pid, deadline_in(USEC_PER_SEC), NULL) == -ETIMEDOUT) {
                         kill(ep->pid, SIGTERM);
@@ -129,17 +170,19 @@ static void endpoint_free(struct qemu_endpoint *ep)
         ep->log_path = mfree(ep->log_path);
 }
 
-static pid_t spawn(char **argv, const char *log_path)
+/* Starts argv with stdin from stdin_fd (-1: /dev/null) and stdout+stderr into log_path. */
+static pid_t spawn(char **argv, const char *log_path, int stdin_fd)
 {
         pid_t pid = fork();
 
         if (pid != 0)
                 return pid;
-        /* child: QEMU must not outlive us when we are killed without a chance to clean up */
+        /* child: QEMU (or the ssh running it) must not outlive us when we are killed without a chance to
+         * clean up */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
         int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+        if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
                 _exit(127);
         /* keep Ctrl-C at a terminal from killing QEMU before the driver's cleanup ran */
         (void)setpgid(0, 0);
@@ -148,16 +191,227 @@ static pid_t spawn(char **argv, const char *log_path)
         _exit(127);
 }
 
+/* ---- the remote host, over SSH ---- */
+
+/* ssh's exit told apart from the remote command's, as one message naming the host. */
+static int ssh_failed(struct migrate_session *s, const char *what, int exit_status, bool timed_out,
+                      char *err)
+{
+        const char *host = s->params.dest_host;
+        enum ssh_failure f = ssh_classify(exit_status, timed_out, err);
+        const char *tail = last_line(err);
+
+        if (f == SSH_REMOTE_FAILED)
+                return migrate_error(s, EIO, "%s on %s failed (over SSH): %s", what, host, tail);
+        return migrate_error(s,
+                             f == SSH_TIMEOUT       ? ETIMEDOUT
+                             : f == SSH_REFUSED     ? ECONNREFUSED
+                             : f == SSH_UNREACHABLE ? EHOSTUNREACH
+                             : f == SSH_UNRESOLVED  ? EHOSTUNREACH
+                             : f == SSH_AUTH_DENIED ? EACCES
+                                                    : EIO,
+                             "cannot %s on %s: SSH to root@%s failed: %s (%s)", what, host, host,
+                             ssh_failure_to_string(f), timed_out ? "no answer within the deadline" : tail);
+}
+
+/* Runs `sh -c SCRIPT sh ARGS...` on dest_host with input on stdin; *ret_out (optional) gets stdout. */
+static int remote_sh(struct migrate_session *s, const char *what, const char *script, char *const *args,
+                     const char *input, size_t input_len, char **ret_out)
+{
+        struct qemu_state *st = state(s);
+        _cleanup_(strv_freep) char **remote = NULL, **argv = NULL;
+        struct exec_job job = {.input = input, .input_len = input_len};
+        int r;
+
+        if (strv_push_dup(&remote, "sh") < 0 || strv_push_dup(&remote, "-c") < 0 ||
+            strv_push_dup(&remote, script) < 0 || strv_push_dup(&remote, "sh") < 0)
+                return -ENOMEM;
+        STRV_FOREACH (a, args)
+                if (strv_push_dup(&remote, *a) < 0)
+                        return -ENOMEM;
+        r = ssh_argv(&st->ssh, s->params.dest_host, remote, &argv);
+        if (r < 0)
+                return migrate_error(s, r, "cannot build the ssh command for %s", s->params.dest_host);
+        job.argv = argv;
+        r = exec_run(&job, deadline_in(SSH_COMMAND_TIMEOUT_US));
+        if (r < 0 || job.spawn_failed) {
+                r = migrate_error(s, r < 0 ? r : job.spawn_errno, "cannot run ssh to %s: %s",
+                                  s->params.dest_host, strerror(r < 0 ? -r : job.spawn_errno));
+                exec_job_done(&job);
+                return r;
+        }
+        if (job.timed_out || job.exit_status != 0) {
+                char none[] = "";
+                r = ssh_failed(s, what, job.exit_status, job.timed_out, job.err ? job.err : none);
+                exec_job_done(&job);
+                return r;
+        }
+        if (ret_out) {
+                *ret_out = TAKE_PTR(job.out);
+                if (!*ret_out)
+                        *ret_out = strdup("");
+        }
+        exec_job_done(&job);
+        return ret_out && !*ret_out ? -ENOMEM : 0;
+}
+
+/* The private directory on the peer, with the canary kernel in it; checks the emulator is there. */
+static int remote_setup(struct migrate_session *s)
+{
+        static const char script[] =
+                "command -v \"$1\" >/dev/null 2>&1 || { echo \"$1 is not installed\" >&2; exit 3; }\n"
+                "d=$(mktemp -d -t hostprep-migrate-XXXXXX) || exit 4\n"
+                "cat >\"$d/canary.elf\" || { rm -rf \"$d\"; exit 5; }\n"
+                "echo \"$d\"\n";
+        struct qemu_state *st = state(s);
+        const struct migrate_params *p = &s->params;
+        _cleanup_free_ char *kernel = NULL, *out = NULL;
+        _cleanup_close_ int fd = -1;
+        char *const args[] = {(char *)(p->emulator ?: "qemu-system-x86_64"), NULL};
+        size_t len = 0;
+        char *dir;
+        int r;
+
+        fd = open(p->canary_kernel, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read_fd_full(fd, KERNEL_MAX, &kernel, &len) < 0)
+                return migrate_error(s, errno, "cannot read the canary kernel %s: %m", p->canary_kernel);
+        r = remote_sh(s, "prepare the destination", script, args, kernel, len, &out);
+        if (r < 0)
+                return r;
+        dir = strip(out);
+        if (!startswith(dir, "/") || !strstr(dir, "/hostprep-migrate-") || strchr(dir, '\n'))
+                return migrate_error(s, EIO, "unexpected answer from mktemp on %s: %s", p->dest_host, dir);
+        st->remote_dir = strdup(dir);
+        return st->remote_dir ? 0 : -ENOMEM;
+}
+
+/* Kills what still runs from the private directory on the peer and removes it. */
+static int remote_remove(struct migrate_session *s)
+{
+        static const char script[] =
+                "d=$1\n"
+                "case $d in /*/hostprep-migrate-*) ;; *) exit 2 ;; esac\n"
+                "for f in \"$d\"/*.pid; do\n"
+                "        [ -f \"$f\" ] || continue\n"
+                "        p=$(cat \"$f\")\n"
+                /* only the QEMU that names this directory: the pid may have been reused */
+                "        [ -n \"$p\" ] && grep -qF \"$d\" \"/proc/$p/cmdline\" 2>/dev/null && kill -9 "
+                "\"$p\"\n"
+                "done\n"
+                "rm -rf \"$d\"\n";
+        struct qemu_state *st = state(s);
+        char *const args[] = {st->remote_dir, NULL};
+        int r;
+
+        if (!st->remote_dir)
+                return 0;
+        r = remote_sh(s, "remove the destination's files", script, args, NULL, 0, NULL);
+        if (r < 0)
+                return r;
+        st->remote_dir = mfree(st->remote_dir);
+        return 0;
+}
+
+/* dest_host's address, and ours toward it (the source of a route to it, found by a UDP connect that
+ * sends nothing): the addresses the two QEMUs listen on and connect to. */
+static int resolve_addresses(struct migrate_session *s)
+{
+        struct qemu_state *st = state(s);
+        struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+        struct sockaddr_storage here;
+        socklen_t len = sizeof(here);
+        char a[NI_MAXHOST], b[NI_MAXHOST];
+        int r, fd;
+
+        r = getaddrinfo(s->params.dest_host, "9", &hints, &ai);
+        if (r != 0)
+                return migrate_error(s, EHOSTUNREACH, "cannot resolve %s: %s", s->params.dest_host,
+                                     gai_strerror(r));
+        fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+            getsockname(fd, (struct sockaddr *)&here, &len) < 0) {
+                r = migrate_error(s, errno, "no route to %s: %m", s->params.dest_host);
+                if (fd >= 0)
+                        close(fd);
+                freeaddrinfo(ai);
+                return r;
+        }
+        close(fd);
+        r = getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof(a), NULL, 0, NI_NUMERICHOST);
+        if (r == 0)
+                r = getnameinfo((struct sockaddr *)&here, len, b, sizeof(b), NULL, 0, NI_NUMERICHOST);
+        freeaddrinfo(ai);
+        if (r != 0)
+                return migrate_error(s, EIO, "cannot format an address: %s", gai_strerror(r));
+        st->dest_addr = strdup(a);
+        st->local_addr = strdup(b);
+        return st->dest_addr && st->local_addr ? 0 : -ENOMEM;
+}
+
+/* ---- starting a QEMU ---- */
+
+/*
+ * The remote command: QEMU in the background and a watcher that kills it when stdin (the SSH channel)
+ * reaches EOF. Background jobs of a non-interactive shell get /dev/null as stdin, hence fd 3. When QEMU
+ * exits by itself the watcher's shell is killed (its cat ends at the channel's EOF, killing nothing).
+ */
+static const char remote_wrapper[] = "exec 3<&0\n"
+                                     "\"$@\" </dev/null 3<&- &\n"
+                                     "q=$!\n"
+                                     "{ cat <&3 >/dev/null; kill -9 $q; } >/dev/null 2>&1 &\n"
+                                     "w=$!\n"
+                                     "wait $q\n"
+                                     "rc=$?\n"
+                                     "kill $w 2>/dev/null\n"
+                                     "exit $rc\n";
+
+/* ssh running the wrapper around qemu_argv on dest_host, forwarding local_qmp to remote_qmp. */
+static int remote_argv(struct migrate_session *s, char *const *qemu_argv, const char *local_qmp,
+                       const char *remote_qmp, char ***ret)
+{
+        struct qemu_state *st = state(s);
+        _cleanup_(strv_freep) char **remote = NULL, **ssh = NULL, **v = NULL;
+        _cleanup_free_ char *forward = strdup_printf("%s:%s", local_qmp, remote_qmp);
+        const char *extra[] = {"-o",   "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes", "-L",
+                               forward};
+        int r;
+
+        if (!forward || strv_push_dup(&remote, "sh") < 0 || strv_push_dup(&remote, "-c") < 0 ||
+            strv_push_dup(&remote, remote_wrapper) < 0 || strv_push_dup(&remote, "sh") < 0)
+                return -ENOMEM;
+        STRV_FOREACH (a, qemu_argv)
+                if (strv_push_dup(&remote, *a) < 0)
+                        return -ENOMEM;
+        r = ssh_argv(&st->ssh, s->params.dest_host, remote, &ssh);
+        if (r < 0)
+                return r;
+        /* the forwarding options go right after "ssh", before the destination */
+        if (strv_push_dup(&v, ssh[0]) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
+                if (strv_push_dup(&v, extra[i]) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (a, ssh + 1)
+                if (strv_push_dup(&v, *a) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, bool incoming)
 {
         struct qemu_state *st = state(s);
         const struct migrate_params *p = &s->params;
         unsigned n = ++st->spawned;
         char mem[16], serial[4200], qmp[4200], drive[4200];
+        _cleanup_free_ char *rqmp = NULL, *rserial = NULL, *rpid = NULL, *rkernel = NULL;
+        _cleanup_(strv_freep) char **sshv = NULL;
+        const char *where = ep->remote ? p->dest_host : "this host";
         const char *argv[40];
         size_t k = 0;
         usec_t deadline;
         char err[512];
+        int pipefd[2] = {-1, -1};
 
         endpoint_free(ep);
         ep->qmp_path = strdup_printf("%s/qemu%u.qmp", st->dir, n);
@@ -166,9 +420,17 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
         if (!ep->qmp_path || !ep->serial_path || !ep->log_path)
                 return -ENOMEM;
         unlink(ep->qmp_path);
+        if (ep->remote) {
+                rqmp = strdup_printf("%s/qemu%u.qmp", st->remote_dir, n);
+                rserial = strdup_printf("%s/qemu%u.serial", st->remote_dir, n);
+                rpid = strdup_printf("%s/qemu%u.pid", st->remote_dir, n);
+                rkernel = strdup_printf("%s/canary.elf", st->remote_dir);
+                if (!rqmp || !rserial || !rpid || !rkernel)
+                        return -ENOMEM;
+        }
         snprintf(mem, sizeof(mem), "%u", p->canary_mem_mib);
-        snprintf(serial, sizeof(serial), "file:%s", ep->serial_path);
-        snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", ep->qmp_path);
+        snprintf(serial, sizeof(serial), "file:%s", ep->remote ? rserial : ep->serial_path);
+        snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", ep->remote ? rqmp : ep->qmp_path);
 
         argv[k++] = p->emulator ?: "qemu-system-x86_64";
         /* TCG only: KVM is not something a check may depend on, and the canary needs no speed */
@@ -187,7 +449,7 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
         argv[k++] = "-display";
         argv[k++] = "none";
         argv[k++] = "-kernel";
-        argv[k++] = p->canary_kernel;
+        argv[k++] = ep->remote ? rkernel : p->canary_kernel;
         if (p->canary_cmdline && *p->canary_cmdline) {
                 argv[k++] = "-append";
                 argv[k++] = p->canary_cmdline;
@@ -196,6 +458,11 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
         argv[k++] = serial;
         argv[k++] = "-qmp";
         argv[k++] = qmp;
+        if (ep->remote) {
+                /* for remote_remove(), should QEMU outlive its ssh */
+                argv[k++] = "-pidfile";
+                argv[k++] = rpid;
+        }
         if (p->disk) {
                 /* a file, or an nbd:// URI, which QEMU's file= takes as it is */
                 snprintf(drive, sizeof(drive), "file=%s,format=raw,if=virtio,cache=none", p->disk);
@@ -208,14 +475,24 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
         }
         argv[k] = NULL;
 
-        ep->pid = spawn((char **)argv, ep->log_path);
+        if (ep->remote) {
+                int r = remote_argv(s, (char **)argv, ep->qmp_path, rqmp, &sshv);
+                if (r < 0)
+                        return migrate_error(s, r, "cannot build the ssh command for %s", p->dest_host);
+                if (pipe2(pipefd, O_CLOEXEC) < 0)
+                        return migrate_error(s, errno, "pipe: %m");
+        }
+        ep->pid = spawn(ep->remote ? sshv : (char **)argv, ep->log_path, pipefd[0]);
+        if (pipefd[0] >= 0)
+                close(pipefd[0]);
+        ep->ssh_stdin = pipefd[1];
         if (ep->pid < 0) {
                 ep->pid = 0;
-                return migrate_error(s, errno, "cannot fork QEMU: %m");
+                return migrate_error(s, errno, "cannot fork %s: %m", ep->remote ? "ssh" : "QEMU");
         }
 
-        /* connect; give up early when QEMU exits (bad option, missing file, ...) */
-        deadline = deadline_in(QEMU_START_TIMEOUT_US);
+        /* connect; give up early when QEMU (or ssh) exits: bad option, missing file, no connection */
+        deadline = deadline_in(ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US);
         for (;;) {
                 int r, status;
 
@@ -223,17 +500,29 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
                 if (r >= 0)
                         return 0;
                 if (reap(ep->pid, 0, &status) == 0) {
-                        char tail[512];
+                        _cleanup_close_ int fd = open(ep->log_path, O_RDONLY | O_CLOEXEC);
+                        _cleanup_free_ char *log = NULL;
+                        char none[] = "";
 
                         ep->pid = 0;
-                        log_tail(ep->log_path, tail, sizeof(tail));
-                        return migrate_error(s, ECHILD, "QEMU (%s) exited at start-up: %s",
-                                             incoming ? "destination" : "source", tail);
+                        if (fd < 0 || read_fd_full(fd, 1024 * 1024, &log, NULL) < 0)
+                                log = NULL;
+                        if (ep->remote && WIFEXITED(status) && WEXITSTATUS(status) == 255)
+                                return ssh_failed(s, "start QEMU", 255, false, log ?: none);
+                        return migrate_error(s, ECHILD, "QEMU (%s, on %s) exited at start-up: %s",
+                                             incoming ? "destination" : "source", where,
+                                             log ? last_line(log) : "(no output)");
                 }
                 if (now_usec() >= deadline)
-                        return migrate_error(s, r, "QEMU (%s) did not answer on QMP within %u s: %s",
-                                             incoming ? "destination" : "source",
-                                             (unsigned)(QEMU_START_TIMEOUT_US / USEC_PER_SEC), err);
+                        return migrate_error(
+                                s, r == -ECONNRESET ? ETIMEDOUT : r,
+                                "QEMU (%s, on %s) did not answer on QMP within %u s%s: %s",
+                                incoming ? "destination" : "source", where,
+                                (unsigned)((ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US) /
+                                           USEC_PER_SEC),
+                                ep->remote ? " (through the SSH-forwarded socket)" : "", err);
+                if (migrate_session_sleep(s, ep->remote ? 50 : 0) < 0)
+                        return migrate_error(s, ECANCELED, "interrupted while QEMU was starting");
         }
 }
 
@@ -268,6 +557,7 @@ static int qemu_prepare(struct migrate_session *s)
 {
         _cleanup_free_ struct qemu_state *st = NULL;
         const struct migrate_params *p = &s->params;
+        int r;
 
         if (s->priv)
                 return 0;
@@ -275,12 +565,6 @@ static int qemu_prepare(struct migrate_session *s)
                 return migrate_error(s, EOPNOTSUPP,
                                      "the qemu driver cannot attach to an existing guest (yet): it migrates "
                                      "the canary only");
-        if (p->dest_host)
-                return migrate_error(
-                        s, EOPNOTSUPP,
-                        "the qemu driver runs both QEMUs on this machine (yet); use the libvirt "
-                        "driver for %s",
-                        p->dest_host);
         if (!p->dest_uri && p->transport != MIGRATE_TRANSPORT_TCP)
                 return migrate_error(s, EOPNOTSUPP, "the qemu driver has no %s transport (yet)",
                                      migrate_transport_to_string(p->transport));
@@ -295,6 +579,10 @@ static int qemu_prepare(struct migrate_session *s)
         st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;
+        for (unsigned i = 0; i < ELEMENTSOF(st->ep); i++)
+                st->ep[i].ssh_stdin = -1;
+        st->ep[1].remote = p->dest_host != NULL;
+        st->ssh = (struct ssh_options){.user = "root", .connect_timeout = SSH_CONNECT_TIMEOUT_S};
         if (p->state_dir) {
                 st->dir = strdup(p->state_dir);
                 if (!st->dir)
@@ -308,7 +596,7 @@ static int qemu_prepare(struct migrate_session *s)
                 if (!st->dir)
                         return -ENOMEM;
                 if (!mkdtemp(st->dir)) {
-                        int r = migrate_error(s, errno, "cannot create a state directory %s: %m", st->dir);
+                        r = migrate_error(s, errno, "cannot create a state directory %s: %m", st->dir);
                         free(st->dir);
                         return r;
                 }
@@ -321,7 +609,7 @@ static int qemu_prepare(struct migrate_session *s)
                         st->disk_created = true;
                         /* 1 MiB, sparse: the canary does not use it; it is there for the storage checks */
                         if (ftruncate(fd, MIB) < 0) {
-                                int r = -errno;
+                                r = -errno;
                                 close(fd);
                                 unlink(p->disk);
                                 free(st->dir);
@@ -329,13 +617,19 @@ static int qemu_prepare(struct migrate_session *s)
                         }
                         close(fd);
                 } else if (errno != EEXIST) {
-                        int r = migrate_error(s, errno, "cannot create the canary disk %s: %m", p->disk);
+                        r = migrate_error(s, errno, "cannot create the canary disk %s: %m", p->disk);
                         free(st->dir);
                         return r;
                 }
         }
         s->priv = TAKE_PTR(st);
-        return 0;
+        if (!p->dest_host)
+                return 0;
+        /* from here on cleanup() removes what was made, also on failure */
+        r = resolve_addresses(s);
+        if (r >= 0)
+                r = remote_setup(s);
+        return r;
 }
 
 static int qemu_start(struct migrate_session *s)
@@ -450,6 +744,56 @@ static uint64_t jget_u64(json_object *o, const char *a, const char *b)
         return (uint64_t)json_object_get_int64(v);
 }
 
+/* One progress report from a query-migrate answer. */
+static void report_progress(struct migrate_session *s, json_object *info, const char *status, usec_t elapsed,
+                            uint64_t dirty_rate_bps)
+{
+        struct migrate_progress_info pi = {
+                .elapsed_ms = elapsed / USEC_PER_MSEC,
+                .transferred = jget_u64(info, "ram", "transferred"),
+                .remaining = jget_u64(info, "ram", "remaining"),
+                .total = jget_u64(info, "ram", "total"),
+                /* "mbps" is megabits per second */
+                .throughput_bps = jget_u64(info, "ram", "mbps") * 1000000 / 8,
+                .dirty_rate_bps = dirty_rate_bps,
+                .pass = jget_u64(info, "ram", "dirty-sync-count"),
+        };
+
+        if (streq(status, "setup"))
+                pi.phase = MIGRATE_PHASE_SETUP;
+        else if (streq(status, "completed"))
+                pi.phase = MIGRATE_PHASE_DONE;
+        else if (streq(status, "pre-switchover") || streq(status, "device"))
+                pi.phase = MIGRATE_PHASE_SWITCHOVER;
+        else
+                pi.phase = MIGRATE_PHASE_COPYING;
+        migrate_report_progress(s, &pi);
+}
+
+/* The URI the source connects to: the incoming side's "tcp:ADDR:0" with the port it got. */
+static int listening_uri(struct migrate_session *s, struct qemu_endpoint *dst, char **uri)
+{
+        _cleanup_(json_object_putp) json_object *rv = NULL;
+        json_object *a, *port;
+        char *u;
+        int r;
+
+        r = qmp_execute(dst->qmp, "query-migrate", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), &rv);
+        if (r < 0)
+                return migrate_error(s, r, "destination: %s", qmp_last_error(dst->qmp));
+        if (!json_object_object_get_ex(rv, "socket-address", &a) || json_object_array_length(a) < 1 ||
+            !json_object_object_get_ex(json_object_array_get_idx(a, 0), "port", &port))
+                return migrate_error(s, EPROTO,
+                                     "the destination QEMU does not say which port it listens on "
+                                     "(query-migrate has no socket-address; QEMU older than 4.0?)");
+        u = strdup_printf("%.*s%s", (int)(strlen(*uri) - 1), *uri, json_object_get_string(port));
+        if (!u)
+                return -ENOMEM;
+        free(*uri);
+        *uri = u;
+        return 0;
+}
+
 /* Cancels the job, waits until the source says so, and checks the guest still runs there. */
 static int abort_migration(struct migrate_session *s, struct qemu_endpoint *src, struct qemu_endpoint *dst,
                            int err)
@@ -506,8 +850,14 @@ static int qemu_migrate(struct migrate_session *s)
                 if (r < 0)
                         return r;
         }
-        uri = p->dest_uri ? strdup(p->dest_uri)
-                          : strdup_printf("unix:%s/migration%u.sock", st->dir, st->spawned);
+        if (p->dest_uri)
+                uri = strdup(p->dest_uri);
+        else if (st->dest_addr) {
+                /* across hosts: the incoming side listens on its own address, on a port it picks */
+                const char *a = dst->remote ? st->dest_addr : st->local_addr;
+                uri = strdup_printf(strchr(a, ':') ? "tcp:[%s]:0" : "tcp:%s:0", a);
+        } else
+                uri = strdup_printf("unix:%s/migration%u.sock", st->dir, st->spawned);
         if (!uri)
                 return -ENOMEM;
         r = set_capabilities(s, src, true);
@@ -525,6 +875,11 @@ static int qemu_migrate(struct migrate_session *s)
         r = qmp_execute(dst->qmp, "migrate-incoming", args, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
         if (r < 0)
                 return migrate_error(s, r, "destination: %s", qmp_last_error(dst->qmp));
+        if (endswith(uri, ":0")) {
+                r = listening_uri(s, dst, &uri);
+                if (r < 0)
+                        return r;
+        }
 
         if (!p->live) {
                 r = qmp_execute(src->qmp, "stop", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
@@ -547,6 +902,7 @@ static int qemu_migrate(struct migrate_session *s)
                 return migrate_error(s, r, "source: %s", qmp_last_error(src->qmp));
 
         migrate_progress_init(&progress, t0);
+        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
         deadline = t0 + (usec_t)p->completion_timeout_ms * USEC_PER_MSEC;
         for (;;) {
                 const char *status;
@@ -590,6 +946,8 @@ static int qemu_migrate(struct migrate_session *s)
                         s->stats.dirty_rate_bps = qemu_rate;
                 if (canary_rate > s->stats.dirty_rate_bps)
                         s->stats.dirty_rate_bps = canary_rate;
+                report_progress(s, info, status, now - t0,
+                                canary_rate > qemu_rate ? canary_rate : qemu_rate);
 
                 if (now >= deadline)
                         return abort_migration(
@@ -647,6 +1005,7 @@ static int qemu_migrate(struct migrate_session *s)
                         "the source reports the migration completed, but the destination did not "
                         "resume within %u s: %s",
                         (unsigned)(RESUME_TIMEOUT_US / USEC_PER_SEC), qmp_last_error(dst->qmp));
+        report_progress(s, info, "completed", now_usec() - t0, s->stats.dirty_rate_bps);
         st->cur = 1 - st->cur;
         s->stats.migrations++;
         st->verified = false;
@@ -714,11 +1073,13 @@ static int qemu_verify(struct migrate_session *s)
 static int qemu_cleanup(struct migrate_session *s)
 {
         struct qemu_state *st = state(s);
+        int r;
 
         if (!st)
                 return 0;
         for (unsigned i = 0; i < ELEMENTSOF(st->ep); i++)
                 endpoint_stop(&st->ep[i]);
+        r = remote_remove(s);
         if (st->disk_created) {
                 unlink(s->params.disk);
                 st->disk_created = false;
@@ -739,7 +1100,7 @@ static int qemu_cleanup(struct migrate_session *s)
                 if (rmdir(st->dir) >= 0 || errno == ENOENT)
                         st->dir_created = false;
         }
-        return 0;
+        return r;
 }
 
 static int qemu_peek(struct migrate_session *s, struct canary_block *ret)
@@ -760,6 +1121,9 @@ static void qemu_free(struct migrate_session *s)
         for (unsigned i = 0; i < ELEMENTSOF(st->ep); i++)
                 endpoint_free(&st->ep[i]);
         free(st->dir);
+        free(st->remote_dir);
+        free(st->dest_addr);
+        free(st->local_addr);
         s->priv = mfree(st);
 }
 

@@ -46,6 +46,33 @@ static int count_canaries(const char *uri, const char *prefix)
         return n < 0 ? -1 : found;
 }
 
+struct progress_seen {
+        unsigned calls, done_legs, max_leg;
+};
+
+static void on_progress(void *userdata, const struct migrate_progress_info *info)
+{
+        struct progress_seen *p = userdata;
+
+        p->calls++;
+        if (info->leg > p->max_leg)
+                p->max_leg = info->leg;
+        if (info->phase == MIGRATE_PHASE_DONE) {
+                char *line = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&line, &len);
+
+                p->done_legs++;
+                /* the renderer's finished line, without its terminal control sequence */
+                if (f) {
+                        migrate_progress_bar(f, info);
+                        fclose(f);
+                        printf("progress bar: %s", strstr(line, "leg ") ?: line);
+                        free(line);
+                }
+        }
+}
+
 static void print_stats(const struct migrate_stats *st)
 {
         printf("stats: migrations=%u total=%" PRIu64 " ms downtime=%" PRIu64 " ms setup=%" PRIu64
@@ -86,7 +113,11 @@ int main(int argc, char **argv)
                 .round_trip = ok_mode,
                 .completion_timeout_ms = 60000,
         };
+        struct progress_seen seen = {};
         const struct migrate_driver *d = migrate_driver_find("libvirt");
+
+        p.progress = on_progress;
+        p.progress_userdata = &seen;
 
         if (!d) {
                 printf("SKIP: built without libvirt\n");
@@ -111,6 +142,11 @@ int main(int argc, char **argv)
                 if (st->migrations != 2 || !st->magic_ok || !st->heartbeat_advanced ||
                     !st->bytes_transferred) {
                         fprintf(stderr, "FAIL: incomplete statistics\n");
+                        return 1;
+                }
+                printf("progress: %u calls, legs %u, %u done\n", seen.calls, seen.max_leg, seen.done_legs);
+                if (seen.max_leg != 2 || seen.done_legs != 2) {
+                        fprintf(stderr, "FAIL: progress not reported for both legs\n");
                         return 1;
                 }
                 printf("PASS: canary migrated there and back\n");
