@@ -911,6 +911,11 @@ static int verb_migrate(void)
                         fprintf(stderr, "hostprep: sizing %s failed: %m\n", disk);
                 close(fd);
         }
+        /* a progress line on a terminal (stderr, so a JSON report on stdout stays clean) */
+        if (isatty(STDERR_FILENO) && !arg_quiet) {
+                params.progress = migrate_progress_bar_cb;
+                params.progress_userdata = stderr;
+        }
         r = migrate_session_new(driver, &params, &ms);
         if (r < 0) {
                 fprintf(stderr, "hostprep: cannot start the migration: %s\n", strerror(-r));
@@ -921,6 +926,8 @@ static int verb_migrate(void)
         sigaction(SIGTERM, &sa, &old_term);
         r = migrate_session_run(ms);
         migrating = NULL;
+        if (params.progress)
+                migrate_progress_bar_end(stderr);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
 
