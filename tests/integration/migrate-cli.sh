@@ -74,6 +74,11 @@ sys.exit(0 if ok else 1)
 PY
 no_canary_left round_trip
 
+# 3b. the same over qemu+ssh (root's keys and known host keys, as ssh.root checks them)
+migrate ssh_transport 0 --force --round-trip --disk nbd://10.213.0.11:$PORT/$TAG --set migrate.transport=ssh
+result ssh_transport migrate.run pass "and back"
+no_canary_left ssh_transport
+
 # 4. the destination's libvirtd is gone: named, with its address and port
 "$TB" kill h3 libvirtd >/dev/null
 migrate dest_down 1 --force --disk nbd://10.213.0.11:$PORT/$TAG
