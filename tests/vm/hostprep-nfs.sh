@@ -84,6 +84,9 @@ expect fresh-nfs nfs.export.present fail
 hp apply-nfs nfs apply
 expect apply-nfs nfs.export.present fixed
 expect apply-nfs nfs.export.served pass
+# each change went to the journal with structured fields
+on nfs "journalctl -q -o cat SYSLOG_IDENTIFIER=hostprep HOSTPREP_UNIT=nfs.export HOSTPREP_PATH=/etc/exports.d/hostprep.exports" |
+        grep -q . || bad "nfs: no journal entry with HOSTPREP_UNIT and HOSTPREP_PATH for the drop-in"
 hp after-hv1 hv1 check --only 'nfs.access*'
 expect after-hv1 nfs.access.root pass
 on nfs hostprep rollback >/dev/null 2>&1 || bad "nfs: rollback failed"
