@@ -15,7 +15,7 @@
 #include "strv.h"
 
 static const char *const ssh_root_ids[] = {
-        "ssh.root.key", "ssh.root.peer", "ssh.root.sshd", "ssh.root.fix", NULL,
+        "ssh.root.key", "ssh.root.authorized", "ssh.root.peer", "ssh.root.sshd", "ssh.root.fix", NULL,
 };
 
 static const char *const default_keys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_ecdsa",
@@ -188,6 +188,117 @@ static int check_peers(struct check_ctx *ctx, const char *key)
         return r;
 }
 
+/* --- keys other hosts log in with ------------------------------------------------------------------- */
+
+#define ROOT_AUTHORIZED_KEYS "/root/.ssh/authorized_keys"
+
+/* "type blob" of a public key line, ignoring options and comment; NULL if it is none. */
+static char *key_id(const char *line)
+{
+        _cleanup_(strv_freep) char **f = NULL;
+
+        if (strv_split(line, " \t", &f) < 0)
+                return NULL;
+        for (size_t i = 0; f[i] && f[i + 1]; i++)
+                if (startswith(f[i], "ssh-") || startswith(f[i], "ecdsa-") || startswith(f[i], "sk-"))
+                        return strdup_printf("%s %s", f[i], f[i + 1]);
+        return NULL;
+}
+
+static bool keys_contain(const char *text, const char *id)
+{
+        for (const char *p = strempty(text); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *k = line ? key_id(line) : NULL;
+                if (k && streq(k, id))
+                        return true;
+        }
+        return false;
+}
+
+/* The keys of [ssh] authorized_keys that root does not accept yet (this host's own key left out). */
+static int missing_keys(const struct check_ctx *ctx, char ***ret)
+{
+        const char *path = conf_get(ctx->profile, "ssh", "authorized_keys");
+        _cleanup_free_ char *wanted = NULL, *have = NULL, *own = NULL;
+        _cleanup_(strv_freep) char **missing = NULL;
+        int r;
+
+        r = hostfs_read_file(ctx->fs, path, &wanted, NULL);
+        if (r < 0)
+                return r;
+        (void)hostfs_read_file(ctx->fs, ROOT_AUTHORIZED_KEYS, &have, NULL);
+        for (size_t i = 0; i < ELEMENTSOF(default_keys) && !own; i++) {
+                _cleanup_free_ char *pub = strdup_printf("%s.pub", default_keys[i]), *text = NULL;
+                if (pub && hostfs_read_file(ctx->fs, pub, &text, NULL) >= 0)
+                        own = key_id(text);
+        }
+        for (const char *p = wanted; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *id = line ? key_id(line) : NULL;
+
+                if (!id || (own && streq(id, own)) || keys_contain(have, id) || strv_contains(missing, line))
+                        continue;
+                if (strv_push(&missing, TAKE_PTR(line)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(missing);
+        return 0;
+}
+
+static int check_authorized(struct check_ctx *ctx)
+{
+        const char *path = conf_get(ctx->profile, "ssh", "authorized_keys");
+        _cleanup_(strv_freep) char **missing = NULL;
+        int r;
+
+        if (!path)
+                return 0;
+        r = missing_keys(ctx, &missing);
+        if (r < 0)
+                return check_emit(ctx, STATUS_ERROR, "ssh.root.authorized", NULL, path, "cannot read %s: %s",
+                                  path, strerror(-r));
+        if (!missing)
+                return check_emit(ctx, STATUS_PASS, "ssh.root.authorized", NULL, path,
+                                  "root accepts every key of %s", path);
+        STRV_FOREACH (k, missing) {
+                const char *comment = strrchr(*k, ' ');
+                r = check_emit(ctx, STATUS_FAIL, "ssh.root.authorized",
+                               "append it to " ROOT_AUTHORIZED_KEYS " (hostprep apply does)", path,
+                               "root does not accept the key of %s: that host cannot log in here",
+                               comment ? comment + 1 : *k);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int plan_authorized(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_(strv_freep) char **missing = NULL;
+        _cleanup_free_ char *have = NULL, *add = NULL, *after = NULL;
+        struct stat st;
+        int r;
+
+        if (!conf_get(ctx->profile, "ssh", "authorized_keys") || !check_failed(ctx, "ssh.root.authorized"))
+                return 0;
+        r = missing_keys(ctx, &missing);
+        if (r < 0 || !missing)
+                return r;
+        r = hostfs_read_file(ctx->fs, ROOT_AUTHORIZED_KEYS, &have, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        add = strv_join(missing, "\n");
+        after = add ? strdup_printf("%s%s%s\n", strempty(have),
+                                    have && *have && !endswith(have, "\n") ? "\n" : "", add)
+                    : NULL;
+        if (!after)
+                return -ENOMEM;
+        if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0 &&
+            plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory") < 0)
+                return -ENOMEM;
+        return plan_write_file(plan, "ssh.root", ROOT_AUTHORIZED_KEYS, have, after, 0600,
+                               "the other hosts' root keys: they log in here without a password");
+}
+
 /* This host's sshd as it would run: `sshd -T` prints the effective settings. */
 static int check_sshd(struct check_ctx *ctx)
 {
@@ -247,6 +358,8 @@ static int ssh_root_check(struct check_ctx *ctx)
         int r;
 
         r = check_key(ctx, &key);
+        if (r >= 0)
+                r = check_authorized(ctx);
         if (r >= 0 && hostfs_is_live(ctx->fs))
                 r = key ? check_peers(ctx, key)
                         : check_emit(ctx, STATUS_SKIP, "ssh.root.peer", NULL, NULL, "no key to log in with");
@@ -364,6 +477,10 @@ static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
 
 static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
 {
+        int ra = plan_authorized(ctx, plan);
+
+        if (ra < 0)
+                return ra;
         const char *trusted_path = conf_get(ctx->profile, "ssh", "known_hosts");
         struct stat st;
         int r = 0;

@@ -14,6 +14,7 @@
 #include "facts.h"
 #include "cross.h"
 #include "identity.h"
+#include "exec.h"
 #include "peers.h"
 #include "migrate/driver.h"
 #include "provision/apply.h"
@@ -353,8 +354,8 @@ static void *peers_thread(void *userdata)
 {
         struct peers_job *j = userdata;
 
-        j->r = peers_check(j->profile, j->peers, j->extra, j->timeout, j->deadline, &j->reports,
-                           &j->n_reports);
+        j->r = peers_run(j->profile, "check", j->peers, j->extra, j->timeout, j->deadline, &j->reports,
+                         &j->n_reports);
         return NULL;
 }
 
@@ -551,35 +552,26 @@ static int merge_recheck(const struct result_list *before, const struct result_l
         return r;
 }
 
-static int verb_apply(void)
+/* apply on this host: check, plan what the units' fixes can do, make it (or show it with --dry-run), check
+ * again. merged gets the results as reported (FIXED, ERROR with the reason); *ret_rc the exit code when the
+ * changes could not be made. show: print the plan and what was done (human output). */
+static int apply_here(struct session *s, const struct selection *sel, bool show, struct result_list *merged,
+                      int *ret_rc)
 {
-        _cleanup_(session_done) struct session s = {0};
         _cleanup_(strv_freep) char **fixed_units = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        struct result_list before = {0}, after = {0}, merged = {0}, notes = {0};
-        struct selection sel = {.only = arg_only, .skip = arg_skip};
+        struct result_list before = {0}, after = {0}, notes = {0};
         struct apply_report areport = {0};
         struct plan plan = {0};
         struct apply_options ao;
-        struct host_report host;
         struct check_ctx ctx;
-        struct report rep;
-        usec_t start, timeout;
         int r, rc = EXIT_READY;
 
-        if (check_selection(&sel, NULL) < 0)
-                return EXIT_USAGE;
-        r = session_open(&s);
-        if (r < 0)
-                return -r;
-        timeout = s.timeout;
-
         /* 1. check */
-        start = now_usec();
-        ctx = session_check_ctx(&s, start + timeout, &before);
-        r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
+        ctx = session_check_ctx(s, now_usec() + s->timeout, &before);
+        r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
         if (r < 0)
-                goto fail;
+                goto finish;
 
         /* 2. plan: each unit with a fix and something to fix */
         for (size_t i = 0; i < unit_registry_size; i++) {
@@ -588,7 +580,7 @@ static int verb_apply(void)
                 struct check_ctx fctx = ctx;
                 size_t n_checked;
 
-                if (!u->fix || !selection_unit(&sel, u) || !(u->roles & s.roles))
+                if (!u->fix || !selection_unit(sel, u) || !(u->roles & s->roles))
                         continue;
                 r = unit_results(&before, u, &mine);
                 n_checked = mine.n;
@@ -605,10 +597,10 @@ static int verb_apply(void)
                 }
                 result_list_done(&mine);
                 if (r < 0)
-                        goto fail;
+                        goto finish;
         }
 
-        if (arg_format == FORMAT_HUMAN) {
+        if (show) {
                 if (plan.n_actions == 0)
                         printf("Nothing to change.\n");
                 else {
@@ -619,13 +611,13 @@ static int verb_apply(void)
 
         /* 3. apply (a dry run shows what it would do and changes nothing) */
         if (plan.n_actions > 0) {
-                r = open_bus(&s, now_usec() + 10 * USEC_PER_SEC, &bus);
+                r = open_bus(s, now_usec() + 10 * USEC_PER_SEC, &bus);
                 if (r < 0)
                         fprintf(stderr, "hostprep: cannot reach systemd: %s; service actions will fail\n",
                                 strerror(-r));
-                apply_options_init(&s, now_usec() + 300 * USEC_PER_SEC, bus, &ao);
+                apply_options_init(s, now_usec() + 300 * USEC_PER_SEC, bus, &ao);
                 r = apply_plan(&plan, &ao, &areport);
-                if (arg_format == FORMAT_HUMAN)
+                if (show)
                         apply_report_print(stdout, &areport, arg_dry_run);
                 if (r < 0) {
                         fprintf(stderr, "hostprep: apply: %s\n",
@@ -637,43 +629,249 @@ static int verb_apply(void)
         /* 4. check again: FIXED, or ERROR with the reason */
         if (!arg_dry_run && plan.n_actions > 0) {
                 ctx.results = &after;
-                ctx.deadline = now_usec() + timeout;
-                r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
-                if (r < 0)
-                        goto fail;
-                r = merge_recheck(&before, &after, fixed_units,
-                                  rc == EXIT_READY ? NULL : strna(areport.error), &notes, &merged);
+                ctx.deadline = now_usec() + s->timeout;
+                r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
+                if (r >= 0)
+                        r = merge_recheck(&before, &after, fixed_units,
+                                          rc == EXIT_READY ? NULL : strna(areport.error), &notes, merged);
         } else
-                r = merge_recheck(&before, &before, NULL, NULL, &notes, &merged);
-        if (r < 0)
-                goto fail;
+                r = merge_recheck(&before, &before, NULL, NULL, &notes, merged);
+        if (show)
+                printf("\n%s:\n", arg_dry_run || plan.n_actions == 0 ? "Now" : "After");
 
-        host = (struct host_report){.name = s.id.hostname, .roles = s.roles, .results = &merged};
+finish:
+        result_list_done(&before);
+        result_list_done(&after);
+        result_list_done(&notes);
+        apply_report_done(&areport);
+        plan_done(&plan);
+        *ret_rc = rc;
+        return r;
+}
+
+#define KEYS_FILE_PREFIX "/run/hostprep/authorized-keys"
+
+/* Root's public key on every host (this one through the root, the peers over SSH), one per line. */
+static int gather_root_keys(const struct session *s, char *const *peers, char **ret)
+{
+        static const char *const names[] = {"/root/.ssh/id_ed25519.pub", "/root/.ssh/id_ecdsa.pub",
+                                            "/root/.ssh/id_rsa.pub"};
+        char *remote[] = {(char *)"sh", (char *)"-c",
+                          (char *)"cat /root/.ssh/id_ed25519.pub 2>/dev/null || cat /root/.ssh/id_ecdsa.pub "
+                                  "2>/dev/null || cat /root/.ssh/id_rsa.pub",
+                          NULL};
+        _cleanup_(strv_freep) char **keys = NULL;
+        size_t n = strv_length(peers);
+        _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+        char ***argvs = calloc(n ? n : 1, sizeof(char **));
+        struct ssh_options o;
+        int r = 0;
+
+        if (!jobs || !argvs) {
+                free(argvs);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *k = NULL;
+                if (hostfs_read_file(s->fs, names[i], &k, NULL) >= 0) {
+                        r = strv_push(&keys, strndup(strip(k), strcspn(strip(k), "\n")));
+                        break;
+                }
+        }
+        if (r >= 0)
+                r = peers_ssh_options(&s->profile, &o);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = ssh_argv(&o, peers[i], remote, &argvs[i]);
+                jobs[i].argv = argvs[i];
+        }
+        if (r >= 0)
+                r = exec_run_many(jobs, n, now_usec() + s->timeout);
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0 && jobs[i].exit_status == 0 && jobs[i].out) {
+                        _cleanup_free_ char *k =
+                                strndup(strip(jobs[i].out), strcspn(strip(jobs[i].out), "\n"));
+                        if (k && *k && !strv_contains(keys, k))
+                                r = strv_push(&keys, TAKE_PTR(k));
+                }
+                exec_job_done(&jobs[i]);
+                strv_free(argvs[i]);
+        }
+        free(argvs);
+        if (r < 0)
+                return r;
+        if (strv_push_dup(&keys, "") < 0)
+                return -ENOMEM;
+        *ret = strv_join(keys, "\n");
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Puts text at path on every peer (a private file under /run/hostprep), or removes it (text NULL). */
+static int ship_file(const struct session *s, char *const *peers, const char *path, const char *text)
+{
+        _cleanup_free_ char *cmd =
+                text ? strdup_printf("umask 077 && mkdir -p /run/hostprep && cat > %s", path)
+                     : strdup_printf("rm -f %s", path);
+        char *remote[] = {(char *)"sh", (char *)"-c", cmd, NULL};
+        size_t n = strv_length(peers);
+        _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+        char ***argvs = calloc(n ? n : 1, sizeof(char **));
+        struct ssh_options o;
+        int r;
+
+        if (!cmd || !jobs || !argvs) {
+                free(argvs);
+                return -ENOMEM;
+        }
+        r = peers_ssh_options(&s->profile, &o);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = ssh_argv(&o, peers[i], remote, &argvs[i]);
+                jobs[i] = (struct exec_job){
+                        .argv = argvs[i], .input = text, .input_len = text ? strlen(text) : 0};
+        }
+        if (r >= 0)
+                r = exec_run_many(jobs, n, now_usec() + s->timeout);
+        for (size_t i = 0; i < n; i++) {
+                exec_job_done(&jobs[i]);
+                strv_free(argvs[i]);
+        }
+        free(argvs);
+        return r;
+}
+
+/* What the first round fixed stays FIXED in the final report. */
+static int keep_fixed(const struct result_list *first, struct result_list *final)
+{
+        for (size_t i = 0; i < first->n; i++) {
+                bool found = false;
+
+                if (first->items[i].status != STATUS_FIXED)
+                        continue;
+                for (size_t k = 0; k < final->n; k++)
+                        if (streq(final->items[k].id, first->items[i].id) &&
+                            streq(final->items[k].message, first->items[i].message) &&
+                            final->items[k].status == STATUS_PASS) {
+                                final->items[k].status = STATUS_FIXED;
+                                found = true;
+                        }
+                if (!found && result_list_add(final, first->items[i].id, STATUS_FIXED,
+                                              first->items[i].message, NULL, first->items[i].evidence) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int verb_apply(void)
+{
+        _cleanup_(session_done) struct session s = {0};
+        _cleanup_(strv_freep) char **peer_hosts = NULL, **extra = NULL, **keys_only = NULL;
+        _cleanup_free_ char *keys = NULL, *keys_path = NULL, *keys_set = NULL;
+        _cleanup_free_ struct host_report *hosts = NULL;
+        struct result_list merged = {0}, first = {0};
+        struct selection sel = {.only = arg_only, .skip = arg_skip};
+        struct peer_report *peers = NULL, *peers_first = NULL;
+        size_t n_peers = 0, n_first = 0;
+        struct report rep;
+        usec_t start = now_usec();
+        int r, rc = EXIT_READY, rc_first = EXIT_READY;
+
+        if (check_selection(&sel, NULL) < 0)
+                return EXIT_USAGE;
+        r = session_open(&s);
+        if (r < 0)
+                return -r;
+        if (peers_to_check(&s, &peer_hosts) < 0 || selection_args(&extra) < 0)
+                return log_oom();
+
+        if (peer_hosts && !arg_dry_run) {
+                /* A controller that reaches every host: each host's root key goes to every other host
+                 * (ssh.root's fix, through each host's own journal), before the rest is applied, so that
+                 * the hosts' logins to each other pass. */
+                struct selection ssh_only = {.only = keys_only};
+
+                if (strv_push_dup(&keys_only, "ssh.root") < 0)
+                        return log_oom();
+                ssh_only.only = keys_only;
+                keys_path = strdup_printf("%s.%d", KEYS_FILE_PREFIX, (int)getpid());
+                keys_set = strdup_printf("ssh.authorized_keys=%s", strna(keys_path));
+                if (!keys_path || !keys_set || gather_root_keys(&s, peer_hosts, &keys) < 0)
+                        return log_oom();
+                r = ship_file(&s, peer_hosts, keys_path, keys);
+                if (r >= 0) {
+                        int fd;
+
+                        (void)mkdir("/run/hostprep", 0700);
+                        fd = open(keys_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                        if (fd < 0 || write(fd, keys, strlen(keys)) != (ssize_t)strlen(keys))
+                                r = -EIO;
+                        if (fd >= 0)
+                                close(fd);
+                }
+                if (r >= 0) {
+                        _cleanup_free_ char *error = NULL;
+                        r = profile_set(&s.profile, keys_set, &error);
+                }
+                if (r < 0) {
+                        fprintf(stderr, "hostprep: cannot hand the hosts' keys around: %s\n", strerror(-r));
+                        rc = EXIT_UNDECIDED;
+                        goto finish;
+                }
+                /* round 1: the keys, everywhere */
+                char *only_args[] = {(char *)"--only", (char *)"ssh.root", NULL};
+                r = apply_here(&s, &ssh_only, false, &first, &rc_first);
+                if (r >= 0)
+                        r = peers_run(&s.profile, "apply", peer_hosts, only_args, s.timeout,
+                                      now_usec() + 300 * USEC_PER_SEC, &peers_first, &n_first);
+                if (r < 0) {
+                        fprintf(stderr, "hostprep: handing the keys around failed: %s\n", strerror(-r));
+                        rc = EXIT_UNDECIDED;
+                        goto finish;
+                }
+        }
+
+        /* this host, then (with --peer / --all-hosts) every peer */
+        r = apply_here(&s, &sel, arg_format == FORMAT_HUMAN, &merged, &rc);
+        if (r >= 0 && peer_hosts)
+                r = peers_run(&s.profile, arg_dry_run ? "apply-dry-run" : "apply", peer_hosts, extra,
+                              s.timeout, now_usec() + 300 * USEC_PER_SEC, &peers, &n_peers);
+        if (r < 0) {
+                fprintf(stderr, "hostprep: apply failed: %s\n", strerror(-r));
+                rc = EXIT_UNDECIDED;
+                goto finish;
+        }
+        if (keep_fixed(&first, &merged) < 0)
+                return log_oom();
+        for (size_t i = 0; i < n_peers && i < n_first; i++)
+                if (keep_fixed(&peers_first[i].results, &peers[i].results) < 0)
+                        return log_oom();
+
+        hosts = calloc(n_peers + 1, sizeof(*hosts));
+        if (!hosts)
+                return log_oom();
+        hosts[0] = (struct host_report){.name = s.id.hostname, .roles = s.roles, .results = &merged};
+        for (size_t i = 0; i < n_peers; i++)
+                hosts[i + 1] = (struct host_report){
+                        .name = peers[i].host, .roles = peers[i].roles, .results = &peers[i].results};
         rep = (struct report){
                 .profile_name = s.profile.name,
                 .profile_file = s.profile.file,
                 .root = hostfs_root(s.fs),
-                .hosts = &host,
-                .n_hosts = 1,
+                .hosts = hosts,
+                .n_hosts = n_peers + 1,
                 .duration = now_usec() - start,
         };
-        if (arg_format == FORMAT_HUMAN)
-                printf("\n%s:\n", arg_dry_run || plan.n_actions == 0 ? "Now" : "After");
         (void)write_report(&rep);
         if (rc == EXIT_READY)
-                rc = report_exit_code(&rep);
-        goto done;
+                rc = rc_first != EXIT_READY ? rc_first : report_exit_code(&rep);
 
-fail:
-        fprintf(stderr, "hostprep: apply failed: %s\n", strerror(-r));
-        rc = EXIT_UNDECIDED;
-done:
-        result_list_done(&before);
-        result_list_done(&after);
+finish:
+        if (keys_path) {
+                (void)unlink(keys_path);
+                (void)ship_file(&s, peer_hosts, keys_path, NULL);
+        }
         result_list_done(&merged);
-        result_list_done(&notes);
-        apply_report_done(&areport);
-        plan_done(&plan);
+        result_list_done(&first);
+        peer_reports_free(peers, n_peers);
+        peer_reports_free(peers_first, n_first);
         return rc;
 }
 

@@ -207,8 +207,8 @@ static void peers_clock(const struct ssh_options *o, struct peer_report *p, size
         }
 }
 
-int peers_check(const struct conf *profile, char *const *peers, char *const *extra_args, usec_t timeout,
-                usec_t deadline, struct peer_report **ret, size_t *ret_n)
+int peers_run(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
+              usec_t timeout, usec_t deadline, struct peer_report **ret, size_t *ret_n)
 {
         size_t n = strv_length(peers);
         _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
@@ -240,10 +240,22 @@ int peers_check(const struct conf *profile, char *const *peers, char *const *ext
                                                                           : timeout / 2) /
                                              USEC_PER_SEC);
         r = strv_push_dup(&remote, hostprep ? hostprep : "hostprep");
-        const char *fixed[] = {"check", "--profile", "-",          "--format",
-                               "json",  "--facts",   "--no-color", "--timeout"};
+        /* check: with the facts the comparisons need; apply: the same report after the changes */
+        bool check = streq(verb, "check");
+        const char *fixed[] = {check ? "check" : "apply",
+                               "--profile",
+                               "-",
+                               "--format",
+                               "json",
+                               "--no-color",
+                               check                          ? "--facts"
+                               : streq(verb, "apply-dry-run") ? "--dry-run"
+                                                              : NULL};
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
-                r = strv_push_dup(&remote, fixed[i]);
+                if (fixed[i])
+                        r = strv_push_dup(&remote, fixed[i]);
+        if (r >= 0)
+                r = strv_push_dup(&remote, "--timeout");
         if (r >= 0)
                 r = secs ? strv_push_dup(&remote, secs) : -ENOMEM;
         STRV_FOREACH (a, extra_args)
@@ -262,7 +274,7 @@ int peers_check(const struct conf *profile, char *const *peers, char *const *ext
                 r = exec_run_many(jobs, n, deadline);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = peer_parse(&p[i], &jobs[i], timeout);
-        if (r >= 0)
+        if (r >= 0 && check)
                 peers_clock(&o, p, n, now_usec() + USEC_PER_SEC);
 
         /* close the masters and the directory: nothing of this run stays behind */

@@ -29,9 +29,10 @@ int peers_ssh_options(const struct conf *profile, struct ssh_options *ret);
 char *profile_to_text(const struct conf *c);
 
 /*
- * Runs `hostprep check --profile - --format json --facts` on every peer over SSH, all at once, and
- * collects their reports; then reads each peer's clock over the same (multiplexed) connection. Ends by
- * the deadline: a dead peer costs its timeout, not the run. extra_args are passed on (--only, --skip).
+ * Runs `hostprep VERB --profile - --format json` on every peer over SSH, all at once, and collects their
+ * reports. VERB "check" adds --facts and then reads each peer's clock over the same (multiplexed)
+ * connection; "apply" and "apply-dry-run" apply there. Ends by the deadline: a dead peer costs its
+ * timeout, not the run. extra_args are passed on (--only, --skip).
  */
-int peers_check(const struct conf *profile, char *const *peers, char *const *extra_args, usec_t timeout,
-                usec_t deadline, struct peer_report **ret, size_t *ret_n);
+int peers_run(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
+              usec_t timeout, usec_t deadline, struct peer_report **ret, size_t *ret_n);

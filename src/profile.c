@@ -42,6 +42,8 @@ const struct profile_key profile_keys[] = {
         {"ssh", "port", NULL, "sshd's port on the peers (default: 22)", KEY_PORT},
         {"ssh", "connect_timeout", "5", "seconds to wait for a peer's SSH connection", KEY_PORT},
         {"ssh", "hostprep", "hostprep", "the hostprep command on the peers", KEY_STRING},
+        {"ssh", "authorized_keys", NULL, "public keys (a file on the checked host) root must accept",
+         KEY_PATH},
         {"network", "bridges", NULL, "bridges guests attach to, the same on every hypervisor", KEY_LIST},
         {"migrate", "driver", NULL, "libvirt or qemu (default: libvirt when built with it)", KEY_STRING},
         {"migrate", "transport", "tcp", "how hypervisors reach each other: tcp, tls or ssh", KEY_STRING},
