@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "migrate-test.h"
 #include "canary.h"
 #include "qmp.h"
 #include "util.h"
@@ -32,23 +33,6 @@ static int fail(const char *what, const char *detail)
         fprintf(stderr, "FAIL: %s%s\n", what, detail);
         stop_qemu();
         return 1;
-}
-
-static bool have_program(const char *name)
-{
-        const char *path = getenv("PATH");
-        char buf[4096];
-
-        for (const char *p = path ?: "/usr/bin:/bin"; p && *p;) {
-                const char *e = strchr(p, ':');
-                size_t n = e ? (size_t)(e - p) : strlen(p);
-
-                snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name);
-                if (access(buf, X_OK) == 0)
-                        return true;
-                p = e ? e + 1 : NULL;
-        }
-        return false;
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "migrate-test.h"
 #include "util.h"
 
 static void silence(void *opaque, virErrorPtr e)
@@ -73,17 +74,6 @@ static void on_progress(void *userdata, const struct migrate_progress_info *info
         }
 }
 
-static void print_stats(const struct migrate_stats *st)
-{
-        printf("stats: migrations=%u total=%" PRIu64 " ms downtime=%" PRIu64 " ms setup=%" PRIu64
-               " ms wall=%" PRIu64 " ms bytes=%" PRIu64
-               " throughput=%.1f MiB/s dirty=%.1f MiB/s passes=%" PRIu64 " heartbeat %" PRIu32 " -> %" PRIu32
-               " magic_ok=%d\n",
-               st->migrations, st->total_time_ms, st->downtime_ms, st->setup_time_ms, st->wall_time_ms,
-               st->bytes_transferred, st->throughput_bps / 1048576.0, st->dirty_rate_bps / 1048576.0,
-               st->iterations, st->heartbeat_before, st->heartbeat_after, st->magic_ok);
-}
-
 int main(int argc, char **argv)
 {
         _cleanup_(migrate_session_freep) struct migrate_session *s = NULL;
@@ -133,7 +123,7 @@ int main(int argc, char **argv)
 
         if (ok_mode) {
                 r = migrate_session_run(s);
-                print_stats(migrate_session_stats(s));
+                print_migrate_stats(migrate_session_stats(s));
                 if (r < 0) {
                         fprintf(stderr, "FAIL: %s\n", migrate_session_error(s));
                         return 1;

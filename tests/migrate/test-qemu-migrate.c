@@ -15,24 +15,8 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "migrate-test.h"
 #include "util.h"
-
-static bool have_program(const char *name)
-{
-        const char *path = getenv("PATH");
-        char buf[4096];
-
-        for (const char *p = path ?: "/usr/bin:/bin"; p && *p;) {
-                const char *e = strchr(p, ':');
-                size_t n = e ? (size_t)(e - p) : strlen(p);
-
-                snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name);
-                if (access(buf, X_OK) == 0)
-                        return true;
-                p = e ? e + 1 : NULL;
-        }
-        return false;
-}
 
 static void print_stats(const char *what, const struct migrate_stats *st)
 {

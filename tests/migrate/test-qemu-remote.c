@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "migrate-test.h"
 #include "util.h"
 
 struct progress_seen {
@@ -40,17 +41,6 @@ static void on_progress(void *userdata, const struct migrate_progress_info *info
         if (info->transferred > p->max_transferred)
                 p->max_transferred = info->transferred;
         migrate_progress_bar(p->bar, info);
-}
-
-static void print_stats(const struct migrate_stats *st)
-{
-        printf("stats: migrations=%u total=%" PRIu64 " ms downtime=%" PRIu64 " ms setup=%" PRIu64
-               " ms wall=%" PRIu64 " ms bytes=%" PRIu64
-               " throughput=%.1f MiB/s dirty=%.1f MiB/s passes=%" PRIu64 " heartbeat %" PRIu32 " -> %" PRIu32
-               " magic_ok=%d\n",
-               st->migrations, st->total_time_ms, st->downtime_ms, st->setup_time_ms, st->wall_time_ms,
-               st->bytes_transferred, st->throughput_bps / 1048576.0, st->dirty_rate_bps / 1048576.0,
-               st->iterations, st->heartbeat_before, st->heartbeat_after, st->magic_ok);
 }
 
 static int test_ok(const char *kernel, const char *dest)
@@ -88,7 +78,7 @@ static int test_ok(const char *kernel, const char *dest)
                 if (r >= 0)
                         r = s->driver->verify(s);
                 printf("leg %u (%s) ", leg, leg == 1 ? "h2 -> h3" : "h3 -> h2");
-                print_stats(migrate_session_stats(s));
+                print_migrate_stats(migrate_session_stats(s));
         }
         if (r >= 0)
                 r = migrate_session_cleanup(s);

@@ -10,14 +10,8 @@ state=${HOSTPREP_VM_STATE_DIR:-/var/tmp/hostprep-vm-tier}
 pid=$(cat "$state/nfs.pid" 2>/dev/null) || skip "no pid of the nfs VM in $state"
 tmp=$(mktemp -d)
 trap 'kill -CONT "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-profile='[hosts]
-nfs = nfs-server
-hv1 = hypervisor
-hv2 = hypervisor
-'
+profile=$vm_profile
 # ssh itself takes a moment under TCG: measure it, so only hostprep's share is judged
 t0=$(date +%s%N); on hv1 true; ssh_ms=$((($(date +%s%N) - t0) / 1000000))
 

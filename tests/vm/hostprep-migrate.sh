@@ -12,15 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 on_nfs=/var/lib/libvirt/images/hostprep-canary.elf
 
-profile='[hosts]
-nfs = nfs-server
-hv1 = hypervisor
-hv2 = hypervisor
-[nfs]
-export = /srv/nfs/images
-mountpoint = /var/lib/libvirt/images
-version = 4.2
-'
+profile=$vm_profile
 
 # the canary's kernel on the shared mount: the same path on both hypervisors
 on hv1 "cat > $on_nfs" <"$canary" || fail "copying the canary to hv1"

@@ -9,19 +9,8 @@ require_tier
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-profile='[hosts]
-nfs = nfs-server
-hv1 = hypervisor
-hv2 = hypervisor
-[nfs]
-export = /srv/nfs/images
-mountpoint = /var/lib/libvirt/images
-options = rw,sync,no_root_squash,no_subtree_check
-version = 4.2
-'
+profile=$vm_profile
 
 # hp NAME VM VERB ARGS...: hostprep in VM with the profile on stdin, JSON into $tmp/NAME.json
 hp() {

@@ -28,3 +28,21 @@ on() {
 	shift
 	timeout "${VM_CMD_TIMEOUT:-90}" "$tier" ssh "$vm" "$@"
 }
+
+# hostprep's own tests in the VMs: the tier as a profile (sent on stdin: --profile -), a failure counter
+# that lets a test go on, and a temporary directory the test removes in its EXIT trap.
+vm_profile='[hosts]
+nfs = nfs-server
+hv1 = hypervisor
+hv2 = hypervisor
+[nfs]
+export = /srv/nfs/images
+mountpoint = /var/lib/libvirt/images
+options = rw,sync,no_root_squash,no_subtree_check
+version = 4.2
+'
+failures=0
+bad() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
