@@ -68,6 +68,7 @@ char *roles_to_string(unsigned roles)
 static void result_done(struct result *r)
 {
         free(r->id);
+        free(r->reason);
         free(r->message);
         free(r->hint);
         free(r->evidence);
@@ -109,6 +110,21 @@ int result_list_add(struct result_list *l, const char *id, enum status status, c
         l->items = items;
         l->items[l->n++] = r;
         return 0;
+}
+
+int result_list_add_copy(struct result_list *l, const struct result *src)
+{
+        int r = result_list_add(l, src->id, src->status, src->message, src->hint, src->evidence);
+
+        if (r < 0 || !src->reason)
+                return r;
+        l->items[l->n - 1].reason = strdup(src->reason);
+        return l->items[l->n - 1].reason ? 0 : -ENOMEM;
+}
+
+bool result_same(const struct result *a, const struct result *b)
+{
+        return streq(a->id, b->id) && streq_ptr(a->reason, b->reason);
 }
 
 int result_list_addv(struct result_list *l, enum status status, const char *id, const char *hint,

@@ -49,6 +49,7 @@ char *roles_to_string(unsigned roles);
 struct result {
         char *id;
         enum status status;
+        char *reason; /* machine-readable why (a code from the unit's result table); may be NULL */
         char *message;
         char *hint;     /* may be NULL */
         char *evidence; /* may be NULL */
@@ -65,6 +66,10 @@ int result_list_addv(struct result_list *l, enum status status, const char *id, 
                      const char *evidence, const char *fmt, va_list ap) _printf_(6, 0);
 int result_list_add(struct result_list *l, const char *id, enum status status, const char *message,
                     const char *hint, const char *evidence);
+/* Appends a copy of r (every field, the reason too). */
+int result_list_add_copy(struct result_list *l, const struct result *r);
+/* The same finding: the same id and reason (messages are for people and never compared). */
+bool result_same(const struct result *a, const struct result *b);
 
 /* What a check sees: the host (through its root), the profile, who this host is, and a deadline. */
 struct check_ctx {

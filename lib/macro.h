@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,12 @@ static inline void closep(int *fd)
 static inline const char *strempty(const char *s)
 {
         return s ? s : "";
+}
+
+/* Equal strings, or both NULL. */
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        return a && b ? streq(a, b) : a == b;
 }
 
 static inline const char *strna(const char *s)

@@ -16,6 +16,7 @@ json_object *results_to_json(const struct result_list *l)
 
                 json_object_object_add(o, "id", json_object_new_string(r->id));
                 json_object_object_add(o, "status", json_object_new_string(status_to_json(r->status)));
+                json_object_object_add(o, "reason", string_or_null(r->reason));
                 json_object_object_add(o, "message", json_object_new_string(strempty(r->message)));
                 json_object_object_add(o, "hint", string_or_null(r->hint));
                 json_object_object_add(o, "evidence", string_or_null(r->evidence));
@@ -51,7 +52,15 @@ int results_from_json(json_object *arr, struct result_list *l, char **ret_error)
                                 *ret_error = strdup_printf("results[%zu]: needs id, status and message", i);
                         return -EBADMSG;
                 }
-                r = result_list_add(l, id, st, msg, get_string(o, "hint"), get_string(o, "evidence"));
+                struct result res = {
+                        .id = (char *)id,
+                        .status = st,
+                        .reason = (char *)get_string(o, "reason"),
+                        .message = (char *)msg,
+                        .hint = (char *)get_string(o, "hint"),
+                        .evidence = (char *)get_string(o, "evidence"),
+                };
+                r = result_list_add_copy(l, &res);
                 if (r < 0)
                         return r;
         }

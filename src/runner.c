@@ -220,8 +220,7 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
         for (size_t i = 0; i < got.n && r >= 0; i++) {
                 struct result *res = &got.items[i];
                 if (selection_result(sel, j->unit, res->id))
-                        r = result_list_add(ctx->results, res->id, res->status, res->message, res->hint,
-                                            res->evidence);
+                        r = result_list_add_copy(ctx->results, res);
         }
         if (why && r >= 0)
                 r = result_list_add(ctx->results, j->unit->id, STATUS_ERROR, why,
