@@ -15,6 +15,7 @@
 #include "provision/plan.h"
 #include "provision/systemd.h"
 #include "strv.h"
+#include "template.h"
 #include "unit.h"
 
 /* Which of several matching client specs mountd uses: the most specific kind first. */
@@ -677,8 +678,10 @@ static int nfs_export_check(struct check_ctx *ctx)
 
 #define HOSTPREP_EXPORTS EXPORTS_DIR "/hostprep.exports"
 
-/* The export as hostprep writes it: one line, every client with the profile's options. */
-static char *exports_dropin(const struct check_ctx *ctx, char *const *clients, const char *export)
+/* The export as hostprep writes it (templates/nfs-exports.conf): one line, every client with the
+ * profile's options. */
+static int exports_dropin(const struct check_ctx *ctx, char *const *clients, const char *export, char **ret,
+                          char **ret_error)
 {
         _cleanup_(strv_freep) char **parts = NULL;
         _cleanup_free_ char *line = NULL;
@@ -686,14 +689,14 @@ static char *exports_dropin(const struct check_ctx *ctx, char *const *clients, c
 
         STRV_FOREACH (c, clients)
                 if (strv_push(&parts, strdup_printf("%s(%s)", *c, options)) < 0)
-                        return NULL;
+                        return -ENOMEM;
         line = strv_join(parts, " ");
         if (!line)
-                return NULL;
-        return strdup_printf(
-                "# Written by hostprep (profile %s): hostprep apply rewrites this file, edit the "
-                "profile instead.\n%s %s\n",
-                ctx->profile->name, export, line);
+                return -ENOMEM;
+        const struct template_value v[] = {
+                {"PROFILE", ctx->profile->name}, {"EXPORT", export}, {"CLIENTS", line}};
+        return template_render_file(template_default_dirs(), "nfs-exports.conf", v, ELEMENTSOF(v), ret,
+                                    ret_error);
 }
 
 static bool path_exists(const struct check_ctx *ctx, const char *path)
@@ -703,14 +706,39 @@ static bool path_exists(const struct check_ctx *ctx, const char *path)
         return hostfs_stat(ctx->fs, path, &st) == 0;
 }
 
+/* hostprep's drop-in (want) where exportfs reads it: 1 when that is a change. */
+static int plan_dropin(struct check_ctx *ctx, struct plan *plan, char *const *clients, const char *export,
+                       const char *want)
+{
+        _cleanup_free_ char *have = NULL, *why = NULL;
+        int r;
+
+        r = hostfs_read_file(ctx->fs, HOSTPREP_EXPORTS, &have, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (!path_exists(ctx, EXPORTS_DIR)) {
+                r = plan_mkdir(plan, "nfs.export", EXPORTS_DIR, 0755, "exportfs reads drop-ins from here");
+                if (r < 0)
+                        return r;
+        }
+        if (!have || !streq(have, want)) {
+                _cleanup_free_ char *list = strv_join(clients, ", ");
+                why = strdup_printf("export %s to %s with %s", export, strna(list),
+                                    conf_get(ctx->profile, "nfs", "options"));
+                r = plan_write_file(plan, "nfs.export", HOSTPREP_EXPORTS, have, want, 0644, why);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
 static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
 {
         _cleanup_(exports_table_freep) ExportsTable *t = NULL;
         _cleanup_(strv_freep) char **files = NULL, **clients = NULL;
-        _cleanup_free_ char *unreadable = NULL, *want = NULL, *have = NULL, *why = NULL;
+        _cleanup_free_ char *unreadable = NULL, *want = NULL, *error = NULL;
         const char *export = conf_get(ctx->profile, "nfs", "export");
         const char *configured = conf_get(ctx->profile, "nfs", "clients");
-        bool file_changes = false;
+        bool file_changes;
         int r;
 
         r = configured ? strv_split(configured, ", \t", &clients)
@@ -743,26 +771,16 @@ static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
                                 ev, "not changing the export: %s already exports %s", strna(ev), export);
                 }
 
-        want = exports_dropin(ctx, clients, export);
-        if (!want)
-                return -ENOMEM;
-        r = hostfs_read_file(ctx->fs, HOSTPREP_EXPORTS, &have, NULL);
-        if (r < 0 && r != -ENOENT)
+        r = exports_dropin(ctx, clients, export, &want, &error);
+        if (r < 0 && error)
+                return check_emit(ctx, STATUS_ERROR, "nfs.export.fix",
+                                  "reinstall hostprep or fix the template", NULL,
+                                  "cannot write the export: %s", error);
+        if (r >= 0)
+                r = plan_dropin(ctx, plan, clients, export, want);
+        if (r < 0)
                 return r;
-        if (!path_exists(ctx, EXPORTS_DIR)) {
-                r = plan_mkdir(plan, "nfs.export", EXPORTS_DIR, 0755, "exportfs reads drop-ins from here");
-                if (r < 0)
-                        return r;
-        }
-        if (!have || !streq(have, want)) {
-                _cleanup_free_ char *list = strv_join(clients, ", ");
-                why = strdup_printf("export %s to %s with %s", export, strna(list),
-                                    conf_get(ctx->profile, "nfs", "options"));
-                r = plan_write_file(plan, "nfs.export", HOSTPREP_EXPORTS, have, want, 0644, why);
-                if (r < 0)
-                        return r;
-                file_changes = true;
-        }
+        file_changes = r > 0;
         if (!path_exists(ctx, export)) {
                 r = plan_mkdir(plan, "nfs.export", export, 0755,
                                "the directory the hypervisors' disks live in");

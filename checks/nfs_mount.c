@@ -16,6 +16,7 @@
 #include "deadline.h"
 #include "provision/plan.h"
 #include "strv.h"
+#include "template.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
 #define FSTAB     "/etc/fstab"
@@ -532,45 +533,74 @@ static char *fstab_escape(const char *s)
         return TAKE_PTR(out);
 }
 
-/* fstab with the NFS entry: an operator's other line for the mountpoint is commented out (kept, so
- * rollback and the operator see it), ours appended; then parsed back with libmount to prove it reads as
- * meant. */
-static int fstab_with_entry(const struct expected *want, const char *before, char **ret)
+/* An operator's fstab lines, each one for our mountpoint commented out (templates/fstab-replaced.conf). */
+static int fstab_replace_lines(FILE *out, const char *before, const char *tgt_esc, char **ret_error)
 {
-        _cleanup_free_ char *source = NULL, *src_esc = NULL, *tgt_esc = NULL, *text = NULL;
+        _cleanup_(template_freep) struct template *replaced = NULL;
+        int r;
+
+        r = template_load(template_default_dirs(), "fstab-replaced.conf", &replaced, ret_error);
+        if (r < 0)
+                return r;
+        for (const char *p = strempty(before); *p;
+             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+                size_t n = strcspn(p, "\n");
+                _cleanup_free_ char *line = strndup(p, n), *comment = NULL, *spec = NULL, *file = NULL;
+
+                if (!line)
+                        return -ENOMEM;
+                /* %ms: the fields as long as they are (a spec holds a host name) */
+                if (sscanf(line, " %ms %ms", &spec, &file) != 2 || spec[0] == '#' || !streq(file, tgt_esc)) {
+                        fprintf(out, "%s\n", line);
+                        continue;
+                }
+                const struct template_value v[] = {{"LINE", line}};
+                r = template_render(replaced, v, ELEMENTSOF(v), &comment, ret_error);
+                if (r < 0)
+                        return r;
+                fputs(comment, out);
+        }
+        return 0;
+}
+
+/* fstab with the NFS entry (templates/fstab-entry.conf): an operator's other line for the mountpoint is
+ * commented out (kept, so rollback and the operator see it), ours appended; then parsed back with libmount
+ * to prove it reads as meant. A bad template: -EINVAL and *ret_error. */
+static int fstab_with_entry(const struct expected *want, const char *profile, const char *before, char **ret,
+                            char **ret_error)
+{
+        _cleanup_free_ char *source = NULL, *src_esc = NULL, *tgt_esc = NULL, *text = NULL, *entry = NULL;
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         struct libmnt_fs *fs;
         size_t size = 0;
         FILE *out;
+        int r;
 
         source = strdup_printf("%s:%s", want->server, want->export);
         if (!source)
                 return -ENOMEM;
         src_esc = fstab_escape(source);
         tgt_esc = fstab_escape(want->mountpoint);
-        out = open_memstream(&text, &size);
-        if (!src_esc || !tgt_esc || !out)
+        if (!src_esc || !tgt_esc)
                 return -ENOMEM;
-        for (const char *p = strempty(before); *p;
-             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-                size_t n = strcspn(p, "\n");
-                char a[1024], b[1024];
-                _cleanup_free_ char *line = strndup(p, n);
-
-                if (!line)
-                        return -ENOMEM;
-                if (sscanf(line, " %1023s %1023s", a, b) == 2 && a[0] != '#' && streq(b, tgt_esc))
-                        fprintf(out, "# replaced by hostprep (profile's [nfs] mountpoint): %s\n", line);
-                else
-                        fprintf(out, "%s\n", line);
-        }
-        fprintf(out,
-                "# shared storage for live migration, written by hostprep\n%s %s nfs vers=%s,hard,_netdev 0 "
-                "0\n",
-                src_esc, tgt_esc, want->version);
+        const struct template_value v[] = {{"PROFILE", profile},
+                                           {"SOURCE", src_esc},
+                                           {"MOUNTPOINT", tgt_esc},
+                                           {"VERSION", want->version}};
+        r = template_render_file(template_default_dirs(), "fstab-entry.conf", v, ELEMENTSOF(v), &entry,
+                                 ret_error);
+        if (r < 0)
+                return r;
+        out = open_memstream(&text, &size);
+        if (!out)
+                return -ENOMEM;
+        r = fstab_replace_lines(out, before, tgt_esc, ret_error);
+        fputs(entry, out);
         if (fclose(out) != 0)
                 return -errno;
+        if (r < 0)
+                return r;
 
         tb = mnt_new_table();
         f = fmemopen(text, size, "r");
@@ -592,7 +622,7 @@ static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
                 .mountpoint = conf_get(ctx->profile, "nfs", "mountpoint"),
                 .version = conf_get(ctx->profile, "nfs", "version"),
         };
-        _cleanup_free_ char *before = NULL, *after = NULL, *why = NULL;
+        _cleanup_free_ char *before = NULL, *after = NULL, *why = NULL, *error = NULL;
         struct stat st;
         int r;
 
@@ -612,7 +642,11 @@ static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
                 r = hostfs_read_file(ctx->fs, FSTAB, &before, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                r = fstab_with_entry(&want, before, &after);
+                r = fstab_with_entry(&want, ctx->profile->name, before, &after, &error);
+                if (r < 0 && error)
+                        return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix",
+                                          "reinstall hostprep or fix the template", NULL,
+                                          "cannot write the mount: %s", error);
                 if (r < 0)
                         return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix", NULL, FSTAB,
                                           "cannot write a valid %s entry for %s: %s", FSTAB, want.mountpoint,

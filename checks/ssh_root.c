@@ -13,6 +13,7 @@
 #include "provision/plan.h"
 #include "sshcmd.h"
 #include "strv.h"
+#include "template.h"
 
 static const char *const ssh_root_ids[] = {
         "ssh.root.key", "ssh.root.authorized", "ssh.root.peer", "ssh.root.sshd", "ssh.root.fix", NULL,
@@ -375,10 +376,11 @@ static int ssh_root_check(struct check_ctx *ctx)
 
 #define SSHD_CONFIG "/etc/ssh/sshd_config"
 /* sshd takes the first value it reads: a drop-in sorting first, or a block at the top, wins */
-#define SSHD_DROPIN      "/etc/ssh/sshd_config.d/00-hostprep.conf"
-#define SSHD_BLOCK_BEGIN "# BEGIN hostprep: root logs in with keys only (hostprep apply rewrites this block)"
+#define SSHD_DROPIN "/etc/ssh/sshd_config.d/00-hostprep.conf"
+/* templates/sshd-block.conf starts and ends with these: an earlier block is found by them and replaced (so
+ * is one of older versions, whose BEGIN line went on after these words) */
+#define SSHD_BLOCK_BEGIN "# BEGIN hostprep"
 #define SSHD_BLOCK_END   "# END hostprep"
-#define SSHD_SETTING     "PermitRootLogin prohibit-password"
 #define ROOT_KNOWN_HOSTS "/root/.ssh/known_hosts"
 
 /* known_hosts lines of the trusted file whose host names root's known_hosts does not have yet. */
@@ -424,7 +426,7 @@ static int known_hosts_merge(const char *have, const char *trusted, char **ret)
 }
 
 /* sshd_config with hostprep's block at the top (replacing an earlier one); NULL if already so. */
-static char *sshd_config_with_block(const char *have)
+static char *sshd_config_with_block(const char *have, const char *block)
 {
         _cleanup_free_ char *rest = NULL, *out = NULL;
         const char *begin = strstr(have, SSHD_BLOCK_BEGIN), *end;
@@ -437,19 +439,41 @@ static char *sshd_config_with_block(const char *have)
                 rest = strdup(have);
         if (!rest)
                 return NULL;
-        out = strdup_printf("%s\n%s\n%s\n%s", SSHD_BLOCK_BEGIN, SSHD_SETTING, SSHD_BLOCK_END, rest);
+        out = strdup_printf("%s%s", block, rest);
         if (!out || streq(out, have))
                 return NULL;
         return TAKE_PTR(out);
+}
+
+/* templates/NAME for this profile. A bad template is an ERROR result, and *ret stays NULL. */
+static int sshd_render(struct check_ctx *ctx, const char *name, char **ret)
+{
+        const struct template_value v[] = {{"PROFILE", ctx->profile->name}};
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        int r;
+
+        r = template_render_file(template_default_dirs(), name, v, ELEMENTSOF(v), &text, &error);
+        if (r >= 0 && streq(name, "sshd-block.conf") &&
+            (!startswith(text, SSHD_BLOCK_BEGIN "\n") || !endswith(text, "\n" SSHD_BLOCK_END "\n"))) {
+                error = strdup_printf("template %s: its first line must be \"%s\" and its last \"%s\"", name,
+                                      SSHD_BLOCK_BEGIN, SSHD_BLOCK_END);
+                r = -EINVAL;
+        }
+        if (r < 0 && error)
+                return check_emit(ctx, STATUS_ERROR, "ssh.root.fix",
+                                  "reinstall hostprep or fix the template", NULL,
+                                  "cannot write sshd's configuration: %s", error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(text);
+        return 0;
 }
 
 /* PermitRootLogin prohibit-password: a drop-in where sshd_config includes sshd_config.d (Debian, Fedora),
  * else a marked block at the top of sshd_config. Returns 1 when it planned a change. */
 static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
 {
-        _cleanup_free_ char *config = NULL, *have = NULL, *after = NULL;
-        const char *want = "# Written by hostprep: root logs in with keys only (hostprep apply rewrites "
-                           "this)\n" SSHD_SETTING "\n";
+        _cleanup_free_ char *config = NULL, *have = NULL, *after = NULL, *want = NULL, *block = NULL;
         int r;
 
         r = hostfs_read_file(ctx->fs, SSHD_CONFIG, &config, NULL);
@@ -458,6 +482,9 @@ static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
                                   "cannot read %s: %s", SSHD_CONFIG, strerror(-r));
         if (strstr(config, "\nInclude /etc/ssh/sshd_config.d/") ||
             startswith(config, "Include /etc/ssh/sshd_config.d/")) {
+                r = sshd_render(ctx, "sshd-root.conf", &want);
+                if (r < 0 || !want)
+                        return r;
                 r = hostfs_read_file(ctx->fs, SSHD_DROPIN, &have, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
@@ -467,7 +494,10 @@ static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
                                     "root by key only; a drop-in sshd reads before its own settings");
                 return r < 0 ? r : 1;
         }
-        after = sshd_config_with_block(config);
+        r = sshd_render(ctx, "sshd-block.conf", &block);
+        if (r < 0 || !block)
+                return r;
+        after = sshd_config_with_block(config, block);
         if (!after)
                 return 0;
         r = plan_write_file(plan, "ssh.root", SSHD_CONFIG, config, after, 0644,
