@@ -9,6 +9,7 @@
 #include "exec.h"
 #include "results-json.h"
 #include "strv.h"
+#include "template.h"
 
 #define PEER_RUNTIME_DIR "/run/hostprep"
 
@@ -46,14 +47,13 @@ int peers_ssh_options(const struct conf *profile, struct ssh_options *ret)
 char *profile_to_text(const struct conf *c)
 {
         _cleanup_(strv_freep) char **lines = NULL, **sections = NULL;
+        _cleanup_free_ char *entries = NULL, *text = NULL, *error = NULL;
 
         /* entries in order, grouped by section (a later value of a key already replaced the earlier) */
         for (size_t i = 0; i < c->n_entries; i++)
                 if (!strv_contains(sections, c->entries[i].section) &&
                     strv_push_dup(&sections, c->entries[i].section) < 0)
                         return NULL;
-        if (strv_push_dup(&lines, "# sent by hostprep: the profile as the controlling host loaded it") < 0)
-                return NULL;
         STRV_FOREACH (s, sections) {
                 if (strv_push(&lines, strdup_printf("[%s]", *s)) < 0)
                         return NULL;
@@ -63,9 +63,13 @@ char *profile_to_text(const struct conf *c)
                                       strdup_printf("%s = %s", c->entries[i].key, c->entries[i].value)) < 0)
                                 return NULL;
         }
-        if (strv_push_dup(&lines, "") < 0)
+        /* templates/peer-profile.conf: under a line that says where it came from */
+        entries = strv_join(lines, "\n");
+        const struct template_value v[] = {{"ENTRIES", entries}};
+        if (!entries || template_render_file(template_default_dirs(), "peer-profile.conf", v, ELEMENTSOF(v),
+                                             &text, &error) < 0)
                 return NULL;
-        return strv_join(lines, "\n");
+        return TAKE_PTR(text);
 }
 
 /* A private directory for the ControlMaster sockets of this run. */
