@@ -45,6 +45,7 @@
 #include "qmp.h"
 #include "sshcmd.h"
 #include "strv.h"
+#include "template.h"
 #include "util.h"
 
 #define QMP_CMD_TIMEOUT_USEC    (5 * USEC_PER_SEC)
@@ -255,23 +256,33 @@ static int remote_sh(struct migrate_session *s, const char *what, const char *sc
         return ret_out && !*ret_out ? -ENOMEM : 0;
 }
 
+/* templates/NAME, a script for dest_host's sh -c (no @KEY@: it takes its arguments as $1...). */
+static int remote_script(struct migrate_session *s, const char *name, char **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = template_render_file(template_default_dirs(), name, NULL, 0, ret, &error);
+        if (r < 0 && error)
+                return migrate_error(s, r, "%s", error);
+        return r;
+}
+
 /* The private directory on the peer, with the canary kernel in it; checks the emulator is there. */
 static int remote_setup(struct migrate_session *s)
 {
-        static const char script[] =
-                "command -v \"$1\" >/dev/null 2>&1 || { echo \"$1 is not installed\" >&2; exit 3; }\n"
-                "d=$(mktemp -d -t hostprep-migrate-XXXXXX) || exit 4\n"
-                "cat >\"$d/canary.elf\" || { rm -rf \"$d\"; exit 5; }\n"
-                "echo \"$d\"\n";
         struct qemu_state *st = state(s);
         const struct migrate_params *p = &s->params;
-        _cleanup_free_ char *kernel = NULL, *out = NULL;
+        _cleanup_free_ char *kernel = NULL, *out = NULL, *script = NULL;
         _cleanup_close_ int fd = -1;
         char *const args[] = {(char *)(p->emulator ?: "qemu-system-x86_64"), NULL};
         size_t len = 0;
         char *dir;
         int r;
 
+        r = remote_script(s, "qemu-remote-setup.sh", &script);
+        if (r < 0)
+                return r;
         fd = open(p->canary_kernel, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || read_fd_full(fd, KERNEL_MAX, &kernel, &len) < 0)
                 return migrate_error(s, errno, "cannot read the canary kernel %s: %m", p->canary_kernel);
@@ -288,23 +299,16 @@ static int remote_setup(struct migrate_session *s)
 /* Kills what still runs from the private directory on the peer and removes it. */
 static int remote_remove(struct migrate_session *s)
 {
-        static const char script[] =
-                "d=$1\n"
-                "case $d in /*/hostprep-migrate-*) ;; *) exit 2 ;; esac\n"
-                "for f in \"$d\"/*.pid; do\n"
-                "        [ -f \"$f\" ] || continue\n"
-                "        p=$(cat \"$f\")\n"
-                /* only the QEMU that names this directory: the pid may have been reused */
-                "        [ -n \"$p\" ] && grep -qF \"$d\" \"/proc/$p/cmdline\" 2>/dev/null && kill -9 "
-                "\"$p\"\n"
-                "done\n"
-                "rm -rf \"$d\"\n";
         struct qemu_state *st = state(s);
         char *const args[] = {st->remote_dir, NULL};
+        _cleanup_free_ char *script = NULL;
         int r;
 
         if (!st->remote_dir)
                 return 0;
+        r = remote_script(s, "qemu-remote-remove.sh", &script);
+        if (r < 0)
+                return r;
         r = remote_sh(s, "remove the destination's files", script, args, NULL, 0, NULL);
         if (r < 0)
                 return r;
@@ -350,34 +354,23 @@ static int resolve_addresses(struct migrate_session *s)
 
 /* ---- starting a QEMU ---- */
 
-/*
- * The remote command: QEMU in the background and a watcher that kills it when stdin (the SSH channel)
- * reaches EOF. Background jobs of a non-interactive shell get /dev/null as stdin, hence fd 3. When QEMU
- * exits by itself the watcher's shell is killed (its cat ends at the channel's EOF, killing nothing).
- */
-static const char remote_wrapper[] = "exec 3<&0\n"
-                                     "\"$@\" </dev/null 3<&- &\n"
-                                     "q=$!\n"
-                                     "{ cat <&3 >/dev/null; kill -9 $q; } >/dev/null 2>&1 &\n"
-                                     "w=$!\n"
-                                     "wait $q\n"
-                                     "rc=$?\n"
-                                     "kill $w 2>/dev/null\n"
-                                     "exit $rc\n";
-
 /* ssh running the wrapper around qemu_argv on dest_host, forwarding local_qmp to remote_qmp. */
 static int remote_argv(struct migrate_session *s, char *const *qemu_argv, const char *local_qmp,
                        const char *remote_qmp, char ***ret)
 {
         struct qemu_state *st = state(s);
         _cleanup_(strv_freep) char **remote = NULL, **ssh = NULL, **v = NULL;
-        _cleanup_free_ char *forward = strdup_printf("%s:%s", local_qmp, remote_qmp);
+        _cleanup_free_ char *forward = strdup_printf("%s:%s", local_qmp, remote_qmp), *wrapper = NULL;
         const char *extra[] = {"-o",   "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes", "-L",
                                forward};
         int r;
 
+        /* QEMU under a watcher that kills it when the SSH channel closes */
+        r = remote_script(s, "qemu-remote-wrapper.sh", &wrapper);
+        if (r < 0)
+                return r;
         if (!forward || strv_push_dup(&remote, "sh") < 0 || strv_push_dup(&remote, "-c") < 0 ||
-            strv_push_dup(&remote, remote_wrapper) < 0 || strv_push_dup(&remote, "sh") < 0)
+            strv_push_dup(&remote, wrapper) < 0 || strv_push_dup(&remote, "sh") < 0)
                 return -ENOMEM;
         STRV_FOREACH (a, qemu_argv)
                 if (strv_push_dup(&remote, *a) < 0)
