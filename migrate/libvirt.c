@@ -29,7 +29,9 @@
 
 #include "canary.h"
 #include "driver.h"
+#include "libvirt-xml.h"
 #include "macro.h"
+#include "template.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_US     (15 * USEC_PER_SEC)
@@ -154,50 +156,15 @@ static void *open_worker(void *u)
         return NULL;
 }
 
-/* host and port of a libvirt URI such as qemu+tcp://HOST[:PORT]/system; false for local URIs */
-static bool uri_endpoint(const char *uri, char *host, size_t hsize, char *port, size_t psize)
-{
-        const char *p = strstr(uri, "://"), *end, *at, *colon;
-        const char *def = NULL;
-
-        if (!p || p[3] == '/' || !p[3])
-                return false;
-        if (strneq(uri, "qemu+tcp", 8))
-                def = "16509";
-        else if (strneq(uri, "qemu+tls", 8) || strneq(uri, "qemu://", 7))
-                def = "16514";
-        else if (strneq(uri, "qemu+ssh", 8))
-                def = "22";
-        else
-                return false;
-        p += 3;
-        end = p + strcspn(p, "/?");
-        at = memchr(p, '@', (size_t)(end - p));
-        if (at)
-                p = at + 1;
-        colon = memchr(p, ':', (size_t)(end - p));
-        if (*p == '[') /* IPv6 literal */
-                colon = memchr(p, ']', (size_t)(end - p)) ? strchr(memchr(p, ']', (size_t)(end - p)), ':')
-                                                          : NULL;
-        if (colon && colon > end)
-                colon = NULL;
-        snprintf(host, hsize, "%.*s", (int)((colon ?: end) - p), p);
-        if (colon)
-                snprintf(port, psize, "%.*s", (int)(end - colon - 1), colon + 1);
-        else
-                snprintf(port, psize, "%s", def);
-        return *host != 0;
-}
-
 /* A TCP connect to HOST:PORT with a deadline, for a clear message before libvirt tries. */
-static int tcp_probe(const char *host, const char *port, char *why, size_t wsize)
+static int tcp_probe(const char *host, const char *port, char **ret_why)
 {
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
         int r, err = ETIMEDOUT;
 
         r = getaddrinfo(host, port, &hints, &ai);
         if (r != 0) {
-                snprintf(why, wsize, "cannot resolve %.100s: %s", host, gai_strerror(r));
+                *ret_why = strdup_printf("cannot resolve %s: %s", host, gai_strerror(r));
                 return -EHOSTUNREACH;
         }
         for (struct addrinfo *a = ai; a; a = a->ai_next) {
@@ -229,14 +196,13 @@ static int tcp_probe(const char *host, const char *port, char *why, size_t wsize
                 }
         }
         freeaddrinfo(ai);
-        snprintf(why, wsize, "%s",
-                 err == ETIMEDOUT ? "no answer within 5 s (packets dropped?)" : strerror(err));
+        *ret_why = strdup(err == ETIMEDOUT ? "no answer within 5 s (packets dropped?)" : strerror(err));
         return -err;
 }
 
 static int lv_open(struct migrate_session *s, const char *uri, const char *role, virConnectPtr *ret)
 {
-        char host[256], port[16], why[256];
+        _cleanup_free_ char *host = NULL, *port = NULL, *why = NULL;
         struct open_job *j;
         struct timespec ts;
         usec_t deadline;
@@ -245,11 +211,14 @@ static int lv_open(struct migrate_session *s, const char *uri, const char *role,
         pthread_once(&event_once, event_init);
         if (event_ready < 0)
                 return migrate_error(s, EIO, "cannot start libvirt's event loop");
-        if (uri_endpoint(uri, host, sizeof(host), port, sizeof(port))) {
-                r = tcp_probe(host, port, why, sizeof(why));
+        r = libvirt_uri_endpoint(uri, &host, &port);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = tcp_probe(host, port, &why);
                 if (r < 0)
                         return migrate_error(s, r, "%s libvirtd unreachable at %s:%s: %s", role, host, port,
-                                             why);
+                                             strna(why));
         }
 
         j = calloc(1, sizeof(*j));
@@ -308,115 +277,24 @@ static int lv_open(struct migrate_session *s, const char *uri, const char *role,
 
 /* ---- helpers ---- */
 
-static char *xml_escape(const char *s)
+/* The canary's domain XML (templates/canary-domain.xml); a bad template or disk is the session's error. */
+static int canary_xml(struct migrate_session *s, const char *name, char **ret)
 {
-        size_t n = 1;
-        char *r, *o;
+        const struct migrate_params *p = &s->params;
+        const struct canary_domain d = {
+                .name = name,
+                .kernel = p->canary_kernel,
+                .cmdline = p->canary_cmdline,
+                .disk = p->disk,
+                .mem_mib = p->canary_mem_mib,
+        };
+        _cleanup_free_ char *error = NULL;
+        int r;
 
-        for (const char *p = s; *p; p++)
-                n += strchr("<>&'\"", *p) ? 6 : 1;
-        r = o = malloc(n);
-        if (!r)
-                return NULL;
-        for (const char *p = s; *p; p++)
-                switch (*p) {
-                case '<':
-                        o = stpcpy(o, "&lt;");
-                        break;
-                case '>':
-                        o = stpcpy(o, "&gt;");
-                        break;
-                case '&':
-                        o = stpcpy(o, "&amp;");
-                        break;
-                case '\'':
-                        o = stpcpy(o, "&apos;");
-                        break;
-                case '"':
-                        o = stpcpy(o, "&quot;");
-                        break;
-                default:
-                        *o++ = *p;
-                }
-        *o = 0;
+        r = canary_domain_xml(template_default_dirs(), &d, ret, &error);
+        if (r < 0 && error)
+                return migrate_error(s, r, "cannot write the canary's domain XML: %s", error);
         return r;
-}
-
-/* The <disk> element for params.disk: a file on shared storage or nbd://HOST:PORT/EXPORT. */
-static char *disk_xml(const char *disk)
-{
-        _cleanup_free_ char *e = NULL;
-
-        if (!disk)
-                return strdup("");
-        if (startswith(disk, "nbd://")) {
-                char host[256] = "", port[16] = "10809", exp[256] = "";
-                const char *p = disk + 6, *slash = strchr(p, '/'), *colon;
-                _cleanup_free_ char *eh = NULL, *ee = NULL;
-
-                if (!slash)
-                        slash = p + strlen(p);
-                colon = memchr(p, ':', (size_t)(slash - p));
-                snprintf(host, sizeof(host), "%.*s", (int)((colon ?: slash) - p), p);
-                if (colon)
-                        snprintf(port, sizeof(port), "%.*s", (int)(slash - colon - 1), colon + 1);
-                if (*slash)
-                        snprintf(exp, sizeof(exp), "%s", slash + 1);
-                eh = xml_escape(host);
-                ee = xml_escape(exp);
-                if (!eh || !ee)
-                        return NULL;
-                return strdup_printf("    <disk type='network' device='disk'>\n"
-                                     "      <driver name='qemu' type='raw' cache='none'/>\n"
-                                     "      <source protocol='nbd'%s%s%s>\n"
-                                     "        <host name='%s' port='%s'/>\n"
-                                     "      </source>\n"
-                                     "      <target dev='vda' bus='virtio'/>\n"
-                                     "    </disk>\n",
-                                     *exp ? " name='" : "", ee, *exp ? "'" : "", eh, port);
-        }
-        e = xml_escape(disk);
-        if (!e)
-                return NULL;
-        return strdup_printf("    <disk type='file' device='disk'>\n"
-                             "      <driver name='qemu' type='raw' cache='none'/>\n"
-                             "      <source file='%s'/>\n"
-                             "      <target dev='vda' bus='virtio'/>\n"
-                             "    </disk>\n",
-                             e);
-}
-
-static char *canary_xml(const struct migrate_params *p, const char *name)
-{
-        _cleanup_free_ char *kernel = xml_escape(p->canary_kernel),
-                            *cmdline = xml_escape(strempty(p->canary_cmdline)), *disk = disk_xml(p->disk);
-
-        if (!kernel || !cmdline || !disk)
-                return NULL;
-        /* type 'qemu' (TCG): the canary must not depend on KVM */
-        return strdup_printf(
-                "<domain type='qemu'>\n"
-                "  <name>%s</name>\n"
-                "  <description>hostprep migration canary; removed by hostprep</description>\n"
-                "  <memory unit='MiB'>%u</memory>\n"
-                "  <vcpu>1</vcpu>\n"
-                "  <os>\n"
-                "    <type arch='x86_64' machine='pc'>hvm</type>\n"
-                "    <kernel>%s</kernel>\n"
-                "    <cmdline>%s</cmdline>\n"
-                "  </os>\n"
-                "  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>\n"
-                "  <on_poweroff>destroy</on_poweroff>\n"
-                "  <on_reboot>destroy</on_reboot>\n"
-                "  <on_crash>destroy</on_crash>\n"
-                "  <devices>\n"
-                "%s"
-                "    <serial type='pty'><target port='0'/></serial>\n"
-                "    <controller type='usb' model='none'/>\n"
-                "    <memballoon model='none'/>\n"
-                "  </devices>\n"
-                "</domain>\n",
-                name, p->canary_mem_mib, kernel, cmdline, disk);
 }
 
 static int peek_block(virDomainPtr dom, struct canary_block *ret)
@@ -429,16 +307,15 @@ static int peek_block(virDomainPtr dom, struct canary_block *ret)
         return 0;
 }
 
+/* The host UUID libvirt reports (its capabilities' /capabilities/host/uuid), NULL if none. */
 static char *host_uuid(virConnectPtr c)
 {
         _cleanup_free_ char *caps = virConnectGetCapabilities(c);
-        const char *h, *u, *e;
+        char *uuid = NULL;
 
-        if (!caps || !(h = strstr(caps, "<host>")) || !(u = strstr(h, "<uuid>")) ||
-            !(e = strstr(u, "</uuid>")))
+        if (!caps || capabilities_host_uuid(caps, &uuid) < 0)
                 return NULL;
-        u += strlen("<uuid>");
-        return strndup(u, (size_t)(e - u));
+        return uuid;
 }
 
 static virConnectPtr conn_here(struct lv_state *st)
@@ -513,6 +390,7 @@ static int lv_start(struct migrate_session *s)
         struct canary_block b = {};
         virDomainPtr dom;
         usec_t deadline;
+        int r;
 
         if (p->guest_name) {
                 st->name = strdup(p->guest_name);
@@ -535,15 +413,17 @@ static int lv_start(struct migrate_session *s)
         }
 
         st->name = strdup_printf("hostprep-canary-%d-%" PRIx64, (int)getpid(), (uint64_t)now_usec());
-        xml = st->name ? canary_xml(p, st->name) : NULL;
-        if (!xml)
+        if (!st->name)
                 return -ENOMEM;
+        r = canary_xml(s, st->name, &xml);
+        if (r < 0)
+                return r;
         dom = virDomainDefineXML(st->src, xml);
         if (!dom)
                 return lv_fail(s, EIO, "defining the canary on the source");
         st->created = true;
         if (virDomainCreate(dom) < 0) {
-                int r = lv_fail(s, EIO, "starting the canary on the source");
+                r = lv_fail(s, EIO, "starting the canary on the source");
                 virDomainFree(dom);
                 return r;
         }
@@ -630,7 +510,7 @@ static bool job_done(struct migrate_job *j)
 static int explain(struct migrate_session *s, const struct lv_error *e, const char *dst_uri)
 {
         const char *m = e->message;
-        char host[256], port[16];
+        _cleanup_free_ char *host = NULL, *port = NULL;
 
         if (e->code == VIR_ERR_MIGRATE_UNSAFE || strstr(m, "Migration without shared storage is unsafe"))
                 return migrate_error(
@@ -666,7 +546,7 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
                                                "listening (listen_tcp / libvirtd-tcp.socket)?"
                                              : m);
         }
-        if (uri_endpoint(dst_uri, host, sizeof(host), port, sizeof(port)) &&
+        if (libvirt_uri_endpoint(dst_uri, &host, &port) > 0 &&
             (strstr(m, "Failed to connect") || strstr(m, "migration") || strstr(m, "Connection refused")) &&
             strstr(m, "refused"))
                 return migrate_error(
@@ -736,7 +616,7 @@ static int lv_migrate(struct migrate_session *s)
         const struct migrate_params *p = &s->params;
         virConnectPtr here = conn_here(st), there = conn_there(st);
         const char *there_uri = st->on_dst ? st->src_uri : st->dst_uri;
-        char host[256], port[16];
+        _cleanup_free_ char *host = NULL, *port = NULL;
         struct migrate_progress progress;
         struct migrate_job *j;
         struct canary_block b0 = {}, b;
@@ -775,7 +655,7 @@ static int lv_migrate(struct migrate_session *s)
                 virTypedParamsAddULLong(&j->params, &j->nparams, &maxp, VIR_MIGRATE_PARAM_BANDWIDTH,
                                         p->bandwidth_mib);
         /* peer-to-peer needs a URI the other libvirtd can reach; a local one (qemu:///system) it cannot */
-        if (p->peer2peer && uri_endpoint(there_uri, host, sizeof(host), port, sizeof(port))) {
+        if (p->peer2peer && libvirt_uri_endpoint(there_uri, &host, &port) > 0) {
                 j->flags |= VIR_MIGRATE_PEER2PEER;
                 j->uri = strdup(there_uri);
                 if (!j->uri) {
