@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,18 +173,11 @@ struct render {
         char *error;
 };
 
-static int render_fail(struct render *rd, const struct template *t, unsigned line, const char *fmt, ...)
-        _printf_(4, 5);
-static int render_fail(struct render *rd, const struct template *t, unsigned line, const char *fmt, ...)
+/* "FILE:LINE: " before, the key with its @, after. */
+static int render_fail(struct render *rd, const struct template *t, unsigned line, const char *before,
+                       const char *key, size_t key_len, const char *after)
 {
-        _cleanup_free_ char *why = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&why, fmt, ap) < 0)
-                why = NULL;
-        va_end(ap);
-        rd->error = why ? strdup_printf("%s:%u: %s", t->path, line, why) : NULL;
+        rd->error = strdup_printf("%s:%u: %s@%.*s%s", t->path, line, before, (int)key_len, key, after);
         return -EINVAL;
 }
 
@@ -197,20 +189,19 @@ static int substitute_key(struct render *rd, const struct template *t, unsigned 
         size_t n = strspn(key, KEY_CHARS);
 
         if (key[n] != '@')
-                return render_fail(rd, t, line,
-                                   "@%.*s has no closing @ (an @ before a capital starts a @KEY@)", (int)n,
-                                   key);
+                return render_fail(rd, t, line, "", key, n,
+                                   " has no closing @ (an @ before a capital starts a @KEY@)");
         for (size_t i = 0; i < rd->n_values; i++) {
                 if (strlen(rd->values[i].key) != n || !strneq(rd->values[i].key, key, n))
                         continue;
                 if (!rd->values[i].value)
-                        return render_fail(rd, t, line, "no value for @%.*s@", (int)n, key);
+                        return render_fail(rd, t, line, "no value for ", key, n, "@");
                 fputs(rd->values[i].value, rd->out);
                 rd->used[i] = true;
                 *ret_len = n + 2;
                 return 0;
         }
-        return render_fail(rd, t, line, "unknown key @%.*s@", (int)n, key);
+        return render_fail(rd, t, line, "unknown key ", key, n, "@");
 }
 
 static int render_line(struct render *rd, const struct template *t, unsigned line, const char *p, size_t len)

@@ -20,17 +20,6 @@
 
 static const char *templates, *expected;
 
-static char *read_text(const char *path)
-{
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        char *text = NULL;
-        size_t n = 0;
-
-        if (f && getdelim(&text, &n, '\0', f) < 0)
-                text = mfree(text);
-        return text;
-}
-
 static char *render(const char *const *dirs, const struct canary_domain *d, int want_r, char **ret_error)
 {
         char *xml = NULL, *error = NULL;

@@ -1,2 +1,0 @@
-# sh -c THIS sh PATH: removes what peer-ship-file.sh put there
-rm -f -- "$1"
