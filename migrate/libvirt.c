@@ -610,29 +610,22 @@ static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *re
         virTypedParamsFree(par, n);
 }
 
-static int lv_migrate(struct migrate_session *s)
+/* The migration job as the session's parameters ask for it: flags, bandwidth, the destination. */
+static int job_new(struct migrate_session *s, struct migrate_job **ret)
 {
         struct lv_state *st = state(s);
         const struct migrate_params *p = &s->params;
-        virConnectPtr here = conn_here(st), there = conn_there(st);
+        virConnectPtr there = conn_there(st);
         const char *there_uri = st->on_dst ? st->src_uri : st->dst_uri;
         _cleanup_free_ char *host = NULL, *port = NULL;
-        struct migrate_progress progress;
         struct migrate_job *j;
-        struct canary_block b0 = {}, b;
-        uint64_t canary_rate = 0, remaining = 0;
-        usec_t t0, deadline, sample_t;
-        bool have_canary, aborted = false, postcopy_started = false;
-        int r = 0, maxp = 0;
-        pthread_t t;
+        int r, maxp = 0;
 
-        if (!here || !there)
-                return migrate_error(s, ENOTCONN, "not connected to both hosts");
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
         pthread_mutex_init(&j->lock, NULL);
-        j->dom = virDomainLookupByName(here, st->name);
+        j->dom = virDomainLookupByName(conn_here(st), st->name);
         if (!j->dom) {
                 migrate_job_free(j);
                 return lv_fail(s, ENOENT, "the guest is not on the host it should run on");
@@ -641,16 +634,10 @@ static int lv_migrate(struct migrate_session *s)
          * transient */
         if (st->created || st->guest_persistent)
                 j->flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
-        if (p->live)
-                j->flags |= VIR_MIGRATE_LIVE;
-        if (p->unsafe)
-                j->flags |= VIR_MIGRATE_UNSAFE;
-        if (p->auto_converge)
-                j->flags |= VIR_MIGRATE_AUTO_CONVERGE;
-        if (p->postcopy)
-                j->flags |= VIR_MIGRATE_POSTCOPY;
-        if (p->transport == MIGRATE_TRANSPORT_TLS)
-                j->flags |= VIR_MIGRATE_TLS;
+        j->flags |= (p->live ? VIR_MIGRATE_LIVE : 0) | (p->unsafe ? VIR_MIGRATE_UNSAFE : 0) |
+                    (p->auto_converge ? VIR_MIGRATE_AUTO_CONVERGE : 0) |
+                    (p->postcopy ? VIR_MIGRATE_POSTCOPY : 0) |
+                    (p->transport == MIGRATE_TRANSPORT_TLS ? VIR_MIGRATE_TLS : 0);
         if (p->bandwidth_mib)
                 virTypedParamsAddULLong(&j->params, &j->nparams, &maxp, VIR_MIGRATE_PARAM_BANDWIDTH,
                                         p->bandwidth_mib);
@@ -671,140 +658,134 @@ static int lv_migrate(struct migrate_session *s)
                 migrate_job_free(j);
                 return r;
         }
+        *ret = j;
+        return 0;
+}
 
-        have_canary = st->created && peek_block(j->dom, &b0) >= 0 && canary_magic_ok(&b0);
+/* What watching a running job keeps between looks. */
+struct job_watch {
+        struct migrate_progress progress;
+        struct canary_block b0;
+        bool have_canary, postcopy_started;
+        usec_t t0, sample_t, deadline;
+        uint64_t canary_rate;
+};
+
+/* One look at the running job: its progress reported, the dirty rate (QEMU's and the canary's) kept. */
+static void job_sample(struct migrate_session *s, struct migrate_job *j, struct job_watch *w, usec_t now,
+                       struct migrate_progress_info *pi)
+{
+        struct canary_block b;
+        int dstate = 0, reason = 0;
+
+        job_stats(j->dom, 0, NULL, pi);
+        if (w->have_canary && now - w->sample_t >= USEC_PER_SEC && peek_block(j->dom, &b) >= 0 &&
+            b.heartbeat != w->b0.heartbeat) {
+                w->canary_rate = (uint64_t)(b.dirtied - w->b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
+                                 (uint32_t)(b.heartbeat - w->b0.heartbeat);
+                w->b0 = b;
+                w->sample_t = now;
+        }
         virResetLastError();
-        s->stats.heartbeat_before = b0.heartbeat;
-        sample_t = t0 = now_usec();
-        if (pthread_create(&t, NULL, migrate_worker, j) != 0) {
-                migrate_job_free(j);
-                return -ENOMEM;
+        if (pi->dirty_rate_bps > s->stats.dirty_rate_bps)
+                s->stats.dirty_rate_bps = pi->dirty_rate_bps;
+        if (w->canary_rate > s->stats.dirty_rate_bps)
+                s->stats.dirty_rate_bps = w->canary_rate;
+        /* libvirt names no phase: no data yet is set-up; paused for migration is the switch-over */
+        if (virDomainGetState(j->dom, &dstate, &reason, 0) == 0 && dstate == VIR_DOMAIN_PAUSED &&
+            reason == VIR_DOMAIN_PAUSED_MIGRATION && pi->transferred > 0)
+                pi->phase = MIGRATE_PHASE_SWITCHOVER;
+        else
+                pi->phase = pi->transferred > 0 ? MIGRATE_PHASE_COPYING : MIGRATE_PHASE_SETUP;
+        virResetLastError();
+        if (w->canary_rate > pi->dirty_rate_bps)
+                pi->dirty_rate_bps = w->canary_rate;
+        pi->elapsed_ms = (now - w->t0) / USEC_PER_MSEC;
+        migrate_report_progress(s, pi);
+}
+
+/* One turn of the wait: 0 go on, <0 the error that ends the job (it is then aborted). A stalled job
+ * switches to post-copy once when the profile allows it. */
+static int job_watch_step(struct migrate_session *s, struct migrate_job *j, struct job_watch *w)
+{
+        const struct migrate_params *p = &s->params;
+        struct migrate_progress_info pi = {};
+        usec_t now;
+
+        if (migrate_session_sleep(s, MIGRATE_POLL_MS) < 0)
+                return migrate_error(s, ECANCELED, "interrupted");
+        if (job_done(j))
+                return 0;
+        now = now_usec();
+        job_sample(s, j, w, now, &pi);
+        if (now >= w->deadline)
+                return migrate_error(s, ETIMEDOUT,
+                                     "migration did not complete within %.1f s (%.1f MiB left, dirty rate "
+                                     "%.1f MiB/s, bandwidth %u MiB/s)",
+                                     p->completion_timeout_ms / 1000.0, pi.remaining / (double)MIB,
+                                     s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
+        if (!migrate_progress_update(&w->progress, now, p->stall_timeout_ms, pi.pass, pi.remaining,
+                                     pi.transferred))
+                return 0;
+        if (p->postcopy && !w->postcopy_started) {
+                if (virDomainMigrateStartPostCopy(j->dom, 0) < 0)
+                        return lv_fail(s, EIO, "switching to post-copy");
+                w->postcopy_started = true;
+                s->stats.postcopy_used = true;
+                return 0;
         }
-        pthread_detach(t);
+        if (pi.transferred == 0)
+                return migrate_error(s, ETIMEDOUT,
+                                     "no migration data reached the destination in %.1f s: the migration "
+                                     "ports (" MIGRATION_PORTS " by default, qemu.conf migration_port_min/"
+                                     "max) are probably blocked between source and destination",
+                                     p->stall_timeout_ms / 1000.0);
+        return migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
+                                     (uint64_t)p->bandwidth_mib * MIB, pi.remaining);
+}
 
-        migrate_progress_init(&progress, t0);
-        deadline = t0 + (usec_t)p->completion_timeout_ms * USEC_PER_MSEC;
-        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
-        while (!job_done(j)) {
-                struct migrate_progress_info pi = {};
-                uint64_t iteration, processed, qemu_rate;
-                int dstate = 0, reason = 0;
-                usec_t now;
+/* Ends a job that failed while running (r): aborted, the guest stays where it was; a libvirt that does not
+ * return after the abort keeps the job, and its worker frees it. */
+static int job_abort(struct migrate_session *s, struct migrate_job *j, int r)
+{
+        const struct lv_state *st = state(s);
+        usec_t until = now_usec() + ABORT_WAIT_US;
+        size_t l;
+        bool done;
 
-                if (migrate_session_sleep(s, MIGRATE_POLL_MS) < 0 && !aborted) {
-                        r = migrate_error(s, ECANCELED, "interrupted");
-                        break;
-                }
-                if (aborted || job_done(j))
-                        continue;
-                now = now_usec();
-                job_stats(j->dom, 0, NULL, &pi);
-                iteration = pi.pass;
-                remaining = pi.remaining;
-                processed = pi.transferred;
-                qemu_rate = pi.dirty_rate_bps;
-                if (have_canary && now - sample_t >= USEC_PER_SEC && peek_block(j->dom, &b) >= 0 &&
-                    b.heartbeat != b0.heartbeat) {
-                        canary_rate = (uint64_t)(b.dirtied - b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
-                                      (uint32_t)(b.heartbeat - b0.heartbeat);
-                        b0 = b;
-                        sample_t = now;
-                }
-                virResetLastError();
-                if (qemu_rate > s->stats.dirty_rate_bps)
-                        s->stats.dirty_rate_bps = qemu_rate;
-                if (canary_rate > s->stats.dirty_rate_bps)
-                        s->stats.dirty_rate_bps = canary_rate;
-                /* libvirt names no phase: no data yet is set-up; paused for migration is the switch-over */
-                if (virDomainGetState(j->dom, &dstate, &reason, 0) == 0 && dstate == VIR_DOMAIN_PAUSED &&
-                    reason == VIR_DOMAIN_PAUSED_MIGRATION && processed > 0)
-                        pi.phase = MIGRATE_PHASE_SWITCHOVER;
-                else
-                        pi.phase = processed > 0 ? MIGRATE_PHASE_COPYING : MIGRATE_PHASE_SETUP;
-                virResetLastError();
-                if (canary_rate > pi.dirty_rate_bps)
-                        pi.dirty_rate_bps = canary_rate;
-                pi.elapsed_ms = (now - t0) / USEC_PER_MSEC;
-                migrate_report_progress(s, &pi);
-                if (now >= deadline) {
-                        r = migrate_error(
-                                s, ETIMEDOUT,
-                                "migration did not complete within %.1f s (%.1f MiB left, dirty rate "
-                                "%.1f MiB/s, bandwidth %u MiB/s)",
-                                p->completion_timeout_ms / 1000.0, remaining / (double)MIB,
-                                s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
-                        break;
-                }
-                if (!migrate_progress_update(&progress, now, p->stall_timeout_ms, iteration, remaining,
-                                             processed))
-                        continue;
-                if (p->postcopy && !postcopy_started) {
-                        if (virDomainMigrateStartPostCopy(j->dom, 0) < 0) {
-                                r = lv_fail(s, EIO, "switching to post-copy");
-                                break;
-                        }
-                        postcopy_started = true;
-                        s->stats.postcopy_used = true;
-                        continue;
-                }
-                if (processed == 0)
-                        r = migrate_error(
-                                s, ETIMEDOUT,
-                                "no migration data reached the destination in %.1f s: the migration "
-                                "ports (" MIGRATION_PORTS " by default, qemu.conf migration_port_min/"
-                                "max) are probably blocked between source and destination",
-                                p->stall_timeout_ms / 1000.0);
-                else
-                        r = migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
-                                                  (uint64_t)p->bandwidth_mib * MIB, remaining);
-                break;
-        }
-
-        if (r < 0 && !job_done(j)) {
-                /* the guest keeps running on the source after an aborted job */
-                (void)virDomainAbortJob(j->dom);
-                virResetLastError();
-                usec_t until = now_usec() + ABORT_WAIT_US;
-                while (!job_done(j) && now_usec() < until)
-                        usleep(50 * 1000);
-                if (!job_done(j)) {
-                        pthread_mutex_lock(&j->lock);
-                        bool done = j->done;
-                        if (!done)
-                                j->abandoned = true; /* the worker frees it */
-                        pthread_mutex_unlock(&j->lock);
-                        if (!done) {
-                                size_t l = strlen(s->error);
-                                snprintf(s->error + l, sizeof(s->error) - l,
-                                         "; libvirt did not return within %u s after the job was aborted",
-                                         (unsigned)(ABORT_WAIT_US / USEC_PER_SEC));
-                                return r;
-                        }
-                }
-                size_t l = strlen(s->error);
+        (void)virDomainAbortJob(j->dom);
+        virResetLastError();
+        while (!job_done(j) && now_usec() < until)
+                usleep(50 * 1000);
+        pthread_mutex_lock(&j->lock);
+        done = j->done;
+        if (!done)
+                j->abandoned = true;
+        pthread_mutex_unlock(&j->lock);
+        l = strlen(s->error);
+        if (!done) {
                 snprintf(s->error + l, sizeof(s->error) - l,
-                         "; migration aborted, the guest stays on the %s",
-                         st->on_dst ? "destination" : "source");
-                migrate_job_free(j);
+                         "; libvirt did not return within %u s after the job was aborted",
+                         (unsigned)(ABORT_WAIT_US / USEC_PER_SEC));
                 return r;
         }
-        if (r < 0) {
-                migrate_job_free(j);
-                return r;
-        }
-        if (j->result < 0) {
-                r = explain(s, &j->error, there_uri);
-                migrate_job_free(j);
-                return r;
-        }
+        snprintf(s->error + l, sizeof(s->error) - l, "; migration aborted, the guest stays on the %s",
+                 st->on_dst ? "destination" : "source");
         migrate_job_free(j);
+        return r;
+}
+
+/* After a completed migration: the job's statistics as the host the guest went to keeps them. */
+static void job_completed(struct migrate_session *s, usec_t t0)
+{
+        struct lv_state *st = state(s);
+        struct migrate_progress_info done = {.phase = MIGRATE_PHASE_DONE};
+        virDomainPtr d;
 
         s->stats.wall_time_ms = (now_usec() - t0) / USEC_PER_MSEC;
         st->on_dst = !st->on_dst;
         st->verified = false;
-        /* the completed job's statistics, as the host the guest went to keeps them */
-        struct migrate_progress_info done = {.phase = MIGRATE_PHASE_DONE};
-        virDomainPtr d = virDomainLookupByName(conn_here(st), st->name);
+        d = virDomainLookupByName(conn_here(st), st->name);
         if (d) {
                 job_stats(d, VIR_DOMAIN_JOB_STATS_COMPLETED, &s->stats, &done);
                 virDomainFree(d);
@@ -816,6 +797,48 @@ static int lv_migrate(struct migrate_session *s)
                 done.dirty_rate_bps = s->stats.dirty_rate_bps;
         migrate_report_progress(s, &done);
         s->stats.migrations++;
+}
+
+/* The migration runs in a worker thread (libvirt's call blocks); this one watches it, reports progress,
+ * and ends it on a deadline, a stall or an interrupt. */
+static int lv_migrate(struct migrate_session *s)
+{
+        struct lv_state *st = state(s);
+        const char *there_uri = st->on_dst ? st->src_uri : st->dst_uri;
+        struct job_watch w = {};
+        struct migrate_job *j = NULL;
+        pthread_t t;
+        int r;
+
+        if (!conn_here(st) || !conn_there(st))
+                return migrate_error(s, ENOTCONN, "not connected to both hosts");
+        r = job_new(s, &j);
+        if (r < 0)
+                return r;
+        w.have_canary = st->created && peek_block(j->dom, &w.b0) >= 0 && canary_magic_ok(&w.b0);
+        virResetLastError();
+        s->stats.heartbeat_before = w.b0.heartbeat;
+        w.sample_t = w.t0 = now_usec();
+        w.deadline = w.t0 + (usec_t)s->params.completion_timeout_ms * USEC_PER_MSEC;
+        if (pthread_create(&t, NULL, migrate_worker, j) != 0) {
+                migrate_job_free(j);
+                return -ENOMEM;
+        }
+        pthread_detach(t);
+
+        migrate_progress_init(&w.progress, w.t0);
+        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
+        r = 0;
+        while (r >= 0 && !job_done(j))
+                r = job_watch_step(s, j, &w);
+        if (r < 0 && !job_done(j))
+                return job_abort(s, j, r);
+        if (r >= 0 && j->result < 0)
+                r = explain(s, &j->error, there_uri);
+        migrate_job_free(j);
+        if (r < 0)
+                return r;
+        job_completed(s, w.t0);
         return 0;
 }
 

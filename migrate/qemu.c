@@ -821,30 +821,23 @@ static int abort_migration(struct migrate_session *s, struct qemu_endpoint *src,
         return err;
 }
 
-static int qemu_migrate(struct migrate_session *s)
+/* The destination listening (started if it is not) with both sides' capabilities and parameters set;
+ * *ret_uri is where the source sends to. */
+static int migrate_setup(struct migrate_session *s, char **ret_uri, uint64_t *ret_bandwidth)
 {
         struct qemu_state *st = state(s);
-        const struct migrate_params *p = &s->params;
         struct qemu_endpoint *src = &st->ep[st->cur], *dst = &st->ep[1 - st->cur];
-        struct migrate_progress progress;
-        struct canary_block b0, b;
         _cleanup_free_ char *uri = NULL;
-        _cleanup_(json_object_putp) json_object *info = NULL;
-        uint64_t bandwidth = 0, canary_rate = 0, qemu_rate = 0, remaining = 0;
-        usec_t t0, deadline, sample_t;
-        bool postcopy_started = false;
         json_object *args;
         int r;
 
-        if (!src->qmp)
-                return migrate_error(s, ESRCH, "no guest to migrate");
         if (!dst->qmp) {
                 r = endpoint_spawn(s, dst, true);
                 if (r < 0)
                         return r;
         }
-        if (p->dest_uri)
-                uri = strdup(p->dest_uri);
+        if (s->params.dest_uri)
+                uri = strdup(s->params.dest_uri);
         else if (st->dest_addr) {
                 /* across hosts: the incoming side listens on its own address, on a port it picks */
                 const char *a = dst->remote ? st->dest_addr : st->local_addr;
@@ -857,7 +850,7 @@ static int qemu_migrate(struct migrate_session *s)
         if (r >= 0)
                 r = set_capabilities(s, dst, false);
         if (r >= 0)
-                r = set_parameters(s, src, &bandwidth);
+                r = set_parameters(s, src, ret_bandwidth);
         if (r < 0)
                 return r;
 
@@ -873,111 +866,123 @@ static int qemu_migrate(struct migrate_session *s)
                 if (r < 0)
                         return r;
         }
+        *ret_uri = TAKE_PTR(uri);
+        return 0;
+}
 
-        if (!p->live) {
-                r = qmp_execute(src->qmp, "stop", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
-                if (r < 0)
-                        return migrate_error(s, r, "source: %s", qmp_last_error(src->qmp));
+/* What watching a running migration keeps between looks. */
+struct migrate_watch {
+        struct migrate_progress progress;
+        struct canary_block b0;
+        usec_t t0, sample_t, deadline;
+        uint64_t bandwidth, canary_rate;
+        bool postcopy_started;
+};
+
+/* The rate the guest dirties memory at: the canary's own count of dirtied pages is the rate it really
+ * writes at; QEMU's estimate counts each page once per pass and so cannot exceed what one pass carries. */
+static uint64_t watch_dirty_rate(struct migrate_session *s, struct migrate_watch *w, json_object *info,
+                                 const char *status, usec_t now)
+{
+        struct qemu_state *st = state(s);
+        uint64_t qemu_rate =
+                jget_u64(info, "ram", "dirty-pages-rate") * (jget_u64(info, "ram", "page-size") ?: 4096);
+        struct canary_block b;
+
+        if (now - w->sample_t >= USEC_PER_SEC && !streq(status, "postcopy-active") &&
+            read_block(s, &st->ep[st->cur], &b) >= 0 && b.heartbeat != w->b0.heartbeat) {
+                w->canary_rate = (uint64_t)(b.dirtied - w->b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
+                                 (uint32_t)(b.heartbeat - w->b0.heartbeat);
+                w->b0 = b;
+                w->sample_t = now;
         }
-        r = read_block(s, src, &b0);
-        if (r < 0)
-                return r;
-        s->stats.heartbeat_before = b0.heartbeat;
-        sample_t = now_usec();
+        if (qemu_rate > s->stats.dirty_rate_bps)
+                s->stats.dirty_rate_bps = qemu_rate;
+        if (w->canary_rate > s->stats.dirty_rate_bps)
+                s->stats.dirty_rate_bps = w->canary_rate;
+        return w->canary_rate > qemu_rate ? w->canary_rate : qemu_rate;
+}
 
-        args = json_object_new_object();
-        if (!args)
-                return -ENOMEM;
-        json_object_object_add(args, "uri", json_object_new_string(uri));
-        t0 = now_usec();
-        r = qmp_execute(src->qmp, "migrate", args, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
+/* A running migration that makes no progress: post-copy once when the profile allows it, else the end. */
+static int watch_stalled(struct migrate_session *s, struct migrate_watch *w, uint64_t rate,
+                         uint64_t remaining)
+{
+        struct qemu_state *st = state(s);
+        struct qemu_endpoint *src = &st->ep[st->cur];
+        int r;
+
+        if (!s->params.postcopy || w->postcopy_started)
+                return migrate_error_stalled(s, s->params.stall_timeout_ms, rate, w->bandwidth, remaining);
+        r = qmp_execute(src->qmp, "migrate-start-postcopy", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
+        if (r < 0)
+                return migrate_error(s, r, "switching to post-copy: %s", qmp_last_error(src->qmp));
+        w->postcopy_started = true;
+        s->stats.postcopy_used = true;
+        return 0;
+}
+
+#define WATCH_COMPLETED 1
+#define WATCH_FAILED    2 /* QEMU says it failed: the error is set, the destination stopped, no abort */
+
+/* One look at the running migration: WATCH_COMPLETED (*info its last state), WATCH_FAILED, 0 go on, <0 the
+ * error that ends it (the caller aborts the migration). */
+static int watch_step(struct migrate_session *s, struct migrate_watch *w, json_object **info)
+{
+        const struct migrate_params *p = &s->params;
+        struct qemu_state *st = state(s);
+        struct qemu_endpoint *src = &st->ep[st->cur], *dst = &st->ep[1 - st->cur];
+        uint64_t rate, remaining;
+        const char *status;
+        json_object *v;
+        usec_t now;
+        int r;
+
+        r = migrate_session_sleep(s, MIGRATE_POLL_MS);
+        if (r < 0)
+                return migrate_error(s, r, "interrupted");
+        json_object_put(*info);
+        *info = NULL;
+        r = qmp_execute(src->qmp, "query-migrate", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), info);
         if (r < 0)
                 return migrate_error(s, r, "source: %s", qmp_last_error(src->qmp));
-
-        migrate_progress_init(&progress, t0);
-        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
-        deadline = t0 + (usec_t)p->completion_timeout_ms * USEC_PER_MSEC;
-        for (;;) {
-                const char *status;
-                json_object *v;
-                usec_t now;
-
-                r = migrate_session_sleep(s, MIGRATE_POLL_MS);
-                if (r < 0)
-                        return abort_migration(s, src, dst, migrate_error(s, r, "interrupted"));
-                json_object_put(info);
-                info = NULL;
-                r = qmp_execute(src->qmp, "query-migrate", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), &info);
-                if (r < 0)
-                        return abort_migration(s, src, dst,
-                                               migrate_error(s, r, "source: %s", qmp_last_error(src->qmp)));
-                status = json_object_object_get_ex(info, "status", &v) ? json_object_get_string(v) : "";
-                if (streq(status, "completed"))
-                        break;
-                if (streq(status, "failed") || streq(status, "cancelled")) {
-                        const char *desc = json_object_object_get_ex(info, "error-desc", &v)
-                                                   ? json_object_get_string(v)
-                                                   : "no reason given";
-                        endpoint_stop(dst);
-                        return migrate_error(s, EIO, "migration %s: %s", status, desc);
-                }
-
-                now = now_usec();
-                qemu_rate = jget_u64(info, "ram", "dirty-pages-rate") *
-                            (jget_u64(info, "ram", "page-size") ?: 4096);
-                remaining = jget_u64(info, "ram", "remaining");
-                /* the canary's own count of dirtied pages is the rate it really writes at; QEMU's estimate
-                 * counts each page once per pass and so cannot exceed what one pass can carry */
-                if (now - sample_t >= USEC_PER_SEC && !streq(status, "postcopy-active") &&
-                    read_block(s, src, &b) >= 0 && b.heartbeat != b0.heartbeat) {
-                        canary_rate = (uint64_t)(b.dirtied - b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
-                                      (uint32_t)(b.heartbeat - b0.heartbeat);
-                        b0 = b;
-                        sample_t = now;
-                }
-                if (qemu_rate > s->stats.dirty_rate_bps)
-                        s->stats.dirty_rate_bps = qemu_rate;
-                if (canary_rate > s->stats.dirty_rate_bps)
-                        s->stats.dirty_rate_bps = canary_rate;
-                report_progress(s, info, status, now - t0,
-                                canary_rate > qemu_rate ? canary_rate : qemu_rate);
-
-                if (now >= deadline)
-                        return abort_migration(
-                                s, src, dst,
-                                migrate_error(
-                                        s, ETIMEDOUT,
-                                        "migration did not complete within %.1f s (status %s, %.1f MiB "
-                                        "left, "
-                                        "dirty rate %.1f MiB/s, bandwidth %.1f MiB/s)",
-                                        p->completion_timeout_ms / 1000.0, status, remaining / (double)MIB,
-                                        (canary_rate > qemu_rate ? canary_rate : qemu_rate) / (double)MIB,
-                                        bandwidth / (double)MIB));
-                if (!streq(status, "active"))
-                        continue;
-                if (!migrate_progress_update(&progress, now, p->stall_timeout_ms,
-                                             jget_u64(info, "ram", "dirty-sync-count"), remaining,
-                                             jget_u64(info, "ram", "transferred")))
-                        continue;
-                if (p->postcopy && !postcopy_started) {
-                        r = qmp_execute(src->qmp, "migrate-start-postcopy", NULL,
-                                        deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
-                        if (r < 0)
-                                return abort_migration(s, src, dst,
-                                                       migrate_error(s, r, "switching to post-copy: %s",
-                                                                     qmp_last_error(src->qmp)));
-                        postcopy_started = true;
-                        s->stats.postcopy_used = true;
-                        continue;
-                }
-                return abort_migration(
-                        s, src, dst,
-                        migrate_error_stalled(s, p->stall_timeout_ms,
-                                              canary_rate > qemu_rate ? canary_rate : qemu_rate, bandwidth,
-                                              remaining));
+        status = json_object_object_get_ex(*info, "status", &v) ? json_object_get_string(v) : "";
+        if (streq(status, "completed"))
+                return WATCH_COMPLETED;
+        if (streq(status, "failed") || streq(status, "cancelled")) {
+                const char *desc = json_object_object_get_ex(*info, "error-desc", &v)
+                                           ? json_object_get_string(v)
+                                           : "no reason given";
+                endpoint_stop(dst);
+                (void)migrate_error(s, EIO, "migration %s: %s", status, desc);
+                return WATCH_FAILED;
         }
 
-        s->stats.wall_time_ms = (now_usec() - t0) / USEC_PER_MSEC;
+        now = now_usec();
+        remaining = jget_u64(*info, "ram", "remaining");
+        rate = watch_dirty_rate(s, w, *info, status, now);
+        report_progress(s, *info, status, now - w->t0, rate);
+        if (now >= w->deadline)
+                return migrate_error(s, ETIMEDOUT,
+                                     "migration did not complete within %.1f s (status %s, %.1f MiB left, "
+                                     "dirty rate %.1f MiB/s, bandwidth %.1f MiB/s)",
+                                     p->completion_timeout_ms / 1000.0, status, remaining / (double)MIB,
+                                     rate / (double)MIB, w->bandwidth / (double)MIB);
+        if (!streq(status, "active") ||
+            !migrate_progress_update(&w->progress, now, p->stall_timeout_ms,
+                                     jget_u64(*info, "ram", "dirty-sync-count"), remaining,
+                                     jget_u64(*info, "ram", "transferred")))
+                return 0;
+        return watch_stalled(s, w, rate, remaining);
+}
+
+/* A completed migration: its statistics, and the guest running on the destination. */
+static int migrate_finish(struct migrate_session *s, const struct migrate_watch *w, json_object *info)
+{
+        struct qemu_state *st = state(s);
+        struct qemu_endpoint *dst = &st->ep[1 - st->cur];
+        int r;
+
+        s->stats.wall_time_ms = (now_usec() - w->t0) / USEC_PER_MSEC;
         s->stats.total_time_ms = jget_u64(info, "total-time", NULL);
         s->stats.downtime_ms = jget_u64(info, "downtime", NULL);
         s->stats.setup_time_ms = jget_u64(info, "setup-time", NULL);
@@ -986,7 +991,7 @@ static int qemu_migrate(struct migrate_session *s)
         s->stats.throughput_bps = jget_u64(info, "ram", "mbps") * 1000000 / 8;
         s->stats.iterations = jget_u64(info, "ram", "dirty-sync-count");
 
-        if (!p->live) {
+        if (!s->params.live) {
                 r = qmp_execute(dst->qmp, "cont", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
                 if (r < 0)
                         return migrate_error(s, r, "destination: %s", qmp_last_error(dst->qmp));
@@ -998,11 +1003,59 @@ static int qemu_migrate(struct migrate_session *s)
                         "the source reports the migration completed, but the destination did not "
                         "resume within %u s: %s",
                         (unsigned)(RESUME_TIMEOUT_US / USEC_PER_SEC), qmp_last_error(dst->qmp));
-        report_progress(s, info, "completed", now_usec() - t0, s->stats.dirty_rate_bps);
+        report_progress(s, info, "completed", now_usec() - w->t0, s->stats.dirty_rate_bps);
         st->cur = 1 - st->cur;
         s->stats.migrations++;
         st->verified = false;
         return 0;
+}
+
+/* set up, start, watch until completed (or abort), finish. */
+static int qemu_migrate(struct migrate_session *s)
+{
+        struct qemu_state *st = state(s);
+        struct qemu_endpoint *src = &st->ep[st->cur], *dst = &st->ep[1 - st->cur];
+        _cleanup_(json_object_putp) json_object *info = NULL;
+        struct migrate_watch w = {};
+        _cleanup_free_ char *uri = NULL;
+        json_object *args;
+        int r;
+
+        if (!src->qmp)
+                return migrate_error(s, ESRCH, "no guest to migrate");
+        r = migrate_setup(s, &uri, &w.bandwidth);
+        if (r < 0)
+                return r;
+        if (!s->params.live) {
+                r = qmp_execute(src->qmp, "stop", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
+                if (r < 0)
+                        return migrate_error(s, r, "source: %s", qmp_last_error(src->qmp));
+        }
+        r = read_block(s, src, &w.b0);
+        if (r < 0)
+                return r;
+        s->stats.heartbeat_before = w.b0.heartbeat;
+        w.sample_t = now_usec();
+
+        args = json_object_new_object();
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, "uri", json_object_new_string(uri));
+        w.t0 = now_usec();
+        r = qmp_execute(src->qmp, "migrate", args, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
+        if (r < 0)
+                return migrate_error(s, r, "source: %s", qmp_last_error(src->qmp));
+
+        migrate_progress_init(&w.progress, w.t0);
+        migrate_report_progress(s, &(struct migrate_progress_info){.phase = MIGRATE_PHASE_SETUP});
+        w.deadline = w.t0 + (usec_t)s->params.completion_timeout_ms * USEC_PER_MSEC;
+        while ((r = watch_step(s, &w, &info)) == 0)
+                ;
+        if (r == WATCH_FAILED)
+                return -EIO;
+        if (r < 0)
+                return abort_migration(s, src, dst, r);
+        return migrate_finish(s, &w, info);
 }
 
 static int qemu_verify(struct migrate_session *s)
