@@ -136,6 +136,19 @@ int check_selection(const struct selection *sel, char *const *extra_ids)
         return 0;
 }
 
+struct report session_report(const struct session *s, const struct host_report *hosts, size_t n_hosts,
+                             usec_t start)
+{
+        return (struct report){
+                .profile_name = s->profile.name,
+                .profile_file = s->profile.file,
+                .root = hostfs_root(s->fs),
+                .hosts = hosts,
+                .n_hosts = n_hosts,
+                .duration = now_usec() - start,
+        };
+}
+
 int write_report(const struct report *rep)
 {
         if (arg_color < 0)

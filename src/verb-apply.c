@@ -135,14 +135,7 @@ static int apply_report(const struct session *s, const struct apply_round *first
                 hosts[i + 1] = (struct host_report){.name = final->peers[i].host,
                                                     .roles = final->peers[i].roles,
                                                     .results = &final->peers[i].results};
-        rep = (struct report){
-                .profile_name = s->profile.name,
-                .profile_file = s->profile.file,
-                .root = hostfs_root(s->fs),
-                .hosts = hosts,
-                .n_hosts = final->n_peers + 1,
-                .duration = now_usec() - start,
-        };
+        rep = session_report(s, hosts, final->n_peers + 1, start);
         (void)write_report(&rep);
         if (first->here_failed || final->here_failed)
                 return EXIT_UNDECIDED;

@@ -172,15 +172,8 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
                         .results = &c->peers[i].results,
                         .facts = c->peers[i].facts,
                 };
-        rep = (struct report){
-                .profile_name = s->profile.name,
-                .profile_file = s->profile.file,
-                .root = hostfs_root(s->fs),
-                .hosts = hosts,
-                .n_hosts = c->n_peers + 1,
-                .comparisons = c->peer_hosts ? &c->comparisons : NULL,
-                .duration = now_usec() - start,
-        };
+        rep = session_report(s, hosts, c->n_peers + 1, start);
+        rep.comparisons = c->peer_hosts ? &c->comparisons : NULL;
         r = write_report(&rep);
         if (r < 0 || fflush(stdout) != 0) {
                 fprintf(stderr, "hostprep: writing the report failed: %s\n", strerror(r < 0 ? -r : errno));

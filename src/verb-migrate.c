@@ -327,15 +327,7 @@ static json_object *stats_json(const struct migrate_stats *st)
 static int migrate_report(const struct migrate_run *m, usec_t start)
 {
         struct host_report host = {.name = m->s.id.hostname, .roles = m->s.roles, .results = &m->results};
-        struct report rep = {
-                .profile_name = m->s.profile.name,
-                .profile_file = m->s.profile.file,
-                .root = hostfs_root(m->s.fs),
-                .hosts = &host,
-                .n_hosts = 1,
-                .duration = now_usec() - start,
-        };
-        int rc;
+        struct report rep = session_report(&m->s, &host, 1, start);
 
         if (m->ms && arg_format == FORMAT_JSON) {
                 rep.extra_key = "migration";
@@ -345,8 +337,7 @@ static int migrate_report(const struct migrate_run *m, usec_t start)
         json_object_put(rep.extra);
         if (arg_format == FORMAT_HUMAN && m->ms && migrate_session_stats(m->ms)->migrations > 0)
                 print_stats(stdout, migrate_session_stats(m->ms));
-        rc = report_exit_code(&rep);
-        return rc;
+        return report_exit_code(&rep);
 }
 
 int verb_migrate(char **args)

@@ -140,6 +140,9 @@ int session_open(struct session *s, char *const *peers);
 struct check_ctx session_check_ctx(const struct session *s, usec_t deadline, struct result_list *results);
 /* --only/--skip must name something: a typo must not select nothing. Says so; -EINVAL. */
 int check_selection(const struct selection *sel, char *const *extra_ids);
+/* A report of hosts (this one first) for a run that started at start. */
+struct report session_report(const struct session *s, const struct host_report *hosts, size_t n_hosts,
+                             usec_t start);
 /* The report in the format asked for, colour only on a terminal. */
 int write_report(const struct report *rep);
 /* Which hosts to reach over SSH: --peer, and with --all-hosts every other host of the profile. */
