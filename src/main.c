@@ -166,16 +166,15 @@ int log_oom(void)
 
 /* --- help ---------------------------------------------------------------------------------------------- */
 
+/* One line per option; an id below 0x100 is the option's short letter too (-q, -h). */
 static void help_option_lines(const struct verb_option *options)
 {
         for (const struct verb_option *o = options; o && o->name; o++) {
-                _cleanup_free_ char *left = strdup_printf("%s--%s%s%s",
-                                                          o->id == 'q'   ? "-q, "
-                                                          : o->id == 'h' ? "-h, "
-                                                                         : "",
-                                                          o->name, o->arg ? " " : "", strempty(o->arg));
+                _cleanup_free_ char *name = o->id < 0x100 ? strdup_printf("-%c, --%s", o->id, o->name)
+                                                          : strdup_printf("--%s", o->name);
+                _cleanup_free_ char *left = name && o->arg ? strdup_printf("%s %s", name, o->arg) : NULL;
 
-                printf("  %-21s %s\n", strna(left), o->help);
+                printf("  %-21s %s\n", left ? left : strna(name), o->help);
         }
 }
 

@@ -47,13 +47,13 @@ struct verb_option {
         int has_arg;      /* no_argument or required_argument */
         int id;           /* what the parse function is called with */
         const char *arg;  /* the argument's name in the help ("HOST"); NULL without one */
-        const char *help; /* may hold '\n' for more lines */
+        const char *help; /* one line */
 };
 
 struct verb {
         const char *name;
-        int (*run)(
-                char **args); /* args: the words after the verb, at most max_args; returns the exit code */
+        /* runs the verb with the words after it (at most max_args); returns the exit code */
+        int (*run)(char **args);
         /* one option of options[] with its argument (NULL without); 0, or <0 after usage_error() */
         int (*parse)(int id, const char *arg);
         const struct verb_option *options; /* {} terminated; NULL: none */
@@ -106,15 +106,15 @@ enum {
 };
 
 /* The scope options' entries of a verb's option table, with the help of --peer and --all-hosts. */
+/* clang-format off */
 #define SCOPE_OPTIONS(peer_help, all_hosts_help)                                                            \
         {"only", required_argument, SCOPE_ONLY, "ID[,ID..]",                                                \
          "run only these units or check ids (globs allowed)"},                                              \
-                {"skip", required_argument, SCOPE_SKIP, "ID[,ID..]",                                        \
-                 "skip these units or check ids (globs allowed)"},                                          \
-                {"peer", required_argument, SCOPE_PEER, "HOST", peer_help},                                 \
-        {                                                                                                   \
-                "all-hosts", no_argument, SCOPE_ALL_HOSTS, NULL, all_hosts_help                             \
-        }
+        {"skip", required_argument, SCOPE_SKIP, "ID[,ID..]",                                                \
+         "skip these units or check ids (globs allowed)"},                                                  \
+        {"peer", required_argument, SCOPE_PEER, "HOST", peer_help},                                         \
+        {"all-hosts", no_argument, SCOPE_ALL_HOSTS, NULL, all_hosts_help}
+/* clang-format on */
 
 /* One of the SCOPE_* options into a. */
 int scope_parse(struct scope_args *a, int id, const char *arg);
