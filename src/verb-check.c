@@ -124,6 +124,7 @@ static int check_hosts(const struct session *s, const struct selection *sel, use
                 .timeout = s->timeout,
                 .deadline = start + s->timeout + 9 * USEC_PER_SEC / 10,
         };
+        usec_t facts_deadline;
         pthread_t thread;
         bool threaded;
         int r;
@@ -133,9 +134,9 @@ static int check_hosts(const struct session *s, const struct selection *sel, use
                 peers_thread(&pj);
         r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
         /* a report without facts is still a report: the comparisons say what they miss */
+        facts_deadline = ctx.deadline + USEC_PER_SEC / 2;
         if (r >= 0 && (arg_facts || c->peer_hosts) &&
-            facts_collect(s->fs, &s->id, s->roles, &s->profile, ctx.deadline + USEC_PER_SEC / 2, &c->facts) <
-                    0)
+            facts_collect(s->fs, &s->id, s->roles, &s->profile, facts_deadline, &c->facts) < 0)
                 c->facts = NULL;
         if (threaded)
                 pthread_join(thread, NULL);
