@@ -73,10 +73,13 @@ const struct migrate_driver *migrate_driver_find(const char *name)
         return NULL;
 }
 
-static int verror(struct migrate_session *s, bool replace, int err, const char *fmt, va_list ap)
+static int verror(struct migrate_session *s, bool replace, enum migrate_error_kind kind, int err,
+                  const char *fmt, va_list ap)
 {
-        if (replace || !s->error[0])
+        if (replace || !s->error[0]) {
                 vsnprintf(s->error, sizeof(s->error), fmt, ap);
+                s->error_kind = kind;
+        }
         return err > 0 ? -err : err;
 }
 
@@ -86,7 +89,18 @@ int migrate_error(struct migrate_session *s, int err, const char *fmt, ...)
         int r;
 
         va_start(ap, fmt);
-        r = verror(s, false, err, fmt, ap);
+        r = verror(s, false, MIGRATE_ERROR_OTHER, err, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int migrate_error_as(struct migrate_session *s, enum migrate_error_kind kind, int err, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = verror(s, false, kind, err, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -97,7 +111,7 @@ int migrate_error_replace(struct migrate_session *s, int err, const char *fmt, .
         int r;
 
         va_start(ap, fmt);
-        r = verror(s, true, err, fmt, ap);
+        r = verror(s, true, MIGRATE_ERROR_OTHER, err, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -211,6 +225,11 @@ const char *migrate_session_error(const struct migrate_session *s)
         return s->error;
 }
 
+enum migrate_error_kind migrate_session_error_kind(const struct migrate_session *s)
+{
+        return s->error_kind;
+}
+
 const struct migrate_stats *migrate_session_stats(const struct migrate_session *s)
 {
         return &s->stats;
@@ -285,17 +304,17 @@ int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, 
         double mib = 1024.0 * 1024.0;
 
         if (bandwidth_bps && dirty_rate_bps >= bandwidth_bps)
-                return migrate_error(
-                        s, ETIMEDOUT,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
                         "migration makes no progress: the guest dirties memory at %.1f MiB/s, "
                         "more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to "
                         "copy, no progress for %.1f s); raise the bandwidth limit, enable auto-converge "
                         "or post-copy, or migrate when the guest is quieter",
                         dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib,
                         stall_timeout_ms / 1000.0);
-        return migrate_error(s, ETIMEDOUT,
-                             "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f "
-                             "MiB/s, %.1f MiB still to copy)",
-                             stall_timeout_ms / 1000.0, dirty_rate_bps / mib, bandwidth_bps / mib,
-                             remaining / mib);
+        return migrate_error_as(
+                s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
+                "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f "
+                "MiB/s, %.1f MiB still to copy)",
+                stall_timeout_ms / 1000.0, dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib);
 }

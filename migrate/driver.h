@@ -123,6 +123,20 @@ struct migrate_stats {
         unsigned migrations; /* completed migrations in this session (2 after a round trip) */
 };
 
+/* What kind of failure a session's error is, for callers that act on it: code never decides on the words of
+ * the message. Set by the driver where it classifies a failure; everything else is MIGRATE_ERROR_OTHER. */
+enum migrate_error_kind {
+        MIGRATE_ERROR_OTHER,
+        MIGRATE_ERROR_UNSAFE_STORAGE,   /* the disk is not on storage the hypervisor takes as shared */
+        MIGRATE_ERROR_CPU_INCOMPATIBLE, /* the destination cannot run the guest's CPU model */
+        MIGRATE_ERROR_SAME_HOST,        /* source and destination report the same host UUID */
+        MIGRATE_ERROR_DEST_UNREACHABLE, /* the source cannot reach the destination's management daemon */
+        MIGRATE_ERROR_PORTS_BLOCKED,    /* the migration stream cannot get through to the destination */
+        MIGRATE_ERROR_CONNECTION_LOST,  /* a connection dropped while migrating */
+        MIGRATE_ERROR_STALLED,          /* the migration made no progress (dirty rate, bandwidth) */
+        _MIGRATE_ERROR_KIND_MAX,
+};
+
 struct migrate_session;
 
 struct migrate_driver {
@@ -159,6 +173,7 @@ struct migrate_session {
         struct migrate_params params; /* strings owned by the session */
         struct migrate_stats stats;
         char error[1024];
+        enum migrate_error_kind error_kind; /* of the message in error */
         volatile sig_atomic_t interrupted;
         int wake_fd[2]; /* self-pipe: interrupt() writes, migrate_session_sleep() polls */
         void *priv;     /* the driver's state */
@@ -176,6 +191,7 @@ static inline void migrate_session_freep(struct migrate_session **s)
 int migrate_session_run(struct migrate_session *s);
 int migrate_session_cleanup(struct migrate_session *s);
 const char *migrate_session_error(const struct migrate_session *s);
+enum migrate_error_kind migrate_session_error_kind(const struct migrate_session *s);
 const struct migrate_stats *migrate_session_stats(const struct migrate_session *s);
 int migrate_session_peek(struct migrate_session *s, struct canary_block *ret);
 /* Async-signal-safe. */
@@ -186,6 +202,9 @@ void migrate_session_interrupt(struct migrate_session *s);
 /* Sets the session's message (only if none is set yet, so the first cause stays) and returns -|err|. */
 int migrate_error(struct migrate_session *s, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* migrate_error() for a failure the driver has classified: the kind goes with the message. */
+int migrate_error_as(struct migrate_session *s, enum migrate_error_kind kind, int err, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 /* Replaces the message, for a driver that learns a better explanation of an earlier error. */
 int migrate_error_replace(struct migrate_session *s, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -373,8 +373,8 @@ static int lv_prepare(struct migrate_session *s)
         u1 = host_uuid(st->src);
         u2 = host_uuid(st->dst);
         if (u1 && u2 && streq(u1, u2))
-                return migrate_error(
-                        s, EEXIST,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_SAME_HOST, EEXIST,
                         "source and destination report the same host UUID %s, so libvirt would "
                         "refuse (\"Attempt to migrate guest to the same host\"): give each host "
                         "its own host_uuid in libvirtd.conf (or distinct SMBIOS UUIDs)",
@@ -513,8 +513,8 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
         _cleanup_free_ char *host = NULL, *port = NULL;
 
         if (e->code == VIR_ERR_MIGRATE_UNSAFE || strstr(m, "Migration without shared storage is unsafe"))
-                return migrate_error(
-                        s, EPERM,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_UNSAFE_STORAGE, EPERM,
                         "libvirt refuses to migrate: the guest's disk (%s) is not on storage libvirt "
                         "recognises as shared (NFS, GlusterFS, Ceph, CIFS, or a network disk such as "
                         "NBD/iSCSI), so the destination could read stale data. Put the disk on the "
@@ -523,23 +523,23 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
         if (e->code == VIR_ERR_CPU_INCOMPATIBLE ||
             (strstr(m, "CPU") &&
              (strstr(m, "incompatible") || strstr(m, "does not match") || strstr(m, "doesn't match"))))
-                return migrate_error(
-                        s, ENOTSUP,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_CPU_INCOMPATIBLE, ENOTSUP,
                         "the destination's CPU cannot run the guest's CPU model: give the guest a "
                         "model both hosts support (virsh hypervisor-cpu-baseline on both) (libvirt "
                         "said: %s)",
                         m);
         if (strstr(m, "Attempt to migrate guest to the same host"))
-                return migrate_error(
-                        s, EEXIST,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_SAME_HOST, EEXIST,
                         "source and destination libvirtd report the same host UUID, so libvirt takes "
                         "them for one host: give each its own host_uuid in libvirtd.conf (libvirt "
                         "said: %s)",
                         m);
         if (strstr(m, "unable to connect to server at")) {
                 const char *a = strstr(m, "at '"), *b2 = a ? strchr(a + 4, '\'') : NULL;
-                return migrate_error(
-                        s, ECONNREFUSED,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_DEST_UNREACHABLE, ECONNREFUSED,
                         "the destination libvirtd at %.*s is unreachable from the source (%s): %s",
                         b2 ? (int)(b2 - a - 4) : 0, b2 ? a + 4 : "", dst_uri,
                         strstr(m, "refused") ? "connection refused: is libvirtd running and "
@@ -549,14 +549,14 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
         if (libvirt_uri_endpoint(dst_uri, &host, &port) > 0 &&
             (strstr(m, "Failed to connect") || strstr(m, "migration") || strstr(m, "Connection refused")) &&
             strstr(m, "refused"))
-                return migrate_error(
-                        s, ECONNREFUSED,
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_PORTS_BLOCKED, ECONNREFUSED,
                         "the source QEMU cannot open the migration connection to %s (ports " MIGRATION_PORTS
                         " by default): %s",
                         host, m);
         if (strstr(m, "closed") || strstr(m, "End of file") || strstr(m, "keepalive"))
-                return migrate_error(s, ECONNRESET, "lost the connection to a libvirtd during migration: %s",
-                                     m);
+                return migrate_error_as(s, MIGRATE_ERROR_CONNECTION_LOST, ECONNRESET,
+                                        "lost the connection to a libvirtd during migration: %s", m);
         return migrate_error(s, EIO, "migration failed: %s", m);
 }
 
@@ -735,11 +735,12 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
                 return 0;
         }
         if (pi.transferred == 0)
-                return migrate_error(s, ETIMEDOUT,
-                                     "no migration data reached the destination in %.1f s: the migration "
-                                     "ports (" MIGRATION_PORTS " by default, qemu.conf migration_port_min/"
-                                     "max) are probably blocked between source and destination",
-                                     p->stall_timeout_ms / 1000.0);
+                return migrate_error_as(s, MIGRATE_ERROR_PORTS_BLOCKED, ETIMEDOUT,
+                                        "no migration data reached the destination in %.1f s: the migration "
+                                        "ports (" MIGRATION_PORTS
+                                        " by default, qemu.conf migration_port_min/"
+                                        "max) are probably blocked between source and destination",
+                                        p->stall_timeout_ms / 1000.0);
         return migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
                                      (uint64_t)p->bandwidth_mib * MIB, pi.remaining);
 }
@@ -923,10 +924,12 @@ static int remove_canary(struct migrate_session *s, virConnectPtr *c, const char
         if (!*c) {
                 /* once more, briefly: the host may be back (or never was reachable) */
                 char saved[sizeof(s->error)];
+                enum migrate_error_kind saved_kind = s->error_kind;
                 memcpy(saved, s->error, sizeof(saved));
                 s->error[0] = 0;
                 r = lv_open(s, uri, role, c);
                 memcpy(s->error, saved, sizeof(saved));
+                s->error_kind = saved_kind;
                 if (r < 0)
                         return r;
         }

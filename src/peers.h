@@ -36,3 +36,14 @@ char *profile_to_text(const struct conf *c);
  */
 int peers_run(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
               usec_t timeout, usec_t deadline, struct peer_report **ret, size_t *ret_n);
+
+/*
+ * The root-key hand-over of `apply --peer` (peers-keys.c): every host's root public key (this one's read
+ * through fs, the peers' over SSH) as one file at the same private path under /run/hostprep on this host
+ * and every peer, and the profile's [ssh] authorized_keys set to it, so that ssh.root's fix on each host
+ * appends the keys it lacks. *ret_path: the path, for peers_keys_remove(). On failure nothing stays behind.
+ */
+int peers_keys_share(struct conf *profile, const struct hostfs *fs, char *const *peers, usec_t timeout,
+                     char **ret_path);
+/* Removes the file from this host and every peer. */
+void peers_keys_remove(const struct conf *profile, char *const *peers, const char *path, usec_t timeout);

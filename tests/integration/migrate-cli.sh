@@ -57,6 +57,12 @@ no_canary_left refuse
 # 2. with --force, libvirt itself refuses the file disk: hostprep says why
 migrate unsafe 1 --force
 result unsafe migrate.run fail "shared"
+# the driver classifies the refusal (unsafe storage), and this side's mount goes with it as evidence
+python3 - "$tmp/unsafe.json" <<'PY' || fail "unsafe: migrate.run does not carry nfs.mount.mounted's evidence"
+import json, sys
+seen = {r["id"]: r.get("evidence") for r in json.load(open(sys.argv[1]))["results"]}
+sys.exit(0 if seen.get("migrate.run") and seen["migrate.run"] == seen.get("nfs.mount.mounted") else 1)
+PY
 no_canary_left unsafe
 
 # 3. the canary's disk on NBD from h1: there and back, memory intact, heartbeat advancing

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The apply flow on one host, the remediate-then-recheck rule:
+ *
+ *     1. check         runner_run()           -> before: every selected unit's results
+ *     2. plan          each unit's fix()      -> the plan (as data), the units it fixes, notes on what
+ *                                                a fix cannot do
+ *     3. apply         apply_plan()           -> the changes, journalled so rollback can undo them
+ *                                                (--dry-run: shown as diffs, nothing changed)
+ *     4. check again   runner_run()           -> after
+ *     5. merge         before + after         -> FIXED where a failing result passes now, ERROR with the
+ *                                                reason where a fixed unit still fails, then the notes
+ *
+ * flow_apply() below is the whole flow; each step is a function above it.
+ */
+#include "flow.h"
+
+#include "apply.h"
+#include "common.h"
+#include "plan.h"
+#include "strv.h"
+#include "systemd.h"
+
+int flow_bus_open(const struct hostfs *fs, usec_t deadline, sd_bus **ret)
+{
+        struct check_ctx probe = {.fs = fs};
+        _cleanup_free_ char *address = NULL;
+
+        *ret = NULL;
+        if (!check_systemd_running(&probe))
+                return 0;
+        address = check_bus_address(&probe);
+        return systemd_bus_open(address, deadline, ret, NULL);
+}
+
+/* The results of one unit (ids below unit->id), copied. */
+static int unit_results(const struct result_list *all, const struct unit *u, struct result_list *ret)
+{
+        size_t n = strlen(u->id);
+
+        for (size_t i = 0; i < all->n; i++) {
+                const struct result *r = &all->items[i];
+                if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
+                    result_list_add_copy(ret, r) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Step 2: each selected unit with a fix and something to fix (a FAIL or WARN in before) plans its changes
+ * into plan, from its own results of the check in ctx. *ret_fixed_units gets the ids of the units that
+ * planned, notes what a fix said it cannot do (results it added after the check's). */
+static int plan_fixes(const struct check_ctx *ctx, const struct selection *sel,
+                      const struct result_list *before, struct plan *plan, char ***ret_fixed_units,
+                      struct result_list *notes)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < unit_registry_size; i++) {
+                const struct unit *u = unit_registry[i];
+                struct result_list mine = {0};
+                struct check_ctx fctx = *ctx;
+                size_t n_checked;
+
+                if (!u->fix || !selection_unit(sel, u) || !(u->roles & ctx->roles))
+                        continue;
+                r = unit_results(before, u, &mine);
+                n_checked = mine.n;
+                if (r >= 0 && check_failed(&(struct check_ctx){.results = &mine}, NULL)) {
+                        fctx.results = &mine;
+                        r = u->fix(&fctx, plan);
+                        if (r >= 0)
+                                r = strv_push_dup(ret_fixed_units, u->id);
+                        for (size_t k = n_checked; r >= 0 && k < mine.n; k++)
+                                r = result_list_add_copy(notes, &mine.items[k]);
+                }
+                result_list_done(&mine);
+        }
+        return r;
+}
+
+static void show_plan(const struct flow_options *o, const struct plan *plan)
+{
+        if (!o->show)
+                return;
+        if (plan->n_actions == 0) {
+                fprintf(o->show, "Nothing to change.\n");
+                return;
+        }
+        fprintf(o->show, "%s:\n", o->dry_run ? "Would change (--dry-run)" : "Changes");
+        plan_print(o->show, plan, o->force);
+}
+
+/* Step 3. When the changes could not be made, *ret_error says why (they were undone). */
+static int make_changes(const struct flow_options *o, const struct plan *plan, char **ret_error)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        struct apply_report report = {0};
+        struct apply_options ao;
+        int r;
+
+        r = flow_bus_open(o->ctx.fs, now_usec() + 10 * USEC_PER_SEC, &bus);
+        if (r < 0)
+                fprintf(o->log, "hostprep: cannot reach systemd: %s; service actions will fail\n",
+                        strerror(-r));
+        ao = (struct apply_options){
+                .fs = o->ctx.fs,
+                .bus = bus,
+                .deadline = now_usec() + 300 * USEC_PER_SEC,
+                .dry_run = o->dry_run,
+                .force = o->force,
+                .log = o->log,
+        };
+        r = apply_plan(plan, &ao, &report);
+        if (o->show)
+                apply_report_print(o->show, &report, o->dry_run);
+        if (r < 0) {
+                fprintf(o->log, "hostprep: apply: %s\n", report.error ? report.error : strerror(-r));
+                *ret_error = strdup(strna(report.error));
+                r = *ret_error ? 0 : -ENOMEM;
+        }
+        apply_report_done(&report);
+        return r;
+}
+
+static bool failing(enum status s)
+{
+        return s == STATUS_FAIL || s == STATUS_WARN || s == STATUS_ERROR;
+}
+
+/* A copy of r with another status and (unless NULL) message, which it takes; a FIXED result needs no hint.
+ */
+static int add_as(struct result_list *out, const struct result *r, enum status status, char *message)
+{
+        _cleanup_free_ char *m = message;
+        struct result *copy;
+
+        if (result_list_add_copy(out, r) < 0)
+                return -ENOMEM;
+        copy = &out->items[out->n - 1];
+        copy->status = status;
+        if (m) {
+                free(copy->message);
+                copy->message = TAKE_PTR(m);
+        }
+        if (status == STATUS_FIXED)
+                copy->hint = mfree(copy->hint);
+        return 0;
+}
+
+/* Step 5. What failed and passes now is FIXED; in a unit that was fixed, what still fails is ERROR with the
+ * reason (apply_error: the changes were undone). The notes come last. */
+static int merge_recheck(const struct result_list *before, const struct result_list *after,
+                         char *const *fixed_units, const char *apply_error, const struct result_list *notes,
+                         struct result_list *out)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < after->n; i++) {
+                const struct result *a = &after->items[i];
+                bool was_failing = false, attempted = false;
+
+                for (size_t j = 0; j < before->n; j++)
+                        if (streq(before->items[j].id, a->id) && failing(before->items[j].status))
+                                was_failing = true;
+                STRV_FOREACH (u, fixed_units)
+                        if (startswith(a->id, *u))
+                                attempted = true;
+                if (attempted && was_failing && a->status == STATUS_PASS)
+                        r = add_as(out, a, STATUS_FIXED, NULL);
+                else if (attempted && a->status == STATUS_FAIL) {
+                        char *msg = apply_error
+                                            ? strdup_printf("not fixed: the changes were undone (%s): %s",
+                                                            apply_error, a->message)
+                                            : strdup_printf("still failing after the fix: %s", a->message);
+                        r = msg ? add_as(out, a, STATUS_ERROR, msg) : -ENOMEM;
+                } else
+                        r = result_list_add_copy(out, a);
+        }
+        for (size_t i = 0; r >= 0 && i < notes->n; i++)
+                r = result_list_add_copy(out, &notes->items[i]);
+        return r;
+}
+
+int flow_apply(const struct flow_options *o, struct result_list *ret_results, bool *ret_apply_failed)
+{
+        _cleanup_(strv_freep) char **fixed_units = NULL;
+        _cleanup_free_ char *apply_error = NULL;
+        struct result_list before = {0}, after = {0}, notes = {0};
+        struct check_ctx ctx = o->ctx;
+        struct plan plan = {0};
+        bool changed;
+        int r;
+
+        /* 1. check */
+        ctx.deadline = now_usec() + o->timeout;
+        ctx.results = &before;
+        r = runner_run(&ctx, unit_registry, unit_registry_size, o->sel);
+
+        /* 2. plan: each unit with a fix and something to fix */
+        if (r >= 0)
+                r = plan_fixes(&ctx, o->sel, &before, &plan, &fixed_units, &notes);
+        if (r >= 0)
+                show_plan(o, &plan);
+
+        /* 3. apply (a dry run shows what it would do and changes nothing) */
+        if (r >= 0 && plan.n_actions > 0)
+                r = make_changes(o, &plan, &apply_error);
+        changed = !o->dry_run && plan.n_actions > 0;
+
+        /* 4. check again */
+        if (r >= 0 && changed) {
+                ctx.deadline = now_usec() + o->timeout;
+                ctx.results = &after;
+                r = runner_run(&ctx, unit_registry, unit_registry_size, o->sel);
+        }
+
+        /* 5. FIXED, or ERROR with the reason (without changes: the results as checked) */
+        if (r >= 0)
+                r = merge_recheck(&before, changed ? &after : &before, changed ? fixed_units : NULL,
+                                  apply_error, &notes, ret_results);
+        if (r >= 0 && o->show)
+                fprintf(o->show, "\n%s:\n", changed ? "After" : "Now");
+
+        *ret_apply_failed = apply_error != NULL;
+        result_list_done(&before);
+        result_list_done(&after);
+        result_list_done(&notes);
+        plan_done(&plan);
+        return r;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The root-key hand-over of `apply --peer`: a controller that reaches every host collects every host's root
+ * public key and puts them, as one file, on every host, where ssh.root's fix appends what each lacks. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "exec.h"
+#include "peers.h"
+#include "profile.h"
+#include "strv.h"
+
+#define KEYS_DIR         "/run/hostprep"
+#define KEYS_FILE_PREFIX KEYS_DIR "/authorized-keys"
+
+/* The first line of text (stripped in place); NULL on -ENOMEM. */
+static char *first_key(char *text)
+{
+        const char *s = strip(text);
+
+        return strndup(s, strcspn(s, "\n"));
+}
+
+/* The same argv on every peer over SSH (stdin: input, NULL for none) by the deadline; jobs[i] is peers[i]'s
+ * run, to be freed with exec_job_done(). */
+static int run_on_peers(const struct conf *profile, char *const *peers, char **remote, const char *input,
+                        usec_t deadline, struct exec_job **ret_jobs)
+{
+        size_t n = strv_length(peers);
+        _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+        char ***argvs = calloc(n ? n : 1, sizeof(char **));
+        struct ssh_options o;
+        int r;
+
+        if (!jobs || !argvs) {
+                free(argvs);
+                return -ENOMEM;
+        }
+        r = peers_ssh_options(profile, &o);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = ssh_argv(&o, peers[i], remote, &argvs[i]);
+                jobs[i] = (struct exec_job){
+                        .argv = argvs[i], .input = input, .input_len = input ? strlen(input) : 0};
+        }
+        if (r >= 0)
+                r = exec_run_many(jobs, n, deadline);
+        for (size_t i = 0; i < n; i++) {
+                strv_free(argvs[i]);
+                jobs[i].argv = NULL;
+                if (r < 0)
+                        exec_job_done(&jobs[i]);
+        }
+        free(argvs);
+        if (r < 0)
+                return r;
+        *ret_jobs = TAKE_PTR(jobs);
+        return 0;
+}
+
+/* Root's public key on every host (this one through the root, the peers over SSH), one per line. */
+static int gather_root_keys(const struct conf *profile, const struct hostfs *fs, char *const *peers,
+                            usec_t timeout, char **ret)
+{
+        static const char *const names[] = {"/root/.ssh/id_ed25519.pub", "/root/.ssh/id_ecdsa.pub",
+                                            "/root/.ssh/id_rsa.pub"};
+        char *remote[] = {(char *)"sh", (char *)"-c",
+                          (char *)"cat /root/.ssh/id_ed25519.pub 2>/dev/null || cat /root/.ssh/id_ecdsa.pub "
+                                  "2>/dev/null || cat /root/.ssh/id_rsa.pub",
+                          NULL};
+        _cleanup_(strv_freep) char **keys = NULL;
+        _cleanup_free_ struct exec_job *jobs = NULL;
+        size_t n = strv_length(peers);
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *k = NULL;
+                if (hostfs_read_file(fs, names[i], &k, NULL) >= 0) {
+                        r = strv_push(&keys, first_key(k));
+                        break;
+                }
+        }
+        if (r >= 0)
+                r = run_on_peers(profile, peers, remote, NULL, now_usec() + timeout, &jobs);
+        for (size_t i = 0; jobs && i < n; i++) {
+                if (r >= 0 && jobs[i].exit_status == 0 && jobs[i].out) {
+                        _cleanup_free_ char *k = first_key(jobs[i].out);
+                        if (k && *k && !strv_contains(keys, k))
+                                r = strv_push(&keys, TAKE_PTR(k));
+                }
+                exec_job_done(&jobs[i]);
+        }
+        if (r < 0)
+                return r;
+        if (strv_push_dup(&keys, "") < 0)
+                return -ENOMEM;
+        *ret = strv_join(keys, "\n");
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Puts text at path on every peer (a private file under /run/hostprep), or removes it (text NULL). */
+static int ship_file(const struct conf *profile, char *const *peers, const char *path, const char *text,
+                     usec_t timeout)
+{
+        _cleanup_free_ char *cmd =
+                text ? strdup_printf("umask 077 && mkdir -p " KEYS_DIR " && cat > %s", path)
+                     : strdup_printf("rm -f %s", path);
+        char *remote[] = {(char *)"sh", (char *)"-c", cmd, NULL};
+        _cleanup_free_ struct exec_job *jobs = NULL;
+        int r;
+
+        if (!cmd)
+                return -ENOMEM;
+        r = run_on_peers(profile, peers, remote, text, now_usec() + timeout, &jobs);
+        for (size_t i = 0; r >= 0 && i < strv_length(peers); i++)
+                exec_job_done(&jobs[i]);
+        return r;
+}
+
+static int write_local(const char *path, const char *text)
+{
+        _cleanup_close_ int fd = -EBADF;
+
+        (void)mkdir(KEYS_DIR, 0700);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+                return -EIO;
+        return 0;
+}
+
+int peers_keys_share(struct conf *profile, const struct hostfs *fs, char *const *peers, usec_t timeout,
+                     char **ret_path)
+{
+        _cleanup_free_ char *path = strdup_printf("%s.%d", KEYS_FILE_PREFIX, (int)getpid()), *keys = NULL,
+                            *assignment = NULL, *error = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = gather_root_keys(profile, fs, peers, timeout, &keys);
+        if (r < 0)
+                return r;
+        r = ship_file(profile, peers, path, keys, timeout);
+        if (r >= 0)
+                r = write_local(path, keys);
+        assignment = strdup_printf("ssh.authorized_keys=%s", path);
+        if (r >= 0)
+                r = assignment ? profile_set(profile, assignment, &error) : -ENOMEM;
+        if (r < 0) {
+                peers_keys_remove(profile, peers, path, timeout);
+                return r;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+void peers_keys_remove(const struct conf *profile, char *const *peers, const char *path, usec_t timeout)
+{
+        (void)unlink(path);
+        (void)ship_file(profile, peers, path, NULL, timeout);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the verbs share: the session (profile, identity, host, roles, peers), the scope options of check and
+ * apply, and the report writer. */
+#include <stdio.h>
+
+#include "common.h"
+#include "profile.h"
+#include "strv.h"
+#include "util.h"
+#include "verbs.h"
+
+static int push_list(char ***v, const char *arg)
+{
+        _cleanup_(strv_freep) char **parts = NULL;
+        int r = strv_split(arg, ",", &parts);
+
+        STRV_FOREACH (p, parts)
+                if (r >= 0)
+                        r = strv_push_dup(v, *p);
+        return r;
+}
+
+int scope_parse(struct scope_args *a, int id, const char *arg)
+{
+        switch (id) {
+        case SCOPE_ONLY:
+                return push_list(&a->only, arg);
+        case SCOPE_SKIP:
+                return push_list(&a->skip, arg);
+        case SCOPE_PEER:
+                /* a name starting with '-' could be taken for an ssh option */
+                if (!*arg || arg[0] == '-' || strpbrk(arg, " \t\n'\"\\;$`"))
+                        return usage_error("--peer %s: expected a host name or address", arg);
+                return strv_push_dup(&a->peers, arg);
+        case SCOPE_ALL_HOSTS:
+                a->all_hosts = true;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+void scope_args_done(struct scope_args *a)
+{
+        strv_free(a->only);
+        strv_free(a->skip);
+        strv_free(a->peers);
+        *a = (struct scope_args){0};
+}
+
+void session_done(struct session *s)
+{
+        conf_done(&s->profile);
+        identity_done(&s->id);
+        hostfs_free(s->fs);
+        strv_free(s->others);
+}
+
+/* The profile, with --set applied. */
+static int session_load_profile(struct session *s)
+{
+        _cleanup_(strv_freep) char **dirs = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = profile_search_dirs(arg_profile_path, &dirs);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: %s\n", strerror(-r)), -EXIT_USAGE;
+        r = profile_load(arg_profile, dirs, &s->profile, &error);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: %s\n", strna(error)), -EXIT_USAGE;
+        STRV_FOREACH (a, arg_set) {
+                r = profile_set(&s->profile, *a, &error);
+                if (r < 0)
+                        return fprintf(stderr, "hostprep: %s\n", error ? error : strerror(-r)), -EXIT_USAGE;
+        }
+        return 0;
+}
+
+int session_open(struct session *s, char *const *peers)
+{
+        int r;
+
+        r = session_load_profile(s);
+        if (r < 0)
+                return r;
+        r = hostfs_new(arg_root, &s->fs);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: --root %s: %s\n", arg_root, strerror(-r)), -EXIT_USAGE;
+        r = identity_load(s->fs, arg_host, &s->id);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: cannot tell who this host is: %s\n", strerror(-r)),
+                       -EXIT_USAGE;
+
+        /* a --peer the profile does not name is a migration peer: a hypervisor */
+        STRV_FOREACH (p, peers)
+                if (!conf_find(&s->profile, "hosts", *p) &&
+                    conf_set(&s->profile, "hosts", *p, "hypervisor", "--peer") < 0)
+                        return -EXIT_UNDECIDED;
+        s->timeout = arg_timeout;
+        if (!s->timeout)
+                (void)parse_seconds(conf_get(&s->profile, "check", "timeout"), &s->timeout);
+        s->roles = identity_roles(&s->id, &s->profile);
+        STRV_FOREACH (role, arg_roles)
+                s->roles |= ROLE_BIT(role_from_string(*role));
+        for (size_t i = 0; i < s->profile.n_entries; i++) {
+                const struct conf_entry *e = &s->profile.entries[i];
+                if (streq(e->section, "hosts") && !identity_matches(&s->id, e->key) &&
+                    strv_push_dup(&s->others, e->key) < 0)
+                        return -EXIT_UNDECIDED;
+        }
+        return 0;
+}
+
+struct check_ctx session_check_ctx(const struct session *s, usec_t deadline, struct result_list *results)
+{
+        return (struct check_ctx){
+                .fs = s->fs,
+                .profile = &s->profile,
+                .hostname = s->id.hostname,
+                .roles = s->roles,
+                .peers = s->others,
+                .deadline = deadline,
+                .results = results,
+        };
+}
+
+int check_selection(const struct selection *sel, char *const *extra_ids)
+{
+        const char *bad = NULL;
+
+        if (selection_validate(sel, unit_registry, unit_registry_size, extra_ids, &bad) < 0) {
+                fprintf(stderr, "hostprep: '%s' matches no unit or check id (see 'hostprep list')\n", bad);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+struct report session_report(const struct session *s, const struct host_report *hosts, size_t n_hosts,
+                             usec_t start)
+{
+        return (struct report){
+                .profile_name = s->profile.name,
+                .profile_file = s->profile.file,
+                .root = hostfs_root(s->fs),
+                .hosts = hosts,
+                .n_hosts = n_hosts,
+                .duration = now_usec() - start,
+        };
+}
+
+int write_report(const struct report *rep)
+{
+        if (arg_color < 0)
+                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        switch (arg_format) {
+        case FORMAT_JSON:
+                return report_json(stdout, rep);
+        case FORMAT_JUNIT:
+                return report_junit(stdout, rep);
+        default:
+                return report_human(stdout, rep, arg_color, arg_quiet);
+        }
+}
+
+int peers_to_check(const struct session *s, const struct scope_args *a, char ***ret)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        STRV_FOREACH (p, a->all_hosts ? s->others : NULL)
+                if (strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (p, a->peers)
+                if (!strv_contains(v, *p) && !identity_matches(&s->id, *p) && strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+int selection_args(const struct scope_args *a, char ***ret)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+
+        STRV_FOREACH (p, a->only)
+                if (strv_push_dup(&v, "--only") < 0 || strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (p, a->skip)
+                if (strv_push_dup(&v, "--skip") < 0 || strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hostprep check: this host's units, and with --peer/--all-hosts the peers' over SSH and the comparisons
+ * across the hosts. Changes nothing. */
+#include <pthread.h>
+
+#include "cross.h"
+#include "facts.h"
+#include "strv.h"
+#include "verbs.h"
+
+static struct scope_args arg_scope = {0};
+static bool arg_facts = false; /* embed this host's facts in the JSON report (peers are asked for it) */
+
+enum {
+        ARG_FACTS = 0x100,
+};
+
+const struct verb_option check_options[] = {
+        SCOPE_OPTIONS("check HOST too, over SSH, and compare the hosts (repeatable)",
+                      "check every host of the profile's [hosts] (over SSH) and compare"),
+        {"facts", no_argument, ARG_FACTS, NULL,
+         "JSON: add this host's facts (what peers compare) to the report"},
+        {},
+};
+
+void check_done(void)
+{
+        scope_args_done(&arg_scope);
+}
+
+int check_parse(int id, const char *arg)
+{
+        if (id == ARG_FACTS) {
+                arg_facts = true;
+                return 0;
+        }
+        return scope_parse(&arg_scope, id, arg);
+}
+
+/* The cross.* comparisons over every host's facts, as far as --only/--skip select them. */
+static int run_comparisons(const struct session *s, const struct selection *sel, json_object *self_facts,
+                           const struct peer_report *peers, size_t n_peers, struct result_list *out)
+{
+        _cleanup_free_ struct host_facts *hosts = calloc(n_peers + 1, sizeof(*hosts));
+        struct result_list all = {0};
+        struct cross_ctx ctx = {
+                .profile = &s->profile,
+                .hosts = hosts,
+                .n_hosts = n_peers + 1,
+                .results = &all,
+        };
+        int r = 0;
+
+        if (!hosts)
+                return -ENOMEM;
+        hosts[0] = (struct host_facts){.name = s->id.hostname, .roles = s->roles, .facts = self_facts};
+        for (size_t i = 0; i < n_peers; i++)
+                hosts[i + 1] = (struct host_facts){
+                        .name = peers[i].host,
+                        .roles = peers[i].roles,
+                        .facts = peers[i].facts,
+                        .clock_known = peers[i].clock_known,
+                        .clock_offset = peers[i].clock_offset,
+                        .clock_error = peers[i].clock_error,
+                };
+        for (size_t i = 0; r >= 0 && i < cross_registry_size; i++)
+                if (selection_id(sel, cross_registry[i]->id, cross_registry[i]->id))
+                        r = cross_registry[i]->compare(&ctx);
+        for (size_t i = 0; r >= 0 && i < all.n; i++)
+                if (selection_id(sel, all.items[i].id, all.items[i].id))
+                        r = result_list_add_copy(out, &all.items[i]);
+        result_list_done(&all);
+        return r;
+}
+
+/* What one check run gathers: this host's results and facts, the peers' reports, the comparisons. */
+struct check_run {
+        struct result_list results, comparisons;
+        json_object *facts;
+        struct peer_report *peers;
+        size_t n_peers;
+        char **peer_hosts;
+        char **peer_args; /* --only, --skip for the peers */
+};
+
+static void check_run_done(struct check_run *c)
+{
+        result_list_done(&c->results);
+        result_list_done(&c->comparisons);
+        json_object_put(c->facts);
+        peer_reports_free(c->peers, c->n_peers);
+        strv_free(c->peer_hosts);
+        strv_free(c->peer_args);
+}
+
+struct peers_job {
+        const struct conf *profile;
+        char *const *peers;
+        char *const *extra;
+        usec_t timeout, deadline;
+        struct peer_report *reports;
+        size_t n_reports;
+        int r;
+};
+
+static void *peers_thread(void *userdata)
+{
+        struct peers_job *j = userdata;
+
+        j->r = peers_run(j->profile, "check", j->peers, j->extra, j->timeout, j->deadline, &j->reports,
+                         &j->n_reports);
+        return NULL;
+}
+
+/* This host's units while the peers work (a dead peer costs the deadline once), then this host's facts. */
+static int check_hosts(const struct session *s, const struct selection *sel, usec_t start,
+                       struct check_run *c)
+{
+        struct check_ctx ctx = session_check_ctx(s, start + s->timeout, &c->results);
+        struct peers_job pj = {
+                .profile = &s->profile,
+                .peers = c->peer_hosts,
+                .extra = c->peer_args,
+                .timeout = s->timeout,
+                .deadline = start + s->timeout + 9 * USEC_PER_SEC / 10,
+        };
+        usec_t facts_deadline;
+        pthread_t thread;
+        bool threaded;
+        int r;
+
+        threaded = c->peer_hosts && pthread_create(&thread, NULL, peers_thread, &pj) == 0;
+        if (c->peer_hosts && !threaded)
+                peers_thread(&pj);
+        r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
+        /* a report without facts is still a report: the comparisons say what they miss */
+        facts_deadline = ctx.deadline + USEC_PER_SEC / 2;
+        if (r >= 0 && (arg_facts || c->peer_hosts) &&
+            facts_collect(s->fs, &s->id, s->roles, &s->profile, facts_deadline, &c->facts) < 0)
+                c->facts = NULL;
+        if (threaded)
+                pthread_join(thread, NULL);
+        c->peers = pj.reports;
+        c->n_peers = pj.n_reports;
+        if (r >= 0 && pj.r < 0) {
+                fprintf(stderr, "hostprep: checking the peers failed: %s\n", strerror(-pj.r));
+                return pj.r;
+        }
+        if (r < 0)
+                fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));
+        return r;
+}
+
+/* Every host's results, then the comparisons; the exit code of the report. */
+static int check_report(const struct session *s, struct check_run *c, usec_t start)
+{
+        _cleanup_free_ struct host_report *hosts = calloc(c->n_peers + 1, sizeof(*hosts));
+        struct report rep;
+        int r;
+
+        if (!hosts)
+                return log_oom();
+        hosts[0] = (struct host_report){
+                .name = s->id.hostname,
+                .roles = s->roles,
+                .results = &c->results,
+                .facts = arg_facts ? c->facts : NULL,
+        };
+        for (size_t i = 0; i < c->n_peers; i++)
+                hosts[i + 1] = (struct host_report){
+                        .name = c->peers[i].host,
+                        .roles = c->peers[i].roles,
+                        .results = &c->peers[i].results,
+                        .facts = c->peers[i].facts,
+                };
+        rep = session_report(s, hosts, c->n_peers + 1, start);
+        rep.comparisons = c->peer_hosts ? &c->comparisons : NULL;
+        r = write_report(&rep);
+        if (r < 0 || fflush(stdout) != 0) {
+                fprintf(stderr, "hostprep: writing the report failed: %s\n", strerror(r < 0 ? -r : errno));
+                return EXIT_UNDECIDED;
+        }
+        return report_exit_code(&rep);
+}
+
+int verb_check(char **args)
+{
+        _cleanup_(session_done) struct session s = {0};
+        _cleanup_(check_run_done) struct check_run c = {0};
+        _cleanup_(strv_freep) char **cross_ids = NULL;
+        struct selection sel = {.only = arg_scope.only, .skip = arg_scope.skip};
+        usec_t start;
+        int r;
+
+        for (size_t i = 0; i < cross_registry_size; i++)
+                if (strv_push_dup(&cross_ids, cross_registry[i]->id) < 0)
+                        return log_oom();
+        if (check_selection(&sel, cross_ids) < 0)
+                return EXIT_USAGE;
+        r = session_open(&s, arg_scope.peers);
+        if (r < 0)
+                return -r;
+        if (peers_to_check(&s, &arg_scope, &c.peer_hosts) < 0 ||
+            selection_args(&arg_scope, &c.peer_args) < 0)
+                return log_oom();
+
+        start = now_usec();
+        r = check_hosts(&s, &sel, start, &c);
+        if (r < 0)
+                return EXIT_UNDECIDED;
+        if (c.peer_hosts && run_comparisons(&s, &sel, c.facts, c.peers, c.n_peers, &c.comparisons) < 0)
+                return log_oom();
+        return check_report(&s, &c, start);
+}
