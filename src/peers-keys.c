@@ -8,6 +8,7 @@
 #include "peers.h"
 #include "profile.h"
 #include "strv.h"
+#include "template.h"
 
 #define KEYS_DIR         "/run/hostprep"
 #define KEYS_FILE_PREFIX KEYS_DIR "/authorized-keys"
@@ -62,14 +63,16 @@ static int gather_root_keys(const struct conf *profile, const struct hostfs *fs,
 {
         static const char *const names[] = {"/root/.ssh/id_ed25519.pub", "/root/.ssh/id_ecdsa.pub",
                                             "/root/.ssh/id_rsa.pub"};
-        char *remote[] = {(char *)"sh", (char *)"-c",
-                          (char *)"cat /root/.ssh/id_ed25519.pub 2>/dev/null || cat /root/.ssh/id_ecdsa.pub "
-                                  "2>/dev/null || cat /root/.ssh/id_rsa.pub",
-                          NULL};
+        _cleanup_free_ char *script = NULL, *error = NULL;
         _cleanup_(strv_freep) char **keys = NULL;
         _cleanup_free_ struct exec_job *jobs = NULL;
         size_t n = strv_length(peers);
-        int r = 0;
+        int r;
+
+        r = template_render_file(template_default_dirs(), "peer-root-key.sh", NULL, 0, &script, &error);
+        if (r < 0)
+                return r;
+        char *remote[] = {(char *)"sh", (char *)"-c", script, NULL};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_free_ char *k = NULL;
@@ -100,15 +103,16 @@ static int gather_root_keys(const struct conf *profile, const struct hostfs *fs,
 static int ship_file(const struct conf *profile, char *const *peers, const char *path, const char *text,
                      usec_t timeout)
 {
-        _cleanup_free_ char *cmd =
-                text ? strdup_printf("umask 077 && mkdir -p " KEYS_DIR " && cat > %s", path)
-                     : strdup_printf("rm -f %s", path);
-        char *remote[] = {(char *)"sh", (char *)"-c", cmd, NULL};
+        _cleanup_free_ char *script = NULL, *error = NULL;
         _cleanup_free_ struct exec_job *jobs = NULL;
         int r;
 
-        if (!cmd)
-                return -ENOMEM;
+        /* the path is an argument ($1) of the script, never pasted into it */
+        r = template_render_file(template_default_dirs(), text ? "peer-ship-file.sh" : "peer-remove-file.sh",
+                                 NULL, 0, &script, &error);
+        if (r < 0)
+                return r;
+        char *remote[] = {(char *)"sh", (char *)"-c", script, (char *)"sh", (char *)path, NULL};
         r = run_on_peers(profile, peers, remote, text, now_usec() + timeout, &jobs);
         for (size_t i = 0; r >= 0 && i < strv_length(peers); i++)
                 exec_job_done(&jobs[i]);
