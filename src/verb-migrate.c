@@ -228,6 +228,7 @@ static struct migrate_params migrate_params_of(const struct migrate_run *m, enum
                 .downtime_limit_ms = profile_uint(c, "migrate", "downtime_ms"),
                 .bandwidth_mib = profile_uint(c, "migrate", "bandwidth"),
                 .completion_timeout_ms = profile_uint(c, "migrate", "timeout") * 1000,
+                .stall_timeout_ms = profile_uint(c, "migrate", "stall_timeout") * 1000,
                 .auto_converge = profile_bool(c, "migrate", "auto_converge"),
                 .postcopy = profile_bool(c, "migrate", "post_copy"),
                 .round_trip = arg_round_trip,

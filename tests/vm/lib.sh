@@ -40,6 +40,10 @@ export = /srv/nfs/images
 mountpoint = /var/lib/libvirt/images
 options = rw,sync,no_root_squash,no_subtree_check
 version = 4.2
+[migrate]
+# nested TCG guests on a busy 2-core machine can take far longer than 10 s to move the first page
+stall_timeout = 120
+timeout = 600
 '
 failures=0
 bad() {
