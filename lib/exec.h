@@ -2,39 +2,26 @@
 #pragma once
 
 /*
- * Runs programs without a shell: argv goes to execvp as it is, so nothing from input is ever parsed by a
- * shell. stdin is fed from a buffer, stdout and stderr are captured (bounded), and every job ends by the
- * deadline: what still runs then is killed (SIGKILL to its process group) and marked timed out. Many jobs
- * run in parallel under one poll loop, so a dead peer costs its deadline, not the run.
+ * The old names of spawn.h's job runner, for the callers not converted yet (src/main.c's SSH fan-outs,
+ * which move to peers_exec()). New code uses spawn.h; remove this header with its last user.
  */
 
-#include <stdbool.h>
-#include <stddef.h>
+#include "spawn.h"
 
-#include "util.h"
+#define EXEC_OUTPUT_MAX SPAWN_OUTPUT_MAX
+#define exec_job        spawn_job
 
-#define EXEC_OUTPUT_MAX (4u * 1024u * 1024u)
+static inline void exec_job_done(struct spawn_job *j)
+{
+        spawn_job_done(j);
+}
 
-struct exec_job {
-        /* in */
-        char *const *argv;
-        const char *input; /* fed to stdin, may be NULL (stdin is then /dev/null) */
-        size_t input_len;
-        /* out */
-        int exit_status; /* exit code, or 128 + signal */
-        bool timed_out;
-        bool spawn_failed; /* execvp failed: errno in spawn_errno (exit_status 127) */
-        int spawn_errno;
-        char *out;
-        size_t out_len;
-        char *err;
-        size_t err_len;
-        usec_t duration;
-};
+static inline int exec_run_many(struct spawn_job *jobs, size_t n, usec_t deadline)
+{
+        return spawn_run_many(jobs, n, deadline);
+}
 
-void exec_job_done(struct exec_job *j);
-
-/* Runs all jobs at once; returns when all ended or were killed at the deadline. <0 only when jobs could
- * not be started at all (then none runs). */
-int exec_run_many(struct exec_job *jobs, size_t n, usec_t deadline);
-int exec_run(struct exec_job *job, usec_t deadline);
+static inline int exec_run(struct spawn_job *job, usec_t deadline)
+{
+        return spawn_run(job, deadline);
+}
