@@ -21,15 +21,7 @@ static int deadline_child(void *userdata, int fd)
                 return 1;
         r = c->fn(c->userdata, buf + sizeof(int));
         memcpy(buf, &r, sizeof(int));
-        for (size_t done = 0; done < want;) {
-                ssize_t n = write(fd, buf + done, want - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return 1;
-                done += (size_t)n;
-        }
-        return 0;
+        return spawn_reply(fd, buf, want) < 0 ? 1 : 0;
 }
 
 int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), void *userdata, void *out,

@@ -484,6 +484,21 @@ int spawn_call(usec_t deadline, int (*fn)(void *userdata, int fd), void *userdat
         return 0;
 }
 
+int spawn_reply(int fd, const void *data, size_t len)
+{
+        for (const char *p = data; len > 0;) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
 /* ---- long-lived children ---- */
 
 int spawn_background(const struct spawn_job *j, pid_t *ret_pid)

@@ -102,6 +102,9 @@ int spawn_run(struct spawn_job *j, usec_t deadline);
 int spawn_call(usec_t deadline, int (*fn)(void *userdata, int fd), void *userdata, size_t max,
                char **ret_out, size_t *ret_len, int *ret_status);
 
+/* For fn in the child: writes all of data to fd. 0 or a negative errno. */
+int spawn_reply(int fd, const void *data, size_t len);
+
 /*
  * Start only, for long-lived children (a QEMU): the child runs on after this returns, in its own process
  * group; the caller waits for it or stops it by its pid. Nothing is captured: only SPAWN_INPUT_FD or

@@ -497,20 +497,6 @@ static int apply_options_init(const struct session *s, usec_t deadline, sd_bus *
         return 0;
 }
 
-/* The results of one unit (ids below unit->id), copied. */
-static int unit_results(const struct result_list *all, const struct unit *u, struct result_list *ret)
-{
-        size_t n = strlen(u->id);
-
-        for (size_t i = 0; i < all->n; i++) {
-                const struct result *r = &all->items[i];
-                if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
-                    result_list_add(ret, r->id, r->status, r->message, r->hint, r->evidence) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static bool failing(enum status s)
 {
         return s == STATUS_FAIL || s == STATUS_WARN || s == STATUS_ERROR;
@@ -573,32 +559,12 @@ static int apply_here(struct session *s, const struct selection *sel, bool show,
         if (r < 0)
                 goto finish;
 
-        /* 2. plan: each unit with a fix and something to fix */
-        for (size_t i = 0; i < unit_registry_size; i++) {
-                const struct unit *u = unit_registry[i];
-                struct result_list mine = {0};
-                struct check_ctx fctx = ctx;
-                size_t n_checked;
-
-                if (!u->fix || !selection_unit(sel, u) || !(u->roles & s->roles))
-                        continue;
-                r = unit_results(&before, u, &mine);
-                n_checked = mine.n;
-                if (r >= 0 && check_failed(&(struct check_ctx){.results = &mine}, NULL)) {
-                        fctx.results = &mine;
-                        r = u->fix(&fctx, &plan);
-                        if (r >= 0)
-                                r = strv_push_dup(&fixed_units, u->id);
-                        /* what the fix could not do, it said after the check's results */
-                        for (size_t k = n_checked; r >= 0 && k < mine.n; k++)
-                                r = result_list_add(&notes, mine.items[k].id, mine.items[k].status,
-                                                    mine.items[k].message, mine.items[k].hint,
-                                                    mine.items[k].evidence);
-                }
-                result_list_done(&mine);
-                if (r < 0)
-                        goto finish;
-        }
+        /* 2. plan: each unit with a fix and something to fix, each fix in its unit's child under a
+         * deadline of its own (a fix that reads a dead NFS mount must not hang apply) */
+        ctx.deadline = now_usec() + s->timeout;
+        r = runner_fix(&ctx, unit_registry, unit_registry_size, sel, &before, &plan, &fixed_units, &notes);
+        if (r < 0)
+                goto finish;
 
         if (show) {
                 if (plan.n_actions == 0)
