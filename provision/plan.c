@@ -209,30 +209,26 @@ static int add_argv(json_object *o, char *const *argv)
 
 static json_object *action_to_json(const struct action *a)
 {
+        const struct {
+                const char *key, *value;
+        } strings[] = {
+                {"kind", action_kind_to_string(a->kind)},
+                {"unit", a->unit_id},
+                {"why", a->why},
+                {"disruption", a->disruption},
+                {"path", a->path},
+                {"before", a->before},
+                {"after", a->after},
+                {"service", a->service},
+                {"op", a->kind == ACTION_SERVICE ? service_op_to_string(a->op) : NULL},
+        };
         json_object *o = json_object_new_object();
-        int r;
+        int r = o ? 0 : -ENOMEM;
 
-        if (!o)
-                return NULL;
-        r = add_string(o, "kind", action_kind_to_string(a->kind));
-        if (r >= 0)
-                r = add_string(o, "unit", a->unit_id);
-        if (r >= 0)
-                r = add_string(o, "why", a->why);
-        if (r >= 0)
-                r = add_string(o, "disruption", a->disruption);
-        if (r >= 0)
-                r = add_string(o, "path", a->path);
-        if (r >= 0)
-                r = add_string(o, "before", a->before);
-        if (r >= 0)
-                r = add_string(o, "after", a->after);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
+                r = add_string(o, strings[i].key, strings[i].value);
         if (r >= 0 && (a->kind == ACTION_WRITE_FILE || a->kind == ACTION_MKDIR))
                 r = json_object_object_add(o, "mode", json_object_new_int((int)a->mode));
-        if (r >= 0)
-                r = add_string(o, "service", a->service);
-        if (r >= 0 && a->kind == ACTION_SERVICE)
-                r = add_string(o, "op", service_op_to_string(a->op));
         if (r >= 0 && a->argv)
                 r = add_argv(o, a->argv);
         if (r < 0) {
