@@ -514,9 +514,7 @@ int spawn_background(const struct spawn_job *j, pid_t *ret_pid)
         if (r < 0)
                 return r;
         /* the exec happened (the status pipe closed with it) or failed (its errno came through) */
-        int flags = fcntl(copy.running->status_fd, F_GETFL);
         int e = 0;
-        (void)fcntl(copy.running->status_fd, F_SETFL, flags & ~O_NONBLOCK);
         if (read(copy.running->status_fd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
                 (void)spawn_wait_pid(copy.pid, now_usec() + SPAWN_KILL_GRACE_USEC, NULL);
                 running_free(copy.running);

@@ -341,7 +341,8 @@ int plan_from_json(json_object *arr, struct plan *p, char **ret_error)
                 plan_done(&got);
                 return r;
         }
-        memcpy(n + p->n_actions, got.actions, got.n_actions * sizeof(*n));
+        if (got.n_actions > 0)
+                memcpy(n + p->n_actions, got.actions, got.n_actions * sizeof(*n));
         p->actions = n;
         p->n_actions += got.n_actions;
         free(got.actions);
