@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "common.h"
-#include "exec.h"
 #include "provision/plan.h"
+#include "spawn.h"
 #include "sshcmd.h"
 #include "strv.h"
 #include "template.h"
@@ -51,9 +51,9 @@ static int check_key(struct check_ctx *ctx, const char **ret_key)
         {
                 char *argv[] = {(char *)"ssh-keygen", (char *)"-y", (char *)"-P", (char *)"",
                                 (char *)"-f",         (char *)key,  NULL};
-                struct exec_job j = {.argv = argv};
+                struct spawn_job j = {.argv = argv};
 
-                r = exec_run(&j, ctx->deadline);
+                r = spawn_run(&j, ctx->deadline);
                 if (r < 0)
                         return r;
                 if (j.spawn_failed)
@@ -67,7 +67,7 @@ static int check_key(struct check_ctx *ctx, const char **ret_key)
                 else
                         r = check_emit(ctx, STATUS_PASS, "ssh.root.key", NULL, key,
                                        "root has a usable key (%s)", key);
-                exec_job_done(&j);
+                spawn_job_done(&j);
         }
         return r;
 }
@@ -119,7 +119,7 @@ static const char *failure_hint(enum ssh_failure f)
 static int check_peers(struct check_ctx *ctx, const char *key)
 {
         _cleanup_(strv_freep) char **targets = NULL, **labels = NULL;
-        _cleanup_free_ struct exec_job *jobs = NULL;
+        _cleanup_free_ struct spawn_job *jobs = NULL;
         char ***argvs = NULL;
         struct ssh_options o = {
                 .user = conf_get(ctx->profile, "ssh", "user"),
@@ -160,10 +160,10 @@ static int check_peers(struct check_ctx *ctx, const char *key)
                 jobs[i].argv = argvs[i];
         }
         if (r >= 0)
-                r = exec_run_many(jobs, n,
-                                  ctx->deadline > now_usec() + 300 * USEC_PER_MSEC
-                                          ? ctx->deadline - 200 * USEC_PER_MSEC
-                                          : ctx->deadline);
+                r = spawn_run_many(jobs, n,
+                                   ctx->deadline > now_usec() + 300 * USEC_PER_MSEC
+                                           ? ctx->deadline - 200 * USEC_PER_MSEC
+                                           : ctx->deadline);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 enum ssh_failure f = ssh_classify(jobs[i].exit_status, jobs[i].timed_out, jobs[i].err);
                 _cleanup_free_ char *evidence = NULL, *err = strndup(strempty(jobs[i].err),
@@ -182,7 +182,7 @@ static int check_peers(struct check_ctx *ctx, const char *key)
                                        "root@%s: %s", labels[i], ssh_failure_to_string(f));
         }
         for (size_t i = 0; i < n; i++) {
-                exec_job_done(&jobs[i]);
+                spawn_job_done(&jobs[i]);
                 strv_free(argvs[i]);
         }
         free(argvs);
@@ -304,24 +304,24 @@ static int plan_authorized(struct check_ctx *ctx, struct plan *plan)
 static int check_sshd(struct check_ctx *ctx)
 {
         char *argv[] = {(char *)"sshd", (char *)"-T", NULL};
-        struct exec_job j = {.argv = argv};
+        struct spawn_job j = {.argv = argv};
         _cleanup_free_ char *prl = NULL, *pwauth = NULL, *evidence = NULL;
         int r;
 
         if (!hostfs_is_live(ctx->fs))
                 return check_emit(ctx, STATUS_SKIP, "ssh.root.sshd", NULL, NULL,
                                   "sshd's effective settings are read on the running host");
-        r = exec_run(&j, ctx->deadline);
+        r = spawn_run(&j, ctx->deadline);
         if (r < 0)
                 return r;
         if (j.spawn_failed) {
-                exec_job_done(&j);
+                spawn_job_done(&j);
                 return check_emit(ctx, STATUS_FAIL, "ssh.root.sshd", "install openssh-server", "sshd -T",
                                   "no SSH server is installed: the peers cannot log in here");
         }
         if (j.exit_status != 0 || j.timed_out) {
                 _cleanup_free_ char *line = strndup(strempty(j.err), strcspn(strempty(j.err), "\n"));
-                exec_job_done(&j);
+                spawn_job_done(&j);
                 return check_emit(ctx, STATUS_ERROR, "ssh.root.sshd", "run 'sshd -t' to see the problem",
                                   "sshd -T", "sshd cannot tell its settings: %s",
                                   line && *line ? line : "timed out");
@@ -332,7 +332,7 @@ static int check_sshd(struct check_ctx *ctx)
                 else if (startswith(p, "passwordauthentication "))
                         pwauth = strndup(p + 23, strcspn(p + 23, "\n"));
         }
-        exec_job_done(&j);
+        spawn_job_done(&j);
         evidence = strdup_printf("sshd -T: permitrootlogin %s, passwordauthentication %s", strna(prl),
                                  strna(pwauth));
         if (!prl)

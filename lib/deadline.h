@@ -6,10 +6,10 @@
 #include "util.h"
 
 /*
- * Runs fn(userdata, out) in a child process and copies out (out_size bytes) back. When the deadline passes
- * first, the child is killed and abandoned (a process stuck in the kernel on a hung NFS mount cannot be
- * reaped, so we do not wait for it) and -ETIMEDOUT is returned. Otherwise fn's return value.
- * For calls that can block in the kernel: stat or statfs on a network mount.
+ * Runs fn(userdata, out) in a child process (spawn_call()) and copies out (out_size bytes) back. When the
+ * deadline passes first, the child is killed and abandoned (a process stuck in the kernel on a hung NFS
+ * mount cannot be reaped, so we do not wait for it) and -ETIMEDOUT is returned. Otherwise fn's return
+ * value. For calls that can block in the kernel: stat or statfs on a network mount.
  */
 int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), void *userdata, void *out,
                       size_t out_size);

@@ -40,9 +40,9 @@
 
 #include "canary.h"
 #include "driver.h"
-#include "exec.h"
 #include "macro.h"
 #include "qmp.h"
+#include "spawn.h"
 #include "sshcmd.h"
 #include "strv.h"
 #include "template.h"
@@ -121,21 +121,7 @@ static void log_tail(const char *path, char *buf, size_t size)
 
 static int reap(pid_t pid, usec_t deadline, int *ret_status)
 {
-        for (;;) {
-                int st;
-                pid_t r = waitpid(pid, &st, WNOHANG);
-
-                if (r == pid) {
-                        if (ret_status)
-                                *ret_status = st;
-                        return 0;
-                }
-                if (r < 0)
-                        return -errno;
-                if (now_usec() >= deadline)
-                        return -ETIMEDOUT;
-                usleep(10 * 1000);
-        }
+        return spawn_wait_pid(pid, deadline, ret_status);
 }
 
 /* Ends an endpoint's QEMU: "quit" over QMP, then (remote: EOF on ssh's stdin, which makes the wrapper
@@ -150,13 +136,7 @@ static void endpoint_stop(struct qemu_endpoint *ep)
                 ep->ssh_stdin = -1;
         }
         if (ep->pid > 0) {
-                if (reap(ep->pid, deadline_in(USEC_PER_SEC), NULL) == -ETIMEDOUT) {
-                        kill(ep->pid, SIGTERM);
-                        if (reap(ep->pid, deadline_in(USEC_PER_SEC), NULL) == -ETIMEDOUT) {
-                                kill(ep->pid, SIGKILL);
-                                (void)reap(ep->pid, deadline_in(5 * USEC_PER_SEC), NULL);
-                        }
-                }
+                (void)spawn_stop_pid(ep->pid, USEC_PER_SEC, NULL);
                 ep->pid = 0;
         }
         if (ep->qmp_path)
@@ -171,25 +151,34 @@ static void endpoint_free(struct qemu_endpoint *ep)
         ep->log_path = mfree(ep->log_path);
 }
 
-/* Starts argv with stdin from stdin_fd (-1: /dev/null) and stdout+stderr into log_path. */
+/* Starts argv with stdin from stdin_fd (-1: /dev/null) and stdout+stderr into log_path; -1 and errno when
+ * it cannot (the reason in the log too). */
 static pid_t spawn(char **argv, const char *log_path, int stdin_fd)
 {
-        pid_t pid = fork();
-
-        if (pid != 0)
-                return pid;
-        /* child: QEMU (or the ssh running it) must not outlive us when we are killed without a chance to
+        _cleanup_close_ int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* its own process group keeps Ctrl-C at a terminal from killing QEMU before the driver's cleanup
+         * ran; and QEMU (or the ssh running it) must not outlive us when we are killed without a chance to
          * clean up */
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-                _exit(127);
-        /* keep Ctrl-C at a terminal from killing QEMU before the driver's cleanup ran */
-        (void)setpgid(0, 0);
-        execvp(argv[0], argv);
-        dprintf(2, "cannot execute %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        struct spawn_job job = {
+                .argv = argv,
+                .die_with_parent = true,
+                .input_kind = stdin_fd >= 0 ? SPAWN_INPUT_FD : SPAWN_INPUT_BUFFER,
+                .input_fd = stdin_fd,
+                .output = SPAWN_OUTPUT_FD,
+                .output_fd = log,
+        };
+        pid_t pid;
+        int r;
+
+        if (log < 0)
+                return -1;
+        r = spawn_background(&job, &pid);
+        if (r < 0) {
+                dprintf(log, "cannot execute %s: %s\n", argv[0], strerror(-r));
+                errno = -r;
+                return -1;
+        }
+        return pid;
 }
 
 /* ---- the remote host, over SSH ---- */
@@ -221,7 +210,7 @@ static int remote_sh(struct migrate_session *s, const char *what, const char *sc
 {
         struct qemu_state *st = state(s);
         _cleanup_(strv_freep) char **remote = NULL, **argv = NULL;
-        struct exec_job job = {.input = input, .input_len = input_len};
+        struct spawn_job job = {.input = input, .input_len = input_len};
         int r;
 
         if (strv_push_dup(&remote, "sh") < 0 || strv_push_dup(&remote, "-c") < 0 ||
@@ -234,17 +223,17 @@ static int remote_sh(struct migrate_session *s, const char *what, const char *sc
         if (r < 0)
                 return migrate_error(s, r, "cannot build the ssh command for %s", s->params.dest_host);
         job.argv = argv;
-        r = exec_run(&job, deadline_in(SSH_COMMAND_TIMEOUT_US));
+        r = spawn_run(&job, deadline_in(SSH_COMMAND_TIMEOUT_US));
         if (r < 0 || job.spawn_failed) {
                 r = migrate_error(s, r < 0 ? r : job.spawn_errno, "cannot run ssh to %s: %s",
                                   s->params.dest_host, strerror(r < 0 ? -r : job.spawn_errno));
-                exec_job_done(&job);
+                spawn_job_done(&job);
                 return r;
         }
         if (job.timed_out || job.exit_status != 0) {
                 char none[] = "";
                 r = ssh_failed(s, what, job.exit_status, job.timed_out, job.err ? job.err : none);
-                exec_job_done(&job);
+                spawn_job_done(&job);
                 return r;
         }
         if (ret_out) {
@@ -252,7 +241,7 @@ static int remote_sh(struct migrate_session *s, const char *what, const char *sc
                 if (!*ret_out)
                         *ret_out = strdup("");
         }
-        exec_job_done(&job);
+        spawn_job_done(&job);
         return ret_out && !*ret_out ? -ENOMEM : 0;
 }
 

@@ -16,6 +16,7 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "spawn.h"
 #include "strv.h"
 #include "systemd.h"
 
@@ -382,125 +383,39 @@ static int find_executable(const struct hostfs *fs, const char *name, char **ret
         return -ENOENT;
 }
 
-static void kill_group(pid_t pid)
-{
-        (void)kill(-pid, SIGKILL);
-        (void)kill(pid, SIGKILL);
-}
-
 int apply_run_command(const struct hostfs *fs, char *const *argv, usec_t deadline, int *ret_status,
                       char **ret_output)
 {
         char *const envp[] = {(char *)"PATH=" COMMAND_PATH, (char *)"LC_ALL=C", NULL};
-        _cleanup_free_ char *exe = NULL, *out = NULL;
-        _cleanup_close_ int rfd = -1, pidfd = -1;
-        const char *root = hostfs_root(fs);
-        bool live = hostfs_is_live(fs), exited = false, drain_last = false;
-        size_t len = 0;
-        int fds[2], status = 0, r;
-        pid_t pid;
+        _cleanup_free_ char *exe = NULL;
+        struct spawn_job job = {
+                .argv = argv,
+                .envp = envp,
+                .root = hostfs_is_live(fs) ? NULL : hostfs_root(fs),
+                .kill_group_at_exit = true,
+                .output = SPAWN_OUTPUT_MERGED,
+                .output_max = APPLY_OUTPUT_MAX,
+        };
+        int r;
 
         if (!argv || !argv[0])
                 return -EINVAL;
         r = find_executable(fs, argv[0], &exe);
         if (r < 0)
                 return r;
-        out = malloc(APPLY_OUTPUT_MAX + 1);
-        if (!out)
-                return -ENOMEM;
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(fds[0]);
-                close(fds[1]);
-                return r;
+        job.path = exe;
+        r = spawn_run(&job, deadline);
+        if (r >= 0 && job.timed_out)
+                r = -ETIMEDOUT;
+        if (r >= 0 && !job.out && !(job.out = strdup("")))
+                r = -ENOMEM;
+        if (r >= 0) {
+                *ret_status = job.wait_status;
+                if (ret_output)
+                        *ret_output = TAKE_PTR(job.out);
         }
-        if (pid == 0) {
-                /* only async-signal-safe calls from here on */
-                sigset_t all;
-                int null;
-
-                (void)setpgid(0, 0);
-                sigemptyset(&all);
-                (void)sigprocmask(SIG_SETMASK, &all, NULL);
-                (void)signal(SIGPIPE, SIG_DFL);
-                if (!live && (chroot(root) < 0))
-                        _exit(126);
-                if (chdir("/") < 0)
-                        _exit(126);
-                null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0 ||
-                    dup2(fds[1], STDERR_FILENO) < 0)
-                        _exit(126);
-                execve(exe, argv, envp);
-                _exit(127);
-        }
-        (void)setpgid(pid, pid); /* whichever of the two runs first */
-        close(fds[1]);
-        rfd = fds[0];
-        (void)fcntl(rfd, F_SETFL, O_NONBLOCK);
-        /* a pidfd tells when the child exits even if something it started keeps the pipe open */
-        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-        for (bool eof = false; !eof || !exited;) {
-                struct pollfd p[2] = {{.fd = eof ? -1 : rfd, .events = POLLIN},
-                                      {.fd = pidfd, .events = POLLIN}};
-                usec_t now = now_usec();
-                int timeout;
-
-                if (now >= deadline) {
-                        kill_group(pid);
-                        (void)waitpid(pid, NULL, 0);
-                        return -ETIMEDOUT;
-                }
-                timeout = (int)((deadline - now + 999) / 1000);
-                if (pidfd < 0 && timeout > 20)
-                        timeout = 20; /* no pidfd: look at the child now and then */
-                if (drain_last)
-                        timeout = 0;
-                if (poll(p, 2, timeout) < 0 && errno != EINTR) {
-                        r = -errno;
-                        kill_group(pid);
-                        (void)waitpid(pid, NULL, 0);
-                        return r;
-                }
-                for (;;) {
-                        char buf[4096];
-                        ssize_t n = read(rfd, buf, sizeof(buf));
-
-                        if (n > 0) {
-                                size_t keep = APPLY_OUTPUT_MAX - len < (size_t)n ? APPLY_OUTPUT_MAX - len
-                                                                                 : (size_t)n;
-                                memcpy(out + len, buf, keep);
-                                len += keep;
-                                continue;
-                        }
-                        if (n == 0)
-                                eof = true;
-                        break;
-                }
-                if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
-                        exited = true;
-                        /* what the child wrote is in the pipe by now, and is read on the next round; its
-                         * children may keep the pipe open, so do not wait for EOF after that */
-                        if (!eof) {
-                                drain_last = true;
-                                continue;
-                        }
-                }
-                if (drain_last)
-                        eof = true;
-        }
-        /* whatever the command left running in its group goes with it */
-        (void)kill(-pid, SIGKILL);
-        out[len] = '\0';
-        *ret_status = status;
-        if (ret_output)
-                *ret_output = TAKE_PTR(out);
-        return 0;
+        spawn_job_done(&job);
+        return r;
 }
 
 /* ---- the state directory, the lock and the run journal ---- */

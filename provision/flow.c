@@ -33,20 +33,6 @@ int flow_bus_open(const struct hostfs *fs, usec_t deadline, sd_bus **ret)
         return systemd_bus_open(address, deadline, ret, NULL);
 }
 
-/* The results of one unit (ids below unit->id), copied. */
-static int unit_results(const struct result_list *all, const struct unit *u, struct result_list *ret)
-{
-        size_t n = strlen(u->id);
-
-        for (size_t i = 0; i < all->n; i++) {
-                const struct result *r = &all->items[i];
-                if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
-                    result_list_add_copy(ret, r) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 /* Step 2: each selected unit with a fix and something to fix (a FAIL or WARN in before) plans its changes
  * into plan, from its own results of the check in ctx. *ret_fixed_units gets the ids of the units that
  * planned, notes what a fix said it cannot do (results it added after the check's). */
@@ -54,29 +40,12 @@ static int plan_fixes(const struct check_ctx *ctx, const struct selection *sel,
                       const struct result_list *before, struct plan *plan, char ***ret_fixed_units,
                       struct result_list *notes)
 {
-        int r = 0;
+        struct check_ctx fctx = *ctx;
 
-        for (size_t i = 0; r >= 0 && i < unit_registry_size; i++) {
-                const struct unit *u = unit_registry[i];
-                struct result_list mine = {0};
-                struct check_ctx fctx = *ctx;
-                size_t n_checked;
-
-                if (!u->fix || !selection_unit(sel, u) || !(u->roles & ctx->roles))
-                        continue;
-                r = unit_results(before, u, &mine);
-                n_checked = mine.n;
-                if (r >= 0 && check_failed(&(struct check_ctx){.results = &mine}, NULL)) {
-                        fctx.results = &mine;
-                        r = u->fix(&fctx, plan);
-                        if (r >= 0)
-                                r = strv_push_dup(ret_fixed_units, u->id);
-                        for (size_t k = n_checked; r >= 0 && k < mine.n; k++)
-                                r = result_list_add_copy(notes, &mine.items[k]);
-                }
-                result_list_done(&mine);
-        }
-        return r;
+        /* each fix runs in its unit's child under ctx's deadline, like check(): one stuck in the kernel
+         * (a stat on a dead hard mount) is abandoned with an ERROR, never a hang */
+        return runner_fix(&fctx, unit_registry, unit_registry_size, sel, before, plan, ret_fixed_units,
+                          notes);
 }
 
 static void show_plan(const struct flow_options *o, const struct plan *plan)
@@ -197,7 +166,9 @@ int flow_apply(const struct flow_options *o, struct result_list *ret_results, bo
         ctx.results = &before;
         r = runner_run(&ctx, unit_registry, unit_registry_size, o->sel);
 
-        /* 2. plan: each unit with a fix and something to fix */
+        /* 2. plan: each unit with a fix and something to fix, with a deadline of its own (a check that hung
+         * must leave the fixes time) */
+        ctx.deadline = now_usec() + o->timeout;
         if (r >= 0)
                 r = plan_fixes(&ctx, o->sel, &before, &plan, &fixed_units, &notes);
         if (r >= 0)

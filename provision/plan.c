@@ -165,6 +165,190 @@ int plan_mark_disruptive(struct plan *p, const char *why)
         return 0;
 }
 
+/* ---- as JSON ---- */
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+        for (size_t i = 0; s && i < n; i++)
+                if (streq(names[i], s))
+                        return (int)i;
+        return -1;
+}
+
+static int add_string(json_object *o, const char *key, const char *s)
+{
+        json_object *v;
+
+        if (!s)
+                return 0;
+        v = json_object_new_string(s);
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_argv(json_object *o, char *const *argv)
+{
+        json_object *arr = json_object_new_array();
+
+        if (!arr || json_object_object_add(o, "argv", arr) < 0) {
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        STRV_FOREACH (s, argv) {
+                json_object *v = json_object_new_string(*s);
+                if (!v || json_object_array_add(arr, v) < 0) {
+                        json_object_put(v);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static json_object *action_to_json(const struct action *a)
+{
+        const struct {
+                const char *key, *value;
+        } strings[] = {
+                {"kind", action_kind_to_string(a->kind)},
+                {"unit", a->unit_id},
+                {"why", a->why},
+                {"disruption", a->disruption},
+                {"path", a->path},
+                {"before", a->before},
+                {"after", a->after},
+                {"service", a->service},
+                {"op", a->kind == ACTION_SERVICE ? service_op_to_string(a->op) : NULL},
+        };
+        json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
+                r = add_string(o, strings[i].key, strings[i].value);
+        if (r >= 0 && (a->kind == ACTION_WRITE_FILE || a->kind == ACTION_MKDIR))
+                r = json_object_object_add(o, "mode", json_object_new_int((int)a->mode));
+        if (r >= 0 && a->argv)
+                r = add_argv(o, a->argv);
+        if (r < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_object *plan_to_json(const struct plan *p)
+{
+        json_object *arr = json_object_new_array();
+
+        for (size_t i = 0; arr && i < p->n_actions; i++) {
+                json_object *o = action_to_json(&p->actions[i]);
+
+                if (!o || json_object_array_add(arr, o) < 0) {
+                        json_object_put(o);
+                        json_object_put(arr);
+                        return NULL;
+                }
+        }
+        return arr;
+}
+
+static const char *get_string(json_object *o, const char *key)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* argv of a command action, NULL-terminated (caller frees); -EBADMSG unless an array of strings. */
+static int get_argv(json_object *o, char ***ret)
+{
+        _cleanup_(strv_freep) char **argv = NULL;
+        json_object *arr;
+
+        if (!json_object_object_get_ex(o, "argv", &arr) || !json_object_is_type(arr, json_type_array))
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                json_object *v = json_object_array_get_idx(arr, i);
+
+                if (!json_object_is_type(v, json_type_string))
+                        return -EBADMSG;
+                if (strv_push_dup(&argv, json_object_get_string(v)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+static int action_from_json(json_object *o, struct plan *p)
+{
+        int kind = name_index(action_kind_names, ELEMENTSOF(action_kind_names), get_string(o, "kind"));
+        const char *unit = get_string(o, "unit"), *why = get_string(o, "why"), *path = get_string(o, "path");
+        _cleanup_(strv_freep) char **argv = NULL;
+        json_object *mode = NULL;
+        int op, r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return -EBADMSG;
+        if ((kind == ACTION_WRITE_FILE || kind == ACTION_MKDIR) &&
+            (!json_object_object_get_ex(o, "mode", &mode) || !json_object_is_type(mode, json_type_int)))
+                return -EBADMSG;
+        switch (kind) {
+        case ACTION_WRITE_FILE:
+                r = plan_write_file(p, unit, path, get_string(o, "before"), get_string(o, "after"),
+                                    (mode_t)json_object_get_int(mode), why);
+                break;
+        case ACTION_MKDIR:
+                r = plan_mkdir(p, unit, path, (mode_t)json_object_get_int(mode), why);
+                break;
+        case ACTION_SERVICE:
+                op = name_index(service_op_names, ELEMENTSOF(service_op_names), get_string(o, "op"));
+                r = plan_service(p, unit, get_string(o, "service"), op, why);
+                break;
+        case ACTION_COMMAND:
+                r = get_argv(o, &argv);
+                if (r >= 0)
+                        r = plan_command(p, unit, argv, why);
+                break;
+        default:
+                return -EBADMSG;
+        }
+        if (r >= 0 && get_string(o, "disruption"))
+                r = plan_mark_disruptive(p, get_string(o, "disruption"));
+        return r == -EINVAL ? -EBADMSG : r;
+}
+
+int plan_from_json(json_object *arr, struct plan *p, char **ret_error)
+{
+        struct plan got = {0};
+        struct action *n;
+        int r = json_object_is_type(arr, json_type_array) ? 0 : -EBADMSG;
+
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(arr); i++) {
+                r = action_from_json(json_object_array_get_idx(arr, i), &got);
+                if (r == -EBADMSG && ret_error)
+                        *ret_error = strdup_printf("plan action %zu is malformed", i);
+        }
+        if (r == -EBADMSG && ret_error && !json_object_is_type(arr, json_type_array))
+                *ret_error = strdup("plan: not an array");
+        n = r >= 0 ? reallocarray(p->actions, p->n_actions + got.n_actions + 1, sizeof(*n)) : NULL;
+        if (r >= 0 && !n)
+                r = -ENOMEM;
+        if (r < 0) {
+                plan_done(&got);
+                return r;
+        }
+        if (got.n_actions > 0)
+                memcpy(n + p->n_actions, got.actions, got.n_actions * sizeof(*n));
+        p->actions = n;
+        p->n_actions += got.n_actions;
+        free(got.actions);
+        return 0;
+}
+
 /* ---- unified diff ---- */
 
 struct line {

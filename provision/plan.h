@@ -10,6 +10,7 @@
  * root (--root), like checks read them.
  */
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -71,6 +72,14 @@ int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
 const char *action_kind_to_string(enum action_kind k); /* "write-file", "mkdir", "service", "command" */
+
+/* The plan as data that crosses a process boundary (a fix runs in the unit's child): an array of
+ * {"kind", "unit", "why", "disruption", and the kind's fields: "path", "before", "after", "mode",
+ * "service", "op", "argv"}; absent strings are left out. NULL on -ENOMEM. */
+json_object *plan_to_json(const struct plan *p);
+/* Appends the actions of such an array to p, checked as plan_write_file() and the others check them. On a
+ * malformed array -EBADMSG, *ret_error (may be NULL) naming the action, and p is left as it was. */
+int plan_from_json(json_object *arr, struct plan *p, char **ret_error);
 
 /* Unified diff of before -> after (either may be NULL: file absent) with 3 lines of context, headed
  * "--- a/PATH" / "+++ b/PATH" ("/dev/null" for an absent side), as diff -u and patch -p1 read it. Writes

@@ -18,7 +18,7 @@
 
 #include "common.h"
 #include "config.h"
-#include "exec.h"
+#include "spawn.h"
 #include "strv.h"
 #include "unit.h"
 
@@ -721,7 +721,7 @@ static int collect_versions(const struct hostfs *fs, usec_t deadline, json_objec
         const char *const keys[2] = {"libvirt", "qemu"};
         char **versions[2] = {&libvirt_version, &qemu_version};
         char *argv[2][3] = {};
-        struct exec_job jobs[2] = {};
+        struct spawn_job jobs[2] = {};
         size_t which[2], n = 0;
         struct utsname u;
         int r = 0;
@@ -753,12 +753,12 @@ static int collect_versions(const struct hostfs *fs, usec_t deadline, json_objec
                 which[n++] = i;
         }
         /* all at once, so a hung program costs the deadline once */
-        r = n > 0 ? exec_run_many(jobs, n, deadline) : 0;
+        r = n > 0 ? spawn_run_many(jobs, n, deadline) : 0;
         for (size_t k = 0; k < n; k++) {
                 if (r >= 0 && !jobs[k].timed_out && !jobs[k].spawn_failed && jobs[k].exit_status == 0 &&
                     jobs[k].out && facts_version_parse(jobs[k].out, versions[which[k]]) == -ENOMEM)
                         r = -ENOMEM;
-                exec_job_done(&jobs[k]);
+                spawn_job_done(&jobs[k]);
         }
         for (size_t i = 0; i < ELEMENTSOF(keys) && r >= 0; i++)
                 r = add_string(o, keys[i], *versions[i]);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "exec.h"
 #include "peers.h"
 #include "profile.h"
 #include "strv.h"
@@ -21,42 +20,6 @@ static char *first_key(char *text)
         return strndup(s, strcspn(s, "\n"));
 }
 
-/* The same argv on every peer over SSH (stdin: input, NULL for none) by the deadline; jobs[i] is peers[i]'s
- * run, to be freed with exec_job_done(). */
-static int run_on_peers(const struct conf *profile, char *const *peers, char **remote, const char *input,
-                        usec_t deadline, struct exec_job **ret_jobs)
-{
-        size_t n = strv_length(peers);
-        _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
-        char ***argvs = calloc(n ? n : 1, sizeof(char **));
-        struct ssh_options o;
-        int r;
-
-        if (!jobs || !argvs) {
-                free(argvs);
-                return -ENOMEM;
-        }
-        r = peers_ssh_options(profile, &o);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = ssh_argv(&o, peers[i], remote, &argvs[i]);
-                jobs[i] = (struct exec_job){
-                        .argv = argvs[i], .input = input, .input_len = input ? strlen(input) : 0};
-        }
-        if (r >= 0)
-                r = exec_run_many(jobs, n, deadline);
-        for (size_t i = 0; i < n; i++) {
-                strv_free(argvs[i]);
-                jobs[i].argv = NULL;
-                if (r < 0)
-                        exec_job_done(&jobs[i]);
-        }
-        free(argvs);
-        if (r < 0)
-                return r;
-        *ret_jobs = TAKE_PTR(jobs);
-        return 0;
-}
-
 /* Root's public key on every host (this one through the root, the peers over SSH), one per line. */
 static int gather_root_keys(const struct conf *profile, const struct hostfs *fs, char *const *peers,
                             usec_t timeout, char **ret)
@@ -65,8 +28,8 @@ static int gather_root_keys(const struct conf *profile, const struct hostfs *fs,
                                             "/root/.ssh/id_rsa.pub"};
         _cleanup_free_ char *script = NULL, *error = NULL;
         _cleanup_(strv_freep) char **keys = NULL;
-        _cleanup_free_ struct exec_job *jobs = NULL;
-        size_t n = strv_length(peers);
+        _cleanup_(peers_exec_done) struct peers_exec e = {0};
+        struct ssh_options o;
         int r;
 
         r = template_render_file(template_default_dirs(), "peer-root-key.sh", NULL, 0, &script, &error);
@@ -82,15 +45,15 @@ static int gather_root_keys(const struct conf *profile, const struct hostfs *fs,
                 }
         }
         if (r >= 0)
-                r = run_on_peers(profile, peers, remote, NULL, now_usec() + timeout, &jobs);
-        for (size_t i = 0; jobs && i < n; i++) {
-                if (r >= 0 && jobs[i].exit_status == 0 && jobs[i].out) {
-                        _cleanup_free_ char *k = first_key(jobs[i].out);
+                r = peers_ssh_options(profile, &o);
+        if (r >= 0)
+                r = peers_exec(&o, peers, remote, NULL, now_usec() + timeout, &e);
+        for (size_t i = 0; r >= 0 && i < e.n; i++)
+                if (e.jobs[i].exit_status == 0 && e.jobs[i].out) {
+                        _cleanup_free_ char *k = first_key(e.jobs[i].out);
                         if (k && *k && !strv_contains(keys, k))
                                 r = strv_push(&keys, TAKE_PTR(k));
                 }
-                exec_job_done(&jobs[i]);
-        }
         if (r < 0)
                 return r;
         if (strv_push_dup(&keys, "") < 0)
@@ -104,7 +67,8 @@ static int ship_file(const struct conf *profile, char *const *peers, const char 
                      usec_t timeout)
 {
         _cleanup_free_ char *script = NULL, *error = NULL;
-        _cleanup_free_ struct exec_job *jobs = NULL;
+        _cleanup_(peers_exec_done) struct peers_exec e = {0};
+        struct ssh_options o;
         int r;
 
         /* the path is an argument ($1) of the script, never pasted into it */
@@ -113,9 +77,9 @@ static int ship_file(const struct conf *profile, char *const *peers, const char 
         if (r < 0)
                 return r;
         char *remote[] = {(char *)"sh", (char *)"-c", script, (char *)"sh", (char *)path, NULL};
-        r = run_on_peers(profile, peers, remote, text, now_usec() + timeout, &jobs);
-        for (size_t i = 0; r >= 0 && i < strv_length(peers); i++)
-                exec_job_done(&jobs[i]);
+        r = peers_ssh_options(profile, &o);
+        if (r >= 0)
+                r = peers_exec(&o, peers, remote, text, now_usec() + timeout, &e);
         return r;
 }
 

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "exec.h"
 #include "results-json.h"
+#include "spawn.h"
 #include "strv.h"
 #include "template.h"
 
@@ -111,7 +111,7 @@ static char *first_line(const char *s)
 }
 
 /* Turns one peer's ssh run into its report. */
-static int peer_parse(struct peer_report *p, const struct exec_job *j, usec_t timeout)
+static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t timeout)
 {
         _cleanup_free_ char *err = first_line(j->err);
         enum ssh_failure f = ssh_classify(j->exit_status, j->timed_out, j->err);
@@ -185,6 +185,66 @@ static usec_t realtime_usec(void)
         return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
+/* ---- one SSH fan-out ---- */
+
+void peers_exec_done(struct peers_exec *e)
+{
+        for (size_t i = 0; e->argvs && i < e->n; i++)
+                strv_free(e->argvs[i]);
+        e->argvs = mfree(e->argvs);
+        spawn_jobs_free(e->jobs, e->n);
+        e->jobs = NULL;
+        e->n = 0;
+}
+
+int peers_exec_start(const struct ssh_options *o, char *const *hosts, char *const *remote_argv,
+                     const char *input, struct peers_exec *ret)
+{
+        struct peers_exec e = {.n = strv_length(hosts)};
+        int r = 0;
+
+        e.jobs = calloc(e.n ? e.n : 1, sizeof(*e.jobs));
+        e.argvs = calloc(e.n ? e.n : 1, sizeof(*e.argvs));
+        if (!e.jobs || !e.argvs)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < e.n; i++) {
+                r = ssh_argv(o, hosts[i], remote_argv, &e.argvs[i]);
+                e.jobs[i] = (struct spawn_job){
+                        .argv = e.argvs[i], .input = input, .input_len = input ? strlen(input) : 0};
+        }
+        for (size_t i = 0; r >= 0 && i < e.n; i++)
+                r = spawn_start(&e.jobs[i]);
+        if (r < 0) {
+                peers_exec_done(&e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+int peers_exec_wait(struct peers_exec *e, usec_t deadline)
+{
+        return spawn_wait_many(e->jobs, e->n, deadline);
+}
+
+int peers_exec(const struct ssh_options *o, char *const *hosts, char *const *remote_argv, const char *input,
+               usec_t deadline, struct peers_exec *ret)
+{
+        struct peers_exec e;
+        int r;
+
+        r = peers_exec_start(o, hosts, remote_argv, input, &e);
+        if (r < 0)
+                return r;
+        r = peers_exec_wait(&e, deadline);
+        if (r < 0) {
+                peers_exec_done(&e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
 /* The peer's clock against ours: `date +%s%N` over the already open connection, midpoint estimate. */
 static void peers_clock(const struct ssh_options *o, struct peer_report *p, size_t n, usec_t deadline)
 {
@@ -192,7 +252,7 @@ static void peers_clock(const struct ssh_options *o, struct peer_report *p, size
 
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(strv_freep) char **argv = NULL;
-                struct exec_job j = {0};
+                struct spawn_job j = {0};
                 usec_t t0, t1;
                 unsigned long long ns;
 
@@ -200,103 +260,151 @@ static void peers_clock(const struct ssh_options *o, struct peer_report *p, size
                         continue;
                 j.argv = argv;
                 t0 = realtime_usec();
-                exec_run(&j, deadline);
+                spawn_run(&j, deadline);
                 t1 = realtime_usec();
                 if (j.exit_status == 0 && j.out && sscanf(j.out, "%llu", &ns) == 1) {
                         p[i].clock_offset = ((double)ns / 1e9) - (double)(t0 + t1) / 2 / USEC_PER_SEC;
                         p[i].clock_error = (double)(t1 - t0) / 2 / USEC_PER_SEC;
                         p[i].clock_known = true;
                 }
-                exec_job_done(&j);
+                spawn_job_done(&j);
         }
 }
 
-int peers_run(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
-              usec_t timeout, usec_t deadline, struct peer_report **ret, size_t *ret_n)
+/* Asks every host's multiplexing master to exit, all at once. */
+static void close_masters(const struct ssh_options *o, char *const *hosts)
 {
-        size_t n = strv_length(peers);
-        _cleanup_free_ struct exec_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
-        _cleanup_free_ char *text = profile_to_text(profile), *control = NULL, *secs = NULL;
-        char ***argvs = calloc(n ? n : 1, sizeof(char **));
-        struct peer_report *p = calloc(n ? n : 1, sizeof(*p));
+        size_t n = strv_length(hosts);
+        _cleanup_free_ struct spawn_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+        char ***argvs = calloc(n ? n : 1, sizeof(*argvs));
+
+        for (size_t i = 0; jobs && argvs && i < n; i++) {
+                if (ssh_exit_argv(o, hosts[i], &argvs[i]) < 0)
+                        continue;
+                jobs[i] = (struct spawn_job){.argv = argvs[i]};
+                (void)spawn_start(&jobs[i]);
+        }
+        if (jobs && argvs)
+                (void)spawn_wait_many(jobs, n, now_usec() + 2 * USEC_PER_SEC);
+        for (size_t i = 0; jobs && argvs && i < n; i++) {
+                spawn_job_done(&jobs[i]);
+                strv_free(argvs[i]);
+        }
+        free(argvs);
+}
+
+/* ---- hostprep on every peer ---- */
+
+struct peers_run {
+        const struct conf *profile;
+        char *const *peers;
+        bool check;
+        usec_t timeout, deadline;
+        char *text;    /* the profile, sent on stdin */
+        char *control; /* the ControlMaster sockets' directory */
+        struct ssh_options ssh;
+        struct peers_exec exec;
+};
+
+/* `hostprep VERB --profile - --format json ...` as the peers run it. */
+static int remote_argv(const struct peers_run *run, const char *verb, char *const *extra_args, char ***ret)
+{
+        const char *hostprep = conf_get(run->profile, "ssh", "hostprep");
         _cleanup_(strv_freep) char **remote = NULL;
-        struct ssh_options o;
-        const char *hostprep = conf_get(profile, "ssh", "hostprep");
-        int r;
-
-        if (!jobs || !text || !argvs || !p) {
-                free(argvs);
-                free(p);
-                return -ENOMEM;
-        }
-        r = peers_ssh_options(profile, &o);
-        if (r >= 0)
-                r = make_control_dir(&control);
-        if (r < 0) {
-                free(argvs);
-                free(p);
-                return r;
-        }
-        o.control_dir = control;
-
         /* the peer's own deadline ends well before ours (SSH set-up, facts, the report's way back) */
-        secs = strdup_printf("%.1f", (double)(timeout >= 3 * USEC_PER_SEC ? timeout - 3 * USEC_PER_SEC / 2
-                                                                          : timeout / 2) /
-                                             USEC_PER_SEC);
-        r = strv_push_dup(&remote, hostprep ? hostprep : "hostprep");
+        _cleanup_free_ char *secs = strdup_printf(
+                "%.1f", (double)(run->timeout >= 3 * USEC_PER_SEC ? run->timeout - 3 * USEC_PER_SEC / 2
+                                                                  : run->timeout / 2) /
+                                USEC_PER_SEC);
         /* check: with the facts the comparisons need; apply: the same report after the changes */
-        bool check = streq(verb, "check");
-        const char *fixed[] = {check ? "check" : "apply",
+        const char *fixed[] = {run->check ? "check" : "apply",
                                "--profile",
                                "-",
                                "--format",
                                "json",
                                "--no-color",
-                               check                          ? "--facts"
+                               run->check                     ? "--facts"
                                : streq(verb, "apply-dry-run") ? "--dry-run"
-                                                              : NULL};
+                                                              : NULL,
+                               "--timeout",
+                               secs};
+        int r = secs ? strv_push_dup(&remote, hostprep ? hostprep : "hostprep") : -ENOMEM;
+
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fixed); i++)
                 if (fixed[i])
                         r = strv_push_dup(&remote, fixed[i]);
-        if (r >= 0)
-                r = strv_push_dup(&remote, "--timeout");
-        if (r >= 0)
-                r = secs ? strv_push_dup(&remote, secs) : -ENOMEM;
         STRV_FOREACH (a, extra_args)
                 if (r >= 0)
                         r = strv_push_dup(&remote, *a);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(remote);
+        return 0;
+}
+
+struct peers_run *peers_run_free(struct peers_run *run)
+{
+        if (!run)
+                return NULL;
+        peers_exec_done(&run->exec);
+        /* close the masters and the directory: nothing of this run stays behind */
+        if (run->control) {
+                close_masters(&run->ssh, run->peers);
+                (void)rmdir(run->control);
+        }
+        free(run->control);
+        free(run->text);
+        free(run);
+        return NULL;
+}
+
+int peers_start(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
+                usec_t timeout, usec_t deadline, struct peers_run **ret)
+{
+        _cleanup_(peers_run_freep) struct peers_run *run = calloc(1, sizeof(*run));
+        _cleanup_(strv_freep) char **remote = NULL;
+        int r;
+
+        if (!run)
+                return -ENOMEM;
+        *run = (struct peers_run){
+                .profile = profile,
+                .peers = peers,
+                .check = streq(verb, "check"),
+                .timeout = timeout,
+                .deadline = deadline,
+                .text = profile_to_text(profile),
+        };
+        if (!run->text)
+                return -ENOMEM;
+        r = peers_ssh_options(profile, &run->ssh);
+        if (r >= 0)
+                r = make_control_dir(&run->control);
+        if (r < 0)
+                return r;
+        run->ssh.control_dir = run->control;
+        r = remote_argv(run, verb, extra_args, &remote);
+        if (r >= 0)
+                r = peers_exec_start(&run->ssh, peers, remote, run->text, &run->exec);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(run);
+        return 0;
+}
+
+int peers_finish(struct peers_run *run, struct peer_report **ret, size_t *ret_n)
+{
+        _cleanup_(peers_run_freep) struct peers_run *owned = run;
+        size_t n = run->exec.n;
+        struct peer_report *p = calloc(n ? n : 1, sizeof(*p));
+        int r = p ? peers_exec_wait(&run->exec, run->deadline) : -ENOMEM;
 
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                p[i].host = strdup(peers[i]);
-                if (!p[i].host)
-                        r = -ENOMEM;
-                else
-                        r = ssh_argv(&o, peers[i], remote, &argvs[i]);
-                jobs[i] = (struct exec_job){.argv = argvs[i], .input = text, .input_len = strlen(text)};
+                p[i].host = strdup(run->peers[i]);
+                r = p[i].host ? peer_parse(&p[i], &run->exec.jobs[i], run->timeout) : -ENOMEM;
         }
-        if (r >= 0)
-                r = exec_run_many(jobs, n, deadline);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = peer_parse(&p[i], &jobs[i], timeout);
-        if (r >= 0 && check)
-                peers_clock(&o, p, n, now_usec() + USEC_PER_SEC);
-
-        /* close the masters and the directory: nothing of this run stays behind */
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(strv_freep) char **argv = NULL;
-                struct exec_job j = {0};
-
-                exec_job_done(&jobs[i]);
-                strv_free(argvs[i]);
-                if (ssh_exit_argv(&o, peers[i], &argv) < 0)
-                        continue;
-                j.argv = argv;
-                exec_run(&j, now_usec() + 2 * USEC_PER_SEC);
-                exec_job_done(&j);
-        }
-        free(argvs);
-        (void)rmdir(control);
-
+        if (r >= 0 && run->check)
+                peers_clock(&run->ssh, p, n, now_usec() + USEC_PER_SEC);
         if (r < 0) {
                 peer_reports_free(p, n);
                 return r;
@@ -304,4 +412,16 @@ int peers_run(const struct conf *profile, const char *verb, char *const *peers, 
         *ret = p;
         *ret_n = n;
         return 0;
+}
+
+int peers_run(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
+              usec_t timeout, usec_t deadline, struct peer_report **ret, size_t *ret_n)
+{
+        struct peers_run *run;
+        int r;
+
+        r = peers_start(profile, verb, peers, extra_args, timeout, deadline, &run);
+        if (r < 0)
+                return r;
+        return peers_finish(run, ret, ret_n);
 }

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "spawn.h"
 #include "sshcmd.h"
 #include "unit.h"
 
@@ -29,6 +30,25 @@ int peers_ssh_options(const struct conf *profile, struct ssh_options *ret);
 char *profile_to_text(const struct conf *c);
 
 /*
+ * One SSH fan-out, the way every one goes: remote_argv (quoted for the remote shell by ssh_argv()) on every
+ * host at once, input (may be NULL) on each one's stdin, until the deadline. jobs[i] ran on hosts[i]: its
+ * exit status, stdout, stderr, timed_out (ssh_classify() tells ssh's failures from the command's).
+ */
+struct peers_exec {
+        size_t n;
+        struct spawn_job *jobs;
+        char ***argvs; /* private: the jobs' ssh command lines */
+};
+
+void peers_exec_done(struct peers_exec *e);
+int peers_exec(const struct ssh_options *o, char *const *hosts, char *const *remote_argv, const char *input,
+               usec_t deadline, struct peers_exec *ret);
+/* The same in two steps: start them all, do something else (no threads needed), then wait. */
+int peers_exec_start(const struct ssh_options *o, char *const *hosts, char *const *remote_argv,
+                     const char *input, struct peers_exec *ret);
+int peers_exec_wait(struct peers_exec *e, usec_t deadline);
+
+/*
  * Runs `hostprep VERB --profile - --format json` on every peer over SSH, all at once, and collects their
  * reports. VERB "check" adds --facts and then reads each peer's clock over the same (multiplexed)
  * connection; "apply" and "apply-dry-run" apply there. Ends by the deadline: a dead peer costs its
@@ -47,3 +67,17 @@ int peers_keys_share(struct conf *profile, const struct hostfs *fs, char *const 
                      char **ret_path);
 /* Removes the file from this host and every peer. */
 void peers_keys_remove(const struct conf *profile, char *const *peers, const char *path, usec_t timeout);
+
+/*
+ * peers_run() in two steps, so this host can check itself while the peers work, without a thread (the
+ * runner forks children that run library code; a fork in a threaded process can deadlock them):
+ * peers_start() starts every SSH job and returns at once; peers_finish() waits for them until the
+ * deadline, parses the reports and frees run (always). profile and peers must stay valid until then.
+ * peers_run_free() ends a started run without reports (its ssh processes are killed).
+ */
+struct peers_run;
+int peers_start(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
+                usec_t timeout, usec_t deadline, struct peers_run **ret);
+int peers_finish(struct peers_run *run, struct peer_report **ret, size_t *ret_n);
+struct peers_run *peers_run_free(struct peers_run *run);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct peers_run *, peers_run_free)

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <json-c/json.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 
+#include "common.h"
+#include "provision/plan.h"
 #include "results-json.h"
-
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#include "spawn.h"
 
 /* How long past the deadline a child may take to hand over what it has. */
 #define RUNNER_GRACE_USEC (250 * USEC_PER_MSEC)
+/* What a unit's child may hand over: its results, or its fix's plan with the files' texts. */
+#define RUNNER_REPORT_MAX (16u * 1024u * 1024u)
 
 static bool pattern_matches(const char *pattern, const char *id)
 {
@@ -90,128 +90,106 @@ bool selection_result(const struct selection *sel, const struct unit *u, const c
         return wanted;
 }
 
+/* One unit's run in its own child: check() (runner_run) or fix() (runner_fix). */
 struct job {
+        struct check_ctx *ctx;
         const struct unit *unit;
-        pid_t pid;
-        int fd;
-        char *buf;
-        size_t len;
-        bool done;      /* EOF seen */
-        bool timed_out; /* abandoned at the deadline */
-        int wait_status;
-        bool reaped;
+        bool wanted;
+        struct result_list mine; /* fix: this unit's results of the check, which fix() reads */
 };
 
-/* In the child: run the check, hand the results to the parent as JSON, never return. */
-static _Noreturn void job_child(struct check_ctx *ctx, const struct unit *u, int fd)
+/* How a child that gave nothing usable ended, as the ERROR message; NULL when it handed over a report.
+ * what: "check" or "fix". */
+static char *job_failure(const struct spawn_job *p, const char *what, usec_t timeout)
 {
+        if (p->timed_out)
+                return strdup_printf("%s within the deadline of %.1f s (abandoned; see --timeout)",
+                                     streq(what, "check") ? "did not finish" : "fix did not finish",
+                                     (double)timeout / USEC_PER_SEC);
+        if (p->exited && WIFSIGNALED(p->wait_status))
+                return strdup_printf("%s crashed (signal %d)", what, WTERMSIG(p->wait_status));
+        return NULL;
+}
+
+static char *job_no_report(const struct spawn_job *p, const char *what)
+{
+        if (p->exited && WIFEXITED(p->wait_status) && WEXITSTATUS(p->wait_status) != 0)
+                return strdup_printf("%s ended without reporting results (exit status %d)", what,
+                                     WEXITSTATUS(p->wait_status));
+        return strdup_printf("%s ended without reporting results", what);
+}
+
+/* In the child: hands o to the parent as JSON. The exit status says whether all of it went. */
+static int job_reply(int fd, json_object *o)
+{
+        const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+
+        return s && spawn_reply(fd, s, strlen(s)) >= 0 ? 0 : 3;
+}
+
+/* In the child: run the check, hand the results to the parent as JSON. */
+static int check_child(void *userdata, int fd)
+{
+        const struct job *j = userdata;
         struct result_list results = {0};
-        struct check_ctx child = *ctx;
+        struct check_ctx child = *j->ctx;
         json_object *o;
-        int null_fd;
-        const char *s;
-        size_t len;
         int r;
 
-        /* units never print; and a unit abandoned while stuck in the kernel must not keep hostprep's output
-         * (a peer's SSH channel, a pipe) open */
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd >= 0) {
-                for (int i = 0; i < 3; i++)
-                        (void)dup2(null_fd, i);
-                close(null_fd);
-        }
+        /* units never print (the child's standard streams are /dev/null); and a unit abandoned while
+         * stuck in the kernel holds nothing of hostprep's output open */
         child.results = &results;
-        r = u->check(&child);
+        r = j->unit->check(&child);
         o = json_object_new_object();
         json_object_object_add(o, "rc", json_object_new_int(r));
         json_object_object_add(o, "results", results_to_json(&results));
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        len = strlen(s);
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-                if (n < 0 && errno == EINTR)
+        return job_reply(fd, o);
+}
+
+/* Runs fn for every wanted job, each in its own child, all at once, until the deadline (plus a short
+ * grace for handing over what they have). procs[i] is jobs[i]'s child. */
+static int jobs_run(struct job *jobs, struct spawn_job *procs, size_t n, int (*fn)(void *userdata, int fd),
+                    usec_t deadline)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                if (!jobs[i].wanted)
                         continue;
-                if (n <= 0)
-                        _exit(3);
-                s += n;
-                len -= (size_t)n;
+                procs[i] = (struct spawn_job){
+                        .call = fn, .userdata = &jobs[i], .output_max = RUNNER_REPORT_MAX};
+                r = spawn_start(&procs[i]);
+                if (r < 0)
+                        return r;
         }
-        _exit(0);
+        return spawn_wait_many(procs, n, deadline + RUNNER_GRACE_USEC);
 }
 
-static int job_start(struct job *j, struct check_ctx *ctx)
+/* Parses what a child handed over: {"rc": N, KEY: ...}; NULL when it is not that. */
+static json_object *job_report(const struct spawn_job *p, const char *key, json_object **ret_rc,
+                               json_object **ret_value)
 {
-        int p[2];
+        json_object *o = p->out ? json_tokener_parse(p->out) : NULL;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        fflush(stdout);
-        fflush(stderr);
-        j->pid = fork();
-        if (j->pid < 0) {
-                int r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return r;
-        }
-        if (j->pid == 0) {
-                close(p[0]);
-                job_child(ctx, j->unit, p[1]);
-        }
-        close(p[1]);
-        j->fd = p[0];
-        return 0;
-}
-
-/* >0: got some; 0: nothing now, or the end (j->done set); <0: error. */
-static int job_read(struct job *j)
-{
-        char chunk[8192];
-        ssize_t n;
-
-        n = read(j->fd, chunk, sizeof(chunk));
-        if (n < 0)
-                return errno == EINTR || errno == EAGAIN ? 0 : -errno;
-        if (n == 0) {
-                j->done = true;
-                return 0;
-        }
-        if (j->len + (size_t)n > 16u * 1024 * 1024)
-                return -EFBIG;
-        char *nb = realloc(j->buf, j->len + (size_t)n + 1);
-        if (!nb)
-                return -ENOMEM;
-        memcpy(nb + j->len, chunk, (size_t)n);
-        j->buf = nb;
-        j->len += (size_t)n;
-        j->buf[j->len] = '\0';
-        return 1;
+        if (o && json_object_object_get_ex(o, "rc", ret_rc) && json_object_object_get_ex(o, key, ret_value))
+                return o;
+        json_object_put(o);
+        return NULL;
 }
 
 /* Turns what a child handed over (or did not) into results. */
-static int job_collect(struct check_ctx *ctx, const struct selection *sel, struct job *j, usec_t timeout)
+static int job_collect(struct check_ctx *ctx, const struct selection *sel, const struct job *j,
+                       const struct spawn_job *p, usec_t timeout)
 {
-        _cleanup_free_ char *why = NULL;
+        _cleanup_free_ char *why = job_failure(p, "check", timeout);
         struct result_list got = {0};
         json_object *o = NULL, *rc = NULL, *arr = NULL;
         int r = 0;
 
-        if (j->timed_out)
-                why = strdup_printf(
-                        "did not finish within the deadline of %.1f s (abandoned; see --timeout)",
-                        (double)timeout / USEC_PER_SEC);
-        else if (j->reaped && WIFSIGNALED(j->wait_status))
-                why = strdup_printf("check crashed (signal %d)", WTERMSIG(j->wait_status));
-        else {
-                o = j->buf ? json_tokener_parse(j->buf) : NULL;
-                if (!o || !json_object_object_get_ex(o, "rc", &rc) ||
-                    !json_object_object_get_ex(o, "results", &arr) || results_from_json(arr, &got, NULL) < 0)
-                        why = j->reaped && WIFEXITED(j->wait_status) && WEXITSTATUS(j->wait_status) != 0
-                                      ? strdup_printf(
-                                                "check ended without reporting results (exit status %d)",
-                                                WEXITSTATUS(j->wait_status))
-                                      : strdup("check ended without reporting results");
+        if (!why) {
+                o = job_report(p, "results", &rc, &arr);
+                if (!o || results_from_json(arr, &got, NULL) < 0)
+                        why = job_no_report(p, "check");
         }
 
         if (!why && json_object_get_int(rc) < 0)
@@ -230,15 +208,6 @@ static int job_collect(struct check_ctx *ctx, const struct selection *sel, struc
         return r;
 }
 
-static void job_abandon(struct job *j)
-{
-        kill(j->pid, SIGKILL);
-        /* A child stuck in D state cannot be reaped now; try once and leave it to init otherwise. */
-        if (waitpid(j->pid, &j->wait_status, WNOHANG) == j->pid)
-                j->reaped = true;
-        j->timed_out = true;
-}
-
 static int not_applicable(struct check_ctx *ctx, const struct unit *u)
 {
         _cleanup_free_ char *need = roles_to_string(u->roles), *have = roles_to_string(ctx->roles);
@@ -251,97 +220,128 @@ static int not_applicable(struct check_ctx *ctx, const struct unit *u)
 int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
                const struct selection *sel)
 {
-        _cleanup_free_ struct job *jobs = calloc(n_units, sizeof(struct job));
+        _cleanup_free_ struct job *jobs = calloc(n_units ? n_units : 1, sizeof(struct job));
+        struct spawn_job *procs = calloc(n_units ? n_units : 1, sizeof(struct spawn_job));
         usec_t start = now_usec(), timeout = ctx->deadline > start ? ctx->deadline - start : 0;
-        size_t running = 0;
+        int r;
+
+        if (!jobs || !procs) {
+                free(procs);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_units; i++) {
+                jobs[i] = (struct job){.ctx = ctx, .unit = units[i]};
+                jobs[i].wanted = selection_unit(sel, units[i]) && (units[i]->roles & ctx->roles);
+        }
+        r = jobs_run(jobs, procs, n_units, check_child, ctx->deadline);
+        for (size_t i = 0; r >= 0 && i < n_units; i++) {
+                const struct unit *u = units[i];
+
+                if (!selection_unit(sel, u))
+                        continue;
+                if (!(u->roles & ctx->roles))
+                        r = not_applicable(ctx, u);
+                else
+                        r = job_collect(ctx, sel, &jobs[i], &procs[i], timeout);
+        }
+        spawn_jobs_free(procs, n_units);
+        return r;
+}
+
+/* ---- fix() in the unit's child ---- */
+
+/* The results of one unit (ids below unit->id), copied. */
+static int unit_results(const struct result_list *all, const struct unit *u, struct result_list *ret)
+{
+        size_t n = strlen(u->id);
+
+        for (size_t i = 0; i < all->n; i++) {
+                const struct result *r = &all->items[i];
+                if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
+                    result_list_add_copy(ret, r) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* In the child: run the fix on the check's results, hand over its plan and what it added (its notes). */
+static int fix_child(void *userdata, int fd)
+{
+        struct job *j = userdata;
+        struct check_ctx child = *j->ctx;
+        size_t n_checked = j->mine.n;
+        struct plan plan = {0};
+        struct result_list notes;
+        json_object *o;
+        int r;
+
+        child.results = &j->mine;
+        r = j->unit->fix(&child, &plan);
+        notes = (struct result_list){.items = j->mine.items + n_checked, .n = j->mine.n - n_checked};
+        o = json_object_new_object();
+        json_object_object_add(o, "rc", json_object_new_int(r));
+        json_object_object_add(o, "notes", results_to_json(&notes));
+        json_object_object_add(o, "plan", plan_to_json(&plan));
+        return job_reply(fd, o);
+}
+
+/* Takes over what a fix planned and said. <0 (and nothing taken) when the fix itself failed, as a fix
+ * that failed in the parent made the whole apply fail. */
+static int fix_collect(const struct job *j, const struct spawn_job *p, usec_t timeout, struct plan *plan,
+                       char ***fixed_units, struct result_list *notes)
+{
+        _cleanup_free_ char *why = job_failure(p, "fix", timeout);
+        json_object *o = NULL, *rc = NULL, *arr = NULL, *actions = NULL;
+        struct result_list got = {0};
         int r = 0;
 
-        if (!jobs)
-                return -ENOMEM;
+        if (!why) {
+                o = job_report(p, "notes", &rc, &arr);
+                if (!o || !json_object_object_get_ex(o, "plan", &actions) ||
+                    results_from_json(arr, &got, NULL) < 0)
+                        why = job_no_report(p, "fix");
+        }
+        if (!why && json_object_get_int(rc) < 0)
+                r = json_object_get_int(rc);
+        if (!why && r >= 0 && plan_from_json(actions, plan, NULL) < 0)
+                why = strdup("fix handed over a plan hostprep cannot read");
+        if (!why && r >= 0)
+                r = strv_push_dup(fixed_units, j->unit->id);
+        for (size_t i = 0; !why && r >= 0 && i < got.n; i++)
+                r = result_list_add_copy(notes, &got.items[i]);
+        if (why && r >= 0)
+                r = result_list_add(notes, j->unit->id, STATUS_ERROR, why,
+                                    "run with a longer --timeout, or fix the host by hand", NULL);
+        result_list_done(&got);
+        json_object_put(o);
+        return r;
+}
 
-        for (size_t i = 0; i < n_units; i++) {
-                struct job *j = &jobs[i];
+int runner_fix(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
+               const struct selection *sel, const struct result_list *before, struct plan *plan,
+               char ***ret_fixed_units, struct result_list *notes)
+{
+        _cleanup_free_ struct job *jobs = calloc(n_units ? n_units : 1, sizeof(struct job));
+        struct spawn_job *procs = calloc(n_units ? n_units : 1, sizeof(struct spawn_job));
+        usec_t start = now_usec(), timeout = ctx->deadline > start ? ctx->deadline - start : 0;
+        int r = jobs && procs ? 0 : -ENOMEM;
 
-                j->unit = units[i];
-                j->fd = -1;
-                if (!selection_unit(sel, j->unit) || !(j->unit->roles & ctx->roles))
+        for (size_t i = 0; r >= 0 && i < n_units; i++) {
+                const struct unit *u = units[i];
+
+                jobs[i] = (struct job){.ctx = ctx, .unit = u};
+                if (!u->fix || !selection_unit(sel, u) || !(u->roles & ctx->roles))
                         continue;
-                r = job_start(j, ctx);
-                if (r < 0)
-                        goto finish;
-                running++;
+                r = unit_results(before, u, &jobs[i].mine);
+                jobs[i].wanted = r >= 0 && check_failed(&(struct check_ctx){.results = &jobs[i].mine}, NULL);
         }
-
-        while (running > 0) {
-                struct pollfd pfd[n_units];
-                size_t idx[n_units], n = 0;
-                usec_t now = now_usec(), until = ctx->deadline + RUNNER_GRACE_USEC;
-                int k;
-
-                if (now >= until) {
-                        for (size_t i = 0; i < n_units; i++)
-                                if (jobs[i].fd >= 0 && !jobs[i].done)
-                                        job_abandon(&jobs[i]);
-                        break;
-                }
-                for (size_t i = 0; i < n_units; i++)
-                        if (jobs[i].fd >= 0 && !jobs[i].done) {
-                                pfd[n] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
-                                idx[n++] = i;
-                        }
-                /* wake up now and then: a unit that exited is done even when a process it forked (a
-                 * statfs stuck on a dead NFS mount) still holds its pipe open */
-                k = poll(pfd, n, (int)MIN((until - now + 999) / 1000, 50));
-                if (k < 0 && errno != EINTR) {
-                        r = -errno;
-                        goto finish;
-                }
-                for (size_t m = 0; m < n; m++) {
-                        struct job *j = &jobs[idx[m]];
-
-                        if (j->done || waitpid(j->pid, &j->wait_status, WNOHANG) != j->pid)
-                                continue;
-                        j->reaped = true;
-                        /* it wrote everything before exiting: take what is in the pipe */
-                        fcntl(j->fd, F_SETFL, O_NONBLOCK);
-                        while (!j->done && job_read(j) > 0)
-                                ;
-                        j->done = true;
-                        running--;
-                        pfd[m].revents = 0;
-                }
-                for (size_t m = 0; k > 0 && m < n; m++) {
-                        struct job *j = &jobs[idx[m]];
-
-                        if (j->done || !(pfd[m].revents & (POLLIN | POLLHUP | POLLERR)))
-                                continue;
-                        if (job_read(j) < 0)
-                                j->done = true;
-                        if (j->done) {
-                                running--;
-                                if (!j->reaped && waitpid(j->pid, &j->wait_status, 0) == j->pid)
-                                        j->reaped = true;
-                        }
-                }
-        }
-
-finish:
-        for (size_t i = 0; i < n_units; i++) {
-                struct job *j = &jobs[i];
-
-                if (r >= 0 && !selection_unit(sel, j->unit))
-                        continue;
-                if (r >= 0 && !(j->unit->roles & ctx->roles))
-                        r = not_applicable(ctx, j->unit);
-                else if (r >= 0 && j->pid > 0)
-                        r = job_collect(ctx, sel, j, timeout);
-                if (j->fd >= 0)
-                        close(j->fd);
-                if (j->pid > 0 && !j->reaped && !j->timed_out) {
-                        kill(j->pid, SIGKILL);
-                        waitpid(j->pid, NULL, 0);
-                }
-                free(j->buf);
-        }
+        if (r >= 0)
+                r = jobs_run(jobs, procs, n_units, fix_child, ctx->deadline);
+        for (size_t i = 0; r >= 0 && i < n_units; i++)
+                if (jobs[i].wanted)
+                        r = fix_collect(&jobs[i], &procs[i], timeout, plan, ret_fixed_units, notes);
+        for (size_t i = 0; jobs && i < n_units; i++)
+                result_list_done(&jobs[i].mine);
+        spawn_jobs_free(procs, n_units);
         return r;
 }

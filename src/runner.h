@@ -26,3 +26,16 @@ bool selection_result(const struct selection *sel, const struct unit *u, const c
  */
 int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
                const struct selection *sel);
+
+/*
+ * Plans the fixes: for each selected unit with a fix() that applies to ctx->roles and whose results in
+ * before have something failing (check_failed()), runs fix() with ctx->results = that unit's results, in
+ * the unit's own child under ctx->deadline (like check()): the plan comes back as data and is appended to
+ * plan in unit order; what a fix adds after the check's results (what it cannot fix) goes to notes; each
+ * unit whose fix ran is appended to *ret_fixed_units. A fix that does not finish by the deadline (stuck in
+ * the kernel on a dead NFS mount) is abandoned and gives one ERROR for its unit in notes, never a hang.
+ * <0 when a fix failed (returned <0), or on a failure to run them at all.
+ */
+int runner_fix(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
+               const struct selection *sel, const struct result_list *before, struct plan *plan,
+               char ***ret_fixed_units, struct result_list *notes);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostprep check: this host's units, and with --peer/--all-hosts the peers' over SSH and the comparisons
  * across the hosts. Changes nothing. */
-#include <pthread.h>
 
 #include "cross.h"
 #include "facts.h"
@@ -93,58 +92,31 @@ static void check_run_done(struct check_run *c)
         strv_free(c->peer_args);
 }
 
-struct peers_job {
-        const struct conf *profile;
-        char *const *peers;
-        char *const *extra;
-        usec_t timeout, deadline;
-        struct peer_report *reports;
-        size_t n_reports;
-        int r;
-};
-
-static void *peers_thread(void *userdata)
-{
-        struct peers_job *j = userdata;
-
-        j->r = peers_run(j->profile, "check", j->peers, j->extra, j->timeout, j->deadline, &j->reports,
-                         &j->n_reports);
-        return NULL;
-}
-
 /* This host's units while the peers work (a dead peer costs the deadline once), then this host's facts. */
 static int check_hosts(const struct session *s, const struct selection *sel, usec_t start,
                        struct check_run *c)
 {
         struct check_ctx ctx = session_check_ctx(s, start + s->timeout, &c->results);
-        struct peers_job pj = {
-                .profile = &s->profile,
-                .peers = c->peer_hosts,
-                .extra = c->peer_args,
-                .timeout = s->timeout,
-                .deadline = start + s->timeout + 9 * USEC_PER_SEC / 10,
-        };
+        struct peers_run *prun = NULL;
         usec_t facts_deadline;
-        pthread_t thread;
-        bool threaded;
-        int r;
+        int r, pr = 0;
 
-        threaded = c->peer_hosts && pthread_create(&thread, NULL, peers_thread, &pj) == 0;
-        if (c->peer_hosts && !threaded)
-                peers_thread(&pj);
+        /* the peers' SSH jobs run while this host checks itself, and no thread exists when the runner
+         * forks its units' children */
+        if (c->peer_hosts)
+                pr = peers_start(&s->profile, "check", c->peer_hosts, c->peer_args, s->timeout,
+                                 start + s->timeout + 9 * USEC_PER_SEC / 10, &prun);
         r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
         /* a report without facts is still a report: the comparisons say what they miss */
         facts_deadline = ctx.deadline + USEC_PER_SEC / 2;
         if (r >= 0 && (arg_facts || c->peer_hosts) &&
             facts_collect(s->fs, &s->id, s->roles, &s->profile, facts_deadline, &c->facts) < 0)
                 c->facts = NULL;
-        if (threaded)
-                pthread_join(thread, NULL);
-        c->peers = pj.reports;
-        c->n_peers = pj.n_reports;
-        if (r >= 0 && pj.r < 0) {
-                fprintf(stderr, "hostprep: checking the peers failed: %s\n", strerror(-pj.r));
-                return pj.r;
+        if (prun)
+                pr = peers_finish(prun, &c->peers, &c->n_peers);
+        if (r >= 0 && pr < 0) {
+                fprintf(stderr, "hostprep: checking the peers failed: %s\n", strerror(-pr));
+                return pr;
         }
         if (r < 0)
                 fprintf(stderr, "hostprep: running checks failed: %s\n", strerror(-r));

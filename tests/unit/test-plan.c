@@ -582,6 +582,91 @@ static void test_crash_then_rollback_or_apply(void)
                2 * points);
 }
 
+/* ---- the plan as JSON (a fix runs in the unit's child and hands its plan back this way) ---- */
+
+static bool same_str(const char *a, const char *b)
+{
+        return streq_ptr(a, b);
+}
+
+static bool same_action(const struct action *a, const struct action *b)
+{
+        char *const *x = a->argv, *const *y = b->argv;
+
+        for (; x && y && *x && *y; x++, y++)
+                if (!streq(*x, *y))
+                        return false;
+        return a->kind == b->kind && same_str(a->unit_id, b->unit_id) && same_str(a->why, b->why) &&
+               same_str(a->disruption, b->disruption) && same_str(a->path, b->path) &&
+               same_str(a->before, b->before) && same_str(a->after, b->after) && a->mode == b->mode &&
+               same_str(a->service, b->service) && a->op == b->op && (!x || !*x) && (!y || !*y) &&
+               !a->argv == !b->argv;
+}
+
+static void test_plan_json_roundtrip(void)
+{
+        char *argv[] = {(char *)"exportfs", (char *)"-r", (char *)"it's \"quoted\"", NULL};
+        struct plan p = {0}, back = {0};
+        json_object *j;
+        const char *text;
+
+        CHECK(plan_write_file(&p, "t.file", "/etc/new", NULL, "new\n", 0600, "a new file") == 0);
+        CHECK(plan_write_file(&p, "t.file", "/etc/old", "old\n", "old\nmore\n", 0644, NULL) == 0);
+        CHECK(plan_mkdir(&p, "t.dir", "/srv/x", 0755, "where it goes") == 0);
+        for (enum service_op op = 0; op < _SERVICE_OP_MAX; op++)
+                CHECK(plan_service(&p, "t.svc", "nfs-server.service", op, "restart it") == 0);
+        CHECK(plan_mark_disruptive(&p, "clients lose their locks") == 0);
+        CHECK(plan_command(&p, NULL, argv, "reload the exports") == 0);
+
+        j = plan_to_json(&p);
+        CHECK(j);
+        /* through text, as it crosses the pipe */
+        text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+        json_object *parsed = json_tokener_parse(text);
+        json_object_put(j);
+        CHECK(parsed);
+        CHECK(plan_write_file(&back, "t.first", "/etc/first", NULL, "x", 0644, NULL) == 0);
+        CHECK(plan_from_json(parsed, &back, NULL) == 0);
+        json_object_put(parsed);
+        /* appended after what was there */
+        CHECK(back.n_actions == p.n_actions + 1 && streq(back.actions[0].path, "/etc/first"));
+        for (size_t i = 0; i < p.n_actions; i++)
+                CHECK(same_action(&p.actions[i], &back.actions[i + 1]));
+        plan_done(&p);
+        plan_done(&back);
+}
+
+static void test_plan_json_malformed(void)
+{
+        static const char *const bad[] = {
+                "{}",
+                "[{\"kind\": \"reboot\"}]",
+                "[{\"kind\": \"write-file\", \"path\": \"/etc/x\", \"after\": \"x\"}]",
+                "[{\"kind\": \"write-file\", \"path\": \"etc/x\", \"after\": \"x\", \"mode\": 420}]",
+                "[{\"kind\": \"mkdir\", \"mode\": 493}]",
+                "[{\"kind\": \"service\", \"service\": \"x.service\", \"op\": \"explode\"}]",
+                "[{\"kind\": \"command\", \"argv\": []}]",
+                "[{\"kind\": \"command\", \"argv\": [\"ls\", 3]}]",
+                "[{\"kind\": \"mkdir\", \"path\": \"/a\", \"mode\": 493}, 7]",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_object *j = json_tokener_parse(bad[i]);
+                _cleanup_free_ char *error = NULL;
+                struct plan p = {0};
+                int r;
+
+                CHECK(j);
+                CHECK(plan_mkdir(&p, "t", "/kept", 0700, NULL) == 0);
+                r = plan_from_json(j, &p, &error);
+                json_object_put(j);
+                if (r != -EBADMSG || !error || p.n_actions != 1)
+                        fprintf(stderr, "accepted or half-applied: %s\n", bad[i]);
+                CHECK(r == -EBADMSG && error && p.n_actions == 1);
+                plan_done(&p);
+        }
+}
+
 /* ---- commands ---- */
 
 static void test_command(void)
@@ -639,6 +724,8 @@ static const struct {
         {"lock_refused", test_lock_refused},
         {"dry_run_and_disruptive", test_dry_run_and_disruptive},
         {"crash_then_rollback_or_apply", test_crash_then_rollback_or_apply},
+        {"plan_json_roundtrip", test_plan_json_roundtrip},
+        {"plan_json_malformed", test_plan_json_malformed},
         {"command", test_command},
         {"command_output_bounded", test_command_output_bounded},
 };

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "test-util.h"
+#include "provision/plan.h"
 #include "report.h"
 #include "runner.h"
 
@@ -164,6 +165,131 @@ static void test_selection(void)
         CHECK(selection_validate(&sel, units, ELEMENTSOF(units), NULL, &bad) == 0, "valid patterns");
 }
 
+/* ---- fix() in the unit's child ---- */
+
+static int failing_check(struct check_ctx *ctx)
+{
+        return check_emit(ctx, STATUS_FAIL, "t.fixable.conf", "edit it", NULL, "wrong");
+}
+
+static int planning_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        char *argv[] = {(char *)"exportfs", (char *)"-r", NULL};
+        int r;
+
+        /* it sees its own results of the check */
+        if (ctx->results->n != 1 || !streq(ctx->results->items[0].id, "t.fixable.conf"))
+                return -EBADMSG;
+        r = plan_write_file(plan, "t.fixable", "/etc/t.conf", "old\n", "new\n", 0644, "make it right");
+        if (r >= 0)
+                r = plan_command(plan, "t.fixable", argv, "reload");
+        if (r >= 0)
+                r = check_emit(ctx, STATUS_ERROR, "t.fixable.note", NULL, NULL, "cannot fix the rest");
+        return r;
+}
+
+/* A fix stuck in the kernel, as stat() on a dead hard NFS mount is: it never returns. */
+static int blocking_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        for (;;)
+                pause();
+        return 0;
+}
+
+static int failing_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        return -ENOTRECOVERABLE;
+}
+
+static int never_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        abort();
+}
+
+static const char *const fixable_ids[] = {"t.fixable.conf", "t.fixable.note", NULL};
+static const struct unit fixable = {
+        .id = "t.fixable",
+        .roles = ROLES_ALL,
+        .result_ids = fixable_ids,
+        .check = failing_check,
+        .fix = planning_fix,
+};
+static const struct unit blocking = {
+        .id = "t.blocking",
+        .roles = ROLES_ALL,
+        .check = failing_check,
+        .fix = blocking_fix,
+};
+static const struct unit broken = {
+        .id = "t.broken",
+        .roles = ROLES_ALL,
+        .check = failing_check,
+        .fix = failing_fix,
+};
+static const struct unit passing = {
+        .id = "t.good",
+        .roles = ROLES_ALL,
+        .check = good_check,
+        .fix = never_fix,
+};
+
+static int fix(const struct unit *const *units, size_t n, usec_t timeout, const struct result_list *before,
+               struct plan *plan, char ***fixed, struct result_list *notes)
+{
+        struct conf profile = {.name = (char *)"test"};
+        struct check_ctx ctx = {
+                .profile = &profile,
+                .hostname = "hv1",
+                .roles = ROLE_BIT(ROLE_HYPERVISOR),
+                .deadline = now_usec() + timeout,
+        };
+        struct selection sel = {0};
+
+        return runner_fix(&ctx, units, n, &sel, before, plan, fixed, notes);
+}
+
+static void test_fix(void)
+{
+        const struct unit *units[] = {&passing, &blocking, &fixable};
+        _cleanup_(strv_freep) char **fixed = NULL;
+        struct result_list before = {0}, notes = {0};
+        struct plan plan = {0};
+        const struct result *r;
+        usec_t start = now_usec(), elapsed;
+
+        result_list_add(&before, "t.good.one", STATUS_PASS, "fine", NULL, NULL);
+        result_list_add(&before, "t.blocking.conf", STATUS_FAIL, "wrong", NULL, NULL);
+        result_list_add(&before, "t.fixable.conf", STATUS_FAIL, "wrong", NULL, NULL);
+        CHECK(fix(units, ELEMENTSOF(units), 1 * USEC_PER_SEC, &before, &plan, &fixed, &notes) == 0,
+              "runner_fix");
+        elapsed = now_usec() - start;
+        /* the blocked fix costs the deadline (1 s) plus the grace, never a hang */
+        CHECK(elapsed >= USEC_PER_SEC && elapsed < 2 * USEC_PER_SEC, "elapsed %llu us",
+              (unsigned long long)elapsed);
+        r = find(&notes, "t.blocking");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "fix did not finish within the deadline"),
+              "blocked fix -> ERROR: %s", r ? r->message : "missing");
+        r = find(&notes, "t.fixable.note");
+        CHECK(r && r->status == STATUS_ERROR && streq(r->message, "cannot fix the rest"), "notes come back");
+        CHECK(!find(&notes, "t.fixable.conf"), "the check's own results are not notes");
+        CHECK(strv_length(fixed) == 1 && streq(fixed[0], "t.fixable"), "fixed units: only the one that ran");
+        CHECK(plan.n_actions == 2 && plan.actions[0].kind == ACTION_WRITE_FILE &&
+                      streq(plan.actions[0].after, "new\n") && plan.actions[1].kind == ACTION_COMMAND &&
+                      streq(plan.actions[1].argv[1], "-r"),
+              "the plan comes back as data: %zu actions", plan.n_actions);
+        plan_done(&plan);
+        result_list_done(&notes);
+
+        /* a fix that fails makes the run fail, as it did in the parent */
+        const struct unit *one[] = {&broken};
+        result_list_add(&before, "t.broken.conf", STATUS_FAIL, "wrong", NULL, NULL);
+        CHECK(fix(one, 1, 5 * USEC_PER_SEC, &before, &plan, &fixed, &notes) == -ENOTRECOVERABLE,
+              "failing fix");
+        plan_done(&plan);
+        result_list_done(&notes);
+        result_list_done(&before);
+}
+
 static void test_exit_codes(void)
 {
         struct result_list l = {0};
@@ -179,6 +305,7 @@ int main(void)
 {
         test_all();
         test_selection();
+        test_fix();
         test_exit_codes();
         if (failures)
                 fprintf(stderr, "%d check(s) failed\n", failures);
