@@ -25,6 +25,7 @@
 #include "report.h"
 #include "runner.h"
 #include "strv.h"
+#include "unit-doc.h"
 #include "unit.h"
 #include "util.h"
 
@@ -334,8 +335,7 @@ static int run_comparisons(const struct session *s, const struct selection *sel,
                         r = cross_registry[i]->compare(&ctx);
         for (size_t i = 0; r >= 0 && i < all.n; i++)
                 if (selection_id(sel, all.items[i].id, all.items[i].id))
-                        r = result_list_add(out, all.items[i].id, all.items[i].status, all.items[i].message,
-                                            all.items[i].hint, all.items[i].evidence);
+                        r = result_list_add_copy(out, &all.items[i]);
         result_list_done(&all);
         return r;
 }
@@ -505,7 +505,7 @@ static int unit_results(const struct result_list *all, const struct unit *u, str
         for (size_t i = 0; i < all->n; i++) {
                 const struct result *r = &all->items[i];
                 if (strneq(r->id, u->id, n) && (r->id[n] == '.' || r->id[n] == '\0') &&
-                    result_list_add(ret, r->id, r->status, r->message, r->hint, r->evidence) < 0)
+                    result_list_add_copy(ret, r) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -535,20 +535,18 @@ static int merge_recheck(const struct result_list *before, const struct result_l
                         if (startswith(a->id, *u))
                                 attempted = true;
                 if (attempted && was_failing && a->status == STATUS_PASS)
-                        r = result_list_add(out, a->id, STATUS_FIXED, a->message, NULL, a->evidence);
+                        r = result_list_add_restated(out, a, STATUS_FIXED, a->message, NULL);
                 else if (attempted && a->status == STATUS_FAIL) {
                         _cleanup_free_ char *msg =
                                 apply_error ? strdup_printf("not fixed: the changes were undone (%s): %s",
                                                             apply_error, a->message)
                                             : strdup_printf("still failing after the fix: %s", a->message);
-                        r = msg ? result_list_add(out, a->id, STATUS_ERROR, msg, a->hint, a->evidence)
-                                : -ENOMEM;
+                        r = msg ? result_list_add_restated(out, a, STATUS_ERROR, msg, a->hint) : -ENOMEM;
                 } else
-                        r = result_list_add(out, a->id, a->status, a->message, a->hint, a->evidence);
+                        r = result_list_add_copy(out, a);
         }
         for (size_t i = 0; r >= 0 && notes && i < notes->n; i++)
-                r = result_list_add(out, notes->items[i].id, notes->items[i].status, notes->items[i].message,
-                                    notes->items[i].hint, notes->items[i].evidence);
+                r = result_list_add_copy(out, &notes->items[i]);
         return r;
 }
 
@@ -591,9 +589,7 @@ static int apply_here(struct session *s, const struct selection *sel, bool show,
                                 r = strv_push_dup(&fixed_units, u->id);
                         /* what the fix could not do, it said after the check's results */
                         for (size_t k = n_checked; r >= 0 && k < mine.n; k++)
-                                r = result_list_add(&notes, mine.items[k].id, mine.items[k].status,
-                                                    mine.items[k].message, mine.items[k].hint,
-                                                    mine.items[k].evidence);
+                                r = result_list_add_copy(&notes, &mine.items[k]);
                 }
                 result_list_done(&mine);
                 if (r < 0)
@@ -753,8 +749,8 @@ static int keep_fixed(const struct result_list *first, struct result_list *final
                                 final->items[k].status = STATUS_FIXED;
                                 found = true;
                         }
-                if (!found && result_list_add(final, first->items[i].id, STATUS_FIXED,
-                                              first->items[i].message, NULL, first->items[i].evidence) < 0)
+                if (!found && result_list_add_restated(final, &first->items[i], STATUS_FIXED,
+                                                       first->items[i].message, NULL) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -1053,11 +1049,11 @@ static int verb_migrate(void)
                 if (pre.items[i].status != STATUS_PASS && pre.items[i].status != STATUS_SKIP) {
                         _cleanup_free_ char *msg = strdup_printf("%s%s", pre.items[i].message,
                                                                  arg_force ? " (ignored: --force)" : "");
-                        result_list_add(
-                                &results, pre.items[i].id,
-                                arg_force && pre.items[i].status == STATUS_FAIL ? STATUS_WARN
-                                                                                : pre.items[i].status,
-                                msg ? msg : pre.items[i].message, pre.items[i].hint, pre.items[i].evidence);
+                        result_list_add_restated(&results, &pre.items[i],
+                                                 arg_force && pre.items[i].status == STATUS_FAIL
+                                                         ? STATUS_WARN
+                                                         : pre.items[i].status,
+                                                 msg ? msg : pre.items[i].message, pre.items[i].hint);
                 }
         if (results_exit_code(&pre) == EXIT_NOT_READY && !arg_force) {
                 result_list_add(&results, "migrate.preflight", STATUS_FAIL,
@@ -1181,57 +1177,12 @@ report:
 
 static int verb_list(void)
 {
-        json_object *arr;
+        int r = arg_format == FORMAT_JSON ? units_list_json(stdout) : units_list_human(stdout, arg_quiet);
 
-        if (arg_format == FORMAT_JSON) {
-                arr = json_object_new_array();
-                for (size_t i = 0; i < unit_registry_size; i++) {
-                        const struct unit *u = unit_registry[i];
-                        json_object *o = json_object_new_object(), *ids = json_object_new_array(),
-                                    *roles = json_object_new_array();
-
-                        for (int k = 0; k < _ROLE_MAX; k++)
-                                if (u->roles & ROLE_BIT(k))
-                                        json_object_array_add(
-                                                roles, json_object_new_string(role_to_string((enum role)k)));
-                        for (const char *const *id = u->result_ids; id && *id; id++)
-                                json_object_array_add(ids, json_object_new_string(*id));
-                        json_object_object_add(o, "id", json_object_new_string(u->id));
-                        json_object_object_add(o, "title", json_object_new_string(u->title));
-                        json_object_object_add(o, "roles", roles);
-                        json_object_object_add(o, "checks", ids);
-                        json_object_object_add(o, "fix", json_object_new_boolean(u->fix != NULL));
-                        json_object_array_add(arr, o);
-                }
-                for (size_t i = 0; i < cross_registry_size; i++) {
-                        json_object *o = json_object_new_object();
-
-                        json_object_object_add(o, "id", json_object_new_string(cross_registry[i]->id));
-                        json_object_object_add(o, "title", json_object_new_string(cross_registry[i]->title));
-                        json_object_object_add(o, "across_hosts", json_object_new_boolean(true));
-                        json_object_array_add(arr, o);
-                }
-                printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-                                                                           JSON_C_TO_STRING_SPACED |
-                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(arr);
-                return 0;
+        if (r < 0) {
+                fprintf(stderr, "hostprep: listing the units failed: %s\n", strerror(-r));
+                return EXIT_UNDECIDED;
         }
-
-        for (size_t i = 0; i < unit_registry_size; i++) {
-                const struct unit *u = unit_registry[i];
-                _cleanup_free_ char *roles = roles_to_string(u->roles);
-
-                printf("%-16s %s (roles: %s%s)\n", u->id, u->title, strna(roles),
-                       u->fix ? "; apply fixes" : "");
-                if (arg_quiet)
-                        continue;
-                for (const char *const *id = u->result_ids; id && *id; id++)
-                        printf("  %s\n", *id);
-        }
-        /* the comparisons run with --peer or --all-hosts */
-        for (size_t i = 0; i < cross_registry_size; i++)
-                printf("%-16s %s (across hosts)\n", cross_registry[i]->id, cross_registry[i]->title);
         return 0;
 }
 

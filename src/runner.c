@@ -15,6 +15,32 @@
 /* How long past the deadline a child may take to hand over what it has. */
 #define RUNNER_GRACE_USEC (250 * USEC_PER_MSEC)
 
+/* The runner's own results, about a unit rather than from it: their id is the unit's. */
+enum {
+        RUNNER_NOT_APPLICABLE,
+        RUNNER_TIMEOUT,
+        RUNNER_CRASHED,
+        RUNNER_NO_RESULTS,
+        RUNNER_UNDECIDED,
+        RUNNER_UNDECLARED,
+        _RUNNER_RESULT_MAX,
+};
+
+#define RUNNER_HINT "run with a longer --timeout, or check the host by hand"
+
+const struct result_def runner_results[] = {
+        [RUNNER_NOT_APPLICABLE] = {NULL, STATUS_SKIP, "not_applicable"},
+        [RUNNER_TIMEOUT] = {NULL, STATUS_ERROR, "timeout", RUNNER_HINT},
+        [RUNNER_CRASHED] = {NULL, STATUS_ERROR, "crashed", RUNNER_HINT},
+        [RUNNER_NO_RESULTS] = {NULL, STATUS_ERROR, "no_results", RUNNER_HINT},
+        [RUNNER_UNDECIDED] = {NULL, STATUS_ERROR, "undecided", RUNNER_HINT},
+        [RUNNER_UNDECLARED] =
+                {NULL, STATUS_ERROR, "undeclared_result",
+                 "a bug in hostprep: the unit's result table must declare every result it gives"},
+};
+const size_t runner_results_size = ELEMENTSOF(runner_results);
+_Static_assert(ELEMENTSOF(runner_results) == _RUNNER_RESULT_MAX, "runner_results out of step");
+
 static bool pattern_matches(const char *pattern, const char *id)
 {
         return fnmatch(pattern, id, 0) == 0;
@@ -25,8 +51,8 @@ static bool patterns_match_unit(char *const *patterns, const struct unit *u)
         STRV_FOREACH (p, patterns) {
                 if (pattern_matches(*p, u->id))
                         return true;
-                for (const char *const *id = u->result_ids; id && *id; id++)
-                        if (pattern_matches(*p, *id))
+                for (size_t i = 0; i < u->n_results; i++)
+                        if (pattern_matches(*p, u->results[i].id))
                                 return true;
         }
         return false;
@@ -189,42 +215,60 @@ static int job_read(struct job *j)
         return 1;
 }
 
+/* A result the unit's table does not declare is a bug in the unit: it is reported, never passed on. */
+static int collect_result(struct check_ctx *ctx, const struct unit *u, const struct result *res)
+{
+        if (unit_declares(u, res))
+                return result_list_add_copy(ctx->results, res);
+        return result_list_add_def(
+                ctx->results, &runner_results[RUNNER_UNDECLARED], u->id, NULL, NULL,
+                "unit %s gave %s (%s, reason %s), which its result table does not declare", u->id, res->id,
+                status_to_json(res->status), strna(res->reason));
+}
+
 /* Turns what a child handed over (or did not) into results. */
 static int job_collect(struct check_ctx *ctx, const struct selection *sel, struct job *j, usec_t timeout)
 {
         _cleanup_free_ char *why = NULL;
+        const struct result_def *error = NULL;
         struct result_list got = {0};
         json_object *o = NULL, *rc = NULL, *arr = NULL;
         int r = 0;
 
-        if (j->timed_out)
+        if (j->timed_out) {
+                error = &runner_results[RUNNER_TIMEOUT];
                 why = strdup_printf(
                         "did not finish within the deadline of %.1f s (abandoned; see --timeout)",
                         (double)timeout / USEC_PER_SEC);
-        else if (j->reaped && WIFSIGNALED(j->wait_status))
+        } else if (j->reaped && WIFSIGNALED(j->wait_status)) {
+                error = &runner_results[RUNNER_CRASHED];
                 why = strdup_printf("check crashed (signal %d)", WTERMSIG(j->wait_status));
-        else {
+        } else {
                 o = j->buf ? json_tokener_parse(j->buf) : NULL;
                 if (!o || !json_object_object_get_ex(o, "rc", &rc) ||
-                    !json_object_object_get_ex(o, "results", &arr) || results_from_json(arr, &got, NULL) < 0)
+                    !json_object_object_get_ex(o, "results", &arr) ||
+                    results_from_json(arr, &got, NULL) < 0) {
+                        error = &runner_results[RUNNER_NO_RESULTS];
                         why = j->reaped && WIFEXITED(j->wait_status) && WEXITSTATUS(j->wait_status) != 0
                                       ? strdup_printf(
                                                 "check ended without reporting results (exit status %d)",
                                                 WEXITSTATUS(j->wait_status))
                                       : strdup("check ended without reporting results");
+                }
         }
 
-        if (!why && json_object_get_int(rc) < 0)
+        if (!error && json_object_get_int(rc) < 0) {
+                error = &runner_results[RUNNER_UNDECIDED];
                 why = strdup_printf("could not decide: %s", strerror(-json_object_get_int(rc)));
+        }
 
         for (size_t i = 0; i < got.n && r >= 0; i++) {
                 struct result *res = &got.items[i];
                 if (selection_result(sel, j->unit, res->id))
-                        r = result_list_add_copy(ctx->results, res);
+                        r = collect_result(ctx, j->unit, res);
         }
-        if (why && r >= 0)
-                r = result_list_add(ctx->results, j->unit->id, STATUS_ERROR, why,
-                                    "run with a longer --timeout, or check the host by hand", NULL);
+        if (error && r >= 0)
+                r = result_list_add_def(ctx->results, error, j->unit->id, NULL, NULL, "%s", strna(why));
         result_list_done(&got);
         json_object_put(o);
         return r;
@@ -243,9 +287,9 @@ static int not_applicable(struct check_ctx *ctx, const struct unit *u)
 {
         _cleanup_free_ char *need = roles_to_string(u->roles), *have = roles_to_string(ctx->roles);
 
-        return check_emit(ctx, STATUS_SKIP, u->id, NULL, NULL,
-                          "not applicable: applies to %s; %s has role %s in profile %s", strna(need),
-                          ctx->hostname, strna(have), strna(ctx->profile->name));
+        return result_list_add_def(ctx->results, &runner_results[RUNNER_NOT_APPLICABLE], u->id, NULL, NULL,
+                                   "not applicable: applies to %s; %s has role %s in profile %s",
+                                   strna(need), ctx->hostname, strna(have), strna(ctx->profile->name));
 }
 
 int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,

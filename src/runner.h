@@ -26,3 +26,8 @@ bool selection_result(const struct selection *sel, const struct unit *u, const c
  */
 int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
                const struct selection *sel);
+
+/* What the runner itself may say about a unit (not applicable, timed out, crashed, gave a result its table
+ * does not declare, ...), with the unit's id as the result id. */
+extern const struct result_def runner_results[];
+extern const size_t runner_results_size;
