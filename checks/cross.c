@@ -2,7 +2,6 @@
 #include "cross.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <strings.h>
 
 #include "strv.h"
@@ -72,19 +71,8 @@ static const struct result_def bridges_results[] = {
         [BRIDGES_SAME] = {"cross.bridges", STATUS_PASS, "same_mtu"},
 };
 
-static int emit(struct cross_ctx *ctx, const struct result_def *def, const char *const *hint_values,
-                const char *evidence, const char *fmt, ...) _printf_(5, 6);
-static int emit(struct cross_ctx *ctx, const struct result_def *def, const char *const *hint_values,
-                const char *evidence, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = result_list_add_defv(ctx->results, def, NULL, hint_values, evidence, fmt, ap);
-        va_end(ap);
-        return r;
-}
+#define emit(ctx, def, hint_values, evidence, ...)                                                          \
+        result_list_add_def((ctx)->results, def, NULL, hint_values, evidence, __VA_ARGS__)
 
 /* facts -> a.b.c, or NULL */
 static json_object *get(json_object *o, const char *path)

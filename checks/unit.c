@@ -230,30 +230,6 @@ int result_list_add_def(struct result_list *l, const struct result_def *def, con
         return r;
 }
 
-int check_emit(struct check_ctx *ctx, const struct result_def *def, const char *evidence, const char *fmt,
-               ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = result_list_add_defv(ctx->results, def, NULL, NULL, evidence, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-int check_emit_hint(struct check_ctx *ctx, const struct result_def *def, const char *const *hint_values,
-                    const char *evidence, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = result_list_add_defv(ctx->results, def, NULL, hint_values, evidence, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 int check_hosts_with_role(const struct check_ctx *ctx, enum role role, char ***ret)
 {
         _cleanup_(strv_freep) char **hosts = NULL;

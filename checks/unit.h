@@ -106,12 +106,13 @@ struct check_ctx {
         struct result_list *results;
 };
 
-/* Records one result of the unit's table entry def; evidence may be NULL. Returns 0 or -ENOMEM. */
-int check_emit(struct check_ctx *ctx, const struct result_def *def, const char *evidence, const char *fmt,
-               ...) _printf_(4, 5);
-/* The same, for an entry whose hint has @KEY@ placeholders. */
-int check_emit_hint(struct check_ctx *ctx, const struct result_def *def, const char *const *hint_values,
-                    const char *evidence, const char *fmt, ...) _printf_(5, 6);
+/* Records one result of the unit's table entry def; evidence may be NULL. Returns 0 or -ENOMEM. (Macros,
+ * so the message's format is checked at every emit site through result_list_add_def().) */
+#define check_emit(ctx, def, evidence, ...)                                                                 \
+        result_list_add_def((ctx)->results, def, NULL, NULL, evidence, __VA_ARGS__)
+/* The same, for an entry whose hint has @KEY@ placeholders: HINT_VALUES("KEY", value, ...). */
+#define check_emit_hint(ctx, def, hint_values, evidence, ...)                                               \
+        result_list_add_def((ctx)->results, def, NULL, hint_values, evidence, __VA_ARGS__)
 
 /* Hosts of the profile's [hosts] section that have role r, in profile order. */
 int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
