@@ -420,6 +420,35 @@ static int check_options(struct check_ctx *ctx, const char *export, const Export
         return 0;
 }
 
+/* One hypervisor: the spec mountd would use for it (kept in specs and labels for the option checks), or
+ * why there is none. */
+static int check_client(struct check_ctx *ctx, const ExportsTable *t, const char *export,
+                        const struct peer *p, const ExportClient **specs, size_t *n_specs, char ***labels)
+{
+        _cleanup_free_ char *ev = NULL, *have = NULL;
+        int r;
+
+        if (p->client) {
+                ev = client_evidence(p->client);
+                specs[(*n_specs)++] = p->client;
+                r = strv_push_dup(labels, p->name);
+                if (r < 0)
+                        return r;
+                return check_emit(ctx, &nfs_export_results[CLIENT_EXPORTED], ev,
+                                  "%s is exported to %s (as '%s')", export, p->name,
+                                  client_label(p->client));
+        }
+        if (p->unknown)
+                return check_emit(ctx, &nfs_export_results[CLIENT_NETGROUP], NULL,
+                                  "%s: whether %s may mount it depends on a netgroup", export, p->name);
+        have = export_client_names(t, export);
+        return check_emit_hint(ctx, &nfs_export_results[CLIENT_MISSING],
+                               HINT_VALUES("CLIENT", p->name, "OPTIONS",
+                                           conf_get(ctx->profile, "nfs", "options"), "EXPORT", export),
+                               have, "%s is not exported to %s%s", export, p->name,
+                               p->addresses ? "" : " (and /etc/hosts has no address for it)");
+}
+
 static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const char *export)
 {
         _cleanup_(strv_freep) char **clients = NULL, **labels = NULL;
@@ -470,30 +499,9 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                         struct peer *p = &peers[n_peers++];
 
                         r = resolve_peer(ctx, hosts_text, *name, p);
-                        if (r < 0)
-                                break;
-                        match_peer(t, export, p);
-                        if (p->client) {
-                                _cleanup_free_ char *ev = client_evidence(p->client);
-                                specs[n_specs++] = p->client;
-                                r = strv_push_dup(&labels, p->name);
-                                if (r >= 0)
-                                        r = check_emit(ctx, &nfs_export_results[CLIENT_EXPORTED], ev,
-                                                       "%s is exported to %s (as '%s')", export, p->name,
-                                                       client_label(p->client));
-                        } else if (p->unknown) {
-                                r = check_emit(ctx, &nfs_export_results[CLIENT_NETGROUP], NULL,
-                                               "%s: whether %s may mount it depends on a netgroup", export,
-                                               p->name);
-                        } else {
-                                _cleanup_free_ char *have = export_client_names(t, export);
-                                r = check_emit_hint(
-                                        ctx, &nfs_export_results[CLIENT_MISSING],
-                                        HINT_VALUES("CLIENT", p->name, "OPTIONS",
-                                                    conf_get(ctx->profile, "nfs", "options"), "EXPORT",
-                                                    export),
-                                        have, "%s is not exported to %s%s", export, p->name,
-                                        p->addresses ? "" : " (and /etc/hosts has no address for it)");
+                        if (r >= 0) {
+                                match_peer(t, export, p);
+                                r = check_client(ctx, t, export, p, specs, &n_specs, &labels);
                         }
                         if (r < 0)
                                 break;
@@ -683,6 +691,70 @@ static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char
                           "%s is configured but the server does not hand it out", export);
 }
 
+/* Every line parses, or a FAIL for each error, as exportfs would complain. */
+static int check_files(struct check_ctx *ctx, const ExportsTable *t, char *const *files,
+                       const char *file_list)
+{
+        int r;
+
+        for (size_t i = 0; i < t->n_errors; i++) {
+                const ExportsError *e = &t->errors[i];
+                _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
+
+                r = check_emit(ctx, &nfs_export_results[FILES_PARSE_ERROR], ev, "%s:%u: %s (exportfs %s)",
+                               e->file, e->line, e->message,
+                               e->stops_file ? "ignores the rest of this file" : "skips this client");
+                if (r < 0)
+                        return r;
+        }
+        if (t->n_errors == 0) {
+                r = check_emit(ctx, &nfs_export_results[FILES_PARSED], file_list, "%s parse%s cleanly",
+                               file_list, strv_length(files) == 1 ? "s" : "");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The profile's export has a line that counts; then whom it reaches. *ret_present: it does. */
+static int check_present(struct check_ctx *ctx, const ExportsTable *t, const char *export,
+                         const char *file_list, bool *ret_present)
+{
+        bool present = false;
+        int r;
+
+        for (size_t e = 0; e < t->n_entries && !present; e++)
+                for (size_t i = 0; i < t->entries[e].n_clients && !present; i++)
+                        present = check_same_path(t->entries[e].path, export) &&
+                                  client_counts(&t->entries[e].clients[i]);
+        if (!present) {
+                const ExportsError *stop = NULL;
+
+                for (size_t i = 0; i < t->n_errors && !stop; i++)
+                        if (t->errors[i].stops_file)
+                                stop = &t->errors[i];
+                if (stop) {
+                        _cleanup_free_ char *ev = strdup_printf("%s:%u", stop->file, stop->line);
+                        r = check_emit(
+                                ctx, &nfs_export_results[PRESENT_STOPPED], ev,
+                                "%s is not exported: exportfs stops reading %s at the error on line %u",
+                                export, stop->file, stop->line);
+                } else
+                        r = check_emit_hint(ctx, &nfs_export_results[PRESENT_MISSING],
+                                            HINT_VALUES("EXPORT", export), file_list,
+                                            "%s is not exported (the profile's [nfs] export)", export);
+        } else {
+                r = check_emit(ctx, &nfs_export_results[PRESENT_EXPORTED], file_list, "%s is exported",
+                               export);
+                if (r >= 0)
+                        r = check_clients(ctx, t, export);
+                if (r >= 0)
+                        r = check_wide(ctx, t, export);
+        }
+        *ret_present = present;
+        return r;
+}
+
 static int nfs_export_check(struct check_ctx *ctx)
 {
         _cleanup_(exports_table_freep) ExportsTable *t = NULL;
@@ -713,51 +785,9 @@ static int nfs_export_check(struct check_ctx *ctx)
                 return r < 0 ? r : check_directory(ctx, export);
         }
 
-        for (size_t i = 0; i < t->n_errors; i++) {
-                const ExportsError *e = &t->errors[i];
-                _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
-
-                r = check_emit(ctx, &nfs_export_results[FILES_PARSE_ERROR], ev, "%s:%u: %s (exportfs %s)",
-                               e->file, e->line, e->message,
-                               e->stops_file ? "ignores the rest of this file" : "skips this client");
-                if (r < 0)
-                        return r;
-        }
-        if (t->n_errors == 0) {
-                r = check_emit(ctx, &nfs_export_results[FILES_PARSED], file_list, "%s parse%s cleanly",
-                               file_list, strv_length(files) == 1 ? "s" : "");
-                if (r < 0)
-                        return r;
-        }
-
-        for (size_t e = 0; e < t->n_entries && !present; e++)
-                for (size_t i = 0; i < t->entries[e].n_clients && !present; i++)
-                        present = check_same_path(t->entries[e].path, export) &&
-                                  client_counts(&t->entries[e].clients[i]);
-        if (!present) {
-                const ExportsError *stop = NULL;
-
-                for (size_t i = 0; i < t->n_errors && !stop; i++)
-                        if (t->errors[i].stops_file)
-                                stop = &t->errors[i];
-                if (stop) {
-                        _cleanup_free_ char *ev = strdup_printf("%s:%u", stop->file, stop->line);
-                        r = check_emit(
-                                ctx, &nfs_export_results[PRESENT_STOPPED], ev,
-                                "%s is not exported: exportfs stops reading %s at the error on line %u",
-                                export, stop->file, stop->line);
-                } else
-                        r = check_emit_hint(ctx, &nfs_export_results[PRESENT_MISSING],
-                                            HINT_VALUES("EXPORT", export), file_list,
-                                            "%s is not exported (the profile's [nfs] export)", export);
-        } else {
-                r = check_emit(ctx, &nfs_export_results[PRESENT_EXPORTED], file_list, "%s is exported",
-                               export);
-                if (r >= 0)
-                        r = check_clients(ctx, t, export);
-                if (r >= 0)
-                        r = check_wide(ctx, t, export);
-        }
+        r = check_files(ctx, t, files, file_list);
+        if (r >= 0)
+                r = check_present(ctx, t, export, file_list, &present);
         if (r >= 0)
                 r = check_space(ctx, t);
         if (r >= 0)
