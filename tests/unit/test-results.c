@@ -144,6 +144,102 @@ static void test_hints(void)
         result_list_done(&l);
 }
 
+/* Every comparison across hosts, on facts made to reach each entry of its table: what it gives is declared,
+ * and every entry is reached by one of the scenarios. */
+struct scenario {
+        const char *bridges; /* the profile's [network] bridges, or NULL */
+        struct {
+                const char *name, *facts; /* facts NULL: the host gave none */
+                double clock_offset;      /* 0: not known */
+        } hosts[3];
+};
+
+#define FACTS(name, source, uid, uuid, resolve, mtu)                                                        \
+        "{\"hostname\": \"" name "\", \"mounts\": [{\"source\": \"" source "\", \"fstype\": \"nfs4\"}], "   \
+        "\"users\": {\"qemu\": {\"uid\": " uid ", \"gid\": 107}}, \"host_uuid\": {\"effective\": \"" uuid   \
+        "\"}, "                                                                                             \
+        "\"resolve\": {" resolve "}, \"bridges\": [{\"name\": \"br0\", \"mtu\": " mtu "}]}"
+
+static const struct scenario scenarios[] = {
+        /* all alike */
+        {"br0",
+         {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"]", "1500"), 0.1},
+          {"h2", FACTS("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500"), -0.1}}},
+        /* everything differs */
+        {"br0",
+         {{"h1",
+           FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"], \"h3\": [\"10.0.0.3\"]", "1500"),
+           10},
+          {"h2",
+           FACTS("h2", "nfs2:/srv", "108", "u1", "\"h1\": [\"10.0.0.1\"], \"h3\": [\"10.0.0.3\"]", "9000"),
+           0.1},
+          {"h3",
+           FACTS("h3", "nfs1:/srv", "107", "u3", "\"h1\": [\"10.0.0.1\"], \"h2\": [\"10.0.0.9\"]", "1500"),
+           0.1}}},
+        /* half there: nothing mounted on one, a qemu user on one, a host called localhost, a bridge missing
+         */
+        {"br0",
+         {{"h1", FACTS("localhost", "nfs1:/srv", "107", "u1", "", "1500"), 1},
+          {"h2", "{\"mounts\": [], \"bridges\": []}", 0}}},
+        /* one host answered, without resolving the other; no bridges in the profile */
+        {NULL, {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "", "1500"), 0}, {"h2", NULL, 0}}},
+};
+
+static void run_scenario(const struct scenario *sc, bool *reached[])
+{
+        _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
+        struct host_facts hosts[ELEMENTSOF(sc->hosts)] = {};
+        struct result_list l = {0};
+        struct cross_ctx ctx = {.profile = &profile, .hosts = hosts, .results = &l};
+
+        CHECK(conf_set(&profile, "nfs", "mountpoint", "/var/lib/libvirt/images", "test") == 0, "conf");
+        if (sc->bridges)
+                CHECK(conf_set(&profile, "network", "bridges", sc->bridges, "test") == 0, "conf");
+        for (size_t i = 0; i < ELEMENTSOF(sc->hosts) && sc->hosts[i].name; i++, ctx.n_hosts++)
+                hosts[i] = (struct host_facts){
+                        .name = sc->hosts[i].name,
+                        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+                        .facts = sc->hosts[i].facts ? json_tokener_parse(sc->hosts[i].facts) : NULL,
+                        .clock_known = sc->hosts[i].clock_offset != 0,
+                        .clock_offset = sc->hosts[i].clock_offset,
+                        .clock_error = 0.01,
+                };
+        for (size_t c = 0; c < cross_registry_size; c++) {
+                const struct cross_check *cc = cross_registry[c];
+                size_t before = l.n;
+
+                CHECK(cc->compare(&ctx) >= 0, "%s", cc->id);
+                for (size_t i = before; i < l.n; i++) {
+                        bool declared = false;
+
+                        for (size_t k = 0; k < cc->n_results; k++)
+                                if (result_defs_contain(&cc->results[k], 1, &l.items[i]))
+                                        declared = reached[c][k] = true;
+                        CHECK(declared, "%s gave %s/%s, not in its table", cc->id, l.items[i].id,
+                              strna(l.items[i].reason));
+                }
+        }
+        for (size_t i = 0; i < ctx.n_hosts; i++)
+                json_object_put(hosts[i].facts);
+        result_list_done(&l);
+}
+
+static void test_cross(void)
+{
+        bool *reached[cross_registry_size];
+
+        for (size_t c = 0; c < cross_registry_size; c++)
+                reached[c] = calloc(cross_registry[c]->n_results, sizeof(bool));
+        for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
+                run_scenario(&scenarios[i], reached);
+        for (size_t c = 0; c < cross_registry_size; c++) {
+                for (size_t k = 0; reached[c] && k < cross_registry[c]->n_results; k++)
+                        CHECK(reached[c][k], "no scenario reaches %s/%s", cross_registry[c]->id,
+                              cross_registry[c]->results[k].reason);
+                free(reached[c]);
+        }
+}
+
 static void test_man_page(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -168,6 +264,7 @@ int main(void)
 {
         test_tables();
         test_hints();
+        test_cross();
         test_man_page();
         if (failures)
                 fprintf(stderr, "%d check(s) failed\n", failures);
