@@ -5,7 +5,10 @@
  * is generated from the tables. */
 #include <ctype.h>
 
+#include "common.h"
 #include "cross.h"
+#include "hostfs.h"
+#include "provision/plan.h"
 #include "runner.h"
 #include "test-util.h"
 #include "unit-doc.h"
@@ -240,6 +243,58 @@ static void test_cross(void)
         }
 }
 
+static const struct result_def *entry(const struct unit *u, const char *id, const char *reason)
+{
+        for (size_t i = 0; i < u->n_results; i++)
+                if (streq(u->results[i].id, id) && streq(u->results[i].reason, reason))
+                        return &u->results[i];
+        return NULL;
+}
+
+/* nfs.mount's fix mounts only where check() found nothing mounted: it decides on the reason of
+ * nfs.mount.mounted (never its message), and leaves what else is mounted there to the operator. */
+static void mount_fix_case(const char *reason, bool mounts)
+{
+        const struct unit *u = unit_find("nfs.mount");
+        char dir[] = "/tmp/test-results.XXXXXX";
+        _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
+        struct hostfs *fs = NULL;
+        struct result_list l = {0};
+        struct plan plan = {0};
+        struct check_ctx ctx = {.profile = &profile, .hostname = "hv1", .results = &l};
+        const struct result_def *found = entry(u, "nfs.mount.mounted", reason);
+        bool refused;
+
+        CHECK(found && mkdtemp(dir) && hostfs_new("/", &fs) >= 0 && hostfs_is_live(fs), "setup");
+        if (!found || !fs)
+                return;
+        ctx.fs = fs;
+        conf_set(&profile, "nfs", "server", "nfs1", "test");
+        conf_set(&profile, "nfs", "export", "/srv/nfs/images", "test");
+        conf_set(&profile, "nfs", "mountpoint", dir, "test");
+        conf_set(&profile, "nfs", "version", "4.2", "test");
+        CHECK(check_emit_hint(&ctx, found,
+                              HINT_VALUES("VERSION", "4.2", "SERVER", "nfs1", "EXPORT", "/srv/nfs/images",
+                                          "MOUNTPOINT", dir),
+                              NULL, "as check() found it") == 0,
+              "emit");
+        CHECK(u->fix(&ctx, &plan) >= 0, "fix");
+        refused = check_gave(&ctx, entry(u, "nfs.mount.fix", "other_mount"));
+        CHECK(refused == !mounts && plan.n_actions == (mounts ? 1u : 0u), "%s: %s, %zu actions planned",
+              reason, refused ? "refused" : "not refused", plan.n_actions);
+        plan_done(&plan);
+        result_list_done(&l);
+        hostfs_free(fs);
+        rmdir(dir);
+}
+
+static void test_mount_fix(void)
+{
+        mount_fix_case("not_mounted", true);
+        mount_fix_case("mount_hidden", false);
+        mount_fix_case("not_nfs", false);
+}
+
 static void test_man_page(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -265,6 +320,7 @@ int main(void)
         test_tables();
         test_hints();
         test_cross();
+        test_mount_fix();
         test_man_page();
         if (failures)
                 fprintf(stderr, "%d check(s) failed\n", failures);
