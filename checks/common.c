@@ -193,3 +193,11 @@ bool check_failed(const struct check_ctx *ctx, const char *id)
         }
         return false;
 }
+
+bool check_gave(const struct check_ctx *ctx, const struct result_def *def)
+{
+        for (size_t i = 0; i < ctx->results->n; i++)
+                if (result_defs_contain(def, 1, &ctx->results->items[i]))
+                        return true;
+        return false;
+}

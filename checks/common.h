@@ -42,3 +42,6 @@ char *check_bus_address(const struct check_ctx *ctx);
 
 /* Whether the unit's check gave result id (or any id, when id is NULL) a FAIL or WARN in ctx->results. */
 bool check_failed(const struct check_ctx *ctx, const char *id);
+/* Whether ctx->results holds a result of table entry def: fixes decide on what check() found by this, never
+ * by a message. */
+bool check_gave(const struct check_ctx *ctx, const struct result_def *def);

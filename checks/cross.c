@@ -2,7 +2,6 @@
 #include "cross.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <strings.h>
 
 #include "strv.h"
@@ -10,19 +9,70 @@
 #define CLOCK_WARN_SECONDS 0.5
 #define CLOCK_FAIL_SECONDS 5.0
 
-static int emit(struct cross_ctx *ctx, enum status st, const char *id, const char *hint,
-                const char *evidence, const char *fmt, ...) _printf_(6, 7);
-static int emit(struct cross_ctx *ctx, enum status st, const char *id, const char *hint,
-                const char *evidence, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
+/* Each comparison's results, declared the way a unit's are (struct result_def). */
+enum { MOUNT_MISSING, MOUNT_DIFFERENT, MOUNT_TOO_FEW, MOUNT_SAME };
+static const struct result_def mount_results[] = {
+        [MOUNT_MISSING] = {"cross.mount", STATUS_FAIL, "not_mounted_everywhere",
+                           "mount the export on every hypervisor (see nfs.mount)"},
+        [MOUNT_DIFFERENT] =
+                {"cross.mount", STATUS_FAIL, "different_sources",
+                 "mount the same server:export on every hypervisor; a guest's disk path must name "
+                 "the same file on both ends"},
+        [MOUNT_TOO_FEW] = {"cross.mount", STATUS_SKIP, "too_few_hosts"},
+        [MOUNT_SAME] = {"cross.mount", STATUS_PASS, "same_source"},
+};
 
-        va_start(ap, fmt);
-        r = result_list_addv(ctx->results, st, id, hint, evidence, fmt, ap);
-        va_end(ap);
-        return r;
-}
+enum { QEMU_IDS_DIFFERENT, QEMU_IDS_TOO_FEW, QEMU_IDS_SAME };
+static const struct result_def qemu_ids_results[] = {
+        [QEMU_IDS_DIFFERENT] =
+                {"cross.qemu_ids", STATUS_FAIL, "different_ids",
+                 "give the qemu user the same uid and gid on every host (and the NFS server)"},
+        [QEMU_IDS_TOO_FEW] = {"cross.qemu_ids", STATUS_SKIP, "too_few_hosts"},
+        [QEMU_IDS_SAME] = {"cross.qemu_ids", STATUS_PASS, "same_ids"},
+};
+
+enum { HOST_UUID_SAME, HOST_UUID_TOO_FEW, HOST_UUID_DISTINCT };
+static const struct result_def host_uuid_results[] = {
+        [HOST_UUID_SAME] =
+                {"cross.host_uuid", STATUS_FAIL, "same_uuid",
+                 "give each host its own UUID: host_uuid in /etc/libvirt/libvirtd.conf (uuidgen), "
+                 "or fix cloned SMBIOS/machine-id"},
+        [HOST_UUID_TOO_FEW] = {"cross.host_uuid", STATUS_SKIP, "too_few_hosts"},
+        [HOST_UUID_DISTINCT] = {"cross.host_uuid", STATUS_PASS, "distinct_uuids"},
+};
+
+enum { NAMES_LOCALHOST, NAMES_UNRESOLVED, NAMES_DISAGREE, NAMES_AGREE };
+static const struct result_def names_results[] = {
+        [NAMES_LOCALHOST] = {"cross.names", STATUS_FAIL, "localhost",
+                             "give the host its own name (hostnamectl)"},
+        [NAMES_UNRESOLVED] = {"cross.names", STATUS_FAIL, "unresolved",
+                              "add @NAME@ to /etc/hosts on @HOST@"},
+        [NAMES_DISAGREE] = {"cross.names", STATUS_FAIL, "addresses_disagree",
+                            "make /etc/hosts (or DNS) agree on every host"},
+        [NAMES_AGREE] = {"cross.names", STATUS_PASS, "names_agree"},
+};
+
+enum { CLOCK_UNKNOWN, CLOCK_FAR_OFF, CLOCK_OFF, CLOCK_AGREE };
+#define NTP_HINT "run NTP (chrony, systemd-timesyncd) on every host"
+static const struct result_def clock_results[] = {
+        [CLOCK_UNKNOWN] = {"cross.clock", STATUS_SKIP, "clock_unknown"},
+        [CLOCK_FAR_OFF] = {"cross.clock", STATUS_FAIL, "clock_off", NTP_HINT},
+        [CLOCK_OFF] = {"cross.clock", STATUS_WARN, "clock_off", NTP_HINT},
+        [CLOCK_AGREE] = {"cross.clock", STATUS_PASS, "clocks_agree"},
+};
+
+enum { BRIDGES_NONE, BRIDGES_MISSING, BRIDGES_MTU_DIFFERENT, BRIDGES_SAME };
+static const struct result_def bridges_results[] = {
+        [BRIDGES_NONE] = {"cross.bridges", STATUS_SKIP, "no_bridges"},
+        [BRIDGES_MISSING] = {"cross.bridges", STATUS_FAIL, "bridge_missing",
+                             "create bridge @BRIDGE@ on @HOST@"},
+        [BRIDGES_MTU_DIFFERENT] = {"cross.bridges", STATUS_FAIL, "different_mtu",
+                                   "set the same MTU on every host's bridge"},
+        [BRIDGES_SAME] = {"cross.bridges", STATUS_PASS, "same_mtu"},
+};
+
+#define emit(ctx, def, hint_values, evidence, ...)                                                          \
+        result_list_add_def((ctx)->results, def, NULL, hint_values, evidence, __VA_ARGS__)
 
 /* facts -> a.b.c, or NULL */
 static json_object *get(json_object *o, const char *path)
@@ -107,20 +157,15 @@ static int compare_mounts(struct cross_ctx *ctx)
                 n++;
         }
         if (missing)
-                return emit(ctx, STATUS_FAIL, "cross.mount",
-                            "mount the export on every hypervisor (see nfs.mount)", missing,
+                return emit(ctx, &mount_results[MOUNT_MISSING], NULL, missing,
                             "%s is not mounted on every hypervisor (%s)", mountpoint, missing);
         if (differ)
-                return emit(ctx, STATUS_FAIL, "cross.mount",
-                            "mount the same server:export on every hypervisor; a guest's disk path must "
-                            "name the "
-                            "same file on both ends",
-                            seen, "%s comes from different sources on the hypervisors: %s", mountpoint,
-                            seen);
+                return emit(ctx, &mount_results[MOUNT_DIFFERENT], NULL, seen,
+                            "%s comes from different sources on the hypervisors: %s", mountpoint, seen);
         if (n < 2)
-                return emit(ctx, STATUS_SKIP, "cross.mount", NULL, seen,
+                return emit(ctx, &mount_results[MOUNT_TOO_FEW], NULL, seen,
                             "fewer than two hypervisors reported their mounts");
-        return emit(ctx, STATUS_PASS, "cross.mount", NULL, seen, "%s comes from %s on all %zu hypervisors",
+        return emit(ctx, &mount_results[MOUNT_SAME], NULL, seen, "%s comes from %s on all %zu hypervisors",
                     mountpoint, first, n);
 }
 
@@ -157,17 +202,15 @@ static int compare_qemu_ids(struct cross_ctx *ctx)
                 }
         }
         if (differ)
-                return emit(ctx, STATUS_FAIL, "cross.qemu_ids",
-                            "give the qemu user the same uid and gid on every host (and the NFS server)",
-                            seen,
+                return emit(ctx, &qemu_ids_results[QEMU_IDS_DIFFERENT], NULL, seen,
                             "the qemu user has different ids on the hosts (%s): a disk image owned by it on "
                             "one host "
                             "belongs to someone else on the other",
                             seen);
         if (n < 2)
-                return emit(ctx, STATUS_SKIP, "cross.qemu_ids", NULL, seen,
+                return emit(ctx, &qemu_ids_results[QEMU_IDS_TOO_FEW], NULL, seen,
                             "fewer than two hosts have a qemu user to compare");
-        return emit(ctx, STATUS_PASS, "cross.qemu_ids", NULL, seen,
+        return emit(ctx, &qemu_ids_results[QEMU_IDS_SAME], NULL, seen,
                     "the qemu user is %lld:%lld on all %zu hosts", (long long)uid0, (long long)gid0, n);
 }
 
@@ -194,20 +237,16 @@ static int compare_host_uuids(struct cross_ctx *ctx)
 
                         if (is_hypervisor(b) && ub && strcasecmp(ua, ub) == 0)
                                 return emit(
-                                        ctx, STATUS_FAIL, "cross.host_uuid",
-                                        "give each host its own UUID: host_uuid in "
-                                        "/etc/libvirt/libvirtd.conf "
-                                        "(uuidgen), or fix cloned SMBIOS/machine-id",
-                                        desc,
+                                        ctx, &host_uuid_results[HOST_UUID_SAME], NULL, desc,
                                         "%s and %s have the same host UUID %s: libvirt refuses to migrate "
                                         "between them (\"Attempt to migrate guest to the same host\")",
                                         b->name, a->name, ua);
                 }
         }
         if (n < 2)
-                return emit(ctx, STATUS_SKIP, "cross.host_uuid", NULL, seen,
+                return emit(ctx, &host_uuid_results[HOST_UUID_TOO_FEW], NULL, seen,
                             "fewer than two hypervisors reported a host UUID");
-        return emit(ctx, STATUS_PASS, "cross.host_uuid", NULL, seen,
+        return emit(ctx, &host_uuid_results[HOST_UUID_DISTINCT], NULL, seen,
                     "all %zu hypervisors have distinct host UUIDs", n);
 }
 
@@ -230,8 +269,7 @@ static int compare_names(struct cross_ctx *ctx)
                 const char *hn = get_string(ctx->hosts[i].facts, "hostname");
 
                 if (hn && (strcasecmp(hn, "localhost") == 0 || startswith(hn, "localhost.")))
-                        return emit(ctx, STATUS_FAIL, "cross.names",
-                                    "give the host its own name (hostnamectl)", hn,
+                        return emit(ctx, &names_results[NAMES_LOCALHOST], NULL, hn,
                                     "%s calls itself %s: libvirt and the peers cannot tell the hosts apart",
                                     ctx->hosts[i].name, hn);
         }
@@ -252,13 +290,11 @@ static int compare_names(struct cross_ctx *ctx)
                         addrs = addresses_text(v);
                         if (!addrs)
                                 return -ENOMEM;
-                        if (!*addrs) {
-                                _cleanup_free_ char *hint = strdup_printf("add %s to /etc/hosts on %s",
-                                                                          target, ctx->hosts[i].name);
-                                return emit(ctx, STATUS_FAIL, "cross.names", hint, NULL,
+                        if (!*addrs)
+                                return emit(ctx, &names_results[NAMES_UNRESOLVED],
+                                            HINT_VALUES("NAME", target, "HOST", ctx->hosts[i].name), NULL,
                                             "%s cannot resolve %s (its /etc/hosts has no entry)",
                                             ctx->hosts[i].name, target);
-                        }
                         r = append_item(&seen, ctx->hosts[i].name, addrs);
                         if (r < 0)
                                 return r;
@@ -266,13 +302,12 @@ static int compare_names(struct cross_ctx *ctx)
                                 ref = TAKE_PTR(addrs);
                                 ref_host = strdup(ctx->hosts[i].name);
                         } else if (!streq(ref, addrs))
-                                return emit(ctx, STATUS_FAIL, "cross.names",
-                                            "make /etc/hosts (or DNS) agree on every host", seen,
+                                return emit(ctx, &names_results[NAMES_DISAGREE], NULL, seen,
                                             "the hosts disagree where %s is: %s resolves it to %s, %s to %s",
                                             target, strna(ref_host), ref, ctx->hosts[i].name, addrs);
                 }
         }
-        return emit(ctx, STATUS_PASS, "cross.names", NULL, NULL,
+        return emit(ctx, &names_results[NAMES_AGREE], NULL, NULL,
                     "every host has its own name and all resolve each other alike");
 }
 
@@ -299,16 +334,14 @@ static int compare_clocks(struct cross_ctx *ctx)
                 }
         }
         if (n == 0)
-                return emit(ctx, STATUS_SKIP, "cross.clock", NULL, NULL, "no peer's clock could be read");
+                return emit(ctx, &clock_results[CLOCK_UNKNOWN], NULL, NULL, "no peer's clock could be read");
         if (worst > CLOCK_FAIL_SECONDS)
-                return emit(ctx, STATUS_FAIL, "cross.clock",
-                            "run NTP (chrony, systemd-timesyncd) on every host", seen,
+                return emit(ctx, &clock_results[CLOCK_FAR_OFF], NULL, seen,
                             "%s's clock is %.1f s off: migrated guests' clocks jump", worst_host, worst);
         if (worst > CLOCK_WARN_SECONDS)
-                return emit(ctx, STATUS_WARN, "cross.clock",
-                            "run NTP (chrony, systemd-timesyncd) on every host", seen,
-                            "%s's clock is %.1f s off", worst_host, worst);
-        return emit(ctx, STATUS_PASS, "cross.clock", NULL, seen, "the clocks agree within %.1f s",
+                return emit(ctx, &clock_results[CLOCK_OFF], NULL, seen, "%s's clock is %.1f s off",
+                            worst_host, worst);
+        return emit(ctx, &clock_results[CLOCK_AGREE], NULL, seen, "the clocks agree within %.1f s",
                     CLOCK_WARN_SECONDS);
 }
 
@@ -333,7 +366,7 @@ static int compare_bridges(struct cross_ctx *ctx)
         int r;
 
         if (!list)
-                return emit(ctx, STATUS_SKIP, "cross.bridges", NULL, NULL,
+                return emit(ctx, &bridges_results[BRIDGES_NONE], NULL, NULL,
                             "the profile names no bridges ([network] bridges)");
         r = strv_split(list, ", \t", &names);
         if (r < 0)
@@ -353,9 +386,8 @@ static int compare_bridges(struct cross_ctx *ctx)
                                 continue;
                         b = find_bridge(h->facts, *name);
                         if (!b) {
-                                _cleanup_free_ char *hint =
-                                        strdup_printf("create bridge %s on %s", *name, h->name);
-                                r = emit(ctx, STATUS_FAIL, "cross.bridges", hint, NULL,
+                                r = emit(ctx, &bridges_results[BRIDGES_MISSING],
+                                         HINT_VALUES("BRIDGE", *name, "HOST", h->name), NULL,
                                          "%s has no bridge %s: guests attached to it cannot run there",
                                          h->name, *name);
                                 goto next;
@@ -371,13 +403,12 @@ static int compare_bridges(struct cross_ctx *ctx)
                                 mtu0 = mtu;
                 }
                 if (differ)
-                        r = emit(ctx, STATUS_FAIL, "cross.bridges",
-                                 "set the same MTU on every host's bridge", seen,
+                        r = emit(ctx, &bridges_results[BRIDGES_MTU_DIFFERENT], NULL, seen,
                                  "bridge %s has different MTUs (%s): large packets of migrated guests are "
                                  "lost",
                                  *name, seen);
                 else
-                        r = emit(ctx, STATUS_PASS, "cross.bridges", NULL, seen,
+                        r = emit(ctx, &bridges_results[BRIDGES_SAME], NULL, seen,
                                  "bridge %s is on every hypervisor with the same MTU", *name);
         next:
                 if (r < 0)
@@ -388,13 +419,44 @@ static int compare_bridges(struct cross_ctx *ctx)
 
 /* listed in registry.c */
 const struct cross_check cross_mount = {
-        "cross.mount", "the same export at the same path on every hypervisor", compare_mounts};
-const struct cross_check cross_qemu_ids = {"cross.qemu_ids", "the qemu user has the same ids everywhere",
-                                           compare_qemu_ids};
-const struct cross_check cross_host_uuid = {"cross.host_uuid", "every hypervisor has its own host UUID",
-                                            compare_host_uuids};
-const struct cross_check cross_names = {"cross.names", "host names are set and resolve alike everywhere",
-                                        compare_names};
-const struct cross_check cross_clock = {"cross.clock", "the clocks agree", compare_clocks};
+        .id = "cross.mount",
+        .title = "the same export at the same path on every hypervisor",
+        .results = mount_results,
+        .n_results = ELEMENTSOF(mount_results),
+        .compare = compare_mounts,
+};
+const struct cross_check cross_qemu_ids = {
+        .id = "cross.qemu_ids",
+        .title = "the qemu user has the same ids everywhere",
+        .results = qemu_ids_results,
+        .n_results = ELEMENTSOF(qemu_ids_results),
+        .compare = compare_qemu_ids,
+};
+const struct cross_check cross_host_uuid = {
+        .id = "cross.host_uuid",
+        .title = "every hypervisor has its own host UUID",
+        .results = host_uuid_results,
+        .n_results = ELEMENTSOF(host_uuid_results),
+        .compare = compare_host_uuids,
+};
+const struct cross_check cross_names = {
+        .id = "cross.names",
+        .title = "host names are set and resolve alike everywhere",
+        .results = names_results,
+        .n_results = ELEMENTSOF(names_results),
+        .compare = compare_names,
+};
+const struct cross_check cross_clock = {
+        .id = "cross.clock",
+        .title = "the clocks agree",
+        .results = clock_results,
+        .n_results = ELEMENTSOF(clock_results),
+        .compare = compare_clocks,
+};
 const struct cross_check cross_bridges = {
-        "cross.bridges", "the profile's bridges on every hypervisor, same MTU", compare_bridges};
+        .id = "cross.bridges",
+        .title = "the profile's bridges on every hypervisor, same MTU",
+        .results = bridges_results,
+        .n_results = ELEMENTSOF(bridges_results),
+        .compare = compare_bridges,
+};

@@ -30,6 +30,8 @@ struct cross_ctx {
 struct cross_check {
         const char *id;
         const char *title;
+        const struct result_def *results; /* every result compare() may give */
+        size_t n_results;
         int (*compare)(struct cross_ctx *ctx);
 };
 

@@ -11,11 +11,50 @@
 #include "nfsprobe.h"
 #include "strv.h"
 
-static const char *const nfs_access_ids[] = {
-        "nfs.access.exports",
-        "nfs.access.root",
-        "nfs.access.qemu_user",
-        NULL,
+enum {
+        EXPORTS_SERVER_TIMEOUT,
+        EXPORTS_LIST_FAILED,
+        EXPORTS_LISTED,
+        EXPORTS_MISSING,
+        EXPORTS_NOT_LIVE,
+        EXPORTS_NO_SERVER,
+        ROOT_SERVER_TIMEOUT,
+        ROOT_PROBE_FAILED,
+        ROOT_SQUASHED,
+        ROOT_KEPT,
+        QEMU_USER_MISSING,
+        QEMU_USER_ROOT_SQUASHED,
+        QEMU_USER_OWNER_LOST,
+        QEMU_USER_OWNER_KEPT,
+};
+
+static const struct result_def nfs_access_results[] = {
+        [EXPORTS_SERVER_TIMEOUT] = {"nfs.access.exports", STATUS_ERROR, "server_timeout",
+                                    "check that the server runs (rpcbind and the NFS server) and that the "
+                                    "firewall lets this host through"},
+        [EXPORTS_LIST_FAILED] = {"nfs.access.exports", STATUS_ERROR, "export_list_failed",
+                                 "check that rpcbind and the NFS server run on the server"},
+        [EXPORTS_LISTED] = {"nfs.access.exports", STATUS_PASS, "export_listed"},
+        [EXPORTS_MISSING] = {"nfs.access.exports", STATUS_FAIL, "export_missing",
+                             "on the server: export it to this host and run 'exportfs -r' (or reload the "
+                             "server)"},
+        [EXPORTS_NOT_LIVE] = {"nfs.access.exports", STATUS_SKIP, "not_live"},
+        [EXPORTS_NO_SERVER] = {"nfs.access.exports", STATUS_ERROR, "no_server",
+                               "name the server: [nfs] server = HOST, or a host with the nfs-server role"},
+        [ROOT_SERVER_TIMEOUT] = {"nfs.access.root", STATUS_ERROR, "server_timeout",
+                                 "check that the server answers"},
+        [ROOT_PROBE_FAILED] = {"nfs.access.root", STATUS_ERROR, "probe_failed",
+                               "check the export's options"},
+        [ROOT_SQUASHED] = {"nfs.access.root", STATUS_FAIL, "root_squashed",
+                           "on the server: export with no_root_squash (and without all_squash), then "
+                           "exportfs -r"},
+        [ROOT_KEPT] = {"nfs.access.root", STATUS_PASS, "root_kept"},
+        [QEMU_USER_MISSING] = {"nfs.access.qemu_user", STATUS_SKIP, "no_qemu_user"},
+        [QEMU_USER_ROOT_SQUASHED] = {"nfs.access.qemu_user", STATUS_SKIP, "root_squashed"},
+        [QEMU_USER_OWNER_LOST] = {"nfs.access.qemu_user", STATUS_FAIL, "owner_not_kept",
+                                  "give the qemu user the same uid and gid on every host and the server, "
+                                  "or fix NFSv4 id mapping (the Domain in /etc/idmapd.conf)"},
+        [QEMU_USER_OWNER_KEPT] = {"nfs.access.qemu_user", STATUS_PASS, "owner_kept"},
 };
 
 /* Debian/Ubuntu run QEMU as libvirt-qemu, RHEL-like systems as qemu. */
@@ -42,17 +81,13 @@ static int check_exports_listed(struct check_ctx *ctx, const char *server, const
 
         r = nfsprobe_exports(address, step_deadline(ctx), &list, &error);
         if (r == -ETIMEDOUT) {
-                r = check_emit(
-                        ctx, STATUS_ERROR, "nfs.access.exports",
-                        "check that the server runs (rpcbind and the NFS server) and that the firewall lets "
-                        "this host through",
-                        address, "%s (%s) did not answer within %.1f s", server, address,
-                        (double)(now_usec() - start) / USEC_PER_SEC);
+                r = check_emit(ctx, &nfs_access_results[EXPORTS_SERVER_TIMEOUT], address,
+                               "%s (%s) did not answer within %.1f s", server, address,
+                               (double)(now_usec() - start) / USEC_PER_SEC);
                 return r < 0 ? r : 0;
         }
         if (r < 0) {
-                r = check_emit(ctx, STATUS_ERROR, "nfs.access.exports",
-                               "check that rpcbind and the NFS server run on the server", address,
+                r = check_emit(ctx, &nfs_access_results[EXPORTS_LIST_FAILED], address,
                                "cannot list the exports of %s: %s", server, strna(error));
                 return r < 0 ? r : 0;
         }
@@ -66,7 +101,7 @@ static int check_exports_listed(struct check_ctx *ctx, const char *server, const
                 evidence = strdup_printf("showmount -e %s: %s %s", address, list.items[i].path,
                                          groups && *groups ? groups : "(everyone)");
                 nfs_export_list_done(&list);
-                r = check_emit(ctx, STATUS_PASS, "nfs.access.exports", NULL, evidence,
+                r = check_emit(ctx, &nfs_access_results[EXPORTS_LISTED], evidence,
                                "%s lists %s for its clients", server, export);
                 return r < 0 ? r : 1;
         }
@@ -79,9 +114,8 @@ static int check_exports_listed(struct check_ctx *ctx, const char *server, const
                 evidence = strdup_printf("showmount -e %s: %s", address, all && *all ? all : "(nothing)");
         }
         nfs_export_list_done(&list);
-        r = check_emit(ctx, STATUS_FAIL, "nfs.access.exports",
-                       "on the server: export it to this host and run 'exportfs -r' (or reload the server)",
-                       evidence, "%s does not list %s among its exports", server, export);
+        r = check_emit(ctx, &nfs_access_results[EXPORTS_MISSING], evidence,
+                       "%s does not list %s among its exports", server, export);
         return r < 0 ? r : 0;
 }
 
@@ -104,10 +138,9 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
         r = nfsprobe_owner(address, export, version, probe, have_qemu ? quid : 4242, have_qemu ? qgid : 4242,
                            step_deadline(ctx), &p, &error);
         if (r < 0) {
-                r = check_emit(ctx, STATUS_ERROR, "nfs.access.root",
-                               r == -ETIMEDOUT ? "check that the server answers"
-                                               : "check the export's options",
-                               address, "%s:%s: %s", server, export, strna(error));
+                r = check_emit(
+                        ctx, &nfs_access_results[r == -ETIMEDOUT ? ROOT_SERVER_TIMEOUT : ROOT_PROBE_FAILED],
+                        address, "%s:%s: %s", server, export, strna(error));
                 return r < 0 ? r : 0;
         }
 
@@ -115,25 +148,22 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
                                  (unsigned long long)p.created_uid, (unsigned long long)p.created_gid);
         if (p.created_uid != 0)
                 r = check_emit(
-                        ctx, STATUS_FAIL, "nfs.access.root",
-                        "on the server: export with no_root_squash (and without all_squash), then exportfs "
-                        "-r",
-                        evidence,
+                        ctx, &nfs_access_results[ROOT_SQUASHED], evidence,
                         "root is squashed on %s:%s (a file root creates belongs to uid %llu): libvirt and "
                         "qemu running as root cannot own their disk images",
                         server, export, (unsigned long long)p.created_uid);
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.access.root", NULL, evidence,
+                r = check_emit(ctx, &nfs_access_results[ROOT_KEPT], evidence,
                                "root stays root on %s:%s (no root squash, proven by a probe file)", server,
                                export);
         if (r < 0)
                 return r;
 
         if (!have_qemu)
-                return check_emit(ctx, STATUS_SKIP, "nfs.access.qemu_user", NULL, "/etc/passwd",
+                return check_emit(ctx, &nfs_access_results[QEMU_USER_MISSING], "/etc/passwd",
                                   "no libvirt-qemu or qemu user on this host (is libvirt installed?)");
         if (p.created_uid != 0)
-                return check_emit(ctx, STATUS_SKIP, "nfs.access.qemu_user", NULL, NULL,
+                return check_emit(ctx, &nfs_access_results[QEMU_USER_ROOT_SQUASHED], NULL,
                                   "cannot test the %s user's ids while root is squashed", qemu);
         free(evidence);
         evidence = strdup_printf("chown %u:%u on the probe: %s, read back %llu:%llu", (unsigned)quid,
@@ -141,14 +171,11 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
                                  (unsigned long long)p.chowned_uid, (unsigned long long)p.chowned_gid);
         if (!p.chown_ok || p.chowned_uid != quid || p.chowned_gid != qgid)
                 return check_emit(
-                        ctx, STATUS_FAIL, "nfs.access.qemu_user",
-                        "give the qemu user the same uid and gid on every host and the server, or fix NFSv4 "
-                        "id mapping (the Domain in /etc/idmapd.conf)",
-                        evidence,
+                        ctx, &nfs_access_results[QEMU_USER_OWNER_LOST], evidence,
                         "files chowned to %s (%u:%u) on %s:%s do not keep that owner: guests started by "
                         "libvirt may not open their disks",
                         qemu, (unsigned)quid, (unsigned)qgid, server, export);
-        return check_emit(ctx, STATUS_PASS, "nfs.access.qemu_user", NULL, evidence,
+        return check_emit(ctx, &nfs_access_results[QEMU_USER_OWNER_KEPT], evidence,
                           "files chowned to %s (%u:%u) keep that owner on %s:%s", qemu, (unsigned)quid,
                           (unsigned)qgid, server, export);
 }
@@ -163,13 +190,12 @@ static int nfs_access_check(struct check_ctx *ctx)
         int r;
 
         if (!hostfs_is_live(ctx->fs))
-                return check_emit(ctx, STATUS_SKIP, "nfs.access.exports", NULL, NULL,
+                return check_emit(ctx, &nfs_access_results[EXPORTS_NOT_LIVE], NULL,
                                   "talking to the NFS server needs the running host, not --root");
         r = check_nfs_server(ctx, &server);
         if (r == -ENOENT)
-                return check_emit(ctx, STATUS_ERROR, "nfs.access.exports",
-                                  "name the server: [nfs] server = HOST, or a host with the nfs-server role",
-                                  NULL, "the profile names no NFS server");
+                return check_emit(ctx, &nfs_access_results[EXPORTS_NO_SERVER], NULL,
+                                  "the profile names no NFS server");
         if (r < 0)
                 return r;
         /* the root's /etc/hosts first: a name that only DNS knows is resolved by libnfs (getaddrinfo) */
@@ -188,6 +214,7 @@ const struct unit unit_nfs_access = {
         .id = "nfs.access",
         .title = "the NFS server answers this hypervisor and keeps root and the qemu user as they are",
         .roles = ROLE_BIT(ROLE_HYPERVISOR),
-        .result_ids = nfs_access_ids,
+        .results = nfs_access_results,
+        .n_results = ELEMENTSOF(nfs_access_results),
         .check = nfs_access_check,
 };

@@ -52,11 +52,154 @@ static const ExportSecFlags *client_sys_flags(const ExportClient *c)
         return &c->options.flags;
 }
 
+enum {
+        FILES_UNREADABLE,
+        FILES_PARSE_ERROR,
+        FILES_PARSED,
+        PRESENT_NO_FILES,
+        PRESENT_STOPPED,
+        PRESENT_MISSING,
+        PRESENT_EXPORTED,
+        CLIENT_NO_HYPERVISORS,
+        CLIENT_EXPORTED,
+        CLIENT_NETGROUP,
+        CLIENT_MISSING,
+        RW_PRESENT,
+        RW_MISSING,
+        SYNC_PRESENT,
+        SYNC_MISSING,
+        ROOT_SQUASH_PRESENT,
+        ROOT_SQUASH_ROOT,
+        ROOT_SQUASH_ALL,
+        SUBTREE_CHECK_PRESENT,
+        SUBTREE_CHECK_ON,
+        OPTIONS_PRESENT,
+        OPTIONS_UNKNOWN,
+        OPTIONS_RO,
+        OPTIONS_ASYNC,
+        OPTIONS_INSECURE,
+        OPTIONS_SECURE,
+        OPTIONS_CROSSMNT,
+        OPTIONS_NOHIDE,
+        OPTIONS_FSID,
+        WIDE_CLIENT,
+        WIDE_NAMED_ONLY,
+        SPACE_BEFORE_PAREN,
+        SPACE_NONE,
+        DIRECTORY_MISSING,
+        DIRECTORY_UNREADABLE,
+        DIRECTORY_NOT_DIRECTORY,
+        DIRECTORY_PRESENT,
+        SERVICE_BUS_FAILED,
+        SERVICE_NOT_ENABLED,
+        SERVICE_RUNNING,
+        SERVICE_NOT_RUNNING,
+        SERVICE_PORT_UNKNOWN,
+        SERVICE_NOT_LISTENING,
+        SERVICE_LISTENING,
+        SERVED_LIST_FAILED,
+        SERVED_LISTED,
+        SERVED_NOT_OWN_CLIENT,
+        SERVED_NOT_LISTED,
+        FIX_NO_HYPERVISORS,
+        FIX_UNREADABLE,
+        FIX_OPERATOR_LINE,
+        FIX_TEMPLATE_BROKEN,
+};
+
+/* For an option the profile requires: @CLIENTS@ are those whose spec lacks it. */
+#define OPTION_HINT(option)                                                                                 \
+        "put " option " in the options of @CLIENTS@ in the exports file, then run 'exportfs -r'"
+#define HOSTPREP_EXPORTS EXPORTS_DIR "/hostprep.exports"
+
+static const struct result_def nfs_export_results[] = {
+        [FILES_UNREADABLE] = {"nfs.export.files", STATUS_ERROR, "unreadable",
+                              "check the file's permissions"},
+        [FILES_PARSE_ERROR] = {"nfs.export.files", STATUS_FAIL, "parse_error",
+                               "fix the line; 'exportfs -ra' shows the same error"},
+        [FILES_PARSED] = {"nfs.export.files", STATUS_PASS, "parsed"},
+        [PRESENT_NO_FILES] = {"nfs.export.present", STATUS_FAIL, "no_exports_files",
+                              "create " HOSTPREP_EXPORTS
+                              " with a line for @EXPORT@, then run 'exportfs -r'"},
+        [PRESENT_STOPPED] = {"nfs.export.present", STATUS_FAIL, "stopped_by_error",
+                             "fix the error in the exports file (see nfs.export.files)"},
+        [PRESENT_MISSING] = {"nfs.export.present", STATUS_FAIL, "export_missing",
+                             "add a line for @EXPORT@ with the hypervisors as clients to " HOSTPREP_EXPORTS
+                             ", then run 'exportfs -r'"},
+        [PRESENT_EXPORTED] = {"nfs.export.present", STATUS_PASS, "exported"},
+        [CLIENT_NO_HYPERVISORS] = {"nfs.export.client", STATUS_SKIP, "no_hypervisors"},
+        [CLIENT_EXPORTED] = {"nfs.export.client", STATUS_PASS, "client_exported"},
+        [CLIENT_NETGROUP] = {"nfs.export.client", STATUS_WARN, "netgroup_undecided",
+                             "check with 'getent netgroup', or name the host in the export"},
+        [CLIENT_MISSING] = {"nfs.export.client", STATUS_FAIL, "client_missing",
+                            "add @CLIENT@(@OPTIONS@) to the line for @EXPORT@, then run 'exportfs -r'"},
+        [RW_PRESENT] = {"nfs.export.rw", STATUS_PASS, "option_present"},
+        [RW_MISSING] = {"nfs.export.rw", STATUS_FAIL, "read_only", OPTION_HINT("rw")},
+        [SYNC_PRESENT] = {"nfs.export.sync", STATUS_PASS, "option_present"},
+        [SYNC_MISSING] = {"nfs.export.sync", STATUS_WARN, "async_export", OPTION_HINT("sync")},
+        [ROOT_SQUASH_PRESENT] = {"nfs.export.root_squash", STATUS_PASS, "option_present"},
+        [ROOT_SQUASH_ROOT] = {"nfs.export.root_squash", STATUS_FAIL, "root_squashed",
+                              OPTION_HINT("no_root_squash")},
+        [ROOT_SQUASH_ALL] = {"nfs.export.root_squash", STATUS_FAIL, "all_squashed",
+                             OPTION_HINT("no_all_squash")},
+        [SUBTREE_CHECK_PRESENT] = {"nfs.export.subtree_check", STATUS_PASS, "option_present"},
+        [SUBTREE_CHECK_ON] = {"nfs.export.subtree_check", STATUS_WARN, "subtree_checking",
+                              OPTION_HINT("no_subtree_check")},
+        [OPTIONS_PRESENT] = {"nfs.export.options", STATUS_PASS, "option_present"},
+        [OPTIONS_UNKNOWN] = {"nfs.export.options", STATUS_ERROR, "option_unknown",
+                             "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
+                             "no_subtree_check, insecure, secure, crossmnt, nohide, fsid"},
+        [OPTIONS_RO] = {"nfs.export.options", STATUS_FAIL, "ro_missing", OPTION_HINT("ro")},
+        [OPTIONS_ASYNC] = {"nfs.export.options", STATUS_WARN, "async_missing", OPTION_HINT("async")},
+        [OPTIONS_INSECURE] = {"nfs.export.options", STATUS_FAIL, "insecure_missing",
+                              OPTION_HINT("insecure")},
+        [OPTIONS_SECURE] = {"nfs.export.options", STATUS_WARN, "secure_missing", OPTION_HINT("secure")},
+        [OPTIONS_CROSSMNT] = {"nfs.export.options", STATUS_FAIL, "crossmnt_missing",
+                              OPTION_HINT("crossmnt")},
+        [OPTIONS_NOHIDE] = {"nfs.export.options", STATUS_FAIL, "nohide_missing", OPTION_HINT("nohide")},
+        [OPTIONS_FSID] = {"nfs.export.options", STATUS_FAIL, "fsid_missing", OPTION_HINT("fsid")},
+        [WIDE_CLIENT] = {"nfs.export.wide", STATUS_WARN, "wide_client",
+                         "export to the hypervisors' names or addresses only"},
+        [WIDE_NAMED_ONLY] = {"nfs.export.wide", STATUS_PASS, "named_clients"},
+        [SPACE_BEFORE_PAREN] = {"nfs.export.space", STATUS_WARN, "space_before_paren",
+                                "remove the space between the host name and '(': 'host(options)'"},
+        [SPACE_NONE] = {"nfs.export.space", STATUS_PASS, "no_stray_space"},
+        [DIRECTORY_MISSING] = {"nfs.export.directory", STATUS_FAIL, "directory_missing",
+                               "create it: mkdir -p @EXPORT@"},
+        [DIRECTORY_UNREADABLE] = {"nfs.export.directory", STATUS_ERROR, "stat_failed"},
+        [DIRECTORY_NOT_DIRECTORY] = {"nfs.export.directory", STATUS_FAIL, "not_directory",
+                                     "export a directory"},
+        [DIRECTORY_PRESENT] = {"nfs.export.directory", STATUS_PASS, "directory_present"},
+        [SERVICE_BUS_FAILED] = {"nfs.export.service", STATUS_ERROR, "bus_unavailable"},
+        [SERVICE_NOT_ENABLED] = {"nfs.export.service", STATUS_WARN, "not_enabled",
+                                 "systemctl enable it, so it is back after a reboot"},
+        [SERVICE_RUNNING] = {"nfs.export.service", STATUS_PASS, "running"},
+        [SERVICE_NOT_RUNNING] = {"nfs.export.service", STATUS_FAIL, "not_running",
+                                 "systemctl enable --now nfs-server (or nfs-ganesha)"},
+        [SERVICE_PORT_UNKNOWN] = {"nfs.export.service", STATUS_ERROR, "listening_unknown"},
+        [SERVICE_NOT_LISTENING] = {"nfs.export.service", STATUS_FAIL, "not_listening",
+                                   "start the NFS server"},
+        [SERVICE_LISTENING] = {"nfs.export.service", STATUS_PASS, "listening"},
+        [SERVED_LIST_FAILED] = {"nfs.export.served", STATUS_ERROR, "export_list_failed",
+                                "check that rpcbind and the NFS server run"},
+        [SERVED_LISTED] = {"nfs.export.served", STATUS_PASS, "export_listed"},
+        [SERVED_NOT_OWN_CLIENT] = {"nfs.export.served", STATUS_SKIP, "not_own_client"},
+        [SERVED_NOT_LISTED] = {"nfs.export.served", STATUS_FAIL, "export_not_listed",
+                               "run 'exportfs -r' (kernel server) or reload the NFS server"},
+        [FIX_NO_HYPERVISORS] = {"nfs.export.fix", STATUS_ERROR, "no_hypervisors",
+                                "name the hypervisors in the profile ([hosts] or [nfs] clients)"},
+        [FIX_UNREADABLE] = {"nfs.export.fix", STATUS_ERROR, "unreadable"},
+        [FIX_OPERATOR_LINE] =
+                {"nfs.export.fix", STATUS_ERROR, "operator_line",
+                 "change that line by hand, or remove it and let hostprep write " HOSTPREP_EXPORTS},
+        [FIX_TEMPLATE_BROKEN] = {"nfs.export.fix", STATUS_ERROR, "template_broken",
+                                 "reinstall hostprep, or fix the template it names"},
+};
+
 /* One option the profile requires, checked on a client's effective options. */
 struct requirement {
         const char *option; /* as written in [nfs] options */
-        const char *id;
-        enum status severity;
+        const struct result_def *pass, *fail;
         bool (*holds)(const ExportClient *c);
         const char *why; /* what goes wrong without it */
 };
@@ -110,30 +253,33 @@ static bool has_fsid(const ExportClient *c)
         return c->options.fsid_set || c->options.fsid_uuid;
 }
 
+#define R(entry) (&nfs_export_results[entry])
+
 static const struct requirement requirements[] = {
-        {"rw", "nfs.export.rw", STATUS_FAIL, has_rw, "guests cannot write their disks (ro is the default)"},
-        {"ro", "nfs.export.options", STATUS_FAIL, has_ro, "the profile asks for a read-only export"},
-        {"sync", "nfs.export.sync", STATUS_WARN, has_sync,
+        {"rw", R(RW_PRESENT), R(RW_MISSING), has_rw, "guests cannot write their disks (ro is the default)"},
+        {"ro", R(OPTIONS_PRESENT), R(OPTIONS_RO), has_ro, "the profile asks for a read-only export"},
+        {"sync", R(SYNC_PRESENT), R(SYNC_MISSING), has_sync,
          "with async the server acknowledges writes before they are on disk: a server crash loses guest "
          "data"},
-        {"async", "nfs.export.options", STATUS_WARN, has_async, "the profile asks for async"},
-        {"no_root_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_root_squash,
+        {"async", R(OPTIONS_PRESENT), R(OPTIONS_ASYNC), has_async, "the profile asks for async"},
+        {"no_root_squash", R(ROOT_SQUASH_PRESENT), R(ROOT_SQUASH_ROOT), has_no_root_squash,
          "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
          "create or chown their disk images"},
-        {"no_all_squash", "nfs.export.root_squash", STATUS_FAIL, has_no_all_squash,
+        {"no_all_squash", R(ROOT_SQUASH_PRESENT), R(ROOT_SQUASH_ALL), has_no_all_squash,
          "every user, root included, becomes nobody on the export"},
-        {"no_subtree_check", "nfs.export.subtree_check", STATUS_WARN, has_no_subtree_check,
+        {"no_subtree_check", R(SUBTREE_CHECK_PRESENT), R(SUBTREE_CHECK_ON), has_no_subtree_check,
          "subtree checking makes file handles go stale when an open disk image is renamed"},
-        {"insecure", "nfs.export.options", STATUS_FAIL, has_insecure,
+        {"insecure", R(OPTIONS_PRESENT), R(OPTIONS_INSECURE), has_insecure,
          "clients connecting from ports above 1023 (NAT, userspace clients) are refused"},
-        {"secure", "nfs.export.options", STATUS_WARN, has_secure, "the profile asks for secure"},
-        {"crossmnt", "nfs.export.options", STATUS_FAIL, has_crossmnt,
+        {"secure", R(OPTIONS_PRESENT), R(OPTIONS_SECURE), has_secure, "the profile asks for secure"},
+        {"crossmnt", R(OPTIONS_PRESENT), R(OPTIONS_CROSSMNT), has_crossmnt,
          "filesystems below the export stay hidden"},
-        {"nohide", "nfs.export.options", STATUS_FAIL, has_nohide,
+        {"nohide", R(OPTIONS_PRESENT), R(OPTIONS_NOHIDE), has_nohide,
          "filesystems below the export stay hidden"},
-        {"fsid", "nfs.export.options", STATUS_FAIL, has_fsid,
+        {"fsid", R(OPTIONS_PRESENT), R(OPTIONS_FSID), has_fsid,
          "without a fixed fsid the file handles change when the device number does"},
 };
+#undef R
 
 static const struct requirement *requirement_find(const char *option)
 {
@@ -144,24 +290,6 @@ static const struct requirement *requirement_find(const char *option)
                         return &requirements[i];
         return NULL;
 }
-
-static const char *const nfs_export_ids[] = {
-        "nfs.export.files",
-        "nfs.export.present",
-        "nfs.export.client",
-        "nfs.export.rw",
-        "nfs.export.sync",
-        "nfs.export.root_squash",
-        "nfs.export.subtree_check",
-        "nfs.export.options",
-        "nfs.export.wide",
-        "nfs.export.space",
-        "nfs.export.directory",
-        "nfs.export.service",
-        "nfs.export.served",
-        "nfs.export.fix",
-        NULL,
-};
 
 struct peer {
         char *name;
@@ -254,7 +382,7 @@ static int check_requirement(struct check_ctx *ctx, const struct requirement *re
                              const ExportClient *const *specs, char *const *labels, size_t n)
 {
         _cleanup_(strv_freep) char **bad = NULL;
-        _cleanup_free_ char *evidence = NULL, *list = NULL, *hint = NULL;
+        _cleanup_free_ char *evidence = NULL, *list = NULL;
 
         for (size_t i = 0; i < n; i++)
                 if (!req->holds(specs[i])) {
@@ -264,14 +392,12 @@ static int check_requirement(struct check_ctx *ctx, const struct requirement *re
                                 evidence = client_evidence(specs[i]);
                 }
         if (!bad)
-                return check_emit(ctx, STATUS_PASS, req->id, NULL, NULL, "%s has %s for %zu client%s",
-                                  export, req->option, n, n == 1 ? "" : "s");
+                return check_emit(ctx, req->pass, NULL, "%s has %s for %zu client%s", export, req->option, n,
+                                  n == 1 ? "" : "s");
 
         list = strv_join(bad, ", ");
-        hint = strdup_printf("put %s in the options of %s in the exports file, then run 'exportfs -r'",
-                             req->option, strna(list));
-        return check_emit(ctx, req->severity, req->id, hint, evidence, "%s lacks %s for %s: %s", export,
-                          req->option, strna(list), req->why);
+        return check_emit_hint(ctx, req->fail, HINT_VALUES("CLIENTS", strna(list)), evidence,
+                               "%s lacks %s for %s: %s", export, req->option, strna(list), req->why);
 }
 
 static int check_options(struct check_ctx *ctx, const char *export, const ExportClient *const *specs,
@@ -288,17 +414,43 @@ static int check_options(struct check_ctx *ctx, const char *export, const Export
                 const struct requirement *req = requirement_find(*o);
 
                 if (!req) {
-                        r = check_emit(
-                                ctx, STATUS_ERROR, "nfs.export.options",
-                                "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
-                                "no_subtree_check, insecure, secure, crossmnt, nohide, fsid",
-                                "[nfs] options", "cannot check the profile's export option '%s'", *o);
+                        r = check_emit(ctx, &nfs_export_results[OPTIONS_UNKNOWN], "[nfs] options",
+                                       "cannot check the profile's export option '%s'", *o);
                 } else
                         r = check_requirement(ctx, req, export, specs, labels, n);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+/* One hypervisor: the spec mountd would use for it (kept in specs and labels for the option checks), or
+ * why there is none. */
+static int check_client(struct check_ctx *ctx, const ExportsTable *t, const char *export,
+                        const struct peer *p, const ExportClient **specs, size_t *n_specs, char ***labels)
+{
+        _cleanup_free_ char *ev = NULL, *have = NULL;
+        int r;
+
+        if (p->client) {
+                ev = client_evidence(p->client);
+                specs[(*n_specs)++] = p->client;
+                r = strv_push_dup(labels, p->name);
+                if (r < 0)
+                        return r;
+                return check_emit(ctx, &nfs_export_results[CLIENT_EXPORTED], ev,
+                                  "%s is exported to %s (as '%s')", export, p->name,
+                                  client_label(p->client));
+        }
+        if (p->unknown)
+                return check_emit(ctx, &nfs_export_results[CLIENT_NETGROUP], NULL,
+                                  "%s: whether %s may mount it depends on a netgroup", export, p->name);
+        have = export_client_names(t, export);
+        return check_emit_hint(ctx, &nfs_export_results[CLIENT_MISSING],
+                               HINT_VALUES("CLIENT", p->name, "OPTIONS",
+                                           conf_get(ctx->profile, "nfs", "options"), "EXPORT", export),
+                               have, "%s is not exported to %s%s", export, p->name,
+                               p->addresses ? "" : " (and /etc/hosts has no address for it)");
 }
 
 static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const char *export)
@@ -331,7 +483,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         if (!clients[0]) {
                 /* Nobody to match: judge every client spec the export has. */
                 r = check_emit(
-                        ctx, STATUS_SKIP, "nfs.export.client", NULL, NULL,
+                        ctx, &nfs_export_results[CLIENT_NO_HYPERVISORS], NULL,
                         "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
                         "%s must reach",
                         export);
@@ -349,35 +501,11 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         } else {
                 STRV_FOREACH (name, clients) {
                         struct peer *p = &peers[n_peers++];
-                        _cleanup_free_ char *hint = NULL;
 
                         r = resolve_peer(ctx, hosts_text, *name, p);
-                        if (r < 0)
-                                break;
-                        match_peer(t, export, p);
-                        if (p->client) {
-                                _cleanup_free_ char *ev = client_evidence(p->client);
-                                specs[n_specs++] = p->client;
-                                r = strv_push_dup(&labels, p->name);
-                                if (r >= 0)
-                                        r = check_emit(ctx, STATUS_PASS, "nfs.export.client", NULL, ev,
-                                                       "%s is exported to %s (as '%s')", export, p->name,
-                                                       client_label(p->client));
-                        } else if (p->unknown) {
-                                r = check_emit(
-                                        ctx, STATUS_WARN, "nfs.export.client",
-                                        "check with 'getent netgroup', or name the host in the export", NULL,
-                                        "%s: whether %s may mount it depends on a netgroup", export,
-                                        p->name);
-                        } else {
-                                hint = strdup_printf("add %s(%s) to the line for %s, then run 'exportfs -r'",
-                                                     p->name, conf_get(ctx->profile, "nfs", "options"),
-                                                     export);
-                                _cleanup_free_ char *have = export_client_names(t, export);
-                                r = check_emit(ctx, STATUS_FAIL, "nfs.export.client", hint, have,
-                                               "%s is not exported to %s%s", export, p->name,
-                                               p->addresses ? ""
-                                                            : " (and /etc/hosts has no address for it)");
+                        if (r >= 0) {
+                                match_peer(t, export, p);
+                                r = check_client(ctx, t, export, p, specs, &n_specs, &labels);
                         }
                         if (r < 0)
                                 break;
@@ -402,13 +530,12 @@ static int check_wide(struct check_ctx *ctx, const ExportsTable *t, const char *
                         if (!client_counts(c) || !export_client_is_wide(c) || c->space_before_paren)
                                 continue;
                         ev = client_evidence(c);
-                        return check_emit(ctx, STATUS_WARN, "nfs.export.wide",
-                                          "export to the hypervisors' names or addresses only", ev,
+                        return check_emit(ctx, &nfs_export_results[WIDE_CLIENT], ev,
                                           "%s is exported to %s: any host there can mount the guests' disks",
                                           export, client_label(c));
                 }
         }
-        return check_emit(ctx, STATUS_PASS, "nfs.export.wide", NULL, NULL,
+        return check_emit(ctx, &nfs_export_results[WIDE_NAMED_ONLY], NULL,
                           "%s is exported to named hosts or addresses only", export);
 }
 
@@ -427,8 +554,7 @@ static int check_space(struct check_ctx *ctx, const ExportsTable *t)
                                 continue;
                         found = true;
                         ev = strdup_printf("%s:%u", c->file, c->line);
-                        r = check_emit(ctx, STATUS_WARN, "nfs.export.space",
-                                       "remove the space between the host name and '(': 'host(options)'", ev,
+                        r = check_emit(ctx, &nfs_export_results[SPACE_BEFORE_PAREN], ev,
                                        "%s: a space before '(' exports it to the world with those options, "
                                        "and to the host before it with the defaults (ro, root_squash)",
                                        t->entries[e].path);
@@ -437,7 +563,7 @@ static int check_space(struct check_ctx *ctx, const ExportsTable *t)
                 }
         if (found)
                 return 0;
-        return check_emit(ctx, STATUS_PASS, "nfs.export.space", NULL, NULL,
+        return check_emit(ctx, &nfs_export_results[SPACE_NONE], NULL,
                           "no client is followed by a stray space before its options");
 }
 
@@ -447,18 +573,17 @@ static int check_directory(struct check_ctx *ctx, const char *export)
         int r;
 
         r = hostfs_stat(ctx->fs, export, &st);
-        if (r == -ENOENT) {
-                _cleanup_free_ char *hint = strdup_printf("create it: mkdir -p %s", export);
-                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", hint, export,
-                                  "%s does not exist: exportfs cannot export it", export);
-        }
+        if (r == -ENOENT)
+                return check_emit_hint(ctx, &nfs_export_results[DIRECTORY_MISSING],
+                                       HINT_VALUES("EXPORT", export), export,
+                                       "%s does not exist: exportfs cannot export it", export);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.directory", NULL, export,
+                return check_emit(ctx, &nfs_export_results[DIRECTORY_UNREADABLE], export,
                                   "cannot stat %s: %s", export, strerror(-r));
         if (!S_ISDIR(st.st_mode))
-                return check_emit(ctx, STATUS_FAIL, "nfs.export.directory", "export a directory", export,
+                return check_emit(ctx, &nfs_export_results[DIRECTORY_NOT_DIRECTORY], export,
                                   "%s is not a directory", export);
-        return check_emit(ctx, STATUS_PASS, "nfs.export.directory", NULL, NULL, "%s exists", export);
+        return check_emit(ctx, &nfs_export_results[DIRECTORY_PRESENT], NULL, "%s exists", export);
 }
 
 /* The NFS services a server may run: the kernel's (two names across distributions) or ganesha. */
@@ -478,7 +603,7 @@ static int check_service(struct check_ctx *ctx)
 
                 r = systemd_bus_open(address, ctx->deadline, &bus, &error);
                 if (r < 0)
-                        return check_emit(ctx, STATUS_ERROR, "nfs.export.service", NULL, "system bus",
+                        return check_emit(ctx, &nfs_export_results[SERVICE_BUS_FAILED], "system bus",
                                           "cannot ask systemd whether the NFS server runs: %s",
                                           error.message ?: strerror(-r));
                 for (size_t i = 0; i < ELEMENTSOF(nfs_services); i++) {
@@ -494,27 +619,25 @@ static int check_service(struct check_ctx *ctx)
                                 continue;
                         if (!streq(st.unit_file_state, "enabled"))
                                 return check_emit(
-                                        ctx, STATUS_WARN, "nfs.export.service",
-                                        "systemctl enable it, so it is back after a reboot", seen,
+                                        ctx, &nfs_export_results[SERVICE_NOT_ENABLED], seen,
                                         "%s runs but is not enabled: after a reboot the disks are gone",
                                         nfs_services[i]);
-                        return check_emit(ctx, STATUS_PASS, "nfs.export.service", NULL, seen, "%s runs",
+                        return check_emit(ctx, &nfs_export_results[SERVICE_RUNNING], seen, "%s runs",
                                           nfs_services[i]);
                 }
-                return check_emit(ctx, STATUS_FAIL, "nfs.export.service",
-                                  "systemctl enable --now nfs-server (or nfs-ganesha)", seen,
+                return check_emit(ctx, &nfs_export_results[SERVICE_NOT_RUNNING], seen,
                                   "no NFS server runs: hypervisors cannot reach their disks");
         }
         /* no systemd (a container, a test bed): something must at least listen on the NFS port */
         r = check_tcp_listening(2049, &listening);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.service", NULL, "/proc/net/tcp",
+                return check_emit(ctx, &nfs_export_results[SERVICE_PORT_UNKNOWN], "/proc/net/tcp",
                                   "cannot tell whether an NFS server listens: %s", strerror(-r));
         if (!listening)
-                return check_emit(ctx, STATUS_FAIL, "nfs.export.service", "start the NFS server",
+                return check_emit(ctx, &nfs_export_results[SERVICE_NOT_LISTENING],
                                   "/proc/net/tcp, /proc/net/tcp6",
                                   "nothing listens on TCP port 2049: no NFS server runs");
-        return check_emit(ctx, STATUS_PASS, "nfs.export.service", NULL, "/proc/net/tcp",
+        return check_emit(ctx, &nfs_export_results[SERVICE_LISTENING], "/proc/net/tcp",
                           "an NFS server listens on TCP port 2049");
 }
 
@@ -543,13 +666,12 @@ static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char
                 return -ENOMEM;
         r = nfsprobe_exports(address, ctx->deadline, &list, &error);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.served",
-                                  "check that rpcbind and the NFS server run", evidence,
+                return check_emit(ctx, &nfs_export_results[SERVED_LIST_FAILED], evidence,
                                   "cannot list this server's exports: %s", strna(error));
         for (size_t i = 0; i < list.n; i++)
                 if (check_same_path(list.items[i].path, export)) {
                         nfs_export_list_done(&list);
-                        return check_emit(ctx, STATUS_PASS, "nfs.export.served", NULL, evidence,
+                        return check_emit(ctx, &nfs_export_results[SERVED_LISTED], evidence,
                                           "the server hands out %s", export);
                 }
         nfs_export_list_done(&list);
@@ -565,63 +687,45 @@ static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char
                                 self_is_client = true;
         if (!self_is_client)
                 return check_emit(
-                        ctx, STATUS_SKIP, "nfs.export.served", NULL, evidence,
+                        ctx, &nfs_export_results[SERVED_NOT_OWN_CLIENT], evidence,
                         "the server does not list %s to itself, which is not one of its clients: the "
                         "hypervisors check it (nfs.access.exports)",
                         export);
-        return check_emit(ctx, STATUS_FAIL, "nfs.export.served",
-                          "run 'exportfs -r' (kernel server) or reload the NFS server", evidence,
+        return check_emit(ctx, &nfs_export_results[SERVED_NOT_LISTED], evidence,
                           "%s is configured but the server does not hand it out", export);
 }
 
-static int nfs_export_check(struct check_ctx *ctx)
+/* Every line parses, or a FAIL for each error, as exportfs would complain. */
+static int check_files(struct check_ctx *ctx, const ExportsTable *t, char *const *files,
+                       const char *file_list)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
-        _cleanup_(strv_freep) char **files = NULL;
-        const char *export = conf_get(ctx->profile, "nfs", "export");
-        _cleanup_free_ char *file_list = NULL, *hint = NULL, *unreadable = NULL;
-        bool present = false;
         int r;
-
-        r = exports_table_new(&t);
-        if (r < 0)
-                return r;
-        r = check_exports_load(ctx, t, &files, &unreadable);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.files", "check the file's permissions",
-                                  unreadable, "cannot read %s: %s", strna(unreadable), strerror(-r));
-        file_list = strv_join(files, ", ");
-        if (!file_list)
-                return -ENOMEM;
-
-        if (!files) {
-                hint = strdup_printf("create %s/hostprep.exports with a line for %s, then run 'exportfs -r'",
-                                     EXPORTS_DIR, export);
-                r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, EXPORTS_FILE,
-                               "nothing is exported: there is no %s and no %s/*.exports", EXPORTS_FILE,
-                               EXPORTS_DIR);
-                return r < 0 ? r : check_directory(ctx, export);
-        }
 
         for (size_t i = 0; i < t->n_errors; i++) {
                 const ExportsError *e = &t->errors[i];
                 _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
 
-                r = check_emit(ctx, STATUS_FAIL, "nfs.export.files",
-                               "fix the line; 'exportfs -ra' shows the same error", ev,
-                               "%s:%u: %s (exportfs %s)", e->file, e->line, e->message,
+                r = check_emit(ctx, &nfs_export_results[FILES_PARSE_ERROR], ev, "%s:%u: %s (exportfs %s)",
+                               e->file, e->line, e->message,
                                e->stops_file ? "ignores the rest of this file" : "skips this client");
                 if (r < 0)
                         return r;
         }
         if (t->n_errors == 0) {
-                r = check_emit(ctx, STATUS_PASS, "nfs.export.files", NULL, file_list, "%s parse%s cleanly",
+                r = check_emit(ctx, &nfs_export_results[FILES_PARSED], file_list, "%s parse%s cleanly",
                                file_list, strv_length(files) == 1 ? "s" : "");
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* The profile's export has a line that counts; then whom it reaches. *ret_present: it does. */
+static int check_present(struct check_ctx *ctx, const ExportsTable *t, const char *export,
+                         const char *file_list, bool *ret_present)
+{
+        bool present = false;
+        int r;
 
         for (size_t e = 0; e < t->n_entries && !present; e++)
                 for (size_t i = 0; i < t->entries[e].n_clients && !present; i++)
@@ -636,26 +740,58 @@ static int nfs_export_check(struct check_ctx *ctx)
                 if (stop) {
                         _cleanup_free_ char *ev = strdup_printf("%s:%u", stop->file, stop->line);
                         r = check_emit(
-                                ctx, STATUS_FAIL, "nfs.export.present",
-                                "fix the error in the exports file (see nfs.export.files)", ev,
+                                ctx, &nfs_export_results[PRESENT_STOPPED], ev,
                                 "%s is not exported: exportfs stops reading %s at the error on line %u",
                                 export, stop->file, stop->line);
-                } else {
-                        hint = strdup_printf(
-                                "add a line for %s with the hypervisors as clients to %s/hostprep.exports, "
-                                "then run 'exportfs -r'",
-                                export, EXPORTS_DIR);
-                        r = check_emit(ctx, STATUS_FAIL, "nfs.export.present", hint, file_list,
-                                       "%s is not exported (the profile's [nfs] export)", export);
-                }
+                } else
+                        r = check_emit_hint(ctx, &nfs_export_results[PRESENT_MISSING],
+                                            HINT_VALUES("EXPORT", export), file_list,
+                                            "%s is not exported (the profile's [nfs] export)", export);
         } else {
-                r = check_emit(ctx, STATUS_PASS, "nfs.export.present", NULL, file_list, "%s is exported",
+                r = check_emit(ctx, &nfs_export_results[PRESENT_EXPORTED], file_list, "%s is exported",
                                export);
                 if (r >= 0)
                         r = check_clients(ctx, t, export);
                 if (r >= 0)
                         r = check_wide(ctx, t, export);
         }
+        *ret_present = present;
+        return r;
+}
+
+static int nfs_export_check(struct check_ctx *ctx)
+{
+        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(strv_freep) char **files = NULL;
+        const char *export = conf_get(ctx->profile, "nfs", "export");
+        _cleanup_free_ char *file_list = NULL, *unreadable = NULL;
+        bool present = false;
+        int r;
+
+        r = exports_table_new(&t);
+        if (r < 0)
+                return r;
+        r = check_exports_load(ctx, t, &files, &unreadable);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return check_emit(ctx, &nfs_export_results[FILES_UNREADABLE], unreadable,
+                                  "cannot read %s: %s", strna(unreadable), strerror(-r));
+        file_list = strv_join(files, ", ");
+        if (!file_list)
+                return -ENOMEM;
+
+        if (!files) {
+                r = check_emit_hint(ctx, &nfs_export_results[PRESENT_NO_FILES],
+                                    HINT_VALUES("EXPORT", export), EXPORTS_FILE,
+                                    "nothing is exported: there is no %s and no %s/*.exports", EXPORTS_FILE,
+                                    EXPORTS_DIR);
+                return r < 0 ? r : check_directory(ctx, export);
+        }
+
+        r = check_files(ctx, t, files, file_list);
+        if (r >= 0)
+                r = check_present(ctx, t, export, file_list, &present);
         if (r >= 0)
                 r = check_space(ctx, t);
         if (r >= 0)
@@ -675,8 +811,6 @@ static int nfs_export_check(struct check_ctx *ctx)
 }
 
 /* --- fix ------------------------------------------------------------------------------------------ */
-
-#define HOSTPREP_EXPORTS EXPORTS_DIR "/hostprep.exports"
 
 /* The export as hostprep writes it (templates/nfs-exports.conf): one line, every client with the
  * profile's options. */
@@ -747,8 +881,7 @@ static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
                 return r;
         if (!clients[0])
                 return check_emit(
-                        ctx, STATUS_ERROR, "nfs.export.fix",
-                        "name the hypervisors in the profile ([hosts] or [nfs] clients)", NULL,
+                        ctx, &nfs_export_results[FIX_NO_HYPERVISORS], NULL,
                         "cannot write the export: the profile names no hypervisors to export %s to", export);
 
         r = exports_table_new(&t);
@@ -756,25 +889,22 @@ static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
                 return r;
         r = check_exports_load(ctx, t, &files, &unreadable);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.fix", NULL, unreadable,
-                                  "cannot read %s: %s", strna(unreadable), strerror(-r));
+                return check_emit(ctx, &nfs_export_results[FIX_UNREADABLE], unreadable, "cannot read %s: %s",
+                                  strna(unreadable), strerror(-r));
         /* an operator's own line for the path wins over hostprep's drop-in: leave it to them */
         for (size_t e = 0; e < t->n_entries; e++)
                 if (check_same_path(t->entries[e].path, export) &&
                     !streq(t->entries[e].file, HOSTPREP_EXPORTS)) {
                         _cleanup_free_ char *ev =
                                 strdup_printf("%s:%u", t->entries[e].file, t->entries[e].line);
-                        return check_emit(
-                                ctx, STATUS_ERROR, "nfs.export.fix",
-                                "change that line by hand, or remove it and let hostprep write " EXPORTS_DIR
-                                "/hostprep.exports",
-                                ev, "not changing the export: %s already exports %s", strna(ev), export);
+                        return check_emit(ctx, &nfs_export_results[FIX_OPERATOR_LINE], ev,
+                                          "not changing the export: %s already exports %s", strna(ev),
+                                          export);
                 }
 
         r = exports_dropin(ctx, clients, export, &want, &error);
         if (r < 0 && error)
-                return check_emit(ctx, STATUS_ERROR, "nfs.export.fix",
-                                  "reinstall hostprep or fix the template", NULL,
+                return check_emit(ctx, &nfs_export_results[FIX_TEMPLATE_BROKEN], NULL,
                                   "cannot write the export: %s", error);
         if (r >= 0)
                 r = plan_dropin(ctx, plan, clients, export, want);
@@ -808,7 +938,8 @@ const struct unit unit_nfs_export = {
         .id = "nfs.export",
         .title = "the NFS server exports the shared storage to the hypervisors",
         .roles = ROLE_BIT(ROLE_NFS_SERVER),
-        .result_ids = nfs_export_ids,
+        .results = nfs_export_results,
+        .n_results = ELEMENTSOF(nfs_export_results),
         .check = nfs_export_check,
         .fix = nfs_export_fix,
 };

@@ -25,18 +25,89 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
 
-static const char *const nfs_mount_ids[] = {
-        "nfs.mount.mounted",
-        "nfs.mount.source",
-        "nfs.mount.rw",
-        "nfs.mount.hard",
-        "nfs.mount.version",
-        "nfs.mount.lock",
-        "nfs.mount.sync",
-        "nfs.mount.persistent",
-        "nfs.mount.responsive",
-        "nfs.mount.fix",
-        NULL,
+enum {
+        MOUNTED_NO_MOUNTINFO,
+        MOUNTED_MOUNTINFO_UNREADABLE,
+        MOUNTED_NOT_MOUNTED,
+        MOUNTED_HIDDEN,
+        MOUNTED_NOT_NFS,
+        MOUNTED_NFS,
+        MOUNTED_NO_SERVER,
+        SOURCE_WRONG,
+        SOURCE_RIGHT,
+        RW_READ_ONLY,
+        RW_READ_WRITE,
+        HARD_SOFT,
+        HARD_HARD,
+        VERSION_UNKNOWN,
+        VERSION_MISMATCH,
+        VERSION_MATCHES,
+        LOCK_LOCAL,
+        LOCK_SHARED,
+        SYNC_SYNC,
+        SYNC_NOT_SYNC,
+        PERSISTENT_FSTAB_UNREADABLE,
+        PERSISTENT_FSTAB_OTHER,
+        PERSISTENT_NOAUTO,
+        PERSISTENT_FSTAB,
+        PERSISTENT_MOUNT_UNIT,
+        PERSISTENT_MISSING,
+        RESPONSIVE_TIMEOUT,
+        RESPONSIVE_STATFS_FAILED,
+        RESPONSIVE_ANSWERS,
+        FIX_NO_SERVER,
+        FIX_FSTAB_INVALID,
+        FIX_MOUNTED_OVER,
+        FIX_TEMPLATE_BROKEN,
+};
+
+/* The placeholders are filled from struct expected (want_values()). */
+#define MOUNT_HINT "mount -t nfs -o vers=@VERSION@,hard @SERVER@:@EXPORT@ @MOUNTPOINT@, and add it to " FSTAB
+#define FSTAB_HINT "add to " FSTAB ": @SERVER@:@EXPORT@ @MOUNTPOINT@ nfs vers=@VERSION@,hard,_netdev 0 0"
+
+static const struct result_def nfs_mount_results[] = {
+        [MOUNTED_NO_MOUNTINFO] = {"nfs.mount.mounted", STATUS_SKIP, "no_mountinfo"},
+        [MOUNTED_MOUNTINFO_UNREADABLE] = {"nfs.mount.mounted", STATUS_ERROR, "mountinfo_unreadable"},
+        [MOUNTED_NOT_MOUNTED] = {"nfs.mount.mounted", STATUS_FAIL, "not_mounted", MOUNT_HINT},
+        [MOUNTED_HIDDEN] = {"nfs.mount.mounted", STATUS_FAIL, "mount_hidden",
+                            "unmount what is mounted over it: umount @MOUNTPOINT@ (once)"},
+        [MOUNTED_NOT_NFS] = {"nfs.mount.mounted", STATUS_FAIL, "not_nfs", MOUNT_HINT},
+        [MOUNTED_NFS] = {"nfs.mount.mounted", STATUS_PASS, "nfs_mounted"},
+        [MOUNTED_NO_SERVER] = {"nfs.mount.mounted", STATUS_ERROR, "no_server",
+                               "name the server: [nfs] server = HOST, or a host with the nfs-server role"},
+        [SOURCE_WRONG] = {"nfs.mount.source", STATUS_FAIL, "wrong_source", MOUNT_HINT},
+        [SOURCE_RIGHT] = {"nfs.mount.source", STATUS_PASS, "profile_source"},
+        [RW_READ_ONLY] = {"nfs.mount.rw", STATUS_FAIL, "read_only",
+                          "remount it read-write: mount -o remount,rw"},
+        [RW_READ_WRITE] = {"nfs.mount.rw", STATUS_PASS, "read_write"},
+        [HARD_SOFT] = {"nfs.mount.hard", STATUS_WARN, "soft_mount",
+                       "mount with 'hard' (the default): remove 'soft'"},
+        [HARD_HARD] = {"nfs.mount.hard", STATUS_PASS, "hard_mount"},
+        [VERSION_UNKNOWN] = {"nfs.mount.version", STATUS_WARN, "version_unknown"},
+        [VERSION_MISMATCH] = {"nfs.mount.version", STATUS_WARN, "version_mismatch",
+                              "mount with vers=@VERSION@"},
+        [VERSION_MATCHES] = {"nfs.mount.version", STATUS_PASS, "version_matches"},
+        [LOCK_LOCAL] = {"nfs.mount.lock", STATUS_WARN, "local_locks",
+                        "mount without 'nolock' / 'local_lock'"},
+        [LOCK_SHARED] = {"nfs.mount.lock", STATUS_PASS, "shared_locks"},
+        [SYNC_SYNC] = {"nfs.mount.sync", STATUS_WARN, "sync_mount", "mount without 'sync'"},
+        [SYNC_NOT_SYNC] = {"nfs.mount.sync", STATUS_PASS, "not_sync"},
+        [PERSISTENT_FSTAB_UNREADABLE] = {"nfs.mount.persistent", STATUS_ERROR, "fstab_unreadable"},
+        [PERSISTENT_FSTAB_OTHER] = {"nfs.mount.persistent", STATUS_FAIL, "fstab_other_source", FSTAB_HINT},
+        [PERSISTENT_NOAUTO] = {"nfs.mount.persistent", STATUS_WARN, "noauto", "remove 'noauto'"},
+        [PERSISTENT_FSTAB] = {"nfs.mount.persistent", STATUS_PASS, "in_fstab"},
+        [PERSISTENT_MOUNT_UNIT] = {"nfs.mount.persistent", STATUS_PASS, "mount_unit"},
+        [PERSISTENT_MISSING] = {"nfs.mount.persistent", STATUS_FAIL, "not_persistent", FSTAB_HINT},
+        [RESPONSIVE_TIMEOUT] = {"nfs.mount.responsive", STATUS_ERROR, "server_timeout",
+                                "check that the server runs and answers: rpcinfo -p SERVER"},
+        [RESPONSIVE_STATFS_FAILED] = {"nfs.mount.responsive", STATUS_ERROR, "statfs_failed"},
+        [RESPONSIVE_ANSWERS] = {"nfs.mount.responsive", STATUS_PASS, "responsive"},
+        [FIX_NO_SERVER] = {"nfs.mount.fix", STATUS_ERROR, "no_server", "name the server in the profile"},
+        [FIX_FSTAB_INVALID] = {"nfs.mount.fix", STATUS_ERROR, "fstab_entry_invalid"},
+        [FIX_MOUNTED_OVER] = {"nfs.mount.fix", STATUS_ERROR, "other_mount",
+                              "unmount it by hand once you have moved what is there"},
+        [FIX_TEMPLATE_BROKEN] = {"nfs.mount.fix", STATUS_ERROR, "template_broken",
+                                 "reinstall hostprep, or fix the template it names"},
 };
 
 struct table_errors {
@@ -165,11 +236,9 @@ static bool has_option(const char *options, const char *name)
         return options && mnt_optstr_get_option(options, name, &value, &len) == 0;
 }
 
-static char *mount_hint(const struct expected *want)
-{
-        return strdup_printf("mount -t nfs -o vers=%s,hard %s:%s %s, and add it to /etc/fstab",
-                             want->version, want->server, want->export, want->mountpoint);
-}
+#define want_values(w)                                                                                      \
+        HINT_VALUES("VERSION", (w)->version, "SERVER", (w)->server, "EXPORT", (w)->export, "MOUNTPOINT",    \
+                    (w)->mountpoint)
 
 /* The NFS version a mount uses: vers= (or nfsvers=) from the kernel's options, "4" for nfs4 without it. */
 static char *mount_version(struct libmnt_fs *fs)
@@ -202,38 +271,35 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
         int r;
 
         if (has_option(opts, "ro"))
-                r = check_emit(ctx, STATUS_FAIL, "nfs.mount.rw",
-                               "remount it read-write: mount -o remount,rw", evidence,
+                r = check_emit(ctx, &nfs_mount_results[RW_READ_ONLY], evidence,
                                "%s is mounted read-only: guests cannot write their disks", want->mountpoint);
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.rw", NULL, NULL, "%s is mounted read-write",
+                r = check_emit(ctx, &nfs_mount_results[RW_READ_WRITE], NULL, "%s is mounted read-write",
                                want->mountpoint);
         if (r < 0)
                 return r;
 
         if (has_option(opts, "soft"))
-                r = check_emit(ctx, STATUS_WARN, "nfs.mount.hard",
-                               "mount with 'hard' (the default): remove 'soft'", evidence,
+                r = check_emit(ctx, &nfs_mount_results[HARD_SOFT], evidence,
                                "%s is a soft mount: when the server is slow, guests get I/O errors and may "
                                "corrupt their disks",
                                want->mountpoint);
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.hard", NULL, NULL, "%s is a hard mount",
+                r = check_emit(ctx, &nfs_mount_results[HARD_HARD], NULL, "%s is a hard mount",
                                want->mountpoint);
         if (r < 0)
                 return r;
 
         if (!version)
-                r = check_emit(ctx, STATUS_WARN, "nfs.mount.version", NULL, evidence,
+                r = check_emit(ctx, &nfs_mount_results[VERSION_UNKNOWN], evidence,
                                "%s: the mount options do not say which NFS version is in use",
                                want->mountpoint);
-        else if (!version_matches(want->version, version)) {
-                _cleanup_free_ char *hint = strdup_printf("mount with vers=%s", want->version);
-                r = check_emit(ctx, STATUS_WARN, "nfs.mount.version", hint, evidence,
-                               "%s uses NFS %s, the profile asks for %s", want->mountpoint, version,
-                               want->version);
-        } else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.version", NULL, NULL, "%s uses NFS %s",
+        else if (!version_matches(want->version, version))
+                r = check_emit_hint(ctx, &nfs_mount_results[VERSION_MISMATCH], want_values(want), evidence,
+                                    "%s uses NFS %s, the profile asks for %s", want->mountpoint, version,
+                                    want->version);
+        else
+                r = check_emit(ctx, &nfs_mount_results[VERSION_MATCHES], NULL, "%s uses NFS %s",
                                want->mountpoint, version);
         if (r < 0)
                 return r;
@@ -242,25 +308,24 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
         if (has_option(opts, "nolock") ||
             (local_lock && (streq(local_lock, "all") || streq(local_lock, "posix"))))
                 r = check_emit(
-                        ctx, STATUS_WARN, "nfs.mount.lock", "mount without 'nolock' / 'local_lock'",
-                        evidence,
+                        ctx, &nfs_mount_results[LOCK_LOCAL], evidence,
                         "%s keeps file locks local (%s): QEMU's image locks do not reach other hosts, "
                         "so two hosts could run the same disk",
                         want->mountpoint, has_option(opts, "nolock") ? "nolock" : "local_lock");
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.lock", NULL, NULL,
+                r = check_emit(ctx, &nfs_mount_results[LOCK_SHARED], NULL,
                                "%s shares file locks with the server", want->mountpoint);
         if (r < 0)
                 return r;
 
         if (has_option(mnt_fs_get_vfs_options(fs), "sync") || has_option(opts, "sync"))
                 r = check_emit(
-                        ctx, STATUS_WARN, "nfs.mount.sync", "mount without 'sync'", evidence,
+                        ctx, &nfs_mount_results[SYNC_SYNC], evidence,
                         "%s is mounted with 'sync': every guest write waits for the server (cache='none' "
                         "already makes guests' flushes reach it)",
                         want->mountpoint);
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.sync", NULL, NULL, "%s is not mounted 'sync'",
+                r = check_emit(ctx, &nfs_mount_results[SYNC_NOT_SYNC], NULL, "%s is not mounted 'sync'",
                                want->mountpoint);
         return r;
 }
@@ -294,14 +359,13 @@ static int check_responsive(struct check_ctx *ctx, const struct expected *want)
                               statvfs_child, &job, &sv, sizeof(sv));
         if (r == -ETIMEDOUT)
                 return check_emit(
-                        ctx, STATUS_ERROR, "nfs.mount.responsive",
-                        "check that the server runs and answers: rpcinfo -p SERVER", want->mountpoint,
+                        ctx, &nfs_mount_results[RESPONSIVE_TIMEOUT], want->mountpoint,
                         "%s: no answer from %s within %.1f s (the NFS server is down or unreachable)",
                         want->mountpoint, want->server, (double)(now_usec() - start) / USEC_PER_SEC);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.mount.responsive", NULL, want->mountpoint,
+                return check_emit(ctx, &nfs_mount_results[RESPONSIVE_STATFS_FAILED], want->mountpoint,
                                   "%s: statfs failed: %s", want->mountpoint, strerror(-r));
-        return check_emit(ctx, STATUS_PASS, "nfs.mount.responsive", NULL, NULL, "%s answers statfs",
+        return check_emit(ctx, &nfs_mount_results[RESPONSIVE_ANSWERS], NULL, "%s answers statfs",
                           want->mountpoint);
 }
 
@@ -309,20 +373,20 @@ static int check_mounted(struct check_ctx *ctx, const struct expected *want)
 {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_(mnt_free_iterp) struct libmnt_iter *itr = mnt_new_iter(MNT_ITER_FORWARD);
-        _cleanup_free_ char *hint = mount_hint(want), *evidence = NULL;
+        _cleanup_free_ char *evidence = NULL;
         struct libmnt_fs *fs, *top = NULL, *nfs = NULL;
         unsigned bad_line = 0;
         int r;
 
-        if (!itr || !hint)
+        if (!itr)
                 return -ENOMEM;
         r = read_table(ctx, MOUNTINFO, &tb, &bad_line);
         if (r == -ENOENT)
-                return check_emit(ctx, STATUS_SKIP, "nfs.mount.mounted", NULL, NULL,
+                return check_emit(ctx, &nfs_mount_results[MOUNTED_NO_MOUNTINFO], NULL,
                                   "no %s under the root (the host is not running): only fstab is checked",
                                   MOUNTINFO);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.mount.mounted", NULL, MOUNTINFO,
+                return check_emit(ctx, &nfs_mount_results[MOUNTED_MOUNTINFO_UNREADABLE], MOUNTINFO,
                                   "cannot read %s: %s", MOUNTINFO, strerror(-r));
 
         /* The last mount on a target is the one paths resolve to: an NFS mount can be hidden by another. */
@@ -334,38 +398,35 @@ static int check_mounted(struct check_ctx *ctx, const struct expected *want)
                         nfs = fs;
         }
         if (!top)
-                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", hint, MOUNTINFO,
-                                  "%s is not mounted: guests' disks are not on the shared storage",
-                                  want->mountpoint);
+                return check_emit_hint(
+                        ctx, &nfs_mount_results[MOUNTED_NOT_MOUNTED], want_values(want), MOUNTINFO,
+                        "%s is not mounted: guests' disks are not on the shared storage", want->mountpoint);
         evidence = strdup_printf("%s: %s on %s type %s (%s)", MOUNTINFO, strna(mnt_fs_get_source(top)),
                                  want->mountpoint, strna(mnt_fs_get_fstype(top)),
                                  strna(mnt_fs_get_options(top)));
         if (!evidence)
                 return -ENOMEM;
-        if (top != nfs && nfs) {
-                _cleanup_free_ char *umount =
-                        strdup_printf("unmount what is mounted over it: umount %s (once)", want->mountpoint);
-                return check_emit(ctx, STATUS_FAIL, "nfs.mount.mounted", umount, evidence,
-                                  "%s: the NFS mount of %s is hidden by a later %s mount of %s over it",
-                                  want->mountpoint, strna(mnt_fs_get_source(nfs)),
-                                  strna(mnt_fs_get_fstype(top)), strna(mnt_fs_get_source(top)));
-        }
+        if (top != nfs && nfs)
+                return check_emit_hint(ctx, &nfs_mount_results[MOUNTED_HIDDEN], want_values(want), evidence,
+                                       "%s: the NFS mount of %s is hidden by a later %s mount of %s over it",
+                                       want->mountpoint, strna(mnt_fs_get_source(nfs)),
+                                       strna(mnt_fs_get_fstype(top)), strna(mnt_fs_get_source(top)));
         if (!nfs)
-                return check_emit(
-                        ctx, STATUS_FAIL, "nfs.mount.mounted", hint, evidence,
+                return check_emit_hint(
+                        ctx, &nfs_mount_results[MOUNTED_NOT_NFS], want_values(want), evidence,
                         "%s is mounted from %s (%s), not over NFS: other hosts cannot see these disks",
                         want->mountpoint, strna(mnt_fs_get_source(top)), strna(mnt_fs_get_fstype(top)));
-        r = check_emit(ctx, STATUS_PASS, "nfs.mount.mounted", NULL, evidence, "%s is an NFS mount of %s",
+        r = check_emit(ctx, &nfs_mount_results[MOUNTED_NFS], evidence, "%s is an NFS mount of %s",
                        want->mountpoint, strna(mnt_fs_get_source(nfs)));
         if (r < 0)
                 return r;
 
         if (!source_matches(want, mnt_fs_get_source(nfs), mnt_fs_get_options(nfs)))
-                r = check_emit(ctx, STATUS_FAIL, "nfs.mount.source", hint, evidence,
-                               "%s is mounted from %s; the profile says %s:%s", want->mountpoint,
-                               strna(mnt_fs_get_source(nfs)), want->server, want->export);
+                r = check_emit_hint(ctx, &nfs_mount_results[SOURCE_WRONG], want_values(want), evidence,
+                                    "%s is mounted from %s; the profile says %s:%s", want->mountpoint,
+                                    strna(mnt_fs_get_source(nfs)), want->server, want->export);
         else
-                r = check_emit(ctx, STATUS_PASS, "nfs.mount.source", NULL, NULL, "%s comes from %s:%s",
+                r = check_emit(ctx, &nfs_mount_results[SOURCE_RIGHT], NULL, "%s comes from %s:%s",
                                want->mountpoint, want->server, want->export);
         if (r < 0)
                 return r;
@@ -439,7 +500,7 @@ static int check_persistent(struct check_ctx *ctx, const struct expected *want)
 {
         _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
         _cleanup_free_ char *unit = mount_unit_name(want->mountpoint), *unit_path = NULL, *text = NULL,
-                            *evidence = NULL, *hint = NULL;
+                            *evidence = NULL;
         struct libmnt_fs *fs;
         unsigned bad_line = 0, line;
         struct stat st;
@@ -448,14 +509,12 @@ static int check_persistent(struct check_ctx *ctx, const struct expected *want)
         if (!unit)
                 return -ENOMEM;
         unit_path = strdup_printf("%s/%s", UNIT_DIR, unit);
-        hint = strdup_printf("add to %s: %s:%s %s nfs vers=%s,hard,_netdev 0 0", FSTAB, want->server,
-                             want->export, want->mountpoint, want->version);
-        if (!unit_path || !hint)
+        if (!unit_path)
                 return -ENOMEM;
 
         r = read_table(ctx, FSTAB, &tb, &bad_line);
         if (r < 0 && r != -ENOENT)
-                return check_emit(ctx, STATUS_ERROR, "nfs.mount.persistent", NULL, FSTAB,
+                return check_emit(ctx, &nfs_mount_results[PERSISTENT_FSTAB_UNREADABLE], FSTAB,
                                   "cannot read %s: %s", FSTAB, strerror(-r));
         fs = r >= 0 ? mnt_table_find_target(tb, want->mountpoint, MNT_ITER_BACKWARD) : NULL;
         if (fs) {
@@ -466,24 +525,24 @@ static int check_persistent(struct check_ctx *ctx, const struct expected *want)
                         return -ENOMEM;
                 if (!fstype_is_nfs(mnt_fs_get_fstype(fs)) ||
                     !source_matches(want, mnt_fs_get_source(fs), NULL))
-                        return check_emit(ctx, STATUS_FAIL, "nfs.mount.persistent", hint, evidence,
-                                          "%s in %s mounts %s (%s), not %s:%s: after a reboot the disks are "
-                                          "elsewhere",
-                                          want->mountpoint, FSTAB, strna(mnt_fs_get_source(fs)),
-                                          strna(mnt_fs_get_fstype(fs)), want->server, want->export);
+                        return check_emit_hint(
+                                ctx, &nfs_mount_results[PERSISTENT_FSTAB_OTHER], want_values(want), evidence,
+                                "%s in %s mounts %s (%s), not %s:%s: after a reboot the disks are elsewhere",
+                                want->mountpoint, FSTAB, strna(mnt_fs_get_source(fs)),
+                                strna(mnt_fs_get_fstype(fs)), want->server, want->export);
                 if (has_option(mnt_fs_get_options(fs), "noauto"))
-                        return check_emit(ctx, STATUS_WARN, "nfs.mount.persistent", "remove 'noauto'",
-                                          evidence, "%s is in %s with noauto: it is not mounted at boot",
+                        return check_emit(ctx, &nfs_mount_results[PERSISTENT_NOAUTO], evidence,
+                                          "%s is in %s with noauto: it is not mounted at boot",
                                           want->mountpoint, FSTAB);
-                return check_emit(ctx, STATUS_PASS, "nfs.mount.persistent", NULL, evidence,
+                return check_emit(ctx, &nfs_mount_results[PERSISTENT_FSTAB], evidence,
                                   "%s is in %s (mounted at boot)", want->mountpoint, FSTAB);
         }
         if (hostfs_stat(ctx->fs, unit_path, &st) == 0)
-                return check_emit(ctx, STATUS_PASS, "nfs.mount.persistent", NULL, unit_path,
+                return check_emit(ctx, &nfs_mount_results[PERSISTENT_MOUNT_UNIT], unit_path,
                                   "%s is mounted at boot by %s", want->mountpoint, unit);
-        return check_emit(ctx, STATUS_FAIL, "nfs.mount.persistent", hint, FSTAB,
-                          "%s is neither in %s nor a %s unit: it is gone after a reboot", want->mountpoint,
-                          FSTAB, unit);
+        return check_emit_hint(ctx, &nfs_mount_results[PERSISTENT_MISSING], want_values(want), FSTAB,
+                               "%s is neither in %s nor a %s unit: it is gone after a reboot",
+                               want->mountpoint, FSTAB, unit);
 }
 
 static int nfs_mount_check(struct check_ctx *ctx)
@@ -497,9 +556,8 @@ static int nfs_mount_check(struct check_ctx *ctx)
 
         r = check_nfs_server(ctx, &want.server);
         if (r == -ENOENT)
-                return check_emit(ctx, STATUS_ERROR, "nfs.mount.mounted",
-                                  "name the server: [nfs] server = HOST, or a host with the nfs-server role",
-                                  NULL, "the profile names no NFS server: cannot tell what %s should mount",
+                return check_emit(ctx, &nfs_mount_results[MOUNTED_NO_SERVER], NULL,
+                                  "the profile names no NFS server: cannot tell what %s should mount",
                                   want.mountpoint);
         if (r < 0)
                 return r;
@@ -628,7 +686,7 @@ static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
 
         r = check_nfs_server(ctx, &want.server);
         if (r == -ENOENT)
-                return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix", "name the server in the profile", NULL,
+                return check_emit(ctx, &nfs_mount_results[FIX_NO_SERVER], NULL,
                                   "cannot write the mount: the profile names no NFS server");
         if (r < 0)
                 return r;
@@ -644,11 +702,10 @@ static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
                         return r;
                 r = fstab_with_entry(&want, ctx->profile->name, before, &after, &error);
                 if (r < 0 && error)
-                        return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix",
-                                          "reinstall hostprep or fix the template", NULL,
+                        return check_emit(ctx, &nfs_mount_results[FIX_TEMPLATE_BROKEN], NULL,
                                           "cannot write the mount: %s", error);
                 if (r < 0)
-                        return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix", NULL, FSTAB,
+                        return check_emit(ctx, &nfs_mount_results[FIX_FSTAB_INVALID], FSTAB,
                                           "cannot write a valid %s entry for %s: %s", FSTAB, want.mountpoint,
                                           strerror(-r));
                 why = strdup_printf("mount %s:%s at %s at every boot", want.server, want.export,
@@ -659,14 +716,10 @@ static int nfs_mount_fix(struct check_ctx *ctx, struct plan *plan)
         }
         /* mount it now, unless something else is mounted there (that is the operator's to undo) */
         if (check_failed(ctx, "nfs.mount.mounted") && hostfs_is_live(ctx->fs)) {
-                for (size_t i = 0; i < ctx->results->n; i++)
-                        if (streq(ctx->results->items[i].id, "nfs.mount.mounted") &&
-                            !strstr(ctx->results->items[i].message, "is not mounted"))
-                                return check_emit(ctx, STATUS_ERROR, "nfs.mount.fix",
-                                                  "unmount it by hand once you have moved what is there",
-                                                  NULL,
-                                                  "not mounting over %s: something else is mounted there",
-                                                  want.mountpoint);
+                if (!check_gave(ctx, &nfs_mount_results[MOUNTED_NOT_MOUNTED]))
+                        return check_emit(ctx, &nfs_mount_results[FIX_MOUNTED_OVER], NULL,
+                                          "not mounting over %s: something else is mounted there",
+                                          want.mountpoint);
                 char *argv[] = {(char *)"mount", (char *)want.mountpoint, NULL};
                 r = plan_command(plan, "nfs.mount", argv, "mount it now, as fstab says");
         }
@@ -677,7 +730,8 @@ const struct unit unit_nfs_mount = {
         .id = "nfs.mount",
         .title = "the hypervisor mounts the shared storage at the profile's path",
         .roles = ROLE_BIT(ROLE_HYPERVISOR),
-        .result_ids = nfs_mount_ids,
+        .results = nfs_mount_results,
+        .n_results = ELEMENTSOF(nfs_mount_results),
         .check = nfs_mount_check,
         .fix = nfs_mount_fix,
 };

@@ -14,11 +14,35 @@
 #include "fsprobe.h"
 #include "strv.h"
 
-static const char *const nfs_storage_ids[] = {
-        "nfs.storage.filesystem",
-        "nfs.storage.fsid",
-        "nfs.storage.direct_io",
-        NULL,
+enum {
+        FILESYSTEM_NOT_LIVE,
+        FILESYSTEM_EXPORT_MISSING,
+        FILESYSTEM_UNIDENTIFIED,
+        FILESYSTEM_IDENTIFIED,
+        FSID_UUID,
+        FSID_SET,
+        FSID_UUID_UNREADABLE,
+        FSID_MISSING,
+        DIRECT_IO_UNTESTED,
+        DIRECT_IO_REFUSED,
+        DIRECT_IO_SUPPORTED,
+};
+
+static const struct result_def nfs_storage_results[] = {
+        [FILESYSTEM_NOT_LIVE] = {"nfs.storage.filesystem", STATUS_SKIP, "not_live"},
+        [FILESYSTEM_EXPORT_MISSING] = {"nfs.storage.filesystem", STATUS_SKIP, "export_missing"},
+        [FILESYSTEM_UNIDENTIFIED] = {"nfs.storage.filesystem", STATUS_ERROR, "filesystem_unknown"},
+        [FILESYSTEM_IDENTIFIED] = {"nfs.storage.filesystem", STATUS_PASS, "filesystem_known"},
+        [FSID_UUID] = {"nfs.storage.fsid", STATUS_PASS, "uuid"},
+        [FSID_SET] = {"nfs.storage.fsid", STATUS_PASS, "fsid_set"},
+        [FSID_UUID_UNREADABLE] = {"nfs.storage.fsid", STATUS_WARN, "uuid_unreadable",
+                                  "check with 'blkid DEVICE', or set fsid=N in the export's options"},
+        [FSID_MISSING] = {"nfs.storage.fsid", STATUS_WARN, "no_uuid",
+                          "add fsid=N (a number unique on this server) to the export's options"},
+        [DIRECT_IO_UNTESTED] = {"nfs.storage.direct_io", STATUS_ERROR, "probe_failed"},
+        [DIRECT_IO_REFUSED] = {"nfs.storage.direct_io", STATUS_FAIL, "direct_io_refused",
+                               "put the export on a filesystem that supports O_DIRECT (ext4, xfs, btrfs)"},
+        [DIRECT_IO_SUPPORTED] = {"nfs.storage.direct_io", STATUS_PASS, "direct_io_supported"},
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
@@ -152,21 +176,21 @@ static int nfs_storage_check(struct check_ctx *ctx)
 
         if (!hostfs_is_live(ctx->fs))
                 return check_emit(
-                        ctx, STATUS_SKIP, "nfs.storage.filesystem", NULL, NULL,
+                        ctx, &nfs_storage_results[FILESYSTEM_NOT_LIVE], NULL,
                         "the filesystem under the export is probed on the running host, not under --root");
         r = identify(ctx, export, &id);
         if (r == -ENOENT)
-                return check_emit(ctx, STATUS_SKIP, "nfs.storage.filesystem", NULL, export,
+                return check_emit(ctx, &nfs_storage_results[FILESYSTEM_EXPORT_MISSING], export,
                                   "%s does not exist (see nfs.export.directory)", export);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.storage.filesystem", NULL, export,
+                return check_emit(ctx, &nfs_storage_results[FILESYSTEM_UNIDENTIFIED], export,
                                   "cannot tell which filesystem holds %s: %s", export, strerror(-r));
 
         evidence = strdup_printf("%s on %s (%s)%s%s", export, id.source, id.fstype, id.uuid ? " UUID=" : "",
                                  strempty(id.uuid));
         if (!evidence)
                 return -ENOMEM;
-        r = check_emit(ctx, STATUS_PASS, "nfs.storage.filesystem", NULL, evidence, "%s is on %s %s", export,
+        r = check_emit(ctx, &nfs_storage_results[FILESYSTEM_IDENTIFIED], evidence, "%s is on %s %s", export,
                        id.fstype, id.source);
         if (r < 0)
                 return r;
@@ -174,23 +198,21 @@ static int nfs_storage_check(struct check_ctx *ctx)
         if (export_has_fsid(ctx, export, &fsid) < 0)
                 fsid = false;
         if (id.uuid)
-                r = check_emit(ctx, STATUS_PASS, "nfs.storage.fsid", NULL, evidence,
+                r = check_emit(ctx, &nfs_storage_results[FSID_UUID], evidence,
                                "the filesystem has a stable UUID (%s): file handles survive a server reboot",
                                id.uuid);
         else if (fsid)
-                r = check_emit(ctx, STATUS_PASS, "nfs.storage.fsid", NULL, evidence,
+                r = check_emit(ctx, &nfs_storage_results[FSID_SET], evidence,
                                "%s has no UUID, and the export sets fsid=", id.fstype);
         else if (id.probe_error)
-                r = check_emit(ctx, STATUS_WARN, "nfs.storage.fsid",
-                               "check with 'blkid DEVICE', or set fsid=N in the export's options", evidence,
+                r = check_emit(ctx, &nfs_storage_results[FSID_UUID_UNREADABLE], evidence,
                                "cannot read the UUID of %s (%s): without it or fsid= in the export, clients "
                                "may get "
                                "stale file handles after a server reboot",
                                id.source, strerror(-id.probe_error));
         else
                 r = check_emit(
-                        ctx, STATUS_WARN, "nfs.storage.fsid",
-                        "add fsid=N (a number unique on this server) to the export's options", evidence,
+                        ctx, &nfs_storage_results[FSID_MISSING], evidence,
                         "%s on %s has no stable UUID: without fsid= in the export, clients may get stale "
                         "file handles after a server reboot",
                         export, id.fstype);
@@ -199,15 +221,14 @@ static int nfs_storage_check(struct check_ctx *ctx)
 
         r = direct_io_works(ctx, export, &how);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "nfs.storage.direct_io", NULL, how,
+                return check_emit(ctx, &nfs_storage_results[DIRECT_IO_UNTESTED], how,
                                   "cannot test O_DIRECT on %s: %s", export, strerror(-r));
         if (r == 0)
                 return check_emit(
-                        ctx, STATUS_FAIL, "nfs.storage.direct_io",
-                        "put the export on a filesystem that supports O_DIRECT (ext4, xfs, btrfs)", how,
+                        ctx, &nfs_storage_results[DIRECT_IO_REFUSED], how,
                         "%s (%s) refuses O_DIRECT: guests with cache='none' cannot open their disks", export,
                         id.fstype);
-        return check_emit(ctx, STATUS_PASS, "nfs.storage.direct_io", NULL, how,
+        return check_emit(ctx, &nfs_storage_results[DIRECT_IO_SUPPORTED], how,
                           "%s supports O_DIRECT (cache='none')", export);
 }
 
@@ -215,6 +236,7 @@ const struct unit unit_nfs_storage = {
         .id = "nfs.storage",
         .title = "the exported filesystem has a stable identity and supports O_DIRECT",
         .roles = ROLE_BIT(ROLE_NFS_SERVER),
-        .result_ids = nfs_storage_ids,
+        .results = nfs_storage_results,
+        .n_results = ELEMENTSOF(nfs_storage_results),
         .check = nfs_storage_check,
 };

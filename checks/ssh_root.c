@@ -15,8 +15,99 @@
 #include "strv.h"
 #include "template.h"
 
-static const char *const ssh_root_ids[] = {
-        "ssh.root.key", "ssh.root.authorized", "ssh.root.peer", "ssh.root.sshd", "ssh.root.fix", NULL,
+#define ROOT_AUTHORIZED_KEYS "/root/.ssh/authorized_keys"
+
+enum {
+        KEY_MISSING,
+        KEY_READABLE,
+        KEY_PRESENT,
+        KEY_NO_SSH_KEYGEN,
+        KEY_PASSPHRASE,
+        KEY_USABLE,
+        AUTHORIZED_UNREADABLE,
+        AUTHORIZED_ALL,
+        AUTHORIZED_KEY_MISSING,
+        PEER_NONE,
+        PEER_NO_KEY,
+        PEER_NOT_LIVE,
+        PEER_LOGIN,
+        PEER_AUTH_DENIED,
+        PEER_HOSTKEY_CHANGED,
+        PEER_HOSTKEY_UNKNOWN,
+        PEER_REFUSED,
+        PEER_TIMEOUT,
+        PEER_UNREACHABLE,
+        PEER_UNRESOLVED,
+        PEER_REMOTE_FAILED,
+        PEER_SSH_FAILED,
+        SSHD_NOT_LIVE,
+        SSHD_MISSING,
+        SSHD_BROKEN,
+        SSHD_ROOT_LOGIN_UNKNOWN,
+        SSHD_KEYS_ONLY,
+        SSHD_PASSWORD_LOGIN,
+        SSHD_ROOT_REFUSED,
+        FIX_SSHD_CONFIG_UNREADABLE,
+        FIX_NO_TRUSTED_KEYS,
+        FIX_TRUSTED_KEYS_UNREADABLE,
+        FIX_TEMPLATE_BROKEN,
+};
+
+#define NETWORK_HINT      "check the network and firewall between the hosts (TCP 22)"
+#define BY_HAND_HINT      "try by hand: ssh -o BatchMode=yes root@PEER true"
+#define ROOT_KEYONLY_HINT "set PermitRootLogin prohibit-password in /etc/ssh/sshd_config.d/"
+
+static const struct result_def ssh_root_results[] = {
+        [KEY_MISSING] = {"ssh.root.key", STATUS_FAIL, "no_key",
+                         "create one: ssh-keygen -t ed25519 -N '' -f /root/.ssh/id_ed25519"},
+        [KEY_READABLE] = {"ssh.root.key", STATUS_FAIL, "key_readable_by_others", "chmod 600 the key"},
+        [KEY_PRESENT] = {"ssh.root.key", STATUS_PASS, "key_present"},
+        [KEY_NO_SSH_KEYGEN] = {"ssh.root.key", STATUS_ERROR, "ssh_keygen_missing", "install openssh-client"},
+        [KEY_PASSPHRASE] = {"ssh.root.key", STATUS_FAIL, "key_needs_passphrase",
+                            "use a key without a passphrase for root's host-to-host logins"},
+        [KEY_USABLE] = {"ssh.root.key", STATUS_PASS, "key_usable"},
+        [AUTHORIZED_UNREADABLE] = {"ssh.root.authorized", STATUS_ERROR, "keys_unreadable"},
+        [AUTHORIZED_ALL] = {"ssh.root.authorized", STATUS_PASS, "all_keys_accepted"},
+        [AUTHORIZED_KEY_MISSING] = {"ssh.root.authorized", STATUS_FAIL, "key_not_accepted",
+                                    "append it to " ROOT_AUTHORIZED_KEYS " (hostprep apply does)"},
+        [PEER_NONE] = {"ssh.root.peer", STATUS_SKIP, "no_peers"},
+        [PEER_NO_KEY] = {"ssh.root.peer", STATUS_SKIP, "no_key"},
+        [PEER_NOT_LIVE] = {"ssh.root.peer", STATUS_SKIP, "not_live"},
+        [PEER_LOGIN] = {"ssh.root.peer", STATUS_PASS, "login_ok"},
+        [PEER_AUTH_DENIED] =
+                {"ssh.root.peer", STATUS_FAIL, "auth_denied",
+                 "append this host's /root/.ssh/*.pub to the peer's /root/.ssh/authorized_keys"},
+        [PEER_HOSTKEY_CHANGED] = {"ssh.root.peer", STATUS_FAIL, "hostkey_changed",
+                                  "find out why the key changed; if the peer was reinstalled, replace its "
+                                  "line in known_hosts (ssh-keygen -R NAME) with the key read on the peer "
+                                  "itself"},
+        [PEER_HOSTKEY_UNKNOWN] = {"ssh.root.peer", STATUS_FAIL, "hostkey_unknown",
+                                  "add the peer's host key to /root/.ssh/known_hosts from a trusted source "
+                                  "(the profile's [ssh] known_hosts, or ssh-keyscan checked against the "
+                                  "peer's own fingerprint)"},
+        [PEER_REFUSED] = {"ssh.root.peer", STATUS_FAIL, "connection_refused", "start sshd on the peer"},
+        [PEER_TIMEOUT] = {"ssh.root.peer", STATUS_ERROR, "timeout", NETWORK_HINT},
+        [PEER_UNREACHABLE] = {"ssh.root.peer", STATUS_FAIL, "unreachable", NETWORK_HINT},
+        [PEER_UNRESOLVED] = {"ssh.root.peer", STATUS_FAIL, "unresolved",
+                             "add the name to /etc/hosts or DNS"},
+        [PEER_REMOTE_FAILED] = {"ssh.root.peer", STATUS_FAIL, "remote_command_failed", BY_HAND_HINT},
+        [PEER_SSH_FAILED] = {"ssh.root.peer", STATUS_FAIL, "ssh_failed", BY_HAND_HINT},
+        [SSHD_NOT_LIVE] = {"ssh.root.sshd", STATUS_SKIP, "not_live"},
+        [SSHD_MISSING] = {"ssh.root.sshd", STATUS_FAIL, "sshd_missing", "install openssh-server"},
+        [SSHD_BROKEN] = {"ssh.root.sshd", STATUS_ERROR, "sshd_config_invalid",
+                         "run 'sshd -t' to see the problem"},
+        [SSHD_ROOT_LOGIN_UNKNOWN] = {"ssh.root.sshd", STATUS_ERROR, "root_login_unknown"},
+        [SSHD_KEYS_ONLY] = {"ssh.root.sshd", STATUS_PASS, "root_keys_only"},
+        [SSHD_PASSWORD_LOGIN] = {"ssh.root.sshd", STATUS_WARN, "root_password_login", ROOT_KEYONLY_HINT},
+        [SSHD_ROOT_REFUSED] = {"ssh.root.sshd", STATUS_FAIL, "root_login_refused", ROOT_KEYONLY_HINT},
+        [FIX_SSHD_CONFIG_UNREADABLE] = {"ssh.root.fix", STATUS_ERROR, "sshd_config_unreadable",
+                                        "install openssh-server"},
+        [FIX_NO_TRUSTED_KEYS] = {"ssh.root.fix", STATUS_ERROR, "no_trusted_known_hosts",
+                                 "name a trusted file of the peers' host keys: [ssh] known_hosts = PATH"},
+        [FIX_TRUSTED_KEYS_UNREADABLE] = {"ssh.root.fix", STATUS_ERROR, "trusted_known_hosts_unreadable",
+                                         "check [ssh] known_hosts"},
+        [FIX_TEMPLATE_BROKEN] = {"ssh.root.fix", STATUS_ERROR, "template_broken",
+                                 "reinstall hostprep, or fix the template it names"},
 };
 
 static const char *const default_keys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_ecdsa",
@@ -37,16 +128,15 @@ static int check_key(struct check_ctx *ctx, const char **ret_key)
                                 key = default_keys[i];
         *ret_key = key;
         if (!key)
-                return check_emit(ctx, STATUS_FAIL, "ssh.root.key",
-                                  "create one: ssh-keygen -t ed25519 -N '' -f /root/.ssh/id_ed25519", NULL,
+                return check_emit(ctx, &ssh_root_results[KEY_MISSING], NULL,
                                   "root has no SSH key (%s): it cannot log in to the peers",
                                   configured ? configured : "/root/.ssh/id_ed25519, id_ecdsa, id_rsa");
         if ((st.st_mode & 077) != 0)
-                return check_emit(ctx, STATUS_FAIL, "ssh.root.key", "chmod 600 the key", key,
+                return check_emit(ctx, &ssh_root_results[KEY_READABLE], key,
                                   "%s is readable by others (mode %03o): ssh refuses to use it", key,
                                   (unsigned)(st.st_mode & 0777));
         if (!hostfs_is_live(ctx->fs))
-                return check_emit(ctx, STATUS_PASS, "ssh.root.key", NULL, key, "root has a key (%s)", key);
+                return check_emit(ctx, &ssh_root_results[KEY_PRESENT], key, "root has a key (%s)", key);
 
         {
                 char *argv[] = {(char *)"ssh-keygen", (char *)"-y", (char *)"-P", (char *)"",
@@ -57,16 +147,15 @@ static int check_key(struct check_ctx *ctx, const char **ret_key)
                 if (r < 0)
                         return r;
                 if (j.spawn_failed)
-                        r = check_emit(ctx, STATUS_ERROR, "ssh.root.key", "install openssh-client", key,
+                        r = check_emit(ctx, &ssh_root_results[KEY_NO_SSH_KEYGEN], key,
                                        "cannot check %s: ssh-keygen is not installed", key);
                 else if (j.exit_status != 0)
-                        r = check_emit(ctx, STATUS_FAIL, "ssh.root.key",
-                                       "use a key without a passphrase for root's host-to-host logins", key,
+                        r = check_emit(ctx, &ssh_root_results[KEY_PASSPHRASE], key,
                                        "%s does not load without a passphrase: BatchMode SSH cannot use it",
                                        key);
                 else
-                        r = check_emit(ctx, STATUS_PASS, "ssh.root.key", NULL, key,
-                                       "root has a usable key (%s)", key);
+                        r = check_emit(ctx, &ssh_root_results[KEY_USABLE], key, "root has a usable key (%s)",
+                                       key);
                 spawn_job_done(&j);
         }
         return r;
@@ -91,28 +180,28 @@ static int peer_names(const struct check_ctx *ctx, const char *peer, char ***ret
         return 0;
 }
 
-static const char *failure_hint(enum ssh_failure f)
+/* The peer result for how ssh failed. */
+static const struct result_def *peer_failure(enum ssh_failure f)
 {
         switch (f) {
         case SSH_AUTH_DENIED:
-                return "append this host's /root/.ssh/*.pub to the peer's /root/.ssh/authorized_keys";
+                return &ssh_root_results[PEER_AUTH_DENIED];
         case SSH_HOSTKEY_CHANGED:
-                return "find out why the key changed; if the peer was reinstalled, replace its line in "
-                       "known_hosts "
-                       "(ssh-keygen -R NAME) with the key read on the peer itself";
+                return &ssh_root_results[PEER_HOSTKEY_CHANGED];
         case SSH_HOSTKEY_UNKNOWN:
-                return "add the peer's host key to /root/.ssh/known_hosts from a trusted source (the "
-                       "profile's "
-                       "[ssh] known_hosts, or ssh-keyscan checked against the peer's own fingerprint)";
+                return &ssh_root_results[PEER_HOSTKEY_UNKNOWN];
         case SSH_REFUSED:
-                return "start sshd on the peer";
+                return &ssh_root_results[PEER_REFUSED];
         case SSH_TIMEOUT:
+                return &ssh_root_results[PEER_TIMEOUT];
         case SSH_UNREACHABLE:
-                return "check the network and firewall between the hosts (TCP 22)";
+                return &ssh_root_results[PEER_UNREACHABLE];
         case SSH_UNRESOLVED:
-                return "add the name to /etc/hosts or DNS";
+                return &ssh_root_results[PEER_UNRESOLVED];
+        case SSH_REMOTE_FAILED:
+                return &ssh_root_results[PEER_REMOTE_FAILED];
         default:
-                return "try by hand: ssh -o BatchMode=yes root@PEER true";
+                return &ssh_root_results[PEER_SSH_FAILED];
         }
 }
 
@@ -134,7 +223,7 @@ static int check_peers(struct check_ctx *ctx, const char *key)
         int r = 0;
 
         if (!ctx->peers || !ctx->peers[0])
-                return check_emit(ctx, STATUS_SKIP, "ssh.root.peer", NULL, NULL,
+                return check_emit(ctx, &ssh_root_results[PEER_NONE], NULL,
                                   "the profile names no other host to reach");
         STRV_FOREACH (p, ctx->peers) {
                 _cleanup_(strv_freep) char **names = NULL;
@@ -172,14 +261,11 @@ static int check_peers(struct check_ctx *ctx, const char *key)
                 evidence = strdup_printf("ssh -o BatchMode=yes root@%s true: exit %d%s%s", targets[i],
                                          jobs[i].exit_status, err && *err ? ": " : "", strempty(err));
                 if (f == SSH_OK)
-                        r = check_emit(ctx, STATUS_PASS, "ssh.root.peer", NULL, evidence,
+                        r = check_emit(ctx, &ssh_root_results[PEER_LOGIN], evidence,
                                        "root logs in to %s without a password", labels[i]);
-                else if (f == SSH_TIMEOUT)
-                        r = check_emit(ctx, STATUS_ERROR, "ssh.root.peer", failure_hint(f), evidence,
-                                       "root@%s: %s", labels[i], ssh_failure_to_string(f));
                 else
-                        r = check_emit(ctx, STATUS_FAIL, "ssh.root.peer", failure_hint(f), evidence,
-                                       "root@%s: %s", labels[i], ssh_failure_to_string(f));
+                        r = check_emit(ctx, peer_failure(f), evidence, "root@%s: %s", labels[i],
+                                       ssh_failure_to_string(f));
         }
         for (size_t i = 0; i < n; i++) {
                 spawn_job_done(&jobs[i]);
@@ -190,8 +276,6 @@ static int check_peers(struct check_ctx *ctx, const char *key)
 }
 
 /* --- keys other hosts log in with ------------------------------------------------------------------- */
-
-#define ROOT_AUTHORIZED_KEYS "/root/.ssh/authorized_keys"
 
 /* "type blob" of a public key line, ignoring options and comment; NULL if it is none. */
 static char *key_id(const char *line)
@@ -255,15 +339,14 @@ static int check_authorized(struct check_ctx *ctx)
                 return 0;
         r = missing_keys(ctx, &missing);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "ssh.root.authorized", NULL, path, "cannot read %s: %s",
+                return check_emit(ctx, &ssh_root_results[AUTHORIZED_UNREADABLE], path, "cannot read %s: %s",
                                   path, strerror(-r));
         if (!missing)
-                return check_emit(ctx, STATUS_PASS, "ssh.root.authorized", NULL, path,
+                return check_emit(ctx, &ssh_root_results[AUTHORIZED_ALL], path,
                                   "root accepts every key of %s", path);
         STRV_FOREACH (k, missing) {
                 const char *comment = strrchr(*k, ' ');
-                r = check_emit(ctx, STATUS_FAIL, "ssh.root.authorized",
-                               "append it to " ROOT_AUTHORIZED_KEYS " (hostprep apply does)", path,
+                r = check_emit(ctx, &ssh_root_results[AUTHORIZED_KEY_MISSING], path,
                                "root does not accept the key of %s: that host cannot log in here",
                                comment ? comment + 1 : *k);
                 if (r < 0)
@@ -309,22 +392,21 @@ static int check_sshd(struct check_ctx *ctx)
         int r;
 
         if (!hostfs_is_live(ctx->fs))
-                return check_emit(ctx, STATUS_SKIP, "ssh.root.sshd", NULL, NULL,
+                return check_emit(ctx, &ssh_root_results[SSHD_NOT_LIVE], NULL,
                                   "sshd's effective settings are read on the running host");
         r = spawn_run(&j, ctx->deadline);
         if (r < 0)
                 return r;
         if (j.spawn_failed) {
                 spawn_job_done(&j);
-                return check_emit(ctx, STATUS_FAIL, "ssh.root.sshd", "install openssh-server", "sshd -T",
+                return check_emit(ctx, &ssh_root_results[SSHD_MISSING], "sshd -T",
                                   "no SSH server is installed: the peers cannot log in here");
         }
         if (j.exit_status != 0 || j.timed_out) {
                 _cleanup_free_ char *line = strndup(strempty(j.err), strcspn(strempty(j.err), "\n"));
                 spawn_job_done(&j);
-                return check_emit(ctx, STATUS_ERROR, "ssh.root.sshd", "run 'sshd -t' to see the problem",
-                                  "sshd -T", "sshd cannot tell its settings: %s",
-                                  line && *line ? line : "timed out");
+                return check_emit(ctx, &ssh_root_results[SSHD_BROKEN], "sshd -T",
+                                  "sshd cannot tell its settings: %s", line && *line ? line : "timed out");
         }
         for (const char *p = j.out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
                 if (startswith(p, "permitrootlogin "))
@@ -336,19 +418,17 @@ static int check_sshd(struct check_ctx *ctx)
         evidence = strdup_printf("sshd -T: permitrootlogin %s, passwordauthentication %s", strna(prl),
                                  strna(pwauth));
         if (!prl)
-                return check_emit(ctx, STATUS_ERROR, "ssh.root.sshd", NULL, evidence,
+                return check_emit(ctx, &ssh_root_results[SSHD_ROOT_LOGIN_UNKNOWN], evidence,
                                   "sshd -T did not say whether root may log in");
         if (streq(prl, "prohibit-password") || streq(prl, "without-password"))
-                return check_emit(ctx, STATUS_PASS, "ssh.root.sshd", NULL, evidence,
+                return check_emit(ctx, &ssh_root_results[SSHD_KEYS_ONLY], evidence,
                                   "sshd lets root in by key only (PermitRootLogin prohibit-password)");
         if (streq(prl, "yes"))
-                return check_emit(ctx, STATUS_WARN, "ssh.root.sshd",
-                                  "set PermitRootLogin prohibit-password in /etc/ssh/sshd_config.d/",
-                                  evidence, "password login for root is on (PermitRootLogin yes%s)",
+                return check_emit(ctx, &ssh_root_results[SSHD_PASSWORD_LOGIN], evidence,
+                                  "password login for root is on (PermitRootLogin yes%s)",
                                   pwauth && streq(pwauth, "yes") ? ", PasswordAuthentication yes" : "");
         return check_emit(
-                ctx, STATUS_FAIL, "ssh.root.sshd",
-                "set PermitRootLogin prohibit-password in /etc/ssh/sshd_config.d/", evidence,
+                ctx, &ssh_root_results[SSHD_ROOT_REFUSED], evidence,
                 "sshd does not let root in with a key (PermitRootLogin %s): peers cannot reach this host",
                 prl);
 }
@@ -363,9 +443,9 @@ static int ssh_root_check(struct check_ctx *ctx)
                 r = check_authorized(ctx);
         if (r >= 0 && hostfs_is_live(ctx->fs))
                 r = key ? check_peers(ctx, key)
-                        : check_emit(ctx, STATUS_SKIP, "ssh.root.peer", NULL, NULL, "no key to log in with");
+                        : check_emit(ctx, &ssh_root_results[PEER_NO_KEY], NULL, "no key to log in with");
         else if (r >= 0)
-                r = check_emit(ctx, STATUS_SKIP, "ssh.root.peer", NULL, NULL,
+                r = check_emit(ctx, &ssh_root_results[PEER_NOT_LIVE], NULL,
                                "logging in to the peers needs the running host, not --root");
         if (r >= 0)
                 r = check_sshd(ctx);
@@ -460,8 +540,7 @@ static int sshd_render(struct check_ctx *ctx, const char *name, char **ret)
                 r = -EINVAL;
         }
         if (r < 0 && error)
-                return check_emit(ctx, STATUS_ERROR, "ssh.root.fix",
-                                  "reinstall hostprep or fix the template", NULL,
+                return check_emit(ctx, &ssh_root_results[FIX_TEMPLATE_BROKEN], NULL,
                                   "cannot write sshd's configuration: %s", error);
         if (r < 0)
                 return r;
@@ -478,7 +557,7 @@ static int plan_sshd(struct check_ctx *ctx, struct plan *plan)
 
         r = hostfs_read_file(ctx->fs, SSHD_CONFIG, &config, NULL);
         if (r < 0)
-                return check_emit(ctx, STATUS_ERROR, "ssh.root.fix", "install openssh-server", SSHD_CONFIG,
+                return check_emit(ctx, &ssh_root_results[FIX_SSHD_CONFIG_UNREADABLE], SSHD_CONFIG,
                                   "cannot read %s: %s", SSHD_CONFIG, strerror(-r));
         if (strstr(config, "\nInclude /etc/ssh/sshd_config.d/") ||
             startswith(config, "Include /etc/ssh/sshd_config.d/")) {
@@ -539,8 +618,7 @@ static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
         /* host keys only from the profile's trusted file: never learnt from the network */
         if (check_failed(ctx, "ssh.root.peer") && !trusted_path) {
                 r = check_emit(
-                        ctx, STATUS_ERROR, "ssh.root.fix",
-                        "name a trusted file of the peers' host keys: [ssh] known_hosts = PATH", NULL,
+                        ctx, &ssh_root_results[FIX_NO_TRUSTED_KEYS], NULL,
                         "not learning the peers' host keys: the profile names no trusted known_hosts, and "
                         "keys taken from the network could be anyone's");
                 if (r < 0)
@@ -556,9 +634,8 @@ static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
                                 trusted = mfree(trusted);
                 }
                 if (!trusted)
-                        return check_emit(ctx, STATUS_ERROR, "ssh.root.fix", "check [ssh] known_hosts",
-                                          trusted_path, "cannot read the profile's known hosts %s",
-                                          trusted_path);
+                        return check_emit(ctx, &ssh_root_results[FIX_TRUSTED_KEYS_UNREADABLE], trusted_path,
+                                          "cannot read the profile's known hosts %s", trusted_path);
                 r = hostfs_read_file(ctx->fs, ROOT_KNOWN_HOSTS, &have, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
@@ -589,7 +666,8 @@ const struct unit unit_ssh_root = {
         .id = "ssh.root",
         .title = "root logs in to every peer with a key, host keys are known, sshd allows keys only",
         .roles = ROLES_ALL,
-        .result_ids = ssh_root_ids,
+        .results = ssh_root_results,
+        .n_results = ELEMENTSOF(ssh_root_results),
         .check = ssh_root_check,
         .fix = ssh_root_fix,
 };

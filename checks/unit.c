@@ -112,14 +112,26 @@ int result_list_add(struct result_list *l, const char *id, enum status status, c
         return 0;
 }
 
+/* Gives the result just added a reason. */
+static int set_last_reason(struct result_list *l, const char *reason)
+{
+        if (!reason)
+                return 0;
+        l->items[l->n - 1].reason = strdup(reason);
+        return l->items[l->n - 1].reason ? 0 : -ENOMEM;
+}
+
+int result_list_add_restated(struct result_list *l, const struct result *src, enum status status,
+                             const char *message, const char *hint)
+{
+        int r = result_list_add(l, src->id, status, message, hint, src->evidence);
+
+        return r < 0 ? r : set_last_reason(l, src->reason);
+}
+
 int result_list_add_copy(struct result_list *l, const struct result *src)
 {
-        int r = result_list_add(l, src->id, src->status, src->message, src->hint, src->evidence);
-
-        if (r < 0 || !src->reason)
-                return r;
-        l->items[l->n - 1].reason = strdup(src->reason);
-        return l->items[l->n - 1].reason ? 0 : -ENOMEM;
+        return result_list_add_restated(l, src, src->status, src->message, src->hint);
 }
 
 bool result_same(const struct result *a, const struct result *b)
@@ -127,26 +139,93 @@ bool result_same(const struct result *a, const struct result *b)
         return streq(a->id, b->id) && streq_ptr(a->reason, b->reason);
 }
 
-int result_list_addv(struct result_list *l, enum status status, const char *id, const char *hint,
-                     const char *evidence, const char *fmt, va_list ap)
+bool result_defs_contain(const struct result_def *defs, size_t n, const struct result *r)
 {
-        _cleanup_free_ char *msg = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (defs[i].id && streq(defs[i].id, r->id) && defs[i].status == r->status &&
+                    streq_ptr(defs[i].reason, r->reason))
+                        return true;
+        return false;
+}
 
+static const char *hint_value(const char *const *values, const char *key, size_t len)
+{
+        for (size_t i = 0; values && values[i] && values[i + 1]; i += 2)
+                if (strlen(values[i]) == len && strneq(values[i], key, len))
+                        return values[i + 1];
+        return NULL;
+}
+
+size_t hint_placeholder(const char *p)
+{
+        size_t len = p[0] == '@' ? strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") : 0;
+
+        return len > 0 && p[len + 1] == '@' ? len : 0;
+}
+
+/* The hint with every @KEY@ replaced by its value. */
+static int hint_expand(const char *hint, const char *const *values, char **ret)
+{
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (!hint || !strchr(hint, '@')) {
+                *ret = hint ? strdup(hint) : NULL;
+                return hint && !*ret ? -ENOMEM : 0;
+        }
+        f = open_memstream(&out, &size);
+        if (!f)
+                return -ENOMEM;
+        for (const char *p = hint; *p;) {
+                size_t len = hint_placeholder(p);
+                const char *v;
+
+                if (len == 0) {
+                        size_t n = strcspn(p + 1, "@") + 1;
+                        fwrite(p, 1, n, f);
+                        p += n;
+                        continue;
+                }
+                v = hint_value(values, p + 1, len);
+                if (!v) {
+                        fclose(f);
+                        return -EINVAL; /* a table entry and its emit site disagree */
+                }
+                fputs(v, f);
+                p += len + 2;
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int result_list_add_defv(struct result_list *l, const struct result_def *def, const char *id,
+                         const char *const *hint_values, const char *evidence, const char *fmt, va_list ap)
+{
+        _cleanup_free_ char *msg = NULL, *hint = NULL;
+        int r;
+
+        r = hint_expand(def->hint, hint_values, &hint);
+        if (r < 0)
+                return r;
         if (vasprintf(&msg, fmt, ap) < 0) {
                 msg = NULL;
                 return -ENOMEM;
         }
-        return result_list_add(l, id, status, msg, hint, evidence);
+        r = result_list_add(l, id ?: def->id, def->status, msg, hint, evidence);
+        return r < 0 ? r : set_last_reason(l, def->reason);
 }
 
-int check_emit(struct check_ctx *ctx, enum status status, const char *id, const char *hint,
-               const char *evidence, const char *fmt, ...)
+int result_list_add_def(struct result_list *l, const struct result_def *def, const char *id,
+                        const char *const *hint_values, const char *evidence, const char *fmt, ...)
 {
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = result_list_addv(ctx->results, status, id, hint, evidence, fmt, ap);
+        r = result_list_add_defv(l, def, id, hint_values, evidence, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -186,4 +265,9 @@ const struct unit *unit_find(const char *id)
                 if (streq(unit_registry[i]->id, id))
                         return unit_registry[i];
         return NULL;
+}
+
+bool unit_declares(const struct unit *u, const struct result *r)
+{
+        return result_defs_contain(u->results, u->n_results, r);
 }

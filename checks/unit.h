@@ -60,16 +60,40 @@ struct result_list {
         size_t n;
 };
 
+/* One result a unit may give, declared once in the unit's table. */
+struct result_def {
+        const char *id; /* below the unit's id; NULL in the runner's own table: the unit's id itself */
+        enum status status;
+        const char *reason; /* snake_case, stable: what programs and fixes decide on, never the message */
+        const char *hint;   /* how to fix it by hand, may be NULL; @KEY@ is filled in when emitted */
+};
+
+/* The values for a hint's @KEY@ placeholders: HINT_VALUES("EXPORT", export, "CLIENT", name). */
+#define HINT_VALUES(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* If p starts a placeholder (@ capital letters @), the length of its KEY, else 0 ("root@PEER" is text). */
+size_t hint_placeholder(const char *p);
+
 void result_list_done(struct result_list *l);
-/* Adds a result whose message is formatted from fmt and ap. */
-int result_list_addv(struct result_list *l, enum status status, const char *id, const char *hint,
-                     const char *evidence, const char *fmt, va_list ap) _printf_(6, 0);
+/* Adds a result of entry def (with id instead of def->id when id is not NULL), its message formatted from
+ * fmt. hint_values fills the hint's placeholders; a placeholder without a value is -EINVAL. */
+int result_list_add_defv(struct result_list *l, const struct result_def *def, const char *id,
+                         const char *const *hint_values, const char *evidence, const char *fmt, va_list ap)
+        _printf_(6, 0);
+int result_list_add_def(struct result_list *l, const struct result_def *def, const char *id,
+                        const char *const *hint_values, const char *evidence, const char *fmt, ...)
+        _printf_(6, 7);
 int result_list_add(struct result_list *l, const char *id, enum status status, const char *message,
                     const char *hint, const char *evidence);
 /* Appends a copy of r (every field, the reason too). */
 int result_list_add_copy(struct result_list *l, const struct result *r);
+/* Appends r as said again with another status, message and hint (FIXED after apply, a preflight's failure
+ * as a warning): id, reason and evidence stay r's. */
+int result_list_add_restated(struct result_list *l, const struct result *r, enum status status,
+                             const char *message, const char *hint);
 /* The same finding: the same id and reason (messages are for people and never compared). */
 bool result_same(const struct result *a, const struct result *b);
+/* Whether r is one of the n entries of defs: the same id, status and reason. */
+bool result_defs_contain(const struct result_def *defs, size_t n, const struct result *r);
 
 /* What a check sees: the host (through its root), the profile, who this host is, and a deadline. */
 struct check_ctx {
@@ -82,9 +106,13 @@ struct check_ctx {
         struct result_list *results;
 };
 
-/* Records one result. hint and evidence may be NULL. Returns 0 or -ENOMEM. */
-int check_emit(struct check_ctx *ctx, enum status status, const char *id, const char *hint,
-               const char *evidence, const char *fmt, ...) _printf_(6, 7);
+/* Records one result of the unit's table entry def; evidence may be NULL. Returns 0 or -ENOMEM. (Macros,
+ * so the message's format is checked at every emit site through result_list_add_def().) */
+#define check_emit(ctx, def, evidence, ...)                                                                 \
+        result_list_add_def((ctx)->results, def, NULL, NULL, evidence, __VA_ARGS__)
+/* The same, for an entry whose hint has @KEY@ placeholders: HINT_VALUES("KEY", value, ...). */
+#define check_emit_hint(ctx, def, hint_values, evidence, ...)                                               \
+        result_list_add_def((ctx)->results, def, NULL, hint_values, evidence, __VA_ARGS__)
 
 /* Hosts of the profile's [hosts] section that have role r, in profile order. */
 int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
@@ -95,8 +123,9 @@ struct plan;
 struct unit {
         const char *id;
         const char *title;
-        unsigned roles;                /* ROLE_BIT()s this unit applies to */
-        const char *const *result_ids; /* every id check() may emit, NULL-terminated */
+        unsigned roles;                   /* ROLE_BIT()s this unit applies to */
+        const struct result_def *results; /* every result check() and fix() may give */
+        size_t n_results;
         int (*check)(struct check_ctx *ctx);
         /* Optional. Plans changes (never makes them) for what check() found: ctx->results holds this unit's
          * results of the check just run. What it cannot fix it says with an ERROR result. */
@@ -107,3 +136,5 @@ struct unit {
 extern const struct unit *const unit_registry[];
 extern const size_t unit_registry_size;
 const struct unit *unit_find(const char *id);
+/* Whether r is declared in u's result table. */
+bool unit_declares(const struct unit *u, const struct result *r);

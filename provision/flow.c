@@ -97,26 +97,6 @@ static bool failing(enum status s)
         return s == STATUS_FAIL || s == STATUS_WARN || s == STATUS_ERROR;
 }
 
-/* A copy of r with another status and (unless NULL) message, which it takes; a FIXED result needs no hint.
- */
-static int add_as(struct result_list *out, const struct result *r, enum status status, char *message)
-{
-        _cleanup_free_ char *m = message;
-        struct result *copy;
-
-        if (result_list_add_copy(out, r) < 0)
-                return -ENOMEM;
-        copy = &out->items[out->n - 1];
-        copy->status = status;
-        if (m) {
-                free(copy->message);
-                copy->message = TAKE_PTR(m);
-        }
-        if (status == STATUS_FIXED)
-                copy->hint = mfree(copy->hint);
-        return 0;
-}
-
 /* Step 5. What failed and passes now is FIXED; in a unit that was fixed, what still fails is ERROR with the
  * reason (apply_error: the changes were undone). The notes come last. */
 static int merge_recheck(const struct result_list *before, const struct result_list *after,
@@ -136,13 +116,13 @@ static int merge_recheck(const struct result_list *before, const struct result_l
                         if (startswith(a->id, *u))
                                 attempted = true;
                 if (attempted && was_failing && a->status == STATUS_PASS)
-                        r = add_as(out, a, STATUS_FIXED, NULL);
+                        r = result_list_add_restated(out, a, STATUS_FIXED, a->message, NULL);
                 else if (attempted && a->status == STATUS_FAIL) {
-                        char *msg = apply_error
-                                            ? strdup_printf("not fixed: the changes were undone (%s): %s",
+                        _cleanup_free_ char *msg =
+                                apply_error ? strdup_printf("not fixed: the changes were undone (%s): %s",
                                                             apply_error, a->message)
                                             : strdup_printf("still failing after the fix: %s", a->message);
-                        r = msg ? add_as(out, a, STATUS_ERROR, msg) : -ENOMEM;
+                        r = msg ? result_list_add_restated(out, a, STATUS_ERROR, msg, a->hint) : -ENOMEM;
                 } else
                         r = result_list_add_copy(out, a);
         }

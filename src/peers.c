@@ -88,6 +88,10 @@ static int make_control_dir(char **ret)
         return 0;
 }
 
+/* What hostprep says about a peer it could not get a report from. */
+static const struct result_def peer_unreachable = {"peer.reach", STATUS_ERROR, "no_report",
+                                                   "check the peer by hand: ssh root@PEER hostprep check"};
+
 static int peer_fail(struct peer_report *p, const char *fmt, ...) _printf_(2, 3);
 static int peer_fail(struct peer_report *p, const char *fmt, ...)
 {
@@ -98,8 +102,8 @@ static int peer_fail(struct peer_report *p, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        return result_list_add(&p->results, "peer.reach", STATUS_ERROR, msg ? msg : "peer failed",
-                               "check the peer by hand: ssh root@PEER hostprep check", NULL);
+        return result_list_add_def(&p->results, &peer_unreachable, NULL, NULL, NULL, "%s",
+                                   msg ? msg : "peer failed");
 }
 
 static char *first_line(const char *s)

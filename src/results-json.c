@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "results-json.h"
 
-static json_object *string_or_null(const char *s)
+json_object *json_string_or_null(const char *s)
 {
         return s ? json_object_new_string(s) : NULL;
 }
@@ -16,10 +16,10 @@ json_object *results_to_json(const struct result_list *l)
 
                 json_object_object_add(o, "id", json_object_new_string(r->id));
                 json_object_object_add(o, "status", json_object_new_string(status_to_json(r->status)));
-                json_object_object_add(o, "reason", string_or_null(r->reason));
+                json_object_object_add(o, "reason", json_string_or_null(r->reason));
                 json_object_object_add(o, "message", json_object_new_string(strempty(r->message)));
-                json_object_object_add(o, "hint", string_or_null(r->hint));
-                json_object_object_add(o, "evidence", string_or_null(r->evidence));
+                json_object_object_add(o, "hint", json_string_or_null(r->hint));
+                json_object_object_add(o, "evidence", json_string_or_null(r->evidence));
                 json_object_array_add(arr, o);
         }
         return arr;

@@ -5,7 +5,10 @@
 
 #include "unit.h"
 
-/* [{"id", "status", "message", "hint", "evidence"}, ...]; hint and evidence are null when absent. */
+/* [{"id", "status", "reason", "message", "hint", "evidence"}, ...]; reason, hint and evidence are null when
+ * absent. */
 json_object *results_to_json(const struct result_list *l);
 /* The inverse; rejects unknown statuses and missing fields, naming the element in *ret_error. */
 int results_from_json(json_object *arr, struct result_list *l, char **ret_error);
+/* A JSON string, or NULL (JSON null) for NULL. */
+json_object *json_string_or_null(const char *s);

@@ -15,6 +15,41 @@
 /* What a unit's child may hand over: its results, or its fix's plan with the files' texts. */
 #define RUNNER_REPORT_MAX (16u * 1024u * 1024u)
 
+/* The runner's own results, about a unit rather than from it: their id is the unit's. */
+enum {
+        RUNNER_NOT_APPLICABLE,
+        RUNNER_TIMEOUT,
+        RUNNER_CRASHED,
+        RUNNER_NO_RESULTS,
+        RUNNER_UNDECIDED,
+        RUNNER_UNDECLARED,
+        RUNNER_FIX_TIMEOUT,
+        RUNNER_FIX_CRASHED,
+        RUNNER_FIX_NO_REPORT,
+        RUNNER_FIX_BAD_PLAN,
+        _RUNNER_RESULT_MAX,
+};
+
+#define RUNNER_HINT     "run with a longer --timeout, or check the host by hand"
+#define RUNNER_FIX_HINT "run with a longer --timeout, or fix the host by hand"
+
+const struct result_def runner_results[] = {
+        [RUNNER_NOT_APPLICABLE] = {NULL, STATUS_SKIP, "not_applicable"},
+        [RUNNER_TIMEOUT] = {NULL, STATUS_ERROR, "timeout", RUNNER_HINT},
+        [RUNNER_CRASHED] = {NULL, STATUS_ERROR, "crashed", RUNNER_HINT},
+        [RUNNER_NO_RESULTS] = {NULL, STATUS_ERROR, "no_results", RUNNER_HINT},
+        [RUNNER_UNDECIDED] = {NULL, STATUS_ERROR, "undecided", RUNNER_HINT},
+        [RUNNER_UNDECLARED] =
+                {NULL, STATUS_ERROR, "undeclared_result",
+                 "a bug in hostprep: the unit's result table must declare every result it gives"},
+        [RUNNER_FIX_TIMEOUT] = {NULL, STATUS_ERROR, "fix_timeout", RUNNER_FIX_HINT},
+        [RUNNER_FIX_CRASHED] = {NULL, STATUS_ERROR, "fix_crashed", RUNNER_FIX_HINT},
+        [RUNNER_FIX_NO_REPORT] = {NULL, STATUS_ERROR, "fix_no_report", RUNNER_FIX_HINT},
+        [RUNNER_FIX_BAD_PLAN] = {NULL, STATUS_ERROR, "fix_bad_plan", RUNNER_FIX_HINT},
+};
+const size_t runner_results_size = ELEMENTSOF(runner_results);
+_Static_assert(ELEMENTSOF(runner_results) == _RUNNER_RESULT_MAX, "runner_results out of step");
+
 static bool pattern_matches(const char *pattern, const char *id)
 {
         return fnmatch(pattern, id, 0) == 0;
@@ -25,8 +60,8 @@ static bool patterns_match_unit(char *const *patterns, const struct unit *u)
         STRV_FOREACH (p, patterns) {
                 if (pattern_matches(*p, u->id))
                         return true;
-                for (const char *const *id = u->result_ids; id && *id; id++)
-                        if (pattern_matches(*p, *id))
+                for (size_t i = 0; i < u->n_results; i++)
+                        if (pattern_matches(*p, u->results[i].id))
                                 return true;
         }
         return false;
@@ -100,14 +135,21 @@ struct job {
 
 /* How a child that gave nothing usable ended, as the ERROR message; NULL when it handed over a report.
  * what: "check" or "fix". */
-static char *job_failure(const struct spawn_job *p, const char *what, usec_t timeout)
+/* Why a child gave nothing (abandoned at the deadline, crashed), and the runner's result that says so;
+ * NULL when it ended on its own. */
+static char *job_failure(const struct spawn_job *p, bool fix, usec_t timeout, const struct result_def **ret)
 {
-        if (p->timed_out)
+        if (p->timed_out) {
+                *ret = &runner_results[fix ? RUNNER_FIX_TIMEOUT : RUNNER_TIMEOUT];
                 return strdup_printf("%s within the deadline of %.1f s (abandoned; see --timeout)",
-                                     streq(what, "check") ? "did not finish" : "fix did not finish",
+                                     fix ? "fix did not finish" : "did not finish",
                                      (double)timeout / USEC_PER_SEC);
-        if (p->exited && WIFSIGNALED(p->wait_status))
-                return strdup_printf("%s crashed (signal %d)", what, WTERMSIG(p->wait_status));
+        }
+        if (p->exited && WIFSIGNALED(p->wait_status)) {
+                *ret = &runner_results[fix ? RUNNER_FIX_CRASHED : RUNNER_CRASHED];
+                return strdup_printf("%s crashed (signal %d)", fix ? "fix" : "check",
+                                     WTERMSIG(p->wait_status));
+        }
         return NULL;
 }
 
@@ -177,32 +219,47 @@ static json_object *job_report(const struct spawn_job *p, const char *key, json_
         return NULL;
 }
 
+/* A result the unit's table does not declare is a bug in the unit: it is reported, never passed on. */
+static int collect_result(struct check_ctx *ctx, const struct unit *u, const struct result *res)
+{
+        if (unit_declares(u, res))
+                return result_list_add_copy(ctx->results, res);
+        return result_list_add_def(
+                ctx->results, &runner_results[RUNNER_UNDECLARED], u->id, NULL, NULL,
+                "unit %s gave %s (%s, reason %s), which its result table does not declare", u->id, res->id,
+                status_to_json(res->status), strna(res->reason));
+}
+
 /* Turns what a child handed over (or did not) into results. */
 static int job_collect(struct check_ctx *ctx, const struct selection *sel, const struct job *j,
                        const struct spawn_job *p, usec_t timeout)
 {
-        _cleanup_free_ char *why = job_failure(p, "check", timeout);
+        const struct result_def *error = NULL;
+        _cleanup_free_ char *why = job_failure(p, false, timeout, &error);
         struct result_list got = {0};
         json_object *o = NULL, *rc = NULL, *arr = NULL;
         int r = 0;
 
         if (!why) {
                 o = job_report(p, "results", &rc, &arr);
-                if (!o || results_from_json(arr, &got, NULL) < 0)
+                if (!o || results_from_json(arr, &got, NULL) < 0) {
+                        error = &runner_results[RUNNER_NO_RESULTS];
                         why = job_no_report(p, "check");
+                }
         }
 
-        if (!why && json_object_get_int(rc) < 0)
+        if (!error && json_object_get_int(rc) < 0) {
+                error = &runner_results[RUNNER_UNDECIDED];
                 why = strdup_printf("could not decide: %s", strerror(-json_object_get_int(rc)));
+        }
 
         for (size_t i = 0; i < got.n && r >= 0; i++) {
                 struct result *res = &got.items[i];
                 if (selection_result(sel, j->unit, res->id))
-                        r = result_list_add_copy(ctx->results, res);
+                        r = collect_result(ctx, j->unit, res);
         }
-        if (why && r >= 0)
-                r = result_list_add(ctx->results, j->unit->id, STATUS_ERROR, why,
-                                    "run with a longer --timeout, or check the host by hand", NULL);
+        if (error && r >= 0)
+                r = result_list_add_def(ctx->results, error, j->unit->id, NULL, NULL, "%s", strna(why));
         result_list_done(&got);
         json_object_put(o);
         return r;
@@ -212,9 +269,9 @@ static int not_applicable(struct check_ctx *ctx, const struct unit *u)
 {
         _cleanup_free_ char *need = roles_to_string(u->roles), *have = roles_to_string(ctx->roles);
 
-        return check_emit(ctx, STATUS_SKIP, u->id, NULL, NULL,
-                          "not applicable: applies to %s; %s has role %s in profile %s", strna(need),
-                          ctx->hostname, strna(have), strna(ctx->profile->name));
+        return result_list_add_def(ctx->results, &runner_results[RUNNER_NOT_APPLICABLE], u->id, NULL, NULL,
+                                   "not applicable: applies to %s; %s has role %s in profile %s",
+                                   strna(need), ctx->hostname, strna(have), strna(ctx->profile->name));
 }
 
 int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
@@ -290,28 +347,34 @@ static int fix_child(void *userdata, int fd)
 static int fix_collect(const struct job *j, const struct spawn_job *p, usec_t timeout, struct plan *plan,
                        char ***fixed_units, struct result_list *notes)
 {
-        _cleanup_free_ char *why = job_failure(p, "fix", timeout);
+        const struct result_def *error = NULL;
+        _cleanup_free_ char *why = job_failure(p, true, timeout, &error);
         json_object *o = NULL, *rc = NULL, *arr = NULL, *actions = NULL;
         struct result_list got = {0};
+        struct check_ctx out = {.results = notes};
         int r = 0;
 
         if (!why) {
                 o = job_report(p, "notes", &rc, &arr);
                 if (!o || !json_object_object_get_ex(o, "plan", &actions) ||
-                    results_from_json(arr, &got, NULL) < 0)
+                    results_from_json(arr, &got, NULL) < 0) {
+                        error = &runner_results[RUNNER_FIX_NO_REPORT];
                         why = job_no_report(p, "fix");
+                }
         }
         if (!why && json_object_get_int(rc) < 0)
                 r = json_object_get_int(rc);
-        if (!why && r >= 0 && plan_from_json(actions, plan, NULL) < 0)
+        if (!why && r >= 0 && plan_from_json(actions, plan, NULL) < 0) {
+                error = &runner_results[RUNNER_FIX_BAD_PLAN];
                 why = strdup("fix handed over a plan hostprep cannot read");
+        }
         if (!why && r >= 0)
                 r = strv_push_dup(fixed_units, j->unit->id);
+        /* what a fix says is checked against its unit's table like what its check says */
         for (size_t i = 0; !why && r >= 0 && i < got.n; i++)
-                r = result_list_add_copy(notes, &got.items[i]);
+                r = collect_result(&out, j->unit, &got.items[i]);
         if (why && r >= 0)
-                r = result_list_add(notes, j->unit->id, STATUS_ERROR, why,
-                                    "run with a longer --timeout, or fix the host by hand", NULL);
+                r = result_list_add_def(notes, error, j->unit->id, NULL, NULL, "%s", why);
         result_list_done(&got);
         json_object_put(o);
         return r;

@@ -39,3 +39,8 @@ int runner_run(struct check_ctx *ctx, const struct unit *const *units, size_t n_
 int runner_fix(struct check_ctx *ctx, const struct unit *const *units, size_t n_units,
                const struct selection *sel, const struct result_list *before, struct plan *plan,
                char ***ret_fixed_units, struct result_list *notes);
+
+/* What the runner itself may say about a unit (not applicable, timed out, crashed, gave a result its table
+ * does not declare, ...), with the unit's id as the result id. */
+extern const struct result_def runner_results[];
+extern const size_t runner_results_size;

@@ -16,6 +16,40 @@ static const char *arg_disk = NULL;
 static bool arg_round_trip = false;
 static bool arg_force = false;
 
+/* migrate's own results. A failed migration's reason is the driver's error kind. */
+enum {
+        PREFLIGHT_FAILS,
+        RUN_NO_DISK,
+        RUN_MIGRATED,
+        RUN_FAILED, /* + enum migrate_error_kind */
+};
+
+#define RUN_FAILED_HINT "hostprep check --peer DEST compares the hosts"
+
+static const struct result_def migrate_results[] = {
+        [PREFLIGHT_FAILS] = {"migrate.preflight", STATUS_FAIL, "checks_fail",
+                             "fix them (hostprep apply), or try anyway with --force"},
+        [RUN_NO_DISK] = {"migrate.run", STATUS_ERROR, "disk_not_created",
+                         "check the profile's [nfs] mountpoint"},
+        [RUN_MIGRATED] = {"migrate.run", STATUS_PASS, "migrated"},
+        [RUN_FAILED +
+                MIGRATE_ERROR_OTHER] = {"migrate.run", STATUS_FAIL, "migration_failed", RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_UNSAFE_STORAGE] = {"migrate.run", STATUS_FAIL, "unsafe_storage",
+                                                       RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_CPU_INCOMPATIBLE] = {"migrate.run", STATUS_FAIL, "cpu_incompatible",
+                                                         RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_SAME_HOST] = {"migrate.run", STATUS_FAIL, "same_host", RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_DEST_UNREACHABLE] = {"migrate.run", STATUS_FAIL,
+                                                         "destination_unreachable", RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_PORTS_BLOCKED] = {"migrate.run", STATUS_FAIL, "ports_blocked",
+                                                      RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_CONNECTION_LOST] = {"migrate.run", STATUS_FAIL, "connection_lost",
+                                                        RUN_FAILED_HINT},
+        [RUN_FAILED + MIGRATE_ERROR_STALLED] = {"migrate.run", STATUS_FAIL, "stalled", RUN_FAILED_HINT},
+};
+_Static_assert(ELEMENTSOF(migrate_results) == RUN_FAILED + _MIGRATE_ERROR_KIND_MAX,
+               "migrate_results out of step");
+
 enum {
         ARG_TO = 0x100,
         ARG_DRIVER,
@@ -161,27 +195,26 @@ static int preflight(struct migrate_run *m, const char *transport)
         r = runner_run(&ctx, unit_registry, unit_registry_size, &sel);
         for (size_t i = 0; r >= 0 && i < m->pre.n; i++) {
                 const struct result *p = &m->pre.items[i];
-                struct result *copy;
 
                 if (p->status == STATUS_PASS || p->status == STATUS_SKIP)
                         continue;
-                r = result_list_add_copy(&m->results, p);
-                if (r < 0 || !arg_force)
+                if (!arg_force) {
+                        r = result_list_add_copy(&m->results, p);
                         continue;
-                copy = &m->results.items[m->results.n - 1];
-                free(copy->message);
-                copy->message = strdup_printf("%s (ignored: --force)", p->message);
-                r = copy->message ? 0 : -ENOMEM;
-                if (copy->status == STATUS_FAIL)
-                        copy->status = STATUS_WARN;
+                }
+                _cleanup_free_ char *msg = strdup_printf("%s (ignored: --force)", p->message);
+                r = msg ? result_list_add_restated(&m->results, p,
+                                                   p->status == STATUS_FAIL ? STATUS_WARN : p->status, msg,
+                                                   p->hint)
+                        : -ENOMEM;
         }
         if (r < 0)
                 return r;
         if (results_exit_code(&m->pre) != EXIT_NOT_READY || arg_force)
                 return true;
-        r = result_list_add(&m->results, "migrate.preflight", STATUS_FAIL,
-                            "not migrating: the checks above fail (a migration would fail or lose data)",
-                            "fix them (hostprep apply), or try anyway with --force", NULL);
+        r = result_list_add_def(
+                &m->results, &migrate_results[PREFLIGHT_FAILS], NULL, NULL, NULL,
+                "not migrating: the checks above fail (a migration would fail or lose data)");
         return r < 0 ? r : false;
 }
 
@@ -204,9 +237,8 @@ static int canary_disk(struct migrate_run *m)
         if (fd < 0) {
                 _cleanup_free_ char *msg =
                         strdup_printf("cannot create the canary's disk %s: %s", m->disk, strerror(errno));
-                return result_list_add(&m->results, "migrate.run", STATUS_ERROR,
-                                       msg ? msg : "cannot create the disk",
-                                       "check the profile's [nfs] mountpoint", NULL) < 0
+                return result_list_add_def(&m->results, &migrate_results[RUN_NO_DISK], NULL, NULL, NULL,
+                                           "%s", msg ? msg : "cannot create the disk") < 0
                                ? -ENOMEM
                                : false;
         }
@@ -276,18 +308,19 @@ static int migration_result(struct migrate_run *m, int r)
                 for (size_t i = 0; i < m->pre.n; i++)
                         if (streq(m->pre.items[i].id, "nfs.mount.mounted"))
                                 mount_seen = m->pre.items[i].evidence;
-                return result_list_add(&m->results, "migrate.run", STATUS_FAIL, migrate_session_error(m->ms),
-                                       "hostprep check --peer DEST compares the hosts",
-                                       migrate_session_error_kind(m->ms) == MIGRATE_ERROR_UNSAFE_STORAGE
-                                               ? mount_seen
-                                               : NULL);
+                enum migrate_error_kind kind = migrate_session_error_kind(m->ms);
+
+                return result_list_add_def(&m->results, &migrate_results[RUN_FAILED + kind], NULL, NULL,
+                                           kind == MIGRATE_ERROR_UNSAFE_STORAGE ? mount_seen : NULL, "%s",
+                                           migrate_session_error(m->ms));
         }
         msg = strdup_printf(
                 "%s%s %s%s: live, %llu ms, downtime %llu ms, %.1f MiB; the guest kept running there",
                 arg_guest ? arg_guest : "the canary", arg_round_trip ? " went to" : " moved to", arg_to,
                 arg_round_trip ? " and back" : "", (unsigned long long)st->total_time_ms,
                 (unsigned long long)st->downtime_ms, (double)st->bytes_transferred / (1 << 20));
-        return result_list_add(&m->results, "migrate.run", STATUS_PASS, msg ? msg : "migrated", NULL, NULL);
+        return result_list_add_def(&m->results, &migrate_results[RUN_MIGRATED], NULL, NULL, NULL, "%s",
+                                   msg ? msg : "migrated");
 }
 
 static void print_stats(FILE *f, const struct migrate_stats *st)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The runner with units made for the test: results pass through, a unit that hangs is abandoned at the
- * deadline, one that crashes or fails to decide becomes ERROR, roles and --only/--skip select. */
+ * deadline, one that crashes or fails to decide becomes ERROR, one that gives a result its table does not
+ * declare gets an ERROR naming it, roles and --only/--skip select. */
 #include <signal.h>
 
 #include "test-util.h"
@@ -8,10 +9,39 @@
 #include "report.h"
 #include "runner.h"
 
+static const struct result_def good_results[] = {
+        {"t.good.one", STATUS_PASS, "fine", NULL},
+        {"t.good.two", STATUS_WARN, "risky", "do better on @HOST@"},
+};
+
 static int good_check(struct check_ctx *ctx)
 {
-        check_emit(ctx, STATUS_PASS, "t.good.one", NULL, NULL, "fine on %s", ctx->hostname);
-        return check_emit(ctx, STATUS_WARN, "t.good.two", "do better", "/etc/x:3", "risky");
+        check_emit(ctx, &good_results[0], NULL, "fine on %s", ctx->hostname);
+        return check_emit_hint(ctx, &good_results[1], HINT_VALUES("HOST", ctx->hostname), "/etc/x:3",
+                               "risky");
+}
+
+/* Gives one declared result, and two it does not declare: another id, and a declared id with a reason the
+ * table does not have. */
+static const struct result_def sloppy_results[] = {
+        {"t.sloppy.ok", STATUS_PASS, "fine", NULL},
+};
+static const struct result_def sloppy_undeclared[] = {
+        {"t.sloppy.other", STATUS_FAIL, "broken", "fix it"},
+        {"t.sloppy.ok", STATUS_FAIL, "broken", NULL},
+};
+
+static int sloppy_check(struct check_ctx *ctx)
+{
+        check_emit(ctx, &sloppy_results[0], NULL, "fine");
+        check_emit(ctx, &sloppy_undeclared[0], NULL, "not in the table");
+        return check_emit(ctx, &sloppy_undeclared[1], NULL, "reason not in the table");
+}
+
+/* A hint placeholder without a value is the unit's bug: its check cannot decide. */
+static int unfilled_check(struct check_ctx *ctx)
+{
+        return check_emit(ctx, &good_results[1], NULL, "risky");
 }
 
 static int hang_check(struct check_ctx *ctx)
@@ -27,47 +57,66 @@ static int crash_check(struct check_ctx *ctx)
         return 0;
 }
 
+static const struct result_def undecided_results[] = {
+        {"t.undecided.part", STATUS_PASS, "partial", NULL},
+};
+
 static int undecided_check(struct check_ctx *ctx)
 {
-        check_emit(ctx, STATUS_PASS, "t.undecided.part", NULL, NULL, "got this far");
+        check_emit(ctx, &undecided_results[0], NULL, "got this far");
         return -EIO;
 }
 
-static const char *const good_ids[] = {"t.good.one", "t.good.two", NULL};
-static const char *const undecided_ids[] = {"t.undecided.part", NULL};
 static const struct unit good = {
         .id = "t.good",
         .title = "good",
         .roles = ROLE_BIT(ROLE_HYPERVISOR),
-        .result_ids = good_ids,
+        .results = good_results,
+        .n_results = ELEMENTSOF(good_results),
         .check = good_check,
+};
+static const struct unit sloppy = {
+        .id = "t.sloppy",
+        .title = "gives results it does not declare",
+        .roles = ROLES_ALL,
+        .results = sloppy_results,
+        .n_results = ELEMENTSOF(sloppy_results),
+        .check = sloppy_check,
+};
+static const struct unit unfilled = {
+        .id = "t.unfilled",
+        .title = "leaves a placeholder of a hint without a value",
+        .roles = ROLES_ALL,
+        .results = good_results,
+        .n_results = ELEMENTSOF(good_results),
+        .check = unfilled_check,
 };
 static const struct unit hang = {
         .id = "t.hang",
         .title = "hangs",
         .roles = ROLES_ALL,
-        .result_ids = NULL,
         .check = hang_check,
 };
 static const struct unit crash = {
         .id = "t.crash",
         .title = "crashes",
         .roles = ROLES_ALL,
-        .result_ids = NULL,
         .check = crash_check,
 };
 static const struct unit undecided = {
         .id = "t.undecided",
         .title = "no answer",
         .roles = ROLES_ALL,
-        .result_ids = undecided_ids,
+        .results = undecided_results,
+        .n_results = ELEMENTSOF(undecided_results),
         .check = undecided_check,
 };
 static const struct unit server_only = {
         .id = "t.server",
         .title = "server",
         .roles = ROLE_BIT(ROLE_NFS_SERVER),
-        .result_ids = NULL,
+        .results = good_results,
+        .n_results = ELEMENTSOF(good_results),
         .check = good_check,
 };
 
@@ -112,22 +161,30 @@ static void test_all(void)
               (unsigned long long)elapsed);
 
         r = find(&l, "t.good.one");
-        CHECK(r && r->status == STATUS_PASS && streq(r->message, "fine on hv1"), "good.one");
+        CHECK(r && r->status == STATUS_PASS && streq(r->message, "fine on hv1") &&
+                      streq_ptr(r->reason, "fine"),
+              "good.one");
         r = find(&l, "t.good.two");
-        CHECK(r && r->status == STATUS_WARN && streq(r->hint, "do better") && streq(r->evidence, "/etc/x:3"),
-              "good.two carries hint and evidence");
+        CHECK(r && r->status == STATUS_WARN && streq_ptr(r->hint, "do better on hv1") &&
+                      streq(r->evidence, "/etc/x:3") && streq_ptr(r->reason, "risky"),
+              "good.two carries the table's reason, its hint filled in, and evidence");
         r = find(&l, "t.hang");
-        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "deadline"), "hang -> ERROR: %s",
-              r ? r->message : "missing");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "deadline") &&
+                      streq_ptr(r->reason, "timeout"),
+              "hang -> ERROR: %s", r ? r->message : "missing");
         r = find(&l, "t.crash");
-        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "crashed"), "crash -> ERROR");
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "crashed") &&
+                      streq_ptr(r->reason, "crashed"),
+              "crash -> ERROR");
         r = find(&l, "t.undecided.part");
         CHECK(r && r->status == STATUS_PASS, "results before the error are kept");
         r = find(&l, "t.undecided");
-        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "Input/output error"),
+        CHECK(r && r->status == STATUS_ERROR && strstr(r->message, "Input/output error") &&
+                      streq_ptr(r->reason, "undecided"),
               "undecided -> ERROR");
         r = find(&l, "t.server");
-        CHECK(r && r->status == STATUS_SKIP && strstr(r->message, "not applicable"),
+        CHECK(r && r->status == STATUS_SKIP && strstr(r->message, "not applicable") &&
+                      streq_ptr(r->reason, "not_applicable"),
               "role mismatch -> SKIP");
         CHECK(results_exit_code(&l) == EXIT_UNDECIDED, "ERROR without FAIL exits 3");
         /* registry order is kept */
@@ -167,9 +224,15 @@ static void test_selection(void)
 
 /* ---- fix() in the unit's child ---- */
 
+/* Every test unit with a fix shares this table: the ids below t.fixable are only the fixable unit's. */
+static const struct result_def fixable_results[] = {
+        {"t.fixable.conf", STATUS_FAIL, "wrong", "edit it"},
+        {"t.fixable.note", STATUS_ERROR, "cannot_fix", NULL},
+};
+
 static int failing_check(struct check_ctx *ctx)
 {
-        return check_emit(ctx, STATUS_FAIL, "t.fixable.conf", "edit it", NULL, "wrong");
+        return check_emit(ctx, &fixable_results[0], NULL, "wrong");
 }
 
 static int planning_fix(struct check_ctx *ctx, struct plan *plan)
@@ -184,7 +247,7 @@ static int planning_fix(struct check_ctx *ctx, struct plan *plan)
         if (r >= 0)
                 r = plan_command(plan, "t.fixable", argv, "reload");
         if (r >= 0)
-                r = check_emit(ctx, STATUS_ERROR, "t.fixable.note", NULL, NULL, "cannot fix the rest");
+                r = check_emit(ctx, &fixable_results[1], NULL, "cannot fix the rest");
         return r;
 }
 
@@ -206,11 +269,11 @@ static int never_fix(struct check_ctx *ctx, struct plan *plan)
         abort();
 }
 
-static const char *const fixable_ids[] = {"t.fixable.conf", "t.fixable.note", NULL};
 static const struct unit fixable = {
         .id = "t.fixable",
         .roles = ROLES_ALL,
-        .result_ids = fixable_ids,
+        .results = fixable_results,
+        .n_results = ELEMENTSOF(fixable_results),
         .check = failing_check,
         .fix = planning_fix,
 };
@@ -290,6 +353,36 @@ static void test_fix(void)
         result_list_done(&before);
 }
 
+/* What a unit gives that its table does not declare never passes as a result of its own. */
+static void test_undeclared(void)
+{
+        const struct unit *units[] = {&sloppy, &unfilled};
+        struct selection sel = {0};
+        struct result_list l = {0};
+        usec_t elapsed;
+        size_t n_undeclared = 0;
+
+        run(units, ELEMENTSOF(units), &sel, 5 * USEC_PER_SEC, &l, &elapsed);
+        CHECK(find(&l, "t.sloppy.ok") && find(&l, "t.sloppy.ok")->status == STATUS_PASS, "declared passes");
+        CHECK(!find(&l, "t.sloppy.other"), "an undeclared id is not passed on");
+        for (size_t i = 0; i < l.n; i++) {
+                const struct result *r = &l.items[i];
+
+                if (!streq(r->id, "t.sloppy"))
+                        continue;
+                n_undeclared++;
+                CHECK(r->status == STATUS_ERROR && streq_ptr(r->reason, "undeclared_result") &&
+                              strstr(r->message, "t.sloppy") && strstr(r->message, "broken") &&
+                              (strstr(r->message, "t.sloppy.other") || strstr(r->message, "t.sloppy.ok")),
+                      "undeclared -> ERROR naming unit, id and reason: %s", r->message);
+        }
+        CHECK(n_undeclared == 2, "one ERROR per undeclared result: %zu", n_undeclared);
+        CHECK(find(&l, "t.unfilled") && strstr(find(&l, "t.unfilled")->message, "Invalid argument"),
+              "a placeholder without a value: the unit could not decide");
+        CHECK(results_exit_code(&l) == EXIT_UNDECIDED, "undeclared results exit 3");
+        result_list_done(&l);
+}
+
 static void test_exit_codes(void)
 {
         struct result_list l = {0};
@@ -306,6 +399,8 @@ int main(void)
         test_all();
         test_selection();
         test_fix();
+
+        test_undeclared();
         test_exit_codes();
         if (failures)
                 fprintf(stderr, "%d check(s) failed\n", failures);

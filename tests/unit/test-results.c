@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Every unit's result table (and every comparison's) is well formed: ids below the unit's, snake_case
+ * reasons, no entry twice, a hint wherever something is wrong (the few that have none are listed here, so
+ * a new one is a decision), hint placeholders well formed and filled in when emitted; hostprep-units(7)
+ * is generated from the tables. */
+#include <ctype.h>
+
+#include "common.h"
+#include "cross.h"
+#include "hostfs.h"
+#include "provision/plan.h"
+#include "runner.h"
+#include "test-util.h"
+#include "unit-doc.h"
+
+/* FAIL, WARN and ERROR entries that give no hint: what to do is in the message (a file that cannot be read,
+ * a probe that failed with errno). */
+static const char *const hintless[][2] = {
+        {"nfs.export.directory", "stat_failed"},          {"nfs.export.service", "bus_unavailable"},
+        {"nfs.export.service", "listening_unknown"},      {"nfs.export.fix", "unreadable"},
+        {"nfs.storage.filesystem", "filesystem_unknown"}, {"nfs.storage.direct_io", "probe_failed"},
+        {"nfs.mount.mounted", "mountinfo_unreadable"},    {"nfs.mount.version", "version_unknown"},
+        {"nfs.mount.persistent", "fstab_unreadable"},     {"nfs.mount.responsive", "statfs_failed"},
+        {"nfs.mount.fix", "fstab_entry_invalid"},         {"ssh.root.authorized", "keys_unreadable"},
+        {"ssh.root.sshd", "root_login_unknown"},
+};
+
+static bool is_hintless(const struct result_def *d)
+{
+        for (size_t i = 0; i < ELEMENTSOF(hintless); i++)
+                if (streq(hintless[i][0], d->id) && streq(hintless[i][1], d->reason))
+                        return true;
+        return false;
+}
+
+static bool snake_case(const char *s)
+{
+        if (!s || !islower((unsigned char)s[0]))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+                        return false;
+        return true;
+}
+
+/* An '@' that starts a word and is followed by a capital must open a placeholder that is closed. */
+static bool placeholders_closed(const char *hint)
+{
+        for (const char *p = hint; p && (p = strchr(p, '@')); p++)
+                if ((p == hint || !isalnum((unsigned char)p[-1])) && isupper((unsigned char)p[1])) {
+                        size_t len = hint_placeholder(p);
+                        if (len == 0)
+                                return false;
+                        p += len + 1;
+                }
+        return true;
+}
+
+/* owner: the unit's id (results below it) or a comparison's (results with its id); NULL for the runner's
+ * own table, whose ids are the unit's. */
+static void check_table(const char *owner, bool below, const struct result_def *defs, size_t n)
+{
+        size_t len = owner ? strlen(owner) : 0;
+
+        CHECK(!owner || n > 0, "%s: an empty result table", owner);
+        for (size_t i = 0; i < n; i++) {
+                const struct result_def *d = &defs[i];
+                const char *what = d->id ? d->id : "(runner)";
+
+                if (owner && below)
+                        CHECK(d->id && strneq(d->id, owner, len) && d->id[len] == '.' &&
+                                      snake_case(d->id + len + 1),
+                              "%s: id %s is not below the unit's id", owner, what);
+                else if (owner)
+                        CHECK(d->id && streq(d->id, owner), "%s: id %s is not the comparison's", owner,
+                              what);
+                else
+                        CHECK(!d->id, "the runner's results take the unit's id: %s", what);
+                CHECK(d->status >= 0 && d->status < _STATUS_MAX && d->status != STATUS_FIXED,
+                      "%s: status %d: FIXED comes from apply, never from a table", what, d->status);
+                CHECK(snake_case(d->reason), "%s: reason '%s' is not snake_case", what, strna(d->reason));
+                for (size_t k = 0; k < i; k++)
+                        CHECK(!(streq_ptr(defs[k].id, d->id) && defs[k].status == d->status &&
+                                streq_ptr(defs[k].reason, d->reason)),
+                              "%s: (%s, %s) is declared twice", what, status_to_json(d->status), d->reason);
+                if (d->status == STATUS_PASS || d->status == STATUS_SKIP)
+                        CHECK(!d->hint, "%s/%s: a hint on %s", what, d->reason, status_to_string(d->status));
+                else if (owner)
+                        CHECK(!d->hint == is_hintless(d), "%s/%s: %s", what, d->reason,
+                              d->hint ? "has a hint but is listed as hintless" : "has no hint");
+                CHECK(placeholders_closed(d->hint), "%s/%s: a placeholder is not closed: %s", what,
+                      d->reason, d->hint);
+        }
+}
+
+static void test_tables(void)
+{
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                const struct unit *u = unit_registry[i];
+
+                CHECK(unit_find(u->id) == u, "%s is in the registry twice", u->id);
+                check_table(u->id, true, u->results, u->n_results);
+        }
+        for (size_t i = 0; i < cross_registry_size; i++)
+                check_table(cross_registry[i]->id, false, cross_registry[i]->results,
+                            cross_registry[i]->n_results);
+        check_table(NULL, false, runner_results, runner_results_size);
+        /* every hintless entry is still in a table */
+        for (size_t h = 0; h < ELEMENTSOF(hintless); h++) {
+                const struct unit *u = NULL;
+                bool found = false;
+
+                for (size_t i = 0; i < unit_registry_size && !u; i++)
+                        if (startswith(hintless[h][0], unit_registry[i]->id))
+                                u = unit_registry[i];
+                for (size_t k = 0; u && k < u->n_results; k++)
+                        found = found || (streq(u->results[k].id, hintless[h][0]) &&
+                                          streq(u->results[k].reason, hintless[h][1]));
+                CHECK(found, "hintless %s/%s is in no table", hintless[h][0], hintless[h][1]);
+        }
+}
+
+/* A hint's placeholders are filled at emit; one without a value is refused, '@' in text stays. */
+static void test_hints(void)
+{
+        static const struct result_def d = {"t.x.y", STATUS_FAIL, "broken",
+                                            "add @NAME@ to @FILE@ (root@PEER)"};
+        static const struct result_def plain = {"t.x.y", STATUS_FAIL, "broken", "mail root@HOST, not @ALL"};
+        struct result_list l = {0};
+        int r;
+
+        r = result_list_add_def(&l, &d, NULL, HINT_VALUES("NAME", "hv1", "FILE", "/etc/hosts"), "ev", "m %d",
+                                1);
+        CHECK(r == 0 && l.n == 1, "added");
+        CHECK(l.n == 1 && streq(l.items[0].hint, "add hv1 to /etc/hosts (root@PEER)") &&
+                      streq(l.items[0].message, "m 1") && streq(l.items[0].reason, "broken") &&
+                      streq(l.items[0].evidence, "ev") && l.items[0].status == STATUS_FAIL,
+              "filled: %s", l.n ? l.items[0].hint : "");
+        CHECK(result_list_add_def(&l, &d, NULL, HINT_VALUES("NAME", "hv1"), NULL, "m") == -EINVAL &&
+                      l.n == 1,
+              "a placeholder without a value");
+        CHECK(result_list_add_def(&l, &plain, "t.other", NULL, NULL, "m") == 0 && l.n == 2 &&
+                      streq(l.items[1].hint, "mail root@HOST, not @ALL") && streq(l.items[1].id, "t.other"),
+              "'@' in text, and an id given instead of the entry's");
+        CHECK(result_defs_contain(&d, 1, &l.items[0]) && !result_defs_contain(&d, 1, &l.items[1]),
+              "declared: id, status and reason");
+        result_list_done(&l);
+}
+
+/* Every comparison across hosts, on facts made to reach each entry of its table: what it gives is declared,
+ * and every entry is reached by one of the scenarios. */
+struct scenario {
+        const char *bridges; /* the profile's [network] bridges, or NULL */
+        struct {
+                const char *name, *facts; /* facts NULL: the host gave none */
+                double clock_offset;      /* 0: not known */
+        } hosts[3];
+};
+
+#define FACTS(name, source, uid, uuid, resolve, mtu)                                                        \
+        "{\"hostname\": \"" name "\", \"mounts\": [{\"source\": \"" source "\", \"fstype\": \"nfs4\"}], "   \
+        "\"users\": {\"qemu\": {\"uid\": " uid ", \"gid\": 107}}, \"host_uuid\": {\"effective\": \"" uuid   \
+        "\"}, "                                                                                             \
+        "\"resolve\": {" resolve "}, \"bridges\": [{\"name\": \"br0\", \"mtu\": " mtu "}]}"
+
+static const struct scenario scenarios[] = {
+        /* all alike */
+        {"br0",
+         {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"]", "1500"), 0.1},
+          {"h2", FACTS("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500"), -0.1}}},
+        /* everything differs */
+        {"br0",
+         {{"h1",
+           FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"], \"h3\": [\"10.0.0.3\"]", "1500"),
+           10},
+          {"h2",
+           FACTS("h2", "nfs2:/srv", "108", "u1", "\"h1\": [\"10.0.0.1\"], \"h3\": [\"10.0.0.3\"]", "9000"),
+           0.1},
+          {"h3",
+           FACTS("h3", "nfs1:/srv", "107", "u3", "\"h1\": [\"10.0.0.1\"], \"h2\": [\"10.0.0.9\"]", "1500"),
+           0.1}}},
+        /* half there: nothing mounted on one, a qemu user on one, a host called localhost, a bridge missing
+         */
+        {"br0",
+         {{"h1", FACTS("localhost", "nfs1:/srv", "107", "u1", "", "1500"), 1},
+          {"h2", "{\"mounts\": [], \"bridges\": []}", 0}}},
+        /* one host answered, without resolving the other; no bridges in the profile */
+        {NULL, {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "", "1500"), 0}, {"h2", NULL, 0}}},
+};
+
+static void run_scenario(const struct scenario *sc, bool *reached[])
+{
+        _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
+        struct host_facts hosts[ELEMENTSOF(sc->hosts)] = {};
+        struct result_list l = {0};
+        struct cross_ctx ctx = {.profile = &profile, .hosts = hosts, .results = &l};
+
+        CHECK(conf_set(&profile, "nfs", "mountpoint", "/var/lib/libvirt/images", "test") == 0, "conf");
+        if (sc->bridges)
+                CHECK(conf_set(&profile, "network", "bridges", sc->bridges, "test") == 0, "conf");
+        for (size_t i = 0; i < ELEMENTSOF(sc->hosts) && sc->hosts[i].name; i++, ctx.n_hosts++)
+                hosts[i] = (struct host_facts){
+                        .name = sc->hosts[i].name,
+                        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+                        .facts = sc->hosts[i].facts ? json_tokener_parse(sc->hosts[i].facts) : NULL,
+                        .clock_known = sc->hosts[i].clock_offset != 0,
+                        .clock_offset = sc->hosts[i].clock_offset,
+                        .clock_error = 0.01,
+                };
+        for (size_t c = 0; c < cross_registry_size; c++) {
+                const struct cross_check *cc = cross_registry[c];
+                size_t before = l.n;
+
+                CHECK(cc->compare(&ctx) >= 0, "%s", cc->id);
+                for (size_t i = before; i < l.n; i++) {
+                        bool declared = false;
+
+                        for (size_t k = 0; k < cc->n_results; k++)
+                                if (result_defs_contain(&cc->results[k], 1, &l.items[i]))
+                                        declared = reached[c][k] = true;
+                        CHECK(declared, "%s gave %s/%s, not in its table", cc->id, l.items[i].id,
+                              strna(l.items[i].reason));
+                }
+        }
+        for (size_t i = 0; i < ctx.n_hosts; i++)
+                json_object_put(hosts[i].facts);
+        result_list_done(&l);
+}
+
+static void test_cross(void)
+{
+        bool *reached[cross_registry_size];
+
+        for (size_t c = 0; c < cross_registry_size; c++)
+                reached[c] = calloc(cross_registry[c]->n_results, sizeof(bool));
+        for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
+                run_scenario(&scenarios[i], reached);
+        for (size_t c = 0; c < cross_registry_size; c++) {
+                for (size_t k = 0; reached[c] && k < cross_registry[c]->n_results; k++)
+                        CHECK(reached[c][k], "no scenario reaches %s/%s", cross_registry[c]->id,
+                              cross_registry[c]->results[k].reason);
+                free(reached[c]);
+        }
+}
+
+static const struct result_def *entry(const struct unit *u, const char *id, const char *reason)
+{
+        for (size_t i = 0; i < u->n_results; i++)
+                if (streq(u->results[i].id, id) && streq(u->results[i].reason, reason))
+                        return &u->results[i];
+        return NULL;
+}
+
+/* nfs.mount's fix mounts only where check() found nothing mounted: it decides on the reason of
+ * nfs.mount.mounted (never its message), and leaves what else is mounted there to the operator. */
+static void mount_fix_case(const char *reason, bool mounts)
+{
+        const struct unit *u = unit_find("nfs.mount");
+        char dir[] = "/tmp/test-results.XXXXXX";
+        _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
+        struct hostfs *fs = NULL;
+        struct result_list l = {0};
+        struct plan plan = {0};
+        struct check_ctx ctx = {.profile = &profile, .hostname = "hv1", .results = &l};
+        const struct result_def *found = entry(u, "nfs.mount.mounted", reason);
+        bool refused;
+
+        CHECK(found && mkdtemp(dir) && hostfs_new("/", &fs) >= 0 && hostfs_is_live(fs), "setup");
+        if (!found || !fs)
+                return;
+        ctx.fs = fs;
+        conf_set(&profile, "nfs", "server", "nfs1", "test");
+        conf_set(&profile, "nfs", "export", "/srv/nfs/images", "test");
+        conf_set(&profile, "nfs", "mountpoint", dir, "test");
+        conf_set(&profile, "nfs", "version", "4.2", "test");
+        CHECK(check_emit_hint(&ctx, found,
+                              HINT_VALUES("VERSION", "4.2", "SERVER", "nfs1", "EXPORT", "/srv/nfs/images",
+                                          "MOUNTPOINT", dir),
+                              NULL, "as check() found it") == 0,
+              "emit");
+        CHECK(u->fix(&ctx, &plan) >= 0, "fix");
+        refused = check_gave(&ctx, entry(u, "nfs.mount.fix", "other_mount"));
+        CHECK(refused == !mounts && plan.n_actions == (mounts ? 1u : 0u), "%s: %s, %zu actions planned",
+              reason, refused ? "refused" : "not refused", plan.n_actions);
+        plan_done(&plan);
+        result_list_done(&l);
+        hostfs_free(fs);
+        rmdir(dir);
+}
+
+static void test_mount_fix(void)
+{
+        mount_fix_case("not_mounted", true);
+        mount_fix_case("mount_hidden", false);
+        mount_fix_case("not_nfs", false);
+}
+
+static void test_man_page(void)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        CHECK(f && units_man_page(f) == 0, "units_man_page");
+        if (f)
+                fclose(f);
+        CHECK(text && startswith(text, "hostprep-units(7)\n"), "scdoc title line");
+        for (size_t i = 0; text && i < unit_registry_size; i++) {
+                _cleanup_free_ char *heading = strdup_printf("\n## %s\n", unit_registry[i]->id);
+                CHECK(heading && strstr(text, heading), "the page has %s", unit_registry[i]->id);
+        }
+        CHECK(text && strstr(text,
+                             "- FAIL *root\\_squashed*: on the server: export with no\\_root\\_squash"),
+              "an entry with its status, reason and hint, escaped for scdoc");
+        CHECK(text && strstr(text, "mkdir -p _EXPORT_"), "placeholders are underlined");
+}
+
+int main(void)
+{
+        test_tables();
+        test_hints();
+        test_cross();
+        test_mount_fix();
+        test_man_page();
+        if (failures)
+                fprintf(stderr, "%d check(s) failed\n", failures);
+        return failures ? 1 : 0;
+}
