@@ -190,7 +190,7 @@ int atomic_write_file(const struct hostfs *fs, const char *path, const void *dat
         struct file_meta m = {.mode = mode};
         int r;
 
-        dfd = hostfs_open_parent(fs, path, &name);
+        dfd = hostfs_open_parent_for_write(fs, path, &name);
         if (dfd < 0)
                 return dfd;
         r = file_state_read_at(dfd, name, &cur);

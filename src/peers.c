@@ -7,10 +7,11 @@
 #include <time.h>
 
 #include "exec.h"
+#include "pathnames.h"
 #include "results-json.h"
 #include "strv.h"
 
-#define PEER_RUNTIME_DIR "/run/hostprep"
+#define PEER_RUNTIME_DIR PATH_HOSTPREP_RUNTIME_DIR
 
 void peer_reports_free(struct peer_report *p, size_t n)
 {
