@@ -56,8 +56,7 @@ void result_set(struct apply_result *res, enum apply_status status, const char *
         res->status = status;
         if (fmt) {
                 va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
+                s = strdup_vprintf(fmt, ap);
                 va_end(ap);
         }
         free(res->reason);
@@ -72,8 +71,7 @@ void report_error(struct apply_report *r, const char *fmt, ...)
         if (r->error)
                 return; /* the first reason is the one that stopped the run */
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        s = strdup_vprintf(fmt, ap);
         va_end(ap);
         r->error = s;
 }
@@ -118,8 +116,7 @@ void log_change(const struct apply_options *o, const struct log_fields *lf, cons
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (!msg)
                 return;

@@ -104,34 +104,32 @@ static void print_versions_cpu(FILE *f, json_object *o)
         line(f, "cpu flags", flags);
 }
 
-static void print_mounts(FILE *f, json_object *v)
+/* One line labelled label per element of the array v, as describe puts it; none when there is none. */
+static void print_each(FILE *f, json_object *v, const char *label, const char *none,
+                       char *(*describe)(json_object *e, size_t i))
 {
         if (array_length(v) == 0)
-                line(f, "mount", "none at the profile's mountpoint");
+                line(f, label, none);
         for (size_t i = 0; i < array_length(v); i++) {
-                json_object *m = json_object_array_get_idx(v, i);
-                _cleanup_free_ char *s = strdup_printf(
-                        "%s on %s type %s (%s)%s", strna(json_get_string(m, "source")),
-                        strna(json_get_string(m, "target")), strna(json_get_string(m, "fstype")),
-                        strna(json_get_string(m, "options")), i > 0 ? ", hidden" : "");
-                line(f, "mount", s);
+                _cleanup_free_ char *s = describe(json_object_array_get_idx(v, i), i);
+                line(f, label, s);
         }
 }
 
-static void print_bridges(FILE *f, json_object *v)
+static char *describe_mount(json_object *m, size_t i)
 {
-        if (array_length(v) == 0)
-                line(f, "bridge", "none");
-        for (size_t i = 0; i < array_length(v); i++) {
-                json_object *b = json_object_array_get_idx(v, i);
-                _cleanup_free_ char *ports = join(json_get(b, "ports"), " "),
-                                    *s = strdup_printf("%s mtu %s %s, ports: %s",
-                                                       strna(json_get_string(b, "name")),
-                                                       strna(json_object_get_string(json_get(b, "mtu"))),
-                                                       strna(json_get_string(b, "state")),
-                                                       ports && *ports ? ports : "none");
-                line(f, "bridge", s);
-        }
+        return strdup_printf("%s on %s type %s (%s)%s", strna(json_get_string(m, "source")),
+                             strna(json_get_string(m, "target")), strna(json_get_string(m, "fstype")),
+                             strna(json_get_string(m, "options")), i > 0 ? ", hidden" : "");
+}
+
+static char *describe_bridge(json_object *b, size_t i)
+{
+        _cleanup_free_ char *ports = join(json_get(b, "ports"), " ");
+
+        return strdup_printf("%s mtu %s %s, ports: %s", strna(json_get_string(b, "name")),
+                             strna(json_object_get_string(json_get(b, "mtu"))),
+                             strna(json_get_string(b, "state")), ports && *ports ? ports : "none");
 }
 
 static void print_resolve(FILE *f, json_object *v)
@@ -152,8 +150,8 @@ static void write_human(FILE *f, json_object *o)
         print_users(f, json_get(o, "users"));
         print_host_uuid(f, json_get(o, "host_uuid"));
         print_versions_cpu(f, o);
-        print_mounts(f, json_get(o, "mounts"));
-        print_bridges(f, json_get(o, "bridges"));
+        print_each(f, json_get(o, "mounts"), "mount", "none at the profile's mountpoint", describe_mount);
+        print_each(f, json_get(o, "bridges"), "bridge", "none", describe_bridge);
         line(f, "selinux", json_get_string(json_get(o, "security"), "selinux"));
         line(f, "apparmor", json_get_string(json_get(o, "security"), "apparmor"));
         print_resolve(f, json_get(o, "resolve"));
