@@ -23,6 +23,10 @@
  * Errors are negative errnos; the report says per action what happened and why, and report->error says
  * in one sentence why a run stopped. Nothing here prints, except the change log and the *_print helpers,
  * to the streams the caller passes.
+ *
+ * Where it lives: apply.c (preflight, one journalled step per action), journal.c (state directory, lock,
+ * journal, the list of runs), rollback.c, command.c (running a command), apply-report.c (the report and
+ * the change log); the atomic replacement of a file is lib/atomicfile.c.
  */
 
 #include <stdbool.h>
