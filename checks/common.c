@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
+#include "accounts.h"
 #include "etchosts.h"
 #include "strv.h"
 
@@ -112,30 +113,7 @@ int check_exports_load(const struct check_ctx *ctx, ExportsTable *t, char ***ret
 int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, char **ret_name,
                         uid_t *ret_uid, gid_t *ret_gid)
 {
-        _cleanup_free_ char *text = NULL;
-        int r;
-
-        r = hostfs_read_file(ctx->fs, "/etc/passwd", &text, NULL);
-        if (r < 0)
-                return r;
-        for (const char *const *n = names; *n; n++)
-                for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                        size_t len = strlen(*n);
-                        unsigned uid, gid;
-
-                        if (!strneq(p, *n, len) || p[len] != ':')
-                                continue;
-                        /* name:x:uid:gid:... */
-                        if (sscanf(p + len, ":%*[^:]:%u:%u:", &uid, &gid) != 2)
-                                continue;
-                        *ret_name = strdup(*n);
-                        if (!*ret_name)
-                                return -ENOMEM;
-                        *ret_uid = uid;
-                        *ret_gid = gid;
-                        return 0;
-                }
-        return -ENOENT;
+        return accounts_find_user(ctx->fs, names, ret_name, ret_uid, ret_gid);
 }
 
 int check_tcp_listening(unsigned port, bool *ret)

@@ -1,29 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "etchosts.h"
 
+#include <arpa/inet.h>
 #include <strings.h>
+
+#include "lineiter.h"
 
 #include "strv.h"
 
 /* Calls fn for each non-comment line with its fields split; stops early when fn returns non-zero. */
 static int etchosts_foreach(const char *text, int (*fn)(char **fields, void *userdata), void *userdata)
 {
-        const char *p = text;
-
-        while (p && *p) {
+        LINE_FOREACH(l, text)
+        {
                 _cleanup_(strv_freep) char **fields = NULL;
-                _cleanup_free_ char *line = NULL;
-                size_t n = strcspn(p, "\n");
-                char *hash;
+                _cleanup_free_ char *line = line_iter_dup(&l);
                 int r;
 
-                line = strndup(p, n);
                 if (!line)
                         return -ENOMEM;
-                p += n + (p[n] == '\n');
-                hash = strchr(line, '#');
-                if (hash)
-                        *hash = '\0';
+                line[strcspn(line, "#")] = '\0';
                 r = strv_split(line, " \t\r", &fields);
                 if (r < 0)
                         return r;
@@ -95,4 +91,19 @@ int etchosts_addresses(const char *text, const char *name, char ***ret)
 int etchosts_names(const char *text, const char *addr, char ***ret)
 {
         return etchosts_collect(text, addr, collect_names, ret);
+}
+
+int etchosts_resolve(const char *text, const char *name, char ***ret)
+{
+        unsigned char buf[sizeof(struct in6_addr)];
+
+        if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) {
+                _cleanup_(strv_freep) char **v = NULL;
+
+                if (strv_push_dup(&v, name) < 0)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(v);
+                return 0;
+        }
+        return etchosts_addresses(text ? text : "", name, ret);
 }

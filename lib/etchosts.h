@@ -9,3 +9,6 @@
 int etchosts_addresses(const char *text, const char *name, char ***ret);
 /* All names (canonical and aliases) on lines for address `addr`. */
 int etchosts_names(const char *text, const char *addr, char ***ret);
+/* The addresses a peer's name stands for, without a resolver: name itself when it is an IPv4 or IPv6
+ * address, else etchosts_addresses() of text (NULL, an unreadable hosts file: an empty vector). */
+int etchosts_resolve(const char *text, const char *name, char ***ret);

@@ -7,15 +7,36 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
+#include "pathnames.h"
 #include "strv.h"
 #include "util.h"
 
 struct hostfs {
         char *root;
         int root_fd;
+        /* openat2 RESOLVE_IN_ROOT works here. Without it (kernels before 5.6, or a seccomp filter that
+         * hides openat2) paths are only prefixed, and an absolute symlink in the root leads out of it. */
+        bool in_root;
 };
 
+static bool openat2_in_root_works(int root_fd)
+{
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+        int fd = (int)syscall(SYS_openat2, root_fd, ".", &how, sizeof(how));
+
+        if (fd >= 0) {
+                close(fd);
+                return true;
+        }
+        return errno != ENOSYS;
+}
+
 int hostfs_new(const char *root, struct hostfs **ret)
+{
+        return hostfs_new_with_flags(root, 0, ret);
+}
+
+int hostfs_new_with_flags(const char *root, unsigned flags, struct hostfs **ret)
 {
         _cleanup_free_ struct hostfs *h = NULL;
         _cleanup_free_ char *r = NULL;
@@ -40,6 +61,7 @@ int hostfs_new(const char *root, struct hostfs **ret)
         }
         h->root = TAKE_PTR(r);
         h->root_fd = fd;
+        h->in_root = !(flags & HOSTFS_NO_OPENAT2) && openat2_in_root_works(fd);
         *ret = TAKE_PTR(h);
         return 0;
 }
@@ -65,6 +87,23 @@ bool hostfs_is_live(const struct hostfs *h)
         return streq(h->root, "/");
 }
 
+int hostfs_writable(const struct hostfs *h, char **ret_reason)
+{
+        if (h->in_root || hostfs_is_live(h))
+                return 0;
+        if (ret_reason)
+                *ret_reason = strdup_printf("the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write "
+                                            "below --root %s, where an "
+                                            "absolute symlink could lead the write out of it",
+                                            h->root);
+        return -EOPNOTSUPP;
+}
+
+static bool flags_write(int flags)
+{
+        return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0;
+}
+
 int hostfs_open(const struct hostfs *h, const char *path, int flags)
 {
         struct open_how how = {
@@ -81,13 +120,15 @@ int hostfs_open(const struct hostfs *h, const char *path, int flags)
         if (!*rel)
                 rel = ".";
 
-        fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
-        if (fd >= 0)
-                return fd;
-        if (errno != ENOSYS)
-                return -errno;
-
-        /* Kernels before 5.6: plain prefixing. Absolute symlinks in an image then point outside it. */
+        if (h->in_root) {
+                fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
+                return fd < 0 ? -errno : fd;
+        }
+        /* Without RESOLVE_IN_ROOT paths are only prefixed: an image's absolute symlink leads out of the
+         * root. Reads keep working that way (at worst they see a file of the machine hostprep runs on, and
+         * report on it); writes are refused, since they could change that machine. */
+        if (flags_write(flags) && hostfs_writable(h, NULL) < 0)
+                return -EOPNOTSUPP;
         fd = openat(h->root_fd, rel, flags | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
 }
@@ -205,12 +246,26 @@ int hostfs_open_parent(const struct hostfs *h, const char *path, char **ret_name
         return fd;
 }
 
+int hostfs_open_parent_for_write(const struct hostfs *h, const char *path, char **ret_name)
+{
+        int r = hostfs_writable(h, NULL);
+
+        return r < 0 ? r : hostfs_open_parent(h, path, ret_name);
+}
+
+int hostfs_open_dir_for_write(const struct hostfs *h, const char *path)
+{
+        int r = hostfs_writable(h, NULL);
+
+        return r < 0 ? r : hostfs_open(h, path, O_RDONLY | O_DIRECTORY);
+}
+
 int hostfs_mkdir(const struct hostfs *h, const char *path, mode_t mode)
 {
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int dfd = -1;
 
-        dfd = hostfs_open_parent(h, path, &name);
+        dfd = hostfs_open_parent_for_write(h, path, &name);
         if (dfd < 0)
                 return dfd;
         if (mkdirat(dfd, name, 0700) < 0)
@@ -226,7 +281,7 @@ int hostfs_unlink(const struct hostfs *h, const char *path, int flags)
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int dfd = -1;
 
-        dfd = hostfs_open_parent(h, path, &name);
+        dfd = hostfs_open_parent_for_write(h, path, &name);
         if (dfd < 0)
                 return dfd;
         if (unlinkat(dfd, name, flags) < 0)
@@ -253,7 +308,7 @@ int hostfs_hostname(const struct hostfs *h, char **ret)
                 return 0;
         }
 
-        r = hostfs_read_file(h, "/etc/hostname", &buf, NULL);
+        r = hostfs_read_file(h, PATH_ETC_HOSTNAME, &buf, NULL);
         if (r < 0)
                 return r;
         s = strip(buf);

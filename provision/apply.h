@@ -23,21 +23,25 @@
  * Errors are negative errnos; the report says per action what happened and why, and report->error says
  * in one sentence why a run stopped. Nothing here prints, except the change log and the *_print helpers,
  * to the streams the caller passes.
+ *
+ * Where it lives: apply.c (preflight, one journalled step per action), journal.c (state directory, lock,
+ * journal, the list of runs), rollback.c, command.c (running a command), apply-report.c (the report and
+ * the change log); the atomic replacement of a file is lib/atomicfile.c.
  */
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
+#include "command.h"
 #include "hostfs.h"
+#include "pathnames.h"
 #include "plan.h"
 #include "util.h"
 
-#define APPLY_STATE_DIR_DEFAULT "/var/lib/hostprep"
+#define APPLY_STATE_DIR_DEFAULT PATH_HOSTPREP_STATE_DIR
 #define APPLY_TIMEOUT_DEFAULT   (300 * USEC_PER_SEC)
-/* Bytes of a command's output (stdout and stderr together) kept; the rest is read and dropped. */
-#define APPLY_OUTPUT_MAX (64u * 1024u)
-#define APPLY_RUN_ID_MAX 32 /* "20261121T212345Z-001" and its NUL fit */
+#define APPLY_RUN_ID_MAX        32 /* "20261121T212345Z-001" and its NUL fit */
 
 struct apply_options {
         const struct hostfs *fs; /* the host, through its root (--root) */
@@ -118,16 +122,5 @@ int apply_list_runs(const struct apply_options *o, struct apply_run_info **ret, 
  * run id with how to roll it back. */
 void apply_report_print(FILE *f, const struct apply_report *r, bool dry_run);
 
-/* Replaces path (through fs) by data atomically: temporary file in the same directory, fsync, rename,
- * fsync of the directory. An existing file's mode, owner and SELinux label are kept; a new file gets
- * mode and, when SELinux is enabled on the live host, the policy's default label. A symlink at path is
- * refused (-ELOOP): replacing it would cut the link. */
+/* Replaces path (through fs) by data atomically: atomic_write_file() of lib/atomicfile.h. */
 int apply_write_file(const struct hostfs *fs, const char *path, const void *data, size_t len, mode_t mode);
-
-/* Runs argv with fork+execve, no shell: argv[0] without a slash is looked up in a fixed PATH; the
- * environment is PATH and LC_ALL=C only; stdin is /dev/null; stdout and stderr go, together, to
- * *ret_output (the first APPLY_OUTPUT_MAX bytes). When fs's root is not "/" the command runs chrooted
- * into it. The child is killed (its whole process group) when deadline passes: -ETIMEDOUT. Returns 0
- * and the wait status in *ret_status, or a negative errno. ret_output may be NULL. */
-int apply_run_command(const struct hostfs *fs, char *const *argv, usec_t deadline, int *ret_status,
-                      char **ret_output);

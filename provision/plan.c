@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "lineiter.h"
 #include "strv.h"
 #include "util.h"
 
@@ -364,9 +365,9 @@ static int split_lines(const char *text, struct line **ret, size_t *ret_n)
         struct line *v = NULL;
         size_t n = 0, cap = 0;
 
-        for (const char *s = text ? text : ""; *s;) {
-                const char *nl = strchr(s, '\n');
-                size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        LINE_FOREACH(l, text)
+        {
+                size_t len = l.len + l.newline;
                 uint32_t h = 2166136261u;
 
                 if (n == cap) {
@@ -381,9 +382,8 @@ static int split_lines(const char *text, struct line **ret, size_t *ret_n)
                         v = nv;
                 }
                 for (size_t i = 0; i < len; i++)
-                        h = (h ^ (unsigned char)s[i]) * 16777619u;
-                v[n++] = (struct line){s, len, h};
-                s += len;
+                        h = (h ^ (unsigned char)l.line[i]) * 16777619u;
+                v[n++] = (struct line){l.line, len, h};
         }
         *ret = v;
         *ret_n = n;

@@ -28,19 +28,9 @@ int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, uns
 
 /* The parsers behind facts_collect(), for the unit tests. */
 
-/* The string value of key in a libvirt daemon config (libvirtd.conf grammar: `name = value`, '#' comments,
- * ';' or newlines between statements, '...', "..." or """...""" strings, numbers, [lists]); the first
- * assignment wins, as in libvirt. -ENOENT when unset, -EBADMSG when the file does not parse (the daemon
- * would refuse it), -EINVAL when the value is not a string. */
-int facts_libvirt_conf_string(const char *text, const char *key, char **ret);
-/* A UUID as libvirt reads it (32 hex digits, '-' or ' ' between byte pairs, leading spaces, trailing white
- * space), as lowercase 8-4-4-4-12. -EINVAL when it is not one. */
-int facts_uuid_normalize(const char *s, char **ret);
-/* libvirt refuses a host UUID whose 16 bytes are all the same (all zeros, all ff). s is normalized. */
-bool facts_uuid_is_usable(const char *s);
-/* The host_uuid object from libvirtd.conf's text (NULL with libvirtd_conf_error -ENOENT: no file, libvirt's
- * defaults; another error: unknown), the SMBIOS product_uuid (NULL: unknown) and /etc/machine-id (NULL:
- * none). */
+/* The host_uuid object (libvirt_host_uuid() of lib/uuid.h) from libvirtd.conf's text (NULL with
+ * libvirtd_conf_error -ENOENT: no file, libvirt's defaults; another error: unknown; a text that does not
+ * parse: unknown), the SMBIOS product_uuid (NULL: unknown) and /etc/machine-id (NULL: none). */
 int facts_host_uuid(const char *libvirtd_conf, int libvirtd_conf_error, const char *smbios,
                     const char *machine_id, json_object **ret);
 /* The first version number (digits and dots, at least one dot) in a program's --version output. */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "etchosts.h"
+#include "pathnames.h"
 #include "strv.h"
 #include "unit.h"
 
@@ -90,7 +91,7 @@ int identity_load(const struct hostfs *fs, const char *hostname_override, struct
         }
 
         /* Missing /etc/hosts is fine: the host is then known by its name alone. */
-        if (r >= 0 && hostfs_read_file(fs, "/etc/hosts", &hosts, NULL) >= 0) {
+        if (r >= 0 && hostfs_read_file(fs, PATH_ETC_HOSTS, &hosts, NULL) >= 0) {
                 _cleanup_(strv_freep) char **addrs = NULL;
 
                 r = etchosts_addresses(hosts, name, &addrs);

@@ -6,12 +6,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "pathnames.h"
 #include "results-json.h"
 #include "spawn.h"
 #include "strv.h"
 #include "template.h"
 
-#define PEER_RUNTIME_DIR "/run/hostprep"
+#define PEER_RUNTIME_DIR PATH_HOSTPREP_RUNTIME_DIR
 
 void peer_reports_free(struct peer_report *p, size_t n)
 {

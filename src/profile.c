@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "pathnames.h"
 #include "unit.h"
 #include "util.h"
 
@@ -25,9 +26,8 @@ const struct profile_key profile_keys[] = {
         {"profile", "description", NULL, "one line saying what the profile prepares", KEY_STRING},
         {"nfs", "server", NULL, "the NFS server as hypervisors mount it (default: the nfs-server host)",
          KEY_STRING},
-        {"nfs", "export", "/srv/nfs/images", "the exported directory on the NFS server", KEY_PATH},
-        {"nfs", "mountpoint", "/var/lib/libvirt/images", "where every hypervisor mounts the export",
-         KEY_PATH},
+        {"nfs", "export", PATH_NFS_EXPORT_DEFAULT, "the exported directory on the NFS server", KEY_PATH},
+        {"nfs", "mountpoint", PATH_LIBVIRT_IMAGES, "where every hypervisor mounts the export", KEY_PATH},
         {"nfs", "options", "rw,sync,no_root_squash,no_subtree_check", "export options the export must have",
          KEY_OPTIONS},
         {"nfs", "clients", NULL, "hosts the export must reach (default: every hypervisor)", KEY_LIST},

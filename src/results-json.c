@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "results-json.h"
 
+#include "json-util.h"
+
 json_object *json_string_or_null(const char *s)
 {
         return s ? json_object_new_string(s) : NULL;
@@ -25,15 +27,6 @@ json_object *results_to_json(const struct result_list *l)
         return arr;
 }
 
-static const char *get_string(json_object *o, const char *key)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
 int results_from_json(json_object *arr, struct result_list *l, char **ret_error)
 {
         if (!json_object_is_type(arr, json_type_array)) {
@@ -43,8 +36,8 @@ int results_from_json(json_object *arr, struct result_list *l, char **ret_error)
         }
         for (size_t i = 0; i < json_object_array_length(arr); i++) {
                 json_object *o = json_object_array_get_idx(arr, i);
-                const char *id = get_string(o, "id"), *msg = get_string(o, "message");
-                enum status st = status_from_json(get_string(o, "status"));
+                const char *id = json_get_string(o, "id"), *msg = json_get_string(o, "message");
+                enum status st = status_from_json(json_get_string(o, "status"));
                 int r;
 
                 if (!id || !msg || st < 0) {
@@ -55,10 +48,10 @@ int results_from_json(json_object *arr, struct result_list *l, char **ret_error)
                 struct result res = {
                         .id = (char *)id,
                         .status = st,
-                        .reason = (char *)get_string(o, "reason"),
+                        .reason = (char *)json_get_string(o, "reason"),
                         .message = (char *)msg,
-                        .hint = (char *)get_string(o, "hint"),
-                        .evidence = (char *)get_string(o, "evidence"),
+                        .hint = (char *)json_get_string(o, "hint"),
+                        .evidence = (char *)json_get_string(o, "evidence"),
                 };
                 r = result_list_add_copy(l, &res);
                 if (r < 0)

@@ -1,16 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The parsers behind `hostprep facts`: libvirt's config grammar, host UUIDs as libvirt reads and picks
- * them, programs' version lines, /proc/cpuinfo. */
+/* The parsers behind `hostprep facts`: libvirt's config grammar (lib/libvirt-conf.c; more cases in
+ * test-libvirt-conf.c), host UUIDs as libvirt reads and picks them (lib/uuid.c), programs' version lines,
+ * /proc/cpuinfo. */
 #include "test-util.h"
 #include "facts.h"
 
 #include <ctype.h>
 
+#include "libvirt-conf.h"
+#include "uuid.h"
+
+/* The string value of key in text, as a unit would ask for it. */
+static int conf_string(const char *text, const char *key, char **ret)
+{
+        struct libvirt_conf *c = NULL;
+        int r = libvirt_conf_parse("test.conf", text, strlen(text), &c, NULL);
+
+        if (r >= 0)
+                r = libvirt_conf_get_string(c, key, ret);
+        libvirt_conf_free(c);
+        return r;
+}
+
 /* want: the string, or NULL when want_r < 0 */
 static void conf_case(const char *text, const char *key, int want_r, const char *want)
 {
         char *got = (char *)"untouched";
-        int r = facts_libvirt_conf_string(text, key, &got);
+        int r = conf_string(text, key, &got);
 
         CHECK(r == want_r, "%s in [%s]: r=%d, want %d", key, text, r, want_r);
         if (r == 0 && want_r == 0)
@@ -80,13 +96,13 @@ static void test_random_input(void)
                 for (size_t i = 0; i < n; i++)
                         text[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
                 text[n] = '\0';
-                r = facts_libvirt_conf_string(text, "ab", &s);
+                r = conf_string(text, "ab", &s);
                 CHECK(r == 0 || r == -ENOENT || r == -EINVAL || r == -EBADMSG, "r=%d for [%s]", r, text);
                 CHECK(r == 0 || !s, "ret set on failure for [%s]", text);
                 free(s);
                 s = NULL;
-                (void)facts_uuid_is_usable(text);
-                if (facts_uuid_normalize(text, &s) == 0)
+                (void)uuid_is_usable(text);
+                if (uuid_normalize(text, &s) == 0)
                         CHECK(strlen(s) == 36, "normalized '%s'", s);
                 free(s);
                 s = NULL;
@@ -104,7 +120,7 @@ static void test_random_input(void)
 static void uuid_case(const char *in, const char *want)
 {
         char *got = NULL;
-        int r = facts_uuid_normalize(in, &got);
+        int r = uuid_normalize(in, &got);
 
         if (!want)
                 CHECK(r == -EINVAL && !got, "'%s' is no UUID: r=%d", in, r);
@@ -126,14 +142,13 @@ static void test_uuid(void)
         uuid_case("uninitialized", NULL);
         uuid_case("Not Settable", NULL);
 
-        CHECK(facts_uuid_is_usable("2f8a41c6-7e3b-4d0a-9b1c-5e6f7a8b9c0d"), "a real UUID");
-        CHECK(!facts_uuid_is_usable("00000000-0000-0000-0000-000000000000"), "zeros");
-        CHECK(!facts_uuid_is_usable("ffffffff-ffff-ffff-ffff-ffffffffffff"), "all ff");
-        CHECK(!facts_uuid_is_usable("abababab-abab-abab-abab-abababababab"), "one byte repeated");
-        CHECK(facts_uuid_is_usable("00000000-0000-0000-0000-000000000001"), "one byte differs");
-        CHECK(facts_uuid_is_usable("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaab"), "the last digit differs");
-        CHECK(!facts_uuid_is_usable("a") && !facts_uuid_is_usable("") && !facts_uuid_is_usable("aa-"),
-              "short strings");
+        CHECK(uuid_is_usable("2f8a41c6-7e3b-4d0a-9b1c-5e6f7a8b9c0d"), "a real UUID");
+        CHECK(!uuid_is_usable("00000000-0000-0000-0000-000000000000"), "zeros");
+        CHECK(!uuid_is_usable("ffffffff-ffff-ffff-ffff-ffffffffffff"), "all ff");
+        CHECK(!uuid_is_usable("abababab-abab-abab-abab-abababababab"), "one byte repeated");
+        CHECK(uuid_is_usable("00000000-0000-0000-0000-000000000001"), "one byte differs");
+        CHECK(uuid_is_usable("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaab"), "the last digit differs");
+        CHECK(!uuid_is_usable("a") && !uuid_is_usable("") && !uuid_is_usable("aa-"), "short strings");
 }
 
 static const char *field(json_object *o, const char *key)

@@ -429,6 +429,42 @@ static void test_stale_refused(void)
         apply_report_done(&r);
 }
 
+/* A kernel without openat2 RESOLVE_IN_ROOT (forced): a dry run still reads the root, an apply or a rollback
+ * is refused before anything is written, and says why. */
+static void test_no_openat2_refused(void)
+{
+        _cleanup_(plan_done) struct plan p;
+        _cleanup_(hostfs_freep) struct hostfs *prefixed = NULL;
+        struct apply_options o = options();
+        struct apply_report r = {};
+
+        setup_files();
+        make_plan(&p);
+        CHECK(hostfs_new_with_flags(root, HOSTFS_NO_OPENAT2, &prefixed) == 0);
+        o.fs = prefixed;
+        o.dry_run = true;
+        CHECK(apply_plan(&p, &o, &r) == 0);
+        CHECK(r.results[0].status == APPLY_PLANNED);
+        apply_report_done(&r);
+
+        o.dry_run = false;
+        CHECK(apply_plan(&p, &o, &r) == -EOPNOTSUPP);
+        CHECK(r.error &&
+              startswith(r.error, "the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write below "
+                                  "--root ") &&
+              strstr(r.error, root) && strstr(r.error, "nothing was changed"));
+        CHECK(!r.run_id[0]);
+        CHECK(files_as_before());
+        CHECK(!exists("/var/lib/hostprep"));
+        apply_report_done(&r);
+
+        CHECK(apply_rollback(&o, NULL, &r) == -EOPNOTSUPP);
+        CHECK(r.error && strstr(r.error, "RESOLVE_IN_ROOT"));
+        apply_report_done(&r);
+        CHECK(apply_write_file(prefixed, "/etc/a.conf", "x", 1, 0644) == -EOPNOTSUPP);
+        CHECK(has("/etc/a.conf", "keep\nold\n"));
+}
+
 static void test_failure_rolls_back(void)
 {
         _cleanup_(plan_done) struct plan p;
@@ -720,6 +756,7 @@ static const struct {
         {"atomic_write_keeps_mode_owner", test_atomic_write_keeps_mode_owner},
         {"apply_and_rollback", test_apply_and_rollback},
         {"stale_refused", test_stale_refused},
+        {"no_openat2_refused", test_no_openat2_refused},
         {"failure_rolls_back", test_failure_rolls_back},
         {"lock_refused", test_lock_refused},
         {"dry_run_and_disruptive", test_dry_run_and_disruptive},

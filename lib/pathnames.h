@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Every system path hostprep reads or writes, in one place (the util-linux pathnames.h idea): grep here
+ * to learn what hostprep touches on a host. Paths are as seen on the checked host; they are read and
+ * written through its root (hostfs), except where a comment says they belong to the machine hostprep
+ * runs on.
+ */
+
+/* identity and accounts */
+#define PATH_ETC_HOSTNAME        "/etc/hostname"
+#define PATH_ETC_HOSTS           "/etc/hosts"
+#define PATH_ETC_PASSWD          "/etc/passwd"
+#define PATH_ETC_GROUP           "/etc/group"
+#define PATH_OS_RELEASE          "/etc/os-release"
+#define PATH_OS_RELEASE_FALLBACK "/usr/lib/os-release"
+#define PATH_MACHINE_ID          "/etc/machine-id"
+
+/* NFS */
+#define PATH_EXPORTS            "/etc/exports"
+#define PATH_EXPORTS_DIR        "/etc/exports.d"
+#define PATH_HOSTPREP_EXPORTS   PATH_EXPORTS_DIR "/hostprep.exports"
+#define PATH_EXPORTFS           "/usr/sbin/exportfs"
+#define PATH_FSTAB              "/etc/fstab"
+#define PATH_NFS_EXPORT_DEFAULT "/srv/nfs/images" /* the profile's default [nfs] export */
+
+/* libvirt */
+#define PATH_LIBVIRTD_CONF  "/etc/libvirt/libvirtd.conf"
+#define PATH_LIBVIRT_IMAGES "/var/lib/libvirt/images" /* the profile's default [nfs] mountpoint */
+
+/* SSH */
+#define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"
+#define PATH_SSHD_CONFIG_DIR      "/etc/ssh/sshd_config.d"
+#define PATH_SSHD_DROPIN          PATH_SSHD_CONFIG_DIR "/00-hostprep.conf"
+#define PATH_ROOT_SSH_DIR         "/root/.ssh"
+#define PATH_ROOT_AUTHORIZED_KEYS PATH_ROOT_SSH_DIR "/authorized_keys"
+#define PATH_ROOT_KNOWN_HOSTS     PATH_ROOT_SSH_DIR "/known_hosts"
+#define PATH_ROOT_ID_ED25519      PATH_ROOT_SSH_DIR "/id_ed25519"
+#define PATH_ROOT_ID_ECDSA        PATH_ROOT_SSH_DIR "/id_ecdsa"
+#define PATH_ROOT_ID_RSA          PATH_ROOT_SSH_DIR "/id_rsa"
+
+/* systemd and D-Bus */
+#define PATH_SYSTEMD_UNIT_DIR   "/etc/systemd/system"
+#define PATH_RUN_SYSTEMD_SYSTEM "/run/systemd/system" /* exists while systemd runs the host */
+#define PATH_DBUS_SYSTEM_SOCKET "/run/dbus/system_bus_socket"
+/* journald of the machine hostprep runs on */
+#define PATH_JOURNALD_SOCKET "/run/systemd/journal/socket"
+
+/* the kernel's view: meaningful for the running host only */
+#define PATH_PROC_MOUNTINFO   "/proc/self/mountinfo"
+#define PATH_PROC_CPUINFO     "/proc/cpuinfo"
+#define PATH_PROC_NET_TCP     "/proc/net/tcp"
+#define PATH_PROC_NET_TCP6    "/proc/net/tcp6"
+#define PATH_DMI_PRODUCT_UUID "/sys/class/dmi/id/product_uuid"
+#define PATH_SYS_CLASS_NET    "/sys/class/net"
+#define PATH_SELINUXFS        "/sys/fs/selinux"
+#define PATH_APPARMOR_ENABLED "/sys/module/apparmor/parameters/enabled"
+
+/* hostprep's own */
+#define PATH_HOSTPREP_STATE_DIR   "/var/lib/hostprep" /* apply's runs and their journals */
+#define PATH_HOSTPREP_RUNTIME_DIR "/run/hostprep"
+#define PATH_HOSTPREP_KEYS_PREFIX PATH_HOSTPREP_RUNTIME_DIR "/authorized-keys"
+
+/* the machine hostprep runs on */
+#define PATH_DEV_NULL "/dev/null"
+#define PATH_TMP      "/tmp"
+
+/* Where commands hostprep runs are looked up, on the host (below its root): a fixed list, so a caller's
+ * PATH never decides what runs as root. */
+#define PATH_COMMAND_SEARCH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Where daemons live that are not on a user's PATH; looked in after PATH for programs' versions. */
+#define PATH_DAEMON_SEARCH "/usr/local/sbin:/usr/sbin:/sbin:/usr/libexec"
+/* PATH when the environment has none (as execvp(3) assumes). */
+#define PATH_DEFAULT_USER_SEARCH "/usr/local/bin:/usr/bin:/bin"
