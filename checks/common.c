@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "common.h"
+#include "pathnames.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -40,7 +41,7 @@ int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***
                 *ret = v;
                 return 0;
         }
-        if (hostfs_read_file(ctx->fs, "/etc/hosts", &hosts, NULL) < 0)
+        if (hostfs_read_file(ctx->fs, PATH_ETC_HOSTS, &hosts, NULL) < 0)
                 return strv_split("", " ", ret);
         return etchosts_addresses(hosts, name, ret);
 }
@@ -118,7 +119,7 @@ int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, c
 
 int check_tcp_listening(unsigned port, bool *ret)
 {
-        const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+        const char *const files[] = {PATH_PROC_NET_TCP, PATH_PROC_NET_TCP6};
         bool found = false, any = false;
 
         for (size_t i = 0; i < ELEMENTSOF(files) && !found; i++) {
@@ -152,14 +153,14 @@ bool check_systemd_running(const struct check_ctx *ctx)
 
         /* /run/systemd/system exists only while systemd runs the host: never in an image, but in a booted
          * container seen through /proc/PID/root */
-        return hostfs_stat(ctx->fs, "/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+        return hostfs_stat(ctx->fs, PATH_RUN_SYSTEMD_SYSTEM, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 char *check_bus_address(const struct check_ctx *ctx)
 {
         if (hostfs_is_live(ctx->fs))
                 return NULL; /* the default system bus */
-        return strdup_printf("unix:path=%s/run/dbus/system_bus_socket", hostfs_root(ctx->fs));
+        return strdup_printf("unix:path=%s" PATH_DBUS_SYSTEM_SOCKET, hostfs_root(ctx->fs));
 }
 
 bool check_failed(const struct check_ctx *ctx, const char *id)

@@ -6,10 +6,11 @@
 #include <sys/types.h>
 
 #include "exports.h"
+#include "pathnames.h"
 #include "unit.h"
 
-#define EXPORTS_FILE "/etc/exports"
-#define EXPORTS_DIR  "/etc/exports.d"
+#define EXPORTS_FILE PATH_EXPORTS
+#define EXPORTS_DIR  PATH_EXPORTS_DIR
 
 /* The NFS server as hypervisors reach it: [nfs] server, else the first host with the nfs-server role.
  * -ENOENT when the profile names neither. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "pathnames.h"
 #include "nfsprobe.h"
 #include "strv.h"
 
@@ -160,7 +161,7 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
                 return r;
 
         if (!have_qemu)
-                return check_emit(ctx, &nfs_access_results[QEMU_USER_MISSING], "/etc/passwd",
+                return check_emit(ctx, &nfs_access_results[QEMU_USER_MISSING], PATH_ETC_PASSWD,
                                   "no libvirt-qemu or qemu user on this host (is libvirt installed?)");
         if (p.created_uid != 0)
                 return check_emit(ctx, &nfs_access_results[QEMU_USER_ROOT_SQUASHED], NULL,

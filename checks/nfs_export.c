@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "etchosts.h"
+#include "pathnames.h"
 #include "common.h"
 #include "exports.h"
 #include "nfsprobe.h"
@@ -110,7 +111,7 @@ enum {
 /* For an option the profile requires: @CLIENTS@ are those whose spec lacks it. */
 #define OPTION_HINT(option)                                                                                 \
         "put " option " in the options of @CLIENTS@ in the exports file, then run 'exportfs -r'"
-#define HOSTPREP_EXPORTS EXPORTS_DIR "/hostprep.exports"
+#define HOSTPREP_EXPORTS PATH_HOSTPREP_EXPORTS
 
 static const struct result_def nfs_export_results[] = {
         [FILES_UNREADABLE] = {"nfs.export.files", STATUS_ERROR, "unreadable",
@@ -467,7 +468,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                        : check_hosts_with_role(ctx, ROLE_HYPERVISOR, &clients);
         if (r < 0)
                 return r;
-        (void)hostfs_read_file(ctx->fs, "/etc/hosts", &hosts_text, NULL);
+        (void)hostfs_read_file(ctx->fs, PATH_ETC_HOSTS, &hosts_text, NULL);
 
         for (size_t e = 0; e < t->n_entries; e++)
                 if (check_same_path(t->entries[e].path, export))
@@ -631,13 +632,13 @@ static int check_service(struct check_ctx *ctx)
         /* no systemd (a container, a test bed): something must at least listen on the NFS port */
         r = check_tcp_listening(2049, &listening);
         if (r < 0)
-                return check_emit(ctx, &nfs_export_results[SERVICE_PORT_UNKNOWN], "/proc/net/tcp",
+                return check_emit(ctx, &nfs_export_results[SERVICE_PORT_UNKNOWN], PATH_PROC_NET_TCP,
                                   "cannot tell whether an NFS server listens: %s", strerror(-r));
         if (!listening)
                 return check_emit(ctx, &nfs_export_results[SERVICE_NOT_LISTENING],
-                                  "/proc/net/tcp, /proc/net/tcp6",
+                                  PATH_PROC_NET_TCP ", " PATH_PROC_NET_TCP6,
                                   "nothing listens on TCP port 2049: no NFS server runs");
-        return check_emit(ctx, &nfs_export_results[SERVICE_LISTENING], "/proc/net/tcp",
+        return check_emit(ctx, &nfs_export_results[SERVICE_LISTENING], PATH_PROC_NET_TCP,
                           "an NFS server listens on TCP port 2049");
 }
 
@@ -927,7 +928,7 @@ static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
                                          "serve the exports now");
                 return r;
         }
-        if (file_changes && path_exists(ctx, "/usr/sbin/exportfs")) {
+        if (file_changes && path_exists(ctx, PATH_EXPORTFS)) {
                 char *argv[] = {(char *)"exportfs", (char *)"-r", NULL};
                 r = plan_command(plan, "nfs.export", argv, "make the kernel NFS server export the new list");
         }

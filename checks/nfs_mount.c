@@ -13,14 +13,15 @@
 #include <sys/statvfs.h>
 
 #include "common.h"
+#include "pathnames.h"
 #include "deadline.h"
 #include "provision/plan.h"
 #include "strv.h"
 #include "template.h"
 
-#define MOUNTINFO "/proc/self/mountinfo"
-#define FSTAB     "/etc/fstab"
-#define UNIT_DIR  "/etc/systemd/system"
+#define MOUNTINFO PATH_PROC_MOUNTINFO
+#define FSTAB     PATH_FSTAB
+#define UNIT_DIR  PATH_SYSTEMD_UNIT_DIR
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)

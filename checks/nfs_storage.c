@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "common.h"
+#include "pathnames.h"
 #include "fsprobe.h"
 #include "strv.h"
 
@@ -84,10 +85,10 @@ static int identify(const struct check_ctx *ctx, const char *path, struct fs_ide
         r = hostfs_stat(ctx->fs, path, &st);
         if (r < 0)
                 return r;
-        r = hostfs_fopen(ctx->fs, "/proc/self/mountinfo", &f);
+        r = hostfs_fopen(ctx->fs, PATH_PROC_MOUNTINFO, &f);
         if (r < 0)
                 return r;
-        r = mnt_table_parse_stream(tb, f, "/proc/self/mountinfo");
+        r = mnt_table_parse_stream(tb, f, PATH_PROC_MOUNTINFO);
         if (r < 0)
                 return r;
         fs = mnt_table_find_devno(tb, st.st_dev, MNT_ITER_BACKWARD);

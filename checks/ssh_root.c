@@ -9,13 +9,14 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "pathnames.h"
 #include "provision/plan.h"
 #include "spawn.h"
 #include "sshcmd.h"
 #include "strv.h"
 #include "template.h"
 
-#define ROOT_AUTHORIZED_KEYS "/root/.ssh/authorized_keys"
+#define ROOT_AUTHORIZED_KEYS PATH_ROOT_AUTHORIZED_KEYS
 
 enum {
         KEY_MISSING,
@@ -110,8 +111,7 @@ static const struct result_def ssh_root_results[] = {
                                  "reinstall hostprep, or fix the template it names"},
 };
 
-static const char *const default_keys[] = {"/root/.ssh/id_ed25519", "/root/.ssh/id_ecdsa",
-                                           "/root/.ssh/id_rsa"};
+static const char *const default_keys[] = {PATH_ROOT_ID_ED25519, PATH_ROOT_ID_ECDSA, PATH_ROOT_ID_RSA};
 
 static int check_key(struct check_ctx *ctx, const char **ret_key)
 {
@@ -130,7 +130,7 @@ static int check_key(struct check_ctx *ctx, const char **ret_key)
         if (!key)
                 return check_emit(ctx, &ssh_root_results[KEY_MISSING], NULL,
                                   "root has no SSH key (%s): it cannot log in to the peers",
-                                  configured ? configured : "/root/.ssh/id_ed25519, id_ecdsa, id_rsa");
+                                  configured ? configured : PATH_ROOT_ID_ED25519 ", id_ecdsa, id_rsa");
         if ((st.st_mode & 077) != 0)
                 return check_emit(ctx, &ssh_root_results[KEY_READABLE], key,
                                   "%s is readable by others (mode %03o): ssh refuses to use it", key,
@@ -376,8 +376,8 @@ static int plan_authorized(struct check_ctx *ctx, struct plan *plan)
                     : NULL;
         if (!after)
                 return -ENOMEM;
-        if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0 &&
-            plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory") < 0)
+        if (hostfs_stat(ctx->fs, PATH_ROOT_SSH_DIR, &st) < 0 &&
+            plan_mkdir(plan, "ssh.root", PATH_ROOT_SSH_DIR, 0700, "root's SSH directory") < 0)
                 return -ENOMEM;
         return plan_write_file(plan, "ssh.root", ROOT_AUTHORIZED_KEYS, have, after, 0600,
                                "the other hosts' root keys: they log in here without a password");
@@ -454,14 +454,14 @@ static int ssh_root_check(struct check_ctx *ctx)
 
 /* --- fix ------------------------------------------------------------------------------------------ */
 
-#define SSHD_CONFIG "/etc/ssh/sshd_config"
+#define SSHD_CONFIG PATH_SSHD_CONFIG
 /* sshd takes the first value it reads: a drop-in sorting first, or a block at the top, wins */
-#define SSHD_DROPIN "/etc/ssh/sshd_config.d/00-hostprep.conf"
+#define SSHD_DROPIN PATH_SSHD_DROPIN
 /* templates/sshd-block.conf starts and ends with these: an earlier block is found by them and replaced (so
  * is one of older versions, whose BEGIN line went on after these words) */
 #define SSHD_BLOCK_BEGIN "# BEGIN hostprep"
 #define SSHD_BLOCK_END   "# END hostprep"
-#define ROOT_KNOWN_HOSTS "/root/.ssh/known_hosts"
+#define ROOT_KNOWN_HOSTS PATH_ROOT_KNOWN_HOSTS
 
 /* known_hosts lines of the trusted file whose host names root's known_hosts does not have yet. */
 static int known_hosts_merge(const char *have, const char *trusted, char **ret)
@@ -604,12 +604,12 @@ static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
                                 (char *)"-C",
                                 (char *)"root@hostprep",
                                 (char *)"-f",
-                                (char *)"/root/.ssh/id_ed25519",
+                                (char *)PATH_ROOT_ID_ED25519,
                                 NULL};
 
-                if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0)
-                        r = plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory");
-                if (r >= 0 && hostfs_stat(ctx->fs, "/root/.ssh/id_ed25519", &st) < 0)
+                if (hostfs_stat(ctx->fs, PATH_ROOT_SSH_DIR, &st) < 0)
+                        r = plan_mkdir(plan, "ssh.root", PATH_ROOT_SSH_DIR, 0700, "root's SSH directory");
+                if (r >= 0 && hostfs_stat(ctx->fs, PATH_ROOT_ID_ED25519, &st) < 0)
                         r = plan_command(plan, "ssh.root", argv, "a key for root's logins to the peers");
                 if (r < 0)
                         return r;
@@ -643,8 +643,9 @@ static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
                 if (r < 0)
                         return r;
                 if (merged) {
-                        if (hostfs_stat(ctx->fs, "/root/.ssh", &st) < 0 &&
-                            plan_mkdir(plan, "ssh.root", "/root/.ssh", 0700, "root's SSH directory") < 0)
+                        if (hostfs_stat(ctx->fs, PATH_ROOT_SSH_DIR, &st) < 0 &&
+                            plan_mkdir(plan, "ssh.root", PATH_ROOT_SSH_DIR, 0700, "root's SSH directory") <
+                                    0)
                                 return -ENOMEM;
                         r = plan_write_file(plan, "ssh.root", ROOT_KNOWN_HOSTS, have, merged, 0644,
                                             "the peers' host keys from the profile's trusted known_hosts");

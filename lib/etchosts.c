@@ -83,6 +83,34 @@ static int etchosts_collect(const char *text, const char *key, int (*fn)(char **
         return 0;
 }
 
+/* The first line naming l->key: its canonical name, kept when dotted. Stops the walk (1) either way. */
+static int canonical_name(char **fields, void *userdata)
+{
+        struct lookup *l = userdata;
+
+        for (size_t i = 1; fields[i]; i++) {
+                if (strcasecmp(fields[i], l->key) != 0)
+                        continue;
+                if (strchr(fields[1], '.') && strv_push_dup(&l->found, fields[1]) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        return 0;
+}
+
+int etchosts_fqdn(const char *text, const char *hostname, char **ret)
+{
+        struct lookup l = {.key = hostname};
+        int r = etchosts_foreach(text, canonical_name, &l);
+
+        if (r >= 0 && !l.found)
+                r = -ENOENT;
+        if (r >= 0)
+                *ret = strdup(l.found[0]);
+        strv_free(l.found);
+        return r < 0 ? r : *ret ? 0 : -ENOMEM;
+}
+
 int etchosts_addresses(const char *text, const char *name, char ***ret)
 {
         return etchosts_collect(text, name, collect_addresses, ret);

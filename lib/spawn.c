@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "spawn.h"
 
+#include "pathnames.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -175,7 +177,7 @@ static struct child_fds child_fds(const struct spawn_job *j, int p[4][2], int nu
 
 static int fork_child(const struct spawn_job *j, int p[4][2], pid_t *ret_pid, int *ret_pidfd)
 {
-        _cleanup_close_ int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        _cleanup_close_ int null_fd = open(PATH_DEV_NULL, O_RDWR | O_CLOEXEC);
         struct child_fds c;
         pid_t pid;
         int pidfd;

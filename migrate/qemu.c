@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "canary.h"
+#include "pathnames.h"
 #include "driver.h"
 #include "macro.h"
 #include "qmp.h"
@@ -574,7 +575,7 @@ static int qemu_prepare(struct migrate_session *s)
         } else {
                 const char *tmp = getenv("TMPDIR");
 
-                st->dir = strdup_printf("%s/hostprep-migrate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+                st->dir = strdup_printf("%s/hostprep-migrate-XXXXXX", tmp && *tmp ? tmp : PATH_TMP);
                 if (!st->dir)
                         return -ENOMEM;
                 if (!mkdtemp(st->dir)) {

@@ -208,34 +208,6 @@ static char *os_release_value(const char *text, const char *key)
         return NULL;
 }
 
-/* What `hostname --fqdn` says without asking DNS: the canonical (first) name of the first hosts(5) line
- * naming the host, when it is dotted. -ENOENT when there is none. */
-static int hosts_fqdn(const char *hosts, const char *hostname, char **ret)
-{
-        LINE_FOREACH(l, hosts)
-        {
-                _cleanup_(strv_freep) char **fields = NULL;
-                _cleanup_free_ char *line = line_iter_dup(&l);
-                int r;
-
-                if (!line)
-                        return -ENOMEM;
-                line[strcspn(line, "#")] = '\0';
-                r = strv_split(line, " \t\r", &fields);
-                if (r < 0)
-                        return r;
-                for (size_t i = 1; i < strv_length(fields); i++) {
-                        if (strcasecmp(fields[i], hostname) != 0)
-                                continue;
-                        if (!strchr(fields[1], '.'))
-                                return -ENOENT;
-                        *ret = strdup(fields[1]);
-                        return *ret ? 0 : -ENOMEM;
-                }
-        }
-        return -ENOENT;
-}
-
 static int collect_identity(json_object *o, const struct hostfs *fs, const struct identity *id,
                             unsigned roles)
 {
@@ -246,7 +218,7 @@ static int collect_identity(json_object *o, const struct hostfs *fs, const struc
         if (strchr(id->hostname, '.'))
                 fqdn = strdup(id->hostname);
         else if (hostfs_read_file(fs, PATH_ETC_HOSTS, &hosts, NULL) >= 0) {
-                r = hosts_fqdn(hosts, id->hostname, &fqdn);
+                r = etchosts_fqdn(hosts, id->hostname, &fqdn);
                 if (r == -ENOMEM)
                         return r;
         }

@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 
 #include "peers.h"
+#include "pathnames.h"
 #include "profile.h"
 #include "strv.h"
 #include "template.h"
 
-#define KEYS_DIR         "/run/hostprep"
-#define KEYS_FILE_PREFIX KEYS_DIR "/authorized-keys"
+#define KEYS_DIR         PATH_HOSTPREP_RUNTIME_DIR
+#define KEYS_FILE_PREFIX PATH_HOSTPREP_KEYS_PREFIX
 
 /* The first line of text (stripped in place); NULL on -ENOMEM. */
 static char *first_key(char *text)
@@ -24,8 +25,8 @@ static char *first_key(char *text)
 static int gather_root_keys(const struct conf *profile, const struct hostfs *fs, char *const *peers,
                             usec_t timeout, char **ret)
 {
-        static const char *const names[] = {"/root/.ssh/id_ed25519.pub", "/root/.ssh/id_ecdsa.pub",
-                                            "/root/.ssh/id_rsa.pub"};
+        static const char *const names[] = {PATH_ROOT_ID_ED25519 ".pub", PATH_ROOT_ID_ECDSA ".pub",
+                                            PATH_ROOT_ID_RSA ".pub"};
         _cleanup_free_ char *script = NULL, *error = NULL;
         _cleanup_(strv_freep) char **keys = NULL;
         _cleanup_(peers_exec_done) struct peers_exec e = {0};
