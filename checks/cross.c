@@ -16,8 +16,7 @@ static const struct result_def mount_results[] = {
                            "mount the export on every hypervisor (see nfs.mount)"},
         [MOUNT_DIFFERENT] =
                 {"cross.mount", STATUS_FAIL, "different_sources",
-                 "mount the same server:export on every hypervisor; a guest's disk path must name "
-                 "the same file on both ends"},
+                 "mount the same server:export on every hypervisor; a guest's disk path must name the same file on both ends"},
         [MOUNT_TOO_FEW] = {"cross.mount", STATUS_SKIP, "too_few_hosts"},
         [MOUNT_SAME] = {"cross.mount", STATUS_PASS, "same_source"},
 };
@@ -35,8 +34,7 @@ enum { HOST_UUID_SAME, HOST_UUID_TOO_FEW, HOST_UUID_DISTINCT };
 static const struct result_def host_uuid_results[] = {
         [HOST_UUID_SAME] =
                 {"cross.host_uuid", STATUS_FAIL, "same_uuid",
-                 "give each host its own UUID: host_uuid in /etc/libvirt/libvirtd.conf (uuidgen), "
-                 "or fix cloned SMBIOS/machine-id"},
+                 "give each host its own UUID: host_uuid in /etc/libvirt/libvirtd.conf (uuidgen), or fix cloned SMBIOS/machine-id"},
         [HOST_UUID_TOO_FEW] = {"cross.host_uuid", STATUS_SKIP, "too_few_hosts"},
         [HOST_UUID_DISTINCT] = {"cross.host_uuid", STATUS_PASS, "distinct_uuids"},
 };
@@ -202,11 +200,10 @@ static int compare_qemu_ids(struct cross_ctx *ctx)
                 }
         }
         if (differ)
-                return emit(ctx, &qemu_ids_results[QEMU_IDS_DIFFERENT], NULL, seen,
-                            "the qemu user has different ids on the hosts (%s): a disk image owned by it on "
-                            "one host "
-                            "belongs to someone else on the other",
-                            seen);
+                return emit(
+                        ctx, &qemu_ids_results[QEMU_IDS_DIFFERENT], NULL, seen,
+                        "the qemu user has different ids on the hosts (%s): a disk image owned by it on one host belongs to someone else on the other",
+                        seen);
         if (n < 2)
                 return emit(ctx, &qemu_ids_results[QEMU_IDS_TOO_FEW], NULL, seen,
                             "fewer than two hosts have a qemu user to compare");
@@ -238,8 +235,7 @@ static int compare_host_uuids(struct cross_ctx *ctx)
                         if (is_hypervisor(b) && ub && strcasecmp(ua, ub) == 0)
                                 return emit(
                                         ctx, &host_uuid_results[HOST_UUID_SAME], NULL, desc,
-                                        "%s and %s have the same host UUID %s: libvirt refuses to migrate "
-                                        "between them (\"Attempt to migrate guest to the same host\")",
+                                        "%s and %s have the same host UUID %s: libvirt refuses to migrate between them (\"Attempt to migrate guest to the same host\")",
                                         b->name, a->name, ua);
                 }
         }
@@ -403,10 +399,10 @@ static int compare_bridges(struct cross_ctx *ctx)
                                 mtu0 = mtu;
                 }
                 if (differ)
-                        r = emit(ctx, &bridges_results[BRIDGES_MTU_DIFFERENT], NULL, seen,
-                                 "bridge %s has different MTUs (%s): large packets of migrated guests are "
-                                 "lost",
-                                 *name, seen);
+                        r = emit(
+                                ctx, &bridges_results[BRIDGES_MTU_DIFFERENT], NULL, seen,
+                                "bridge %s has different MTUs (%s): large packets of migrated guests are lost",
+                                *name, seen);
                 else
                         r = emit(ctx, &bridges_results[BRIDGES_SAME], NULL, seen,
                                  "bridge %s is on every hypervisor with the same MTU", *name);

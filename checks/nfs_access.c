@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "pathnames.h"
 #include "nfsprobe.h"
+#include "pathnames.h"
 #include "strv.h"
 
 enum {
@@ -30,15 +30,15 @@ enum {
 };
 
 static const struct result_def nfs_access_results[] = {
-        [EXPORTS_SERVER_TIMEOUT] = {"nfs.access.exports", STATUS_ERROR, "server_timeout",
-                                    "check that the server runs (rpcbind and the NFS server) and that the "
-                                    "firewall lets this host through"},
+        [EXPORTS_SERVER_TIMEOUT] =
+                {"nfs.access.exports", STATUS_ERROR, "server_timeout",
+                 "check that the server runs (rpcbind and the NFS server) and that the firewall lets this host through"},
         [EXPORTS_LIST_FAILED] = {"nfs.access.exports", STATUS_ERROR, "export_list_failed",
                                  "check that rpcbind and the NFS server run on the server"},
         [EXPORTS_LISTED] = {"nfs.access.exports", STATUS_PASS, "export_listed"},
-        [EXPORTS_MISSING] = {"nfs.access.exports", STATUS_FAIL, "export_missing",
-                             "on the server: export it to this host and run 'exportfs -r' (or reload the "
-                             "server)"},
+        [EXPORTS_MISSING] =
+                {"nfs.access.exports", STATUS_FAIL, "export_missing",
+                 "on the server: export it to this host and run 'exportfs -r' (or reload the server)"},
         [EXPORTS_NOT_LIVE] = {"nfs.access.exports", STATUS_SKIP, "not_live"},
         [EXPORTS_NO_SERVER] = {"nfs.access.exports", STATUS_ERROR, "no_server",
                                "name the server: [nfs] server = HOST, or a host with the nfs-server role"},
@@ -46,15 +46,15 @@ static const struct result_def nfs_access_results[] = {
                                  "check that the server answers"},
         [ROOT_PROBE_FAILED] = {"nfs.access.root", STATUS_ERROR, "probe_failed",
                                "check the export's options"},
-        [ROOT_SQUASHED] = {"nfs.access.root", STATUS_FAIL, "root_squashed",
-                           "on the server: export with no_root_squash (and without all_squash), then "
-                           "exportfs -r"},
+        [ROOT_SQUASHED] =
+                {"nfs.access.root", STATUS_FAIL, "root_squashed",
+                 "on the server: export with no_root_squash (and without all_squash), then exportfs -r"},
         [ROOT_KEPT] = {"nfs.access.root", STATUS_PASS, "root_kept"},
         [QEMU_USER_MISSING] = {"nfs.access.qemu_user", STATUS_SKIP, "no_qemu_user"},
         [QEMU_USER_ROOT_SQUASHED] = {"nfs.access.qemu_user", STATUS_SKIP, "root_squashed"},
-        [QEMU_USER_OWNER_LOST] = {"nfs.access.qemu_user", STATUS_FAIL, "owner_not_kept",
-                                  "give the qemu user the same uid and gid on every host and the server, "
-                                  "or fix NFSv4 id mapping (the Domain in /etc/idmapd.conf)"},
+        [QEMU_USER_OWNER_LOST] =
+                {"nfs.access.qemu_user", STATUS_FAIL, "owner_not_kept",
+                 "give the qemu user the same uid and gid on every host and the server, or fix NFSv4 id mapping (the Domain in /etc/idmapd.conf)"},
         [QEMU_USER_OWNER_KEPT] = {"nfs.access.qemu_user", STATUS_PASS, "owner_kept"},
 };
 
@@ -150,8 +150,7 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
         if (p.created_uid != 0)
                 r = check_emit(
                         ctx, &nfs_access_results[ROOT_SQUASHED], evidence,
-                        "root is squashed on %s:%s (a file root creates belongs to uid %llu): libvirt and "
-                        "qemu running as root cannot own their disk images",
+                        "root is squashed on %s:%s (a file root creates belongs to uid %llu): libvirt and qemu running as root cannot own their disk images",
                         server, export, (unsigned long long)p.created_uid);
         else
                 r = check_emit(ctx, &nfs_access_results[ROOT_KEPT], evidence,
@@ -173,8 +172,7 @@ static int check_owners(struct check_ctx *ctx, const char *server, const char *a
         if (!p.chown_ok || p.chowned_uid != quid || p.chowned_gid != qgid)
                 return check_emit(
                         ctx, &nfs_access_results[QEMU_USER_OWNER_LOST], evidence,
-                        "files chowned to %s (%u:%u) on %s:%s do not keep that owner: guests started by "
-                        "libvirt may not open their disks",
+                        "files chowned to %s (%u:%u) on %s:%s do not keep that owner: guests started by libvirt may not open their disks",
                         qemu, (unsigned)quid, (unsigned)qgid, server, export);
         return check_emit(ctx, &nfs_access_results[QEMU_USER_OWNER_KEPT], evidence,
                           "files chowned to %s (%u:%u) keep that owner on %s:%s", qemu, (unsigned)quid,

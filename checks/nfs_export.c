@@ -8,11 +8,11 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#include "etchosts.h"
-#include "pathnames.h"
 #include "common.h"
+#include "etchosts.h"
 #include "exports.h"
 #include "nfsprobe.h"
+#include "pathnames.h"
 #include "provision/plan.h"
 #include "provision/systemd.h"
 #include "strv.h"
@@ -147,9 +147,9 @@ static const struct result_def nfs_export_results[] = {
         [SUBTREE_CHECK_ON] = {"nfs.export.subtree_check", STATUS_WARN, "subtree_checking",
                               OPTION_HINT("no_subtree_check")},
         [OPTIONS_PRESENT] = {"nfs.export.options", STATUS_PASS, "option_present"},
-        [OPTIONS_UNKNOWN] = {"nfs.export.options", STATUS_ERROR, "option_unknown",
-                             "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, "
-                             "no_subtree_check, insecure, secure, crossmnt, nohide, fsid"},
+        [OPTIONS_UNKNOWN] =
+                {"nfs.export.options", STATUS_ERROR, "option_unknown",
+                 "use options hostprep knows: rw, sync, no_root_squash, no_all_squash, no_subtree_check, insecure, secure, crossmnt, nohide, fsid"},
         [OPTIONS_RO] = {"nfs.export.options", STATUS_FAIL, "ro_missing", OPTION_HINT("ro")},
         [OPTIONS_ASYNC] = {"nfs.export.options", STATUS_WARN, "async_missing", OPTION_HINT("async")},
         [OPTIONS_INSECURE] = {"nfs.export.options", STATUS_FAIL, "insecure_missing",
@@ -260,12 +260,10 @@ static const struct requirement requirements[] = {
         {"rw", R(RW_PRESENT), R(RW_MISSING), has_rw, "guests cannot write their disks (ro is the default)"},
         {"ro", R(OPTIONS_PRESENT), R(OPTIONS_RO), has_ro, "the profile asks for a read-only export"},
         {"sync", R(SYNC_PRESENT), R(SYNC_MISSING), has_sync,
-         "with async the server acknowledges writes before they are on disk: a server crash loses guest "
-         "data"},
+         "with async the server acknowledges writes before they are on disk: a server crash loses guest data"},
         {"async", R(OPTIONS_PRESENT), R(OPTIONS_ASYNC), has_async, "the profile asks for async"},
         {"no_root_squash", R(ROOT_SQUASH_PRESENT), R(ROOT_SQUASH_ROOT), has_no_root_squash,
-         "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot "
-         "create or chown their disk images"},
+         "root on the hypervisor becomes nobody on the export: libvirt and qemu running as root cannot create or chown their disk images"},
         {"no_all_squash", R(ROOT_SQUASH_PRESENT), R(ROOT_SQUASH_ALL), has_no_all_squash,
          "every user, root included, becomes nobody on the export"},
         {"no_subtree_check", R(SUBTREE_CHECK_PRESENT), R(SUBTREE_CHECK_ON), has_no_subtree_check,
@@ -485,8 +483,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                 /* Nobody to match: judge every client spec the export has. */
                 r = check_emit(
                         ctx, &nfs_export_results[CLIENT_NO_HYPERVISORS], NULL,
-                        "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom "
-                        "%s must reach",
+                        "the profile names no hypervisors ([hosts] or [nfs] clients): cannot tell whom %s must reach",
                         export);
                 for (size_t e = 0; r >= 0 && e < t->n_entries; e++) {
                         if (!check_same_path(t->entries[e].path, export))
@@ -555,10 +552,10 @@ static int check_space(struct check_ctx *ctx, const ExportsTable *t)
                                 continue;
                         found = true;
                         ev = strdup_printf("%s:%u", c->file, c->line);
-                        r = check_emit(ctx, &nfs_export_results[SPACE_BEFORE_PAREN], ev,
-                                       "%s: a space before '(' exports it to the world with those options, "
-                                       "and to the host before it with the defaults (ro, root_squash)",
-                                       t->entries[e].path);
+                        r = check_emit(
+                                ctx, &nfs_export_results[SPACE_BEFORE_PAREN], ev,
+                                "%s: a space before '(' exports it to the world with those options, and to the host before it with the defaults (ro, root_squash)",
+                                t->entries[e].path);
                         if (r < 0)
                                 return r;
                 }
@@ -689,8 +686,7 @@ static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char
         if (!self_is_client)
                 return check_emit(
                         ctx, &nfs_export_results[SERVED_NOT_OWN_CLIENT], evidence,
-                        "the server does not list %s to itself, which is not one of its clients: the "
-                        "hypervisors check it (nfs.access.exports)",
+                        "the server does not list %s to itself, which is not one of its clients: the hypervisors check it (nfs.access.exports)",
                         export);
         return check_emit(ctx, &nfs_export_results[SERVED_NOT_LISTED], evidence,
                           "%s is configured but the server does not hand it out", export);

@@ -7,14 +7,14 @@
  * child process abandoned at the deadline, so a hung NFS server cannot freeze hostprep.
  */
 #include <ctype.h>
-#include <strings.h>
 #include <fcntl.h>
 #include <libmount.h>
+#include <strings.h>
 #include <sys/statvfs.h>
 
 #include "common.h"
-#include "pathnames.h"
 #include "deadline.h"
+#include "pathnames.h"
 #include "provision/plan.h"
 #include "strv.h"
 #include "template.h"
@@ -281,10 +281,10 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
                 return r;
 
         if (has_option(opts, "soft"))
-                r = check_emit(ctx, &nfs_mount_results[HARD_SOFT], evidence,
-                               "%s is a soft mount: when the server is slow, guests get I/O errors and may "
-                               "corrupt their disks",
-                               want->mountpoint);
+                r = check_emit(
+                        ctx, &nfs_mount_results[HARD_SOFT], evidence,
+                        "%s is a soft mount: when the server is slow, guests get I/O errors and may corrupt their disks",
+                        want->mountpoint);
         else
                 r = check_emit(ctx, &nfs_mount_results[HARD_HARD], NULL, "%s is a hard mount",
                                want->mountpoint);
@@ -310,8 +310,7 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
             (local_lock && (streq(local_lock, "all") || streq(local_lock, "posix"))))
                 r = check_emit(
                         ctx, &nfs_mount_results[LOCK_LOCAL], evidence,
-                        "%s keeps file locks local (%s): QEMU's image locks do not reach other hosts, "
-                        "so two hosts could run the same disk",
+                        "%s keeps file locks local (%s): QEMU's image locks do not reach other hosts, so two hosts could run the same disk",
                         want->mountpoint, has_option(opts, "nolock") ? "nolock" : "local_lock");
         else
                 r = check_emit(ctx, &nfs_mount_results[LOCK_SHARED], NULL,
@@ -322,8 +321,7 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
         if (has_option(mnt_fs_get_vfs_options(fs), "sync") || has_option(opts, "sync"))
                 r = check_emit(
                         ctx, &nfs_mount_results[SYNC_SYNC], evidence,
-                        "%s is mounted with 'sync': every guest write waits for the server (cache='none' "
-                        "already makes guests' flushes reach it)",
+                        "%s is mounted with 'sync': every guest write waits for the server (cache='none' already makes guests' flushes reach it)",
                         want->mountpoint);
         else
                 r = check_emit(ctx, &nfs_mount_results[SYNC_NOT_SYNC], NULL, "%s is not mounted 'sync'",

@@ -11,8 +11,8 @@
 #include <sys/sysmacros.h>
 
 #include "common.h"
-#include "pathnames.h"
 #include "fsprobe.h"
+#include "pathnames.h"
 #include "strv.h"
 
 enum {
@@ -206,16 +206,14 @@ static int nfs_storage_check(struct check_ctx *ctx)
                 r = check_emit(ctx, &nfs_storage_results[FSID_SET], evidence,
                                "%s has no UUID, and the export sets fsid=", id.fstype);
         else if (id.probe_error)
-                r = check_emit(ctx, &nfs_storage_results[FSID_UUID_UNREADABLE], evidence,
-                               "cannot read the UUID of %s (%s): without it or fsid= in the export, clients "
-                               "may get "
-                               "stale file handles after a server reboot",
-                               id.source, strerror(-id.probe_error));
+                r = check_emit(
+                        ctx, &nfs_storage_results[FSID_UUID_UNREADABLE], evidence,
+                        "cannot read the UUID of %s (%s): without it or fsid= in the export, clients may get stale file handles after a server reboot",
+                        id.source, strerror(-id.probe_error));
         else
                 r = check_emit(
                         ctx, &nfs_storage_results[FSID_MISSING], evidence,
-                        "%s on %s has no stable UUID: without fsid= in the export, clients may get stale "
-                        "file handles after a server reboot",
+                        "%s on %s has no stable UUID: without fsid= in the export, clients may get stale file handles after a server reboot",
                         export, id.fstype);
         if (r < 0)
                 return r;

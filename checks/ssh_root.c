@@ -78,14 +78,12 @@ static const struct result_def ssh_root_results[] = {
         [PEER_AUTH_DENIED] =
                 {"ssh.root.peer", STATUS_FAIL, "auth_denied",
                  "append this host's /root/.ssh/*.pub to the peer's /root/.ssh/authorized_keys"},
-        [PEER_HOSTKEY_CHANGED] = {"ssh.root.peer", STATUS_FAIL, "hostkey_changed",
-                                  "find out why the key changed; if the peer was reinstalled, replace its "
-                                  "line in known_hosts (ssh-keygen -R NAME) with the key read on the peer "
-                                  "itself"},
-        [PEER_HOSTKEY_UNKNOWN] = {"ssh.root.peer", STATUS_FAIL, "hostkey_unknown",
-                                  "add the peer's host key to /root/.ssh/known_hosts from a trusted source "
-                                  "(the profile's [ssh] known_hosts, or ssh-keyscan checked against the "
-                                  "peer's own fingerprint)"},
+        [PEER_HOSTKEY_CHANGED] =
+                {"ssh.root.peer", STATUS_FAIL, "hostkey_changed",
+                 "find out why the key changed; if the peer was reinstalled, replace its line in known_hosts (ssh-keygen -R NAME) with the key read on the peer itself"},
+        [PEER_HOSTKEY_UNKNOWN] =
+                {"ssh.root.peer", STATUS_FAIL, "hostkey_unknown",
+                 "add the peer's host key to /root/.ssh/known_hosts from a trusted source (the profile's [ssh] known_hosts, or ssh-keyscan checked against the peer's own fingerprint)"},
         [PEER_REFUSED] = {"ssh.root.peer", STATUS_FAIL, "connection_refused", "start sshd on the peer"},
         [PEER_TIMEOUT] = {"ssh.root.peer", STATUS_ERROR, "timeout", NETWORK_HINT},
         [PEER_UNREACHABLE] = {"ssh.root.peer", STATUS_FAIL, "unreachable", NETWORK_HINT},
@@ -619,8 +617,7 @@ static int ssh_root_fix(struct check_ctx *ctx, struct plan *plan)
         if (check_failed(ctx, "ssh.root.peer") && !trusted_path) {
                 r = check_emit(
                         ctx, &ssh_root_results[FIX_NO_TRUSTED_KEYS], NULL,
-                        "not learning the peers' host keys: the profile names no trusted known_hosts, and "
-                        "keys taken from the network could be anyone's");
+                        "not learning the peers' host keys: the profile names no trusted known_hosts, and keys taken from the network could be anyone's");
                 if (r < 0)
                         return r;
         } else if (check_failed(ctx, "ssh.root.peer")) {

@@ -998,8 +998,7 @@ static int parse_entry(Parser *p, unsigned line, char *path)
                 } else if (tok[0] == '-') {
                         saw_client = true;
                         r = BAD(p, tok_line, false,
-                                "\"%s\": default options are only recognised right after the path; "
-                                "exportfs takes this for a host name",
+                                "\"%s\": default options are only recognised right after the path; exportfs takes this for a host name",
                                 tok);
                 } else {
                         saw_client = true;
@@ -1051,8 +1050,7 @@ static int parse_buffer(Parser *p)
                 if (r == 0)
                         /* Typically a blank line of a CRLF file: nfs-utils reads an empty path there. */
                         r = BAD(p, line, true,
-                                "no path at the start of the line (a carriage return?): exportfs stops "
-                                "reading the file here");
+                                "no path at the start of the line (a carriage return?): exportfs stops reading the file here");
                 else if (unterminated)
                         r = BAD(p, line, true,
                                 "unterminated double quote: the rest of the file is one token");

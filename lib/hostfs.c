@@ -92,10 +92,9 @@ int hostfs_writable(const struct hostfs *h, char **ret_reason)
         if (h->in_root || hostfs_is_live(h))
                 return 0;
         if (ret_reason)
-                *ret_reason = strdup_printf("the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write "
-                                            "below --root %s, where an "
-                                            "absolute symlink could lead the write out of it",
-                                            h->root);
+                *ret_reason = strdup_printf(
+                        "the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write below --root %s, where an absolute symlink could lead the write out of it",
+                        h->root);
         return -EOPNOTSUPP;
 }
 

@@ -2,11 +2,13 @@
 #include "nfsprobe.h"
 
 #include <fcntl.h>
-/* libnfs.h defines what the raw headers use: it comes first */
-#include <nfsc/libnfs.h>
-#include <nfsc/libnfs-raw.h>
-#include <nfsc/libnfs-raw-mount.h>
 #include <poll.h>
+
+/* libnfs.h defines what the raw headers use: it comes first, in a block of its own */
+#include <nfsc/libnfs.h>
+
+#include <nfsc/libnfs-raw-mount.h>
+#include <nfsc/libnfs-raw.h>
 
 #include "strv.h"
 

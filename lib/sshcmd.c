@@ -122,9 +122,8 @@ int ssh_exit_argv(const struct ssh_options *o, const char *host, char ***ret)
 static const char *const failure_text[] = {
         [SSH_OK] = "connected",
         [SSH_AUTH_DENIED] = "the peer refuses the key (Permission denied (publickey))",
-        [SSH_HOSTKEY_CHANGED] = "the peer's host key CHANGED since it was recorded in known_hosts "
-                                "(REMOTE HOST IDENTIFICATION HAS CHANGED): a reinstalled host, or someone "
-                                "in between",
+        [SSH_HOSTKEY_CHANGED] =
+                "the peer's host key CHANGED since it was recorded in known_hosts (REMOTE HOST IDENTIFICATION HAS CHANGED): a reinstalled host, or someone in between",
         [SSH_HOSTKEY_UNKNOWN] = "the peer's host key is not in known_hosts (Host key verification failed)",
         [SSH_REFUSED] = "nothing listens for SSH there (Connection refused)",
         [SSH_TIMEOUT] = "no answer in time (connection or SSH banner timed out)",

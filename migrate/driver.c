@@ -306,15 +306,11 @@ int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, 
         if (bandwidth_bps && dirty_rate_bps >= bandwidth_bps)
                 return migrate_error_as(
                         s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
-                        "migration makes no progress: the guest dirties memory at %.1f MiB/s, "
-                        "more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to "
-                        "copy, no progress for %.1f s); raise the bandwidth limit, enable auto-converge "
-                        "or post-copy, or migrate when the guest is quieter",
+                        "migration makes no progress: the guest dirties memory at %.1f MiB/s, more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to copy, no progress for %.1f s); raise the bandwidth limit, enable auto-converge or post-copy, or migrate when the guest is quieter",
                         dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib,
                         stall_timeout_ms / 1000.0);
         return migrate_error_as(
                 s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
-                "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f "
-                "MiB/s, %.1f MiB still to copy)",
+                "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f MiB/s, %.1f MiB still to copy)",
                 stall_timeout_ms / 1000.0, dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib);
 }

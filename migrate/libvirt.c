@@ -375,9 +375,7 @@ static int lv_prepare(struct migrate_session *s)
         if (u1 && u2 && streq(u1, u2))
                 return migrate_error_as(
                         s, MIGRATE_ERROR_SAME_HOST, EEXIST,
-                        "source and destination report the same host UUID %s, so libvirt would "
-                        "refuse (\"Attempt to migrate guest to the same host\"): give each host "
-                        "its own host_uuid in libvirtd.conf (or distinct SMBIOS UUIDs)",
+                        "source and destination report the same host UUID %s, so libvirt would refuse (\"Attempt to migrate guest to the same host\"): give each host its own host_uuid in libvirtd.conf (or distinct SMBIOS UUIDs)",
                         u1);
         return 0;
 }
@@ -405,10 +403,10 @@ static int lv_start(struct migrate_session *s)
                 virResetLastError();
                 /* a live migration needs a running guest; hostprep never starts someone else's */
                 if (active != 1)
-                        return migrate_error(s, EINVAL,
-                                             "the guest %s is not running on the source (%s): start it "
-                                             "first, hostprep migrates running guests only",
-                                             st->name, st->src_uri);
+                        return migrate_error(
+                                s, EINVAL,
+                                "the guest %s is not running on the source (%s): start it first, hostprep migrates running guests only",
+                                st->name, st->src_uri);
                 return 0;
         }
 
@@ -515,26 +513,19 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
         if (e->code == VIR_ERR_MIGRATE_UNSAFE || strstr(m, "Migration without shared storage is unsafe"))
                 return migrate_error_as(
                         s, MIGRATE_ERROR_UNSAFE_STORAGE, EPERM,
-                        "libvirt refuses to migrate: the guest's disk (%s) is not on storage libvirt "
-                        "recognises as shared (NFS, GlusterFS, Ceph, CIFS, or a network disk such as "
-                        "NBD/iSCSI), so the destination could read stale data. Put the disk on the "
-                        "profile's shared mount with cache='none' (libvirt said: %s)",
+                        "libvirt refuses to migrate: the guest's disk (%s) is not on storage libvirt recognises as shared (NFS, GlusterFS, Ceph, CIFS, or a network disk such as NBD/iSCSI), so the destination could read stale data. Put the disk on the profile's shared mount with cache='none' (libvirt said: %s)",
                         strna(s->params.disk), m);
         if (e->code == VIR_ERR_CPU_INCOMPATIBLE ||
             (strstr(m, "CPU") &&
              (strstr(m, "incompatible") || strstr(m, "does not match") || strstr(m, "doesn't match"))))
                 return migrate_error_as(
                         s, MIGRATE_ERROR_CPU_INCOMPATIBLE, ENOTSUP,
-                        "the destination's CPU cannot run the guest's CPU model: give the guest a "
-                        "model both hosts support (virsh hypervisor-cpu-baseline on both) (libvirt "
-                        "said: %s)",
+                        "the destination's CPU cannot run the guest's CPU model: give the guest a model both hosts support (virsh hypervisor-cpu-baseline on both) (libvirt said: %s)",
                         m);
         if (strstr(m, "Attempt to migrate guest to the same host"))
                 return migrate_error_as(
                         s, MIGRATE_ERROR_SAME_HOST, EEXIST,
-                        "source and destination libvirtd report the same host UUID, so libvirt takes "
-                        "them for one host: give each its own host_uuid in libvirtd.conf (libvirt "
-                        "said: %s)",
+                        "source and destination libvirtd report the same host UUID, so libvirt takes them for one host: give each its own host_uuid in libvirtd.conf (libvirt said: %s)",
                         m);
         if (strstr(m, "unable to connect to server at")) {
                 const char *a = strstr(m, "at '"), *b2 = a ? strchr(a + 4, '\'') : NULL;
@@ -542,9 +533,9 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
                         s, MIGRATE_ERROR_DEST_UNREACHABLE, ECONNREFUSED,
                         "the destination libvirtd at %.*s is unreachable from the source (%s): %s",
                         b2 ? (int)(b2 - a - 4) : 0, b2 ? a + 4 : "", dst_uri,
-                        strstr(m, "refused") ? "connection refused: is libvirtd running and "
-                                               "listening (listen_tcp / libvirtd-tcp.socket)?"
-                                             : m);
+                        strstr(m, "refused")
+                                ? "connection refused: is libvirtd running and listening (listen_tcp / libvirtd-tcp.socket)?"
+                                : m);
         }
         if (libvirt_uri_endpoint(dst_uri, &host, &port) > 0 &&
             (strstr(m, "Failed to connect") || strstr(m, "migration") || strstr(m, "Connection refused")) &&
@@ -719,11 +710,11 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
         now = now_usec();
         job_sample(s, j, w, now, &pi);
         if (now >= w->deadline)
-                return migrate_error(s, ETIMEDOUT,
-                                     "migration did not complete within %.1f s (%.1f MiB left, dirty rate "
-                                     "%.1f MiB/s, bandwidth %u MiB/s)",
-                                     p->completion_timeout_ms / 1000.0, pi.remaining / (double)MIB,
-                                     s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
+                return migrate_error(
+                        s, ETIMEDOUT,
+                        "migration did not complete within %.1f s (%.1f MiB left, dirty rate %.1f MiB/s, bandwidth %u MiB/s)",
+                        p->completion_timeout_ms / 1000.0, pi.remaining / (double)MIB,
+                        s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
         if (!migrate_progress_update(&w->progress, now, p->stall_timeout_ms, pi.pass, pi.remaining,
                                      pi.transferred))
                 return 0;
@@ -735,12 +726,11 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
                 return 0;
         }
         if (pi.transferred == 0)
-                return migrate_error_as(s, MIGRATE_ERROR_PORTS_BLOCKED, ETIMEDOUT,
-                                        "no migration data reached the destination in %.1f s: the migration "
-                                        "ports (" MIGRATION_PORTS
-                                        " by default, qemu.conf migration_port_min/"
-                                        "max) are probably blocked between source and destination",
-                                        p->stall_timeout_ms / 1000.0);
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_PORTS_BLOCKED, ETIMEDOUT,
+                        "no migration data reached the destination in %.1f s: the migration ports (" MIGRATION_PORTS
+                        " by default, qemu.conf migration_port_min/max) are probably blocked between source and destination",
+                        p->stall_timeout_ms / 1000.0);
         return migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
                                      (uint64_t)p->bandwidth_mib * MIB, pi.remaining);
 }

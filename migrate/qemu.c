@@ -39,9 +39,9 @@
 #include <unistd.h>
 
 #include "canary.h"
-#include "pathnames.h"
 #include "driver.h"
 #include "macro.h"
+#include "pathnames.h"
 #include "qmp.h"
 #include "spawn.h"
 #include "sshcmd.h"
@@ -545,9 +545,9 @@ static int qemu_prepare(struct migrate_session *s)
         if (s->priv)
                 return 0;
         if (p->guest_name)
-                return migrate_error(s, EOPNOTSUPP,
-                                     "the qemu driver cannot attach to an existing guest (yet): it migrates "
-                                     "the canary only");
+                return migrate_error(
+                        s, EOPNOTSUPP,
+                        "the qemu driver cannot attach to an existing guest (yet): it migrates the canary only");
         if (!p->dest_uri && p->transport != MIGRATE_TRANSPORT_TCP)
                 return migrate_error(s, EOPNOTSUPP, "the qemu driver has no %s transport (yet)",
                                      migrate_transport_to_string(p->transport));
@@ -766,9 +766,9 @@ static int listening_uri(struct migrate_session *s, struct qemu_endpoint *dst, c
                 return migrate_error(s, r, "destination: %s", qmp_last_error(dst->qmp));
         if (!json_object_object_get_ex(rv, "socket-address", &a) || json_object_array_length(a) < 1 ||
             !json_object_object_get_ex(json_object_array_get_idx(a, 0), "port", &port))
-                return migrate_error(s, EPROTO,
-                                     "the destination QEMU does not say which port it listens on "
-                                     "(query-migrate has no socket-address; QEMU older than 4.0?)");
+                return migrate_error(
+                        s, EPROTO,
+                        "the destination QEMU does not say which port it listens on (query-migrate has no socket-address; QEMU older than 4.0?)");
         u = strdup_printf("%.*s%s", (int)(strlen(*uri) - 1), *uri, json_object_get_string(port));
         if (!u)
                 return -ENOMEM;
@@ -805,8 +805,7 @@ static int abort_migration(struct migrate_session *s, struct qemu_endpoint *src,
         } else {
                 size_t l = strlen(s->error);
                 snprintf(s->error + l, sizeof(s->error) - l,
-                         "; migration cancelled, the guest keeps running on "
-                         "the source");
+                         "; migration cancelled, the guest keeps running on the source");
         }
         return err;
 }
@@ -952,11 +951,11 @@ static int watch_step(struct migrate_session *s, struct migrate_watch *w, json_o
         rate = watch_dirty_rate(s, w, *info, status, now);
         report_progress(s, *info, status, now - w->t0, rate);
         if (now >= w->deadline)
-                return migrate_error(s, ETIMEDOUT,
-                                     "migration did not complete within %.1f s (status %s, %.1f MiB left, "
-                                     "dirty rate %.1f MiB/s, bandwidth %.1f MiB/s)",
-                                     p->completion_timeout_ms / 1000.0, status, remaining / (double)MIB,
-                                     rate / (double)MIB, w->bandwidth / (double)MIB);
+                return migrate_error(
+                        s, ETIMEDOUT,
+                        "migration did not complete within %.1f s (status %s, %.1f MiB left, dirty rate %.1f MiB/s, bandwidth %.1f MiB/s)",
+                        p->completion_timeout_ms / 1000.0, status, remaining / (double)MIB,
+                        rate / (double)MIB, w->bandwidth / (double)MIB);
         if (!streq(status, "active") ||
             !migrate_progress_update(&w->progress, now, p->stall_timeout_ms,
                                      jget_u64(*info, "ram", "dirty-sync-count"), remaining,
@@ -990,8 +989,7 @@ static int migrate_finish(struct migrate_session *s, const struct migrate_watch 
         if (r < 0)
                 return migrate_error(
                         s, r,
-                        "the source reports the migration completed, but the destination did not "
-                        "resume within %u s: %s",
+                        "the source reports the migration completed, but the destination did not resume within %u s: %s",
                         (unsigned)(RESUME_TIMEOUT_US / USEC_PER_SEC), qmp_last_error(dst->qmp));
         report_progress(s, info, "completed", now_usec() - w->t0, s->stats.dirty_rate_bps);
         st->cur = 1 - st->cur;

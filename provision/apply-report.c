@@ -153,8 +153,7 @@ void apply_report_print(FILE *f, const struct apply_report *r, bool dry_run)
         }
         if (dry_run)
                 fprintf(f,
-                        "dry run: %zu would change, %zu unchanged, %zu skipped, %zu failed; nothing was "
-                        "changed\n",
+                        "dry run: %zu would change, %zu unchanged, %zu skipped, %zu failed; nothing was changed\n",
                         counts[APPLY_PLANNED], counts[APPLY_UNCHANGED], counts[APPLY_SKIPPED],
                         counts[APPLY_FAILED]);
         else

@@ -46,10 +46,8 @@ static int check_undo_file(struct run *run, json_object *e, char **ret_reason)
         if (!cur.exists || (new.exists &&file_state_has(&cur, new.data, new.len)) ||
             (existed && file_state_has(&cur, old.data, old.len)))
                 return 0;
-        *ret_reason =
-                strdup_printf("%s was changed after the run; not overwriting it (--force to restore it "
-                              "anyway)",
-                              path);
+        *ret_reason = strdup_printf(
+                "%s was changed after the run; not overwriting it (--force to restore it anyway)", path);
         return -ESTALE;
 }
 

@@ -180,11 +180,7 @@ static void help_option_lines(const struct verb_option *options)
 
 static void help_exit_codes(void)
 {
-        printf("\nExit codes:\n"
-               "  0  nothing failed (warnings allowed)\n"
-               "  1  something failed\n"
-               "  2  usage or configuration error; nothing was changed\n"
-               "  3  a check could not decide (ERROR), and nothing failed\n");
+        printf("\nExit codes:\n  0  nothing failed (warnings allowed)\n  1  something failed\n  2  usage or configuration error; nothing was changed\n  3  a check could not decide (ERROR), and nothing failed\n");
 }
 
 /* One verb: its usage, its own options, then the global ones. */
@@ -202,8 +198,7 @@ static void help_verb(const struct verb *v)
 
 static int verb_help(char **args)
 {
-        printf("Usage: hostprep VERB [OPTIONS]\n"
-               "Check that hosts are ready for VM live migration.\n\nVerbs:\n");
+        printf("Usage: hostprep VERB [OPTIONS]\nCheck that hosts are ready for VM live migration.\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nGlobal options (before or after the verb):\n");

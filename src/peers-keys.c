@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "peers.h"
 #include "pathnames.h"
+#include "peers.h"
 #include "profile.h"
 #include "strv.h"
 #include "template.h"

@@ -10,9 +10,9 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <ini.h>
-#include <stdarg.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -59,8 +59,7 @@ const struct profile_key profile_keys[] = {
          KEY_BOOL},
         {"migrate", "post_copy", "no", "switch to post-copy when pre-copy stalls (opt-in)", KEY_BOOL},
         {"migrate", "canary", NULL,
-         "the canary guest's kernel, readable at this path on both hypervisors (default: the one installed "
-         "with hostprep)",
+         "the canary guest's kernel, readable at this path on both hypervisors (default: the one installed with hostprep)",
          KEY_PATH},
         {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)",
          KEY_STRING},

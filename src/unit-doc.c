@@ -171,31 +171,9 @@ static int man_units(FILE *f)
 }
 
 static const char man_intro[] =
-        "hostprep-units(7)\n"
-        "\n"
-        "# NAME\n"
-        "\n"
-        "hostprep-units - the units hostprep checks and every result they give\n"
-        "\n"
-        "# DESCRIPTION\n"
-        "\n"
-        "A unit is one concern *hostprep check* looks at on a host; some units also have a fix that\n"
-        "*hostprep apply* runs. Every result a unit may give is declared in the unit's result table, and "
-        "this\n"
-        "page is generated from those tables. A result has an id (below the unit's id), a status, a\n"
-        "*reason* and, when something is wrong, a hint for fixing it by hand. The reason is a stable\n"
-        "snake\\_case code (the *reason* member of the JSON report): scripts decide on the id and the "
-        "reason,\n"
-        "never on the message, which is for people and may change. One id has several reasons, one for "
-        "each\n"
-        "finding. Underlined words in a hint are filled in from the profile and from what the check saw.\n"
-        "\n"
-        "# UNITS\n"
-        "\n";
+        "hostprep-units(7)\n\n# NAME\n\nhostprep-units - the units hostprep checks and every result they give\n\n# DESCRIPTION\n\nA unit is one concern *hostprep check* looks at on a host; some units also have a fix that\n*hostprep apply* runs. Every result a unit may give is declared in the unit's result table, and this\npage is generated from those tables. A result has an id (below the unit's id), a status, a\n*reason* and, when something is wrong, a hint for fixing it by hand. The reason is a stable\nsnake\\_case code (the *reason* member of the JSON report): scripts decide on the id and the reason,\nnever on the message, which is for people and may change. One id has several reasons, one for each\nfinding. Underlined words in a hint are filled in from the profile and from what the check saw.\n\n# UNITS\n\n";
 
-static const char man_outro[] = "# SEE ALSO\n"
-                                "\n"
-                                "*hostprep*(8), *hostprep.profile*(5)\n";
+static const char man_outro[] = "# SEE ALSO\n\n*hostprep*(8), *hostprep.profile*(5)\n";
 
 int units_man_page(FILE *f)
 {
@@ -205,8 +183,7 @@ int units_man_page(FILE *f)
         r = man_units(f);
         if (r < 0)
                 return r;
-        fputs("# COMPARISONS ACROSS HOSTS\n\nThese run when more than one host reports (*--peer*, "
-              "*--all-hosts*), on the facts every host gives.\n\n",
+        fputs("# COMPARISONS ACROSS HOSTS\n\nThese run when more than one host reports (*--peer*, *--all-hosts*), on the facts every host gives.\n\n",
               f);
         for (size_t i = 0; i < cross_registry_size; i++) {
                 man_heading(f, cross_registry[i]->id, cross_registry[i]->title);

@@ -23,10 +23,11 @@
 #include <unistd.h>
 
 #include <nfsc/libnfs.h>
-#include <nfsc/libnfs-raw.h>
+
 #include <nfsc/libnfs-raw-mount.h>
 #include <nfsc/libnfs-raw-nfs.h>
 #include <nfsc/libnfs-raw-nfs4.h>
+#include <nfsc/libnfs-raw.h>
 
 #define EXIT_SKIP 77
 
@@ -331,9 +332,8 @@ static int cmd_bounded(const char *server, const char *export, int deadline_ms, 
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: nfs-smoke exports SERVER DEADLINE_MS PATH...\n"
-                        "       nfs-smoke owner SERVER EXPORT VERSION UID\n"
-                        "       nfs-smoke bounded SERVER EXPORT DEADLINE_MS BOUND_MS\n");
+        fprintf(stderr,
+                "usage: nfs-smoke exports SERVER DEADLINE_MS PATH...\n       nfs-smoke owner SERVER EXPORT VERSION UID\n       nfs-smoke bounded SERVER EXPORT DEADLINE_MS BOUND_MS\n");
         return 2;
 }
 

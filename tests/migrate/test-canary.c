@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "migrate-test.h"
 #include "canary.h"
+#include "migrate-test.h"
 #include "qmp.h"
 #include "util.h"
 

@@ -161,11 +161,9 @@ static void test_capabilities(void)
                 int r;
                 const char *uuid;
         } cases[] = {
-                {"<capabilities><host><uuid>3f6b1c5e-0000-4000-8000-000000000001</uuid><cpu/></host>"
-                 "<guest><uuid>not-this</uuid></guest></capabilities>",
+                {"<capabilities><host><uuid>3f6b1c5e-0000-4000-8000-000000000001</uuid><cpu/></host><guest><uuid>not-this</uuid></guest></capabilities>",
                  0, "3f6b1c5e-0000-4000-8000-000000000001"},
-                {"<capabilities>\n  <host>\n    <uuid>\n      abc\n    </uuid>\n  "
-                 "</host>\n</capabilities>\n",
+                {"<capabilities>\n  <host>\n    <uuid>\n      abc\n    </uuid>\n  </host>\n</capabilities>\n",
                  0, "abc"},
                 /* a uuid elsewhere is not the host's */
                 {"<capabilities><guest><uuid>g</uuid></guest><host/></capabilities>", -ENODATA, NULL},
@@ -173,8 +171,7 @@ static void test_capabilities(void)
                 {"<capabilities><host><uuid>x</uuid></host>", -EINVAL, NULL},
                 {"", -EINVAL, NULL},
                 /* an external entity is never fetched */
-                {"<!DOCTYPE capabilities [<!ENTITY x SYSTEM \"/etc/hostname\">]>"
-                 "<capabilities><host><uuid>&x;</uuid></host></capabilities>",
+                {"<!DOCTYPE capabilities [<!ENTITY x SYSTEM \"/etc/hostname\">]><capabilities><host><uuid>&x;</uuid></host></capabilities>",
                  -ENODATA, NULL},
         };
 

@@ -74,8 +74,8 @@ static int tier_run(char **ret, const char *arg1, const char *arg2, const char *
  * every regular file's content. */
 static int etc_digest(char **ret)
 {
-        static const char script[] = "{ find /etc -xdev -printf '%p %y %m %U:%G %l\\n' | sort;"
-                                     "  find /etc -xdev -type f -exec sha256sum {} + | sort; } | sha256sum";
+        static const char script[] =
+                "{ find /etc -xdev -printf '%p %y %m %U:%G %l\\n' | sort;  find /etc -xdev -type f -exec sha256sum {} + | sort; } | sha256sum";
         return tier_run(ret, "exec", "sh", "-c", script);
 }
 
@@ -338,9 +338,7 @@ static int test_kill_trials(const char *digest0, usec_t apply_time)
                         return -1;
                 }
         }
-        printf("  %u trials in %.1f s: killed before any file changed %u, between files %u, after all files "
-               "%u "
-               "(of which the apply had finished %u); every file whole, every trial converged\n",
+        printf("  %u trials in %.1f s: killed before any file changed %u, between files %u, after all files %u (of which the apply had finished %u); every file whole, every trial converged\n",
                trials, (double)(now_usec() - t0) / USEC_PER_SEC, before, partial, complete, finished);
         return 0;
 }

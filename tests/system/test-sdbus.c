@@ -240,8 +240,7 @@ int main(void)
                 if (tier)
                         address = from_tier = tier_bus_address(tier);
                 if (!address) {
-                        printf("SKIP: the systemd tier is not up (tests/testbed/systemd-tier up) and "
-                               "HOSTPREP_SYSTEMD_BUS is not set\n");
+                        printf("SKIP: the systemd tier is not up (tests/testbed/systemd-tier up) and HOSTPREP_SYSTEMD_BUS is not set\n");
                         return EXIT_SKIP;
                 }
         }

@@ -16,12 +16,8 @@ int main(void)
         CHECK(conf_set(&c, "hosts", "h1", "hypervisor", "t:2") >= 0, "conf_set");
         CHECK(conf_set(&c, "nfs", "version", "4.2", "t:3") >= 0, "conf_set");
         text = profile_to_text(&c);
-        CHECK(text && streq(text, "# sent by hostprep: the profile as the controlling host loaded it\n"
-                                  "[nfs]\n"
-                                  "export = /srv/nfs/images\n"
-                                  "version = 4.2\n"
-                                  "[hosts]\n"
-                                  "h1 = hypervisor\n"),
+        CHECK(text && streq(text,
+                            "# sent by hostprep: the profile as the controlling host loaded it\n[nfs]\nexport = /srv/nfs/images\nversion = 4.2\n[hosts]\nh1 = hypervisor\n"),
               "profile text:\n%s", text ? text : "(null)");
         c.name = NULL;
         conf_done(&c);

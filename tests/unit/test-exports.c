@@ -210,9 +210,7 @@ static const GrammarCase grammar_cases[] = {
         {"addresses", "/srv 10.0.0.1 fe80::1(rw)\n", "1 /srv ipv4:10.0.0.1\n1 /srv ipv6:fe80::1(rw)", {}},
         {"networks",
          "/srv 10.0.0.0/24 10.1.0.0/255.255.0.0 fd00::/64 10.2.0.0/255.0.255.0 10.3.0.0/\n",
-         "1 /srv subnet-v4:10.0.0.0/24/24\n1 /srv subnet-v4:10.1.0.0/255.255.0.0/16\n"
-         "1 /srv subnet-v6:fd00::/64/64\n1 /srv subnet-v4:10.2.0.0/255.0.255.0/-1\n"
-         "1 /srv subnet-v4:10.3.0.0//0",
+         "1 /srv subnet-v4:10.0.0.0/24/24\n1 /srv subnet-v4:10.1.0.0/255.255.0.0/16\n1 /srv subnet-v6:fd00::/64/64\n1 /srv subnet-v4:10.2.0.0/255.0.255.0/-1\n1 /srv subnet-v4:10.3.0.0//0",
          {}},
         {"IPv6 netmask spelled out",
          "/srv fd00::/ffff:ffff::\n",
@@ -227,15 +225,11 @@ static const GrammarCase grammar_cases[] = {
          "1 /srv hostname:10.1\n1 /srv hostname:host.example",
          {}},
         {"every flag set",
-         "/srv h(rw,async,no_wdelay,nohide,crossmnt,insecure,subtree_check,no_root_squash,all_squash,"
-         "insecure_locks,no_acl,nordirplus,security_label,sign_fh,pnfs)\n",
-         "1 /srv hostname:h(rw,insecure,no_root_squash,all_squash,async,no_wdelay,nohide,crossmnt,"
-         "subtree_check,insecure_locks,no_acl,nordirplus,security_label,sign_fh,pnfs)",
+         "/srv h(rw,async,no_wdelay,nohide,crossmnt,insecure,subtree_check,no_root_squash,all_squash,insecure_locks,no_acl,nordirplus,security_label,sign_fh,pnfs)\n",
+         "1 /srv hostname:h(rw,insecure,no_root_squash,all_squash,async,no_wdelay,nohide,crossmnt,subtree_check,insecure_locks,no_acl,nordirplus,security_label,sign_fh,pnfs)",
          {}},
         {"every flag set and cleared again",
-         "/srv h(rw,ro,async,sync,no_wdelay,wdelay,nohide,hide,crossmnt,nocrossmnt,insecure,secure,"
-         "subtree_check,no_subtree_check,no_root_squash,root_squash,all_squash,no_all_squash,no_auth_nlm,"
-         "auth_nlm,insecure_locks,secure_locks,no_acl,acl,pnfs,no_pnfs)\n",
+         "/srv h(rw,ro,async,sync,no_wdelay,wdelay,nohide,hide,crossmnt,nocrossmnt,insecure,secure,subtree_check,no_subtree_check,no_root_squash,root_squash,all_squash,no_all_squash,no_auth_nlm,auth_nlm,insecure_locks,secure_locks,no_acl,acl,pnfs,no_pnfs)\n",
          "1 /srv hostname:h(sync!)",
          {}},
         {"no_auth_nlm is insecure_locks", "/srv h(no_auth_nlm)\n", "1 /srv hostname:h(insecure_locks)", {}},

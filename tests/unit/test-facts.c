@@ -2,8 +2,8 @@
 /* The parsers behind `hostprep facts`: libvirt's config grammar (lib/libvirt-conf.c; more cases in
  * test-libvirt-conf.c), host UUIDs as libvirt reads and picks them (lib/uuid.c), programs' version lines,
  * /proc/cpuinfo. */
-#include "test-util.h"
 #include "facts.h"
+#include "test-util.h"
 
 #include <ctype.h>
 
@@ -242,9 +242,9 @@ static void test_versions(void)
 {
         version_case("libvirtd (libvirt) 9.0.0\n", "9.0.0");
         version_case("virtqemud (libvirt) 10.10.0\n", "10.10.0");
-        version_case("QEMU emulator version 7.2.0 (Debian 1:7.2+dfsg-7+deb12u5)\n"
-                     "Copyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n",
-                     "7.2.0");
+        version_case(
+                "QEMU emulator version 7.2.0 (Debian 1:7.2+dfsg-7+deb12u5)\nCopyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n",
+                "7.2.0");
         version_case("QEMU emulator version 8.2.2 (qemu-8.2.2-1.fc40)\n", "8.2.2");
         version_case("tool v1.2\n", "1.2");
         version_case("QEMU emulator version 9 (odd)\n", NULL);
@@ -283,20 +283,12 @@ static void cpu_case(const char *text, const char *vendor, const char *model, co
 
 static void test_cpuinfo(void)
 {
-        cpu_case("processor\t: 0\n"
-                 "vendor_id\t: GenuineIntel\n"
-                 "cpu family\t: 6\n"
-                 "model name\t: Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz\n"
-                 "flags\t\t: vmx sse2 fpu sse2 avx512f\n"
-                 "\n"
-                 "processor\t: 1\n"
-                 "vendor_id\t: OtherVendor\n"
-                 "model name\t: other\n"
-                 "flags\t\t: only_on_cpu1\n",
-                 "GenuineIntel", "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", "avx512f fpu sse2 vmx");
-        cpu_case("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes\nCPU implementer\t: "
-                 "0x41\n",
-                 NULL, NULL, "aes asimd evtstrm fp");
+        cpu_case(
+                "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz\nflags\t\t: vmx sse2 fpu sse2 avx512f\n\nprocessor\t: 1\nvendor_id\t: OtherVendor\nmodel name\t: other\nflags\t\t: only_on_cpu1\n",
+                "GenuineIntel", "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", "avx512f fpu sse2 vmx");
+        cpu_case(
+                "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes\nCPU implementer\t: 0x41\n",
+                NULL, NULL, "aes asimd evtstrm fp");
         cpu_case("processor : 0\nvendor_id : AuthenticAMD\nflags :\n", "AuthenticAMD", NULL, "");
         cpu_case("", NULL, NULL, NULL);
         cpu_case("garbage without colons\n\n\n", NULL, NULL, NULL);

@@ -133,12 +133,9 @@ static void test_accounts(const struct hostfs *fs)
         memset(gecos, 'g', 4999);
         gecos[4999] = '\0';
         /* an empty password field, a line longer than the first buffer, a repeated name */
-        passwd = strdup_printf("root:x:0:0:root:/root:/bin/bash\n"
-                               "qemu::107:108::/:/sbin/nologin\n"
-                               "long:x:5:6:%s:/:/bin/sh\n"
-                               "libvirt-qemu:x:64055:108:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n"
-                               "qemu:x:999:999::/:/bin/false\n",
-                               gecos);
+        passwd = strdup_printf(
+                "root:x:0:0:root:/root:/bin/bash\nqemu::107:108::/:/sbin/nologin\nlong:x:5:6:%s:/:/bin/sh\nlibvirt-qemu:x:64055:108:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\nqemu:x:999:999::/:/bin/false\n",
+                gecos);
         put("/etc/passwd", passwd, 0644);
         user_case(fs, (const char *const[]){"qemu", NULL}, 0, "qemu", 107, 108);
         user_case(fs, qemu_users, 0, "libvirt-qemu", 64055, 108); /* preference order, not file order */

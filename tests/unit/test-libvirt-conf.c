@@ -105,10 +105,8 @@ static void list_case(struct libvirt_conf *c, const char *name, bool compat, int
 
 static void test_lookups(void)
 {
-        struct libvirt_conf *c = parse("l = [ \"polkit\",\n   'nop', ]\nempty = []\none = \"x\"\n"
-                                       "nested = [ [\"a\"] ]\nmixed = [ \"a\", 1 ]\n"
-                                       "neg = -5\npos = +7\nzero = 0\nbool2 = 2\nnegzero = -0\n"
-                                       "big = 99999999999999999999\nwide = 4294967296\n");
+        struct libvirt_conf *c = parse(
+                "l = [ \"polkit\",\n   'nop', ]\nempty = []\none = \"x\"\nnested = [ [\"a\"] ]\nmixed = [ \"a\", 1 ]\nneg = -5\npos = +7\nzero = 0\nbool2 = 2\nnegzero = -0\nbig = 99999999999999999999\nwide = 4294967296\n");
         bool b;
         int i;
         unsigned u;

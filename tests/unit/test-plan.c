@@ -151,9 +151,9 @@ static void test_diff_cases(void)
         check_diff("a\n", "", 1, "--- a/etc/x\n+++ b/etc/x\n@@ -1 +0,0 @@\n-a\n");
         check_diff("", "", 0, "");
         /* changes 9 lines apart: two hunks; 6 apart: one */
-        check_diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n", "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\nY\n12\n", 2,
-                   "--- a/etc/x\n+++ b/etc/x\n@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n"
-                   "@@ -8,5 +8,5 @@\n 8\n 9\n 10\n-11\n+Y\n 12\n");
+        check_diff(
+                "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n", "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\nY\n12\n", 2,
+                "--- a/etc/x\n+++ b/etc/x\n@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n@@ -8,5 +8,5 @@\n 8\n 9\n 10\n-11\n+Y\n 12\n");
         check_diff(
                 "1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\nX\n3\n4\n5\n6\n7\n8\nY\n", 1,
                 "--- a/etc/x\n+++ b/etc/x\n@@ -1,9 +1,9 @@\n 1\n-2\n+X\n 3\n 4\n 5\n 6\n 7\n 8\n-9\n+Y\n");
@@ -281,13 +281,9 @@ static void test_print(void)
         f = open_memstream(&out, &len);
         CHECK(plan_print(f, &p, false) == 0);
         fclose(f);
-        CHECK(streq(out, "Plan: 4 actions\n"
-                         "[nfs.export] edit /etc/exports: export /srv\n"
-                         "--- a/etc/exports\n+++ b/etc/exports\n@@ -1 +1,2 @@\n a\n+b\n"
-                         "[nfs.export] mkdir /srv/nfs (mode 0755)\n"
-                         "[nfs.export] systemctl restart nfs-server.service: pick up exports\n"
-                         "    disruptive: NFS clients stall for a moment; skipped unless --force is given\n"
-                         "[nfs.export] run exportfs -r 'a b' 'it'\\''s' ''\n"));
+        CHECK(streq(
+                out,
+                "Plan: 4 actions\n[nfs.export] edit /etc/exports: export /srv\n--- a/etc/exports\n+++ b/etc/exports\n@@ -1 +1,2 @@\n a\n+b\n[nfs.export] mkdir /srv/nfs (mode 0755)\n[nfs.export] systemctl restart nfs-server.service: pick up exports\n    disruptive: NFS clients stall for a moment; skipped unless --force is given\n[nfs.export] run exportfs -r 'a b' 'it'\\''s' ''\n"));
 }
 
 /* ---- writing ---- */
@@ -450,8 +446,8 @@ static void test_no_openat2_refused(void)
         o.dry_run = false;
         CHECK(apply_plan(&p, &o, &r) == -EOPNOTSUPP);
         CHECK(r.error &&
-              startswith(r.error, "the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write below "
-                                  "--root ") &&
+              startswith(r.error,
+                         "the kernel lacks openat2 RESOLVE_IN_ROOT: refusing to write below --root ") &&
               strstr(r.error, root) && strstr(r.error, "nothing was changed"));
         CHECK(!r.run_id[0]);
         CHECK(files_as_before());

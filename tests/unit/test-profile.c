@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "test-util.h"
 #include "profile.h"
+#include "test-util.h"
 #include "util.h"
 
 static char dir[] = "/tmp/hostprep-test-profile-XXXXXX";
@@ -73,15 +73,9 @@ static void test_include_and_override(void)
         const struct conf_entry *e;
         struct conf c;
 
-        write_file("site.conf", "# a site profile\n"
-                                "include = kvm-nfs\n"
-                                "\n"
-                                "[hosts]\n"
-                                "  nfs1 = nfs-server   # indented, with a comment\n"
-                                "hv1 = hypervisor ; inline comment\n"
-                                "10.0.0.12 = hypervisor, nfs-server\n"
-                                "[nfs]\n"
-                                "export = /srv/vm\n");
+        write_file(
+                "site.conf",
+                "# a site profile\ninclude = kvm-nfs\n\n[hosts]\n  nfs1 = nfs-server   # indented, with a comment\nhv1 = hypervisor ; inline comment\n10.0.0.12 = hypervisor, nfs-server\n[nfs]\nexport = /srv/vm\n");
         error = load("site", &c);
         CHECK(!error, "site: %s", strna(error));
         CHECK(streq(strempty(conf_get(&c, "profile", "name")), "kvm-nfs"), "name comes from the include");
@@ -115,8 +109,7 @@ static void test_errors(void)
         expect_error("unknown-key.conf", "# comment\n\n[nfs]\nexport = /srv/x\nexprot = /srv/y\n",
                      "unknown-key.conf:5: [nfs] exprot = /srv/y: unknown key");
         expect_error("unknown-section.conf", "[nsf]\nexport = /x\n",
-                     "unknown-section.conf:2: [nsf] export = /x: "
-                     "unknown section");
+                     "unknown-section.conf:2: [nsf] export = /x: unknown section");
         expect_error("syntax.conf", "[nfs]\n; fine\nexport /srv/x\n", "syntax.conf:3: syntax error");
         expect_error("section.conf", "[nfs\nexport = /srv/x\n", "section.conf:1: syntax error");
         expect_error("relative.conf", "[nfs]\nmountpoint = images\n", "relative.conf:2:");

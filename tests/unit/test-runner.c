@@ -4,10 +4,10 @@
  * declare gets an ERROR naming it, roles and --only/--skip select. */
 #include <signal.h>
 
-#include "test-util.h"
 #include "provision/plan.h"
 #include "report.h"
 #include "runner.h"
+#include "test-util.h"
 
 static const struct result_def good_results[] = {
         {"t.good.one", STATUS_PASS, "fine", NULL},
