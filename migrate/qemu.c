@@ -29,6 +29,7 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,28 +382,68 @@ static int remote_argv(struct migrate_session *s, char *const *qemu_argv, const 
         return 0;
 }
 
-static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, bool incoming)
+/* Appends the arguments (NULL-terminated) to *v; NULL arguments are skipped. */
+static int argv_add(char ***v, ...)
+{
+        va_list ap;
+        int r = 0;
+
+        va_start(ap, v);
+        for (const char *a; r >= 0 && (a = va_arg(ap, const char *));)
+                r = strv_push_dup(v, a);
+        va_end(ap);
+        return r;
+}
+
+/* QEMU's command line for the canary; its paths are the remote ones (r*) when it runs on the destination. */
+static int endpoint_argv(const struct migrate_session *s, const struct qemu_endpoint *ep, bool incoming,
+                         const char *rqmp, const char *rserial, const char *rpid, const char *rkernel,
+                         char ***ret)
+{
+        const struct migrate_params *p = &s->params;
+        _cleanup_free_ char *mem = strdup_printf("%u", p->canary_mem_mib),
+                            *serial = strdup_printf("file:%s", ep->remote ? rserial : ep->serial_path),
+                            *qmp = strdup_printf("unix:%s,server=on,wait=off",
+                                                 ep->remote ? rqmp : ep->qmp_path),
+                            *drive = p->disk ? strdup_printf("file=%s,format=raw,if=virtio,cache=none",
+                                                             p->disk)
+                                             : NULL;
+        _cleanup_(strv_freep) char **v = NULL;
+        int r;
+
+        if (!mem || !serial || !qmp || (p->disk && !drive))
+                return -ENOMEM;
+        /* TCG only: KVM is not something a check may depend on, and the canary needs no speed */
+        r = argv_add(&v, p->emulator ?: "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-cpu",
+                     "qemu64", "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+                     "-kernel", ep->remote ? rkernel : p->canary_kernel, NULL);
+        if (r >= 0 && p->canary_cmdline && *p->canary_cmdline)
+                r = argv_add(&v, "-append", p->canary_cmdline, NULL);
+        if (r >= 0)
+                r = argv_add(&v, "-serial", serial, "-qmp", qmp, NULL);
+        /* for remote_remove(), should QEMU outlive its ssh */
+        if (r >= 0 && ep->remote)
+                r = argv_add(&v, "-pidfile", rpid, NULL);
+        /* a file, or an nbd:// URI, which QEMU's file= takes as it is */
+        if (r >= 0 && drive)
+                r = argv_add(&v, "-drive", drive, NULL);
+        if (r >= 0 && incoming)
+                r = argv_add(&v, "-incoming", "defer", NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+/* Starts QEMU here, or on the destination through ssh (which forwards its QMP socket here). */
+static int endpoint_launch(struct migrate_session *s, struct qemu_endpoint *ep, bool incoming)
 {
         struct qemu_state *st = state(s);
-        const struct migrate_params *p = &s->params;
-        unsigned n = ++st->spawned;
-        char mem[16], serial[4200], qmp[4200], drive[4200];
+        unsigned n = st->spawned;
         _cleanup_free_ char *rqmp = NULL, *rserial = NULL, *rpid = NULL, *rkernel = NULL;
-        _cleanup_(strv_freep) char **sshv = NULL;
-        const char *where = ep->remote ? p->dest_host : "this host";
-        const char *argv[40];
-        size_t k = 0;
-        usec_t deadline;
-        char err[512];
-        int pipefd[2] = {-1, -1};
+        _cleanup_(strv_freep) char **argv = NULL, **sshv = NULL;
+        int pipefd[2] = {-1, -1}, r;
 
-        endpoint_free(ep);
-        ep->qmp_path = strdup_printf("%s/qemu%u.qmp", st->dir, n);
-        ep->serial_path = strdup_printf("%s/qemu%u.serial", st->dir, n);
-        ep->log_path = strdup_printf("%s/qemu%u.log", st->dir, n);
-        if (!ep->qmp_path || !ep->serial_path || !ep->log_path)
-                return -ENOMEM;
-        unlink(ep->qmp_path);
         if (ep->remote) {
                 rqmp = strdup_printf("%s/qemu%u.qmp", st->remote_dir, n);
                 rserial = strdup_printf("%s/qemu%u.serial", st->remote_dir, n);
@@ -411,61 +452,18 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
                 if (!rqmp || !rserial || !rpid || !rkernel)
                         return -ENOMEM;
         }
-        snprintf(mem, sizeof(mem), "%u", p->canary_mem_mib);
-        snprintf(serial, sizeof(serial), "file:%s", ep->remote ? rserial : ep->serial_path);
-        snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", ep->remote ? rqmp : ep->qmp_path);
-
-        argv[k++] = p->emulator ?: "qemu-system-x86_64";
-        /* TCG only: KVM is not something a check may depend on, and the canary needs no speed */
-        argv[k++] = "-accel";
-        argv[k++] = "tcg";
-        argv[k++] = "-machine";
-        argv[k++] = "pc";
-        argv[k++] = "-cpu";
-        argv[k++] = "qemu64";
-        argv[k++] = "-m";
-        argv[k++] = mem;
-        argv[k++] = "-smp";
-        argv[k++] = "1";
-        argv[k++] = "-nodefaults";
-        argv[k++] = "-no-user-config";
-        argv[k++] = "-display";
-        argv[k++] = "none";
-        argv[k++] = "-kernel";
-        argv[k++] = ep->remote ? rkernel : p->canary_kernel;
-        if (p->canary_cmdline && *p->canary_cmdline) {
-                argv[k++] = "-append";
-                argv[k++] = p->canary_cmdline;
-        }
-        argv[k++] = "-serial";
-        argv[k++] = serial;
-        argv[k++] = "-qmp";
-        argv[k++] = qmp;
+        r = endpoint_argv(s, ep, incoming, rqmp, rserial, rpid, rkernel, &argv);
+        if (r < 0)
+                return r;
         if (ep->remote) {
-                /* for remote_remove(), should QEMU outlive its ssh */
-                argv[k++] = "-pidfile";
-                argv[k++] = rpid;
-        }
-        if (p->disk) {
-                /* a file, or an nbd:// URI, which QEMU's file= takes as it is */
-                snprintf(drive, sizeof(drive), "file=%s,format=raw,if=virtio,cache=none", p->disk);
-                argv[k++] = "-drive";
-                argv[k++] = drive;
-        }
-        if (incoming) {
-                argv[k++] = "-incoming";
-                argv[k++] = "defer";
-        }
-        argv[k] = NULL;
-
-        if (ep->remote) {
-                int r = remote_argv(s, (char **)argv, ep->qmp_path, rqmp, &sshv);
+                r = remote_argv(s, argv, ep->qmp_path, rqmp, &sshv);
                 if (r < 0)
-                        return migrate_error(s, r, "cannot build the ssh command for %s", p->dest_host);
+                        return migrate_error(s, r, "cannot build the ssh command for %s",
+                                             s->params.dest_host);
                 if (pipe2(pipefd, O_CLOEXEC) < 0)
                         return migrate_error(s, errno, "pipe: %m");
         }
-        ep->pid = spawn(ep->remote ? sshv : (char **)argv, ep->log_path, pipefd[0]);
+        ep->pid = spawn(ep->remote ? sshv : argv, ep->log_path, pipefd[0]);
         if (pipefd[0] >= 0)
                 close(pipefd[0]);
         ep->ssh_stdin = pipefd[1];
@@ -473,9 +471,18 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
                 ep->pid = 0;
                 return migrate_error(s, errno, "cannot fork %s: %m", ep->remote ? "ssh" : "QEMU");
         }
+        return 0;
+}
 
-        /* connect; give up early when QEMU (or ssh) exits: bad option, missing file, no connection */
-        deadline = deadline_in(ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US);
+/* Connects to the new QEMU's QMP; gives up early when QEMU (or ssh) exits: bad option, missing file, no
+ * connection. */
+static int endpoint_connect(struct migrate_session *s, struct qemu_endpoint *ep, bool incoming)
+{
+        const char *where = ep->remote ? s->params.dest_host : "this host";
+        usec_t timeout = ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US,
+               deadline = deadline_in(timeout);
+        char err[512];
+
         for (;;) {
                 int r, status;
 
@@ -497,16 +504,31 @@ static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, b
                                              log ? last_line(log) : "(no output)");
                 }
                 if (now_usec() >= deadline)
-                        return migrate_error(
-                                s, r == -ECONNRESET ? ETIMEDOUT : r,
-                                "QEMU (%s, on %s) did not answer on QMP within %u s%s: %s",
-                                incoming ? "destination" : "source", where,
-                                (unsigned)((ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US) /
-                                           USEC_PER_SEC),
-                                ep->remote ? " (through the SSH-forwarded socket)" : "", err);
+                        return migrate_error(s, r == -ECONNRESET ? ETIMEDOUT : r,
+                                             "QEMU (%s, on %s) did not answer on QMP within %u s%s: %s",
+                                             incoming ? "destination" : "source", where,
+                                             (unsigned)(timeout / USEC_PER_SEC),
+                                             ep->remote ? " (through the SSH-forwarded socket)" : "", err);
                 if (migrate_session_sleep(s, ep->remote ? 50 : 0) < 0)
                         return migrate_error(s, ECANCELED, "interrupted while QEMU was starting");
         }
+}
+
+static int endpoint_spawn(struct migrate_session *s, struct qemu_endpoint *ep, bool incoming)
+{
+        struct qemu_state *st = state(s);
+        unsigned n = ++st->spawned;
+        int r;
+
+        endpoint_free(ep);
+        ep->qmp_path = strdup_printf("%s/qemu%u.qmp", st->dir, n);
+        ep->serial_path = strdup_printf("%s/qemu%u.serial", st->dir, n);
+        ep->log_path = strdup_printf("%s/qemu%u.log", st->dir, n);
+        if (!ep->qmp_path || !ep->serial_path || !ep->log_path)
+                return -ENOMEM;
+        unlink(ep->qmp_path);
+        r = endpoint_launch(s, ep, incoming);
+        return r < 0 ? r : endpoint_connect(s, ep, incoming);
 }
 
 static int read_block(struct migrate_session *s, struct qemu_endpoint *ep, struct canary_block *ret)

@@ -489,12 +489,26 @@ static void print_range(FILE *f, size_t start, size_t count)
                 fprintf(f, "%zu,%zu", count == 0 ? start : start + 1, count);
 }
 
+/* "--- a/etc/x" and "+++ b/etc/x", /dev/null for the side that has no file */
+static void print_header(FILE *f, const char *path, bool before, bool after)
+{
+        const char *rel = path + strspn(path, "/");
+
+        if (before)
+                fprintf(f, "--- a/%s\n", rel);
+        else
+                fputs("--- /dev/null\n", f);
+        if (after)
+                fprintf(f, "+++ b/%s\n", rel);
+        else
+                fputs("+++ /dev/null\n", f);
+}
+
 int plan_diff(FILE *f, const char *path, const char *before, const char *after)
 {
         _cleanup_free_ struct line *a = NULL, *b = NULL;
         struct script sc = {};
         size_t n, m, head = 0, tail = 0, k = 0;
-        const char *rel;
         int hunks = 0, r;
 
         if (split_lines(before, &a, &n) < 0 || split_lines(after, &b, &m) < 0)
@@ -516,17 +530,7 @@ int plan_diff(FILE *f, const char *path, const char *before, const char *after)
                 return r;
         }
 
-        rel = path;
-        while (*rel == '/')
-                rel++;
-        if (before)
-                fprintf(f, "--- a/%s\n", rel);
-        else
-                fputs("--- /dev/null\n", f);
-        if (after)
-                fprintf(f, "+++ b/%s\n", rel);
-        else
-                fputs("+++ /dev/null\n", f);
+        print_header(f, path, before != NULL, after != NULL);
 
         /* ai, bi: line numbers (0-based) in a and b at op k */
         for (size_t ai = 0, bi = 0; k < sc.n;) {
