@@ -57,7 +57,7 @@ bool check_same_path(const char *a, const char *b)
         return la == lb && strncmp(a, b, la) == 0;
 }
 
-int check_exports_load(const struct check_ctx *ctx, ExportsTable *t, char ***ret_files,
+int check_exports_load(const struct check_ctx *ctx, struct exports_table *t, char ***ret_files,
                        char **ret_unreadable)
 {
         _cleanup_(strv_freep) char **files = NULL, **names = NULL;

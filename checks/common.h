@@ -22,7 +22,7 @@ int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***
 /* Reads /etc/exports and the exports.d files exportfs reads, in its order, into t. *ret_files lists the
  * files read (NULL when there are none at all). When a file cannot be read, returns its errno and names
  * it in *ret_unreadable. */
-int check_exports_load(const struct check_ctx *ctx, ExportsTable *t, char ***ret_files,
+int check_exports_load(const struct check_ctx *ctx, struct exports_table *t, char ***ret_files,
                        char **ret_unreadable);
 
 /* exportfs compares paths without trailing slashes. */

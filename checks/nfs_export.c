@@ -20,7 +20,7 @@
 #include "unit.h"
 
 /* Which of several matching client specs mountd uses: the most specific kind first. */
-static int client_kind_rank(ExportClientKind k)
+static int client_kind_rank(enum export_client_kind k)
 {
         switch (k) {
         case EXPORT_CLIENT_HOSTNAME:
@@ -39,13 +39,13 @@ static int client_kind_rank(ExportClientKind k)
         }
 }
 
-static bool client_counts(const ExportClient *c)
+static bool client_counts(const struct export_client *c)
 {
         return !c->after_error && !c->duplicate;
 }
 
 /* The flags that apply to AUTH_SYS clients, which is how libvirt/qemu hosts mount. */
-static const ExportSecFlags *client_sys_flags(const ExportClient *c)
+static const struct export_sec_flags *client_sys_flags(const struct export_client *c)
 {
         for (size_t i = 0; i < c->options.n_sec; i++)
                 if (c->options.sec[i].flavor == EXPORT_SEC_SYS)
@@ -201,55 +201,55 @@ static const struct result_def nfs_export_results[] = {
 struct requirement {
         const char *option; /* as written in [nfs] options */
         const struct result_def *pass, *fail;
-        bool (*holds)(const ExportClient *c);
+        bool (*holds)(const struct export_client *c);
         const char *why; /* what goes wrong without it */
 };
 
-static bool has_rw(const ExportClient *c)
+static bool has_rw(const struct export_client *c)
 {
         return !client_sys_flags(c)->read_only;
 }
-static bool has_ro(const ExportClient *c)
+static bool has_ro(const struct export_client *c)
 {
         return client_sys_flags(c)->read_only;
 }
-static bool has_sync(const ExportClient *c)
+static bool has_sync(const struct export_client *c)
 {
         return !c->options.async;
 }
-static bool has_async(const ExportClient *c)
+static bool has_async(const struct export_client *c)
 {
         return c->options.async;
 }
-static bool has_no_root_squash(const ExportClient *c)
+static bool has_no_root_squash(const struct export_client *c)
 {
         return !client_sys_flags(c)->root_squash && !client_sys_flags(c)->all_squash;
 }
-static bool has_no_all_squash(const ExportClient *c)
+static bool has_no_all_squash(const struct export_client *c)
 {
         return !client_sys_flags(c)->all_squash;
 }
-static bool has_no_subtree_check(const ExportClient *c)
+static bool has_no_subtree_check(const struct export_client *c)
 {
         return !c->options.subtree_check;
 }
-static bool has_insecure(const ExportClient *c)
+static bool has_insecure(const struct export_client *c)
 {
         return client_sys_flags(c)->insecure;
 }
-static bool has_secure(const ExportClient *c)
+static bool has_secure(const struct export_client *c)
 {
         return !client_sys_flags(c)->insecure;
 }
-static bool has_crossmnt(const ExportClient *c)
+static bool has_crossmnt(const struct export_client *c)
 {
         return c->options.crossmnt;
 }
-static bool has_nohide(const ExportClient *c)
+static bool has_nohide(const struct export_client *c)
 {
         return c->options.nohide;
 }
-static bool has_fsid(const ExportClient *c)
+static bool has_fsid(const struct export_client *c)
 {
         return c->options.fsid_set || c->options.fsid_uuid;
 }
@@ -293,8 +293,8 @@ static const struct requirement *requirement_find(const char *option)
 struct peer {
         char *name;
         char **addresses;
-        const ExportClient *client; /* the spec mountd would use for it, NULL if none */
-        bool unknown;               /* only netgroups could match: undecidable offline */
+        const struct export_client *client; /* the spec mountd would use for it, NULL if none */
+        bool unknown;                       /* only netgroups could match: undecidable offline */
 };
 
 static void peers_free(struct peer *p, size_t n)
@@ -322,7 +322,7 @@ static int resolve_peer(struct check_ctx *ctx, const char *hosts_text, const cha
         return r;
 }
 
-static void match_peer(const ExportsTable *t, const char *export, struct peer *p)
+static void match_peer(const struct exports_table *t, const char *export, struct peer *p)
 {
         int best = 99;
 
@@ -330,7 +330,7 @@ static void match_peer(const ExportsTable *t, const char *export, struct peer *p
                 if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
-                        const ExportClient *c = &t->entries[e].clients[i];
+                        const struct export_client *c = &t->entries[e].clients[i];
                         int m;
 
                         if (!client_counts(c))
@@ -347,13 +347,13 @@ static void match_peer(const ExportsTable *t, const char *export, struct peer *p
         }
 }
 
-static const char *client_label(const ExportClient *c)
+static const char *client_label(const struct export_client *c)
 {
         return *c->name ? c->name : "(anonymous: the world)";
 }
 
 /* "clients: hv1 (/etc/exports:3), ..." for telling an operator what the export does reach. */
-static char *export_client_names(const ExportsTable *t, const char *export)
+static char *export_client_names(const struct exports_table *t, const char *export)
 {
         _cleanup_(strv_freep) char **v = NULL;
 
@@ -361,7 +361,7 @@ static char *export_client_names(const ExportsTable *t, const char *export)
                 if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
-                        const ExportClient *c = &t->entries[e].clients[i];
+                        const struct export_client *c = &t->entries[e].clients[i];
                         if (client_counts(c) && strv_push(&v, strdup_printf("%s (%s:%u)", client_label(c),
                                                                             c->file, c->line)) < 0)
                                 return NULL;
@@ -371,14 +371,14 @@ static char *export_client_names(const ExportsTable *t, const char *export)
         return list ? strdup_printf("exported to: %s", list) : NULL;
 }
 
-static char *client_evidence(const ExportClient *c)
+static char *client_evidence(const struct export_client *c)
 {
         return strdup_printf("%s:%u client '%s'", c->file, c->line, c->name);
 }
 
 /* One result per required option: PASS when every peer's spec has it, else the first offender. */
 static int check_requirement(struct check_ctx *ctx, const struct requirement *req, const char *export,
-                             const ExportClient *const *specs, char *const *labels, size_t n)
+                             const struct export_client *const *specs, char *const *labels, size_t n)
 {
         _cleanup_(strv_freep) char **bad = NULL;
         _cleanup_free_ char *evidence = NULL, *list = NULL;
@@ -399,7 +399,7 @@ static int check_requirement(struct check_ctx *ctx, const struct requirement *re
                                "%s lacks %s for %s: %s", export, req->option, strna(list), req->why);
 }
 
-static int check_options(struct check_ctx *ctx, const char *export, const ExportClient *const *specs,
+static int check_options(struct check_ctx *ctx, const char *export, const struct export_client *const *specs,
                          char *const *labels, size_t n)
 {
         _cleanup_(strv_freep) char **required = NULL;
@@ -425,8 +425,9 @@ static int check_options(struct check_ctx *ctx, const char *export, const Export
 
 /* One hypervisor: the spec mountd would use for it (kept in specs and labels for the option checks), or
  * why there is none. */
-static int check_client(struct check_ctx *ctx, const ExportsTable *t, const char *export,
-                        const struct peer *p, const ExportClient **specs, size_t *n_specs, char ***labels)
+static int check_client(struct check_ctx *ctx, const struct exports_table *t, const char *export,
+                        const struct peer *p, const struct export_client **specs, size_t *n_specs,
+                        char ***labels)
 {
         _cleanup_free_ char *ev = NULL, *have = NULL;
         int r;
@@ -452,10 +453,10 @@ static int check_client(struct check_ctx *ctx, const ExportsTable *t, const char
                                p->addresses ? "" : " (and /etc/hosts has no address for it)");
 }
 
-static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const char *export)
+static int check_clients(struct check_ctx *ctx, const struct exports_table *t, const char *export)
 {
         _cleanup_(strv_freep) char **clients = NULL, **labels = NULL;
-        _cleanup_free_ const ExportClient **specs = NULL;
+        _cleanup_free_ const struct export_client **specs = NULL;
         _cleanup_free_ char *hosts_text = NULL;
         struct peer *peers = NULL;
         const char *configured = conf_get(ctx->profile, "nfs", "clients");
@@ -489,7 +490,7 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
                         if (!check_same_path(t->entries[e].path, export))
                                 continue;
                         for (size_t i = 0; r >= 0 && i < t->entries[e].n_clients; i++) {
-                                const ExportClient *c = &t->entries[e].clients[i];
+                                const struct export_client *c = &t->entries[e].clients[i];
                                 if (!client_counts(c))
                                         continue;
                                 specs[n_specs++] = c;
@@ -516,13 +517,13 @@ static int check_clients(struct check_ctx *ctx, const ExportsTable *t, const cha
         return r;
 }
 
-static int check_wide(struct check_ctx *ctx, const ExportsTable *t, const char *export)
+static int check_wide(struct check_ctx *ctx, const struct exports_table *t, const char *export)
 {
         for (size_t e = 0; e < t->n_entries; e++) {
                 if (!check_same_path(t->entries[e].path, export))
                         continue;
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
-                        const ExportClient *c = &t->entries[e].clients[i];
+                        const struct export_client *c = &t->entries[e].clients[i];
                         _cleanup_free_ char *ev = NULL;
 
                         if (!client_counts(c) || !export_client_is_wide(c) || c->space_before_paren)
@@ -538,13 +539,13 @@ static int check_wide(struct check_ctx *ctx, const ExportsTable *t, const char *
 }
 
 /* "host (rw)": nfs-utils exports to host with the defaults and to the whole world with rw. */
-static int check_space(struct check_ctx *ctx, const ExportsTable *t)
+static int check_space(struct check_ctx *ctx, const struct exports_table *t)
 {
         bool found = false;
 
         for (size_t e = 0; e < t->n_entries; e++)
                 for (size_t i = 0; i < t->entries[e].n_clients; i++) {
-                        const ExportClient *c = &t->entries[e].clients[i];
+                        const struct export_client *c = &t->entries[e].clients[i];
                         _cleanup_free_ char *ev = NULL;
                         int r;
 
@@ -641,7 +642,7 @@ static int check_service(struct check_ctx *ctx)
 
 /* What clients are told: the export list the server hands out (showmount -e), asked at the address the
  * hypervisors use (ganesha, for one, lists only what the asking address may mount). */
-static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char *export)
+static int check_served(struct check_ctx *ctx, const struct exports_table *t, const char *export)
 {
         _cleanup_free_ char *error = NULL, *server = NULL, *evidence = NULL;
         _cleanup_(strv_freep) char **addresses = NULL;
@@ -693,13 +694,13 @@ static int check_served(struct check_ctx *ctx, const ExportsTable *t, const char
 }
 
 /* Every line parses, or a FAIL for each error, as exportfs would complain. */
-static int check_files(struct check_ctx *ctx, const ExportsTable *t, char *const *files,
+static int check_files(struct check_ctx *ctx, const struct exports_table *t, char *const *files,
                        const char *file_list)
 {
         int r;
 
         for (size_t i = 0; i < t->n_errors; i++) {
-                const ExportsError *e = &t->errors[i];
+                const struct exports_error *e = &t->errors[i];
                 _cleanup_free_ char *ev = strdup_printf("%s:%u", e->file, e->line);
 
                 r = check_emit(ctx, &nfs_export_results[FILES_PARSE_ERROR], ev, "%s:%u: %s (exportfs %s)",
@@ -718,7 +719,7 @@ static int check_files(struct check_ctx *ctx, const ExportsTable *t, char *const
 }
 
 /* The profile's export has a line that counts; then whom it reaches. *ret_present: it does. */
-static int check_present(struct check_ctx *ctx, const ExportsTable *t, const char *export,
+static int check_present(struct check_ctx *ctx, const struct exports_table *t, const char *export,
                          const char *file_list, bool *ret_present)
 {
         bool present = false;
@@ -729,7 +730,7 @@ static int check_present(struct check_ctx *ctx, const ExportsTable *t, const cha
                         present = check_same_path(t->entries[e].path, export) &&
                                   client_counts(&t->entries[e].clients[i]);
         if (!present) {
-                const ExportsError *stop = NULL;
+                const struct exports_error *stop = NULL;
 
                 for (size_t i = 0; i < t->n_errors && !stop; i++)
                         if (t->errors[i].stops_file)
@@ -758,7 +759,7 @@ static int check_present(struct check_ctx *ctx, const ExportsTable *t, const cha
 
 static int nfs_export_check(struct check_ctx *ctx)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         _cleanup_(strv_freep) char **files = NULL;
         const char *export = conf_get(ctx->profile, "nfs", "export");
         _cleanup_free_ char *file_list = NULL, *unreadable = NULL;
@@ -864,7 +865,7 @@ static int plan_dropin(struct check_ctx *ctx, struct plan *plan, char *const *cl
 
 static int nfs_export_fix(struct check_ctx *ctx, struct plan *plan)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         _cleanup_(strv_freep) char **files = NULL, **clients = NULL;
         _cleanup_free_ char *unreadable = NULL, *want = NULL, *error = NULL;
         const char *export = conf_get(ctx->profile, "nfs", "export");

@@ -114,7 +114,7 @@ static int identify(const struct check_ctx *ctx, const char *path, struct fs_ide
 /* Whether an exports line for path sets fsid= for its clients. */
 static int export_has_fsid(const struct check_ctx *ctx, const char *export, bool *ret)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         _cleanup_(strv_freep) char **files = NULL;
         _cleanup_free_ char *unreadable = NULL;
         int r;

@@ -17,7 +17,8 @@
  *
  * exportfs stops reading a file at a bad path or client token, or a bad option: getexportent() returns
  * NULL and export_read() ends. A bad address or netmask only drops that client. We go on after both kinds
- * so callers see every problem, and mark what exportfs would not have read (ExportClient.after_error).
+ * so callers see every problem, and mark what exportfs would not have read (struct
+ * export_client.after_error).
  */
 
 #include <arpa/inet.h>
@@ -91,22 +92,22 @@ static int table_find(const char *const *table, size_t n, const char *s)
         return -EINVAL;
 }
 
-const char *export_client_kind_to_string(ExportClientKind k)
+const char *export_client_kind_to_string(enum export_client_kind k)
 {
         return table_lookup(client_kind_table, ELEMENTSOF(client_kind_table), k);
 }
 
-ExportClientKind export_client_kind_from_string(const char *s)
+enum export_client_kind export_client_kind_from_string(const char *s)
 {
         return table_find(client_kind_table, ELEMENTSOF(client_kind_table), s);
 }
 
-const char *export_sec_flavor_to_string(ExportSecFlavor f)
+const char *export_sec_flavor_to_string(enum export_sec_flavor f)
 {
         return table_lookup(sec_flavor_table, ELEMENTSOF(sec_flavor_table), f);
 }
 
-ExportSecFlavor export_sec_flavor_from_string(const char *s)
+enum export_sec_flavor export_sec_flavor_from_string(const char *s)
 {
         /* nfs-utils gives these two their own names, with the same number as "sys" and "none". */
         if (s && streq(s, "unix"))
@@ -116,32 +117,32 @@ ExportSecFlavor export_sec_flavor_from_string(const char *s)
         return table_find(sec_flavor_table, ELEMENTSOF(sec_flavor_table), s);
 }
 
-const char *export_xprtsec_to_string(ExportXprtsec x)
+const char *export_xprtsec_to_string(enum export_xprtsec x)
 {
         return table_lookup(xprtsec_table, ELEMENTSOF(xprtsec_table), x);
 }
 
-ExportXprtsec export_xprtsec_from_string(const char *s)
+enum export_xprtsec export_xprtsec_from_string(const char *s)
 {
         return table_find(xprtsec_table, ELEMENTSOF(xprtsec_table), s);
 }
 
-const char *export_reexport_to_string(ExportReexport r)
+const char *export_reexport_to_string(enum export_reexport r)
 {
         return table_lookup(reexport_table, ELEMENTSOF(reexport_table), r);
 }
 
-ExportReexport export_reexport_from_string(const char *s)
+enum export_reexport export_reexport_from_string(const char *s)
 {
         return table_find(reexport_table, ELEMENTSOF(reexport_table), s);
 }
 
-const char *export_fsloc_to_string(ExportFsloc f)
+const char *export_fsloc_to_string(enum export_fsloc f)
 {
         return table_lookup(fsloc_table, ELEMENTSOF(fsloc_table), f);
 }
 
-const char *export_match_to_string(ExportMatch m)
+const char *export_match_to_string(enum export_match m)
 {
         return table_lookup(match_table, ELEMENTSOF(match_table), m);
 }
@@ -188,9 +189,9 @@ static int replace_string(char **dst, const char *src)
 
 /* ---- options ---- */
 
-static void export_options_init(ExportOptions *o)
+static void export_options_init(struct export_options *o)
 {
-        *o = (ExportOptions){
+        *o = (struct export_options){
                 .flags = {.read_only = true, .root_squash = true},
                 .wdelay = true,
                 .anonuid = EXPORTS_ANON_ID_DEFAULT,
@@ -198,30 +199,30 @@ static void export_options_init(ExportOptions *o)
         };
 }
 
-static void export_options_done(ExportOptions *o)
+static void export_options_done(struct export_options *o)
 {
         free(o->fsid_uuid);
         free(o->mountpoint);
         free(o->fsloc_data);
         free(o->squash_uids);
         free(o->squash_gids);
-        *o = (ExportOptions){};
+        *o = (struct export_options){};
 }
 
-static int dup_ranges(ExportIdRange **dst, const ExportIdRange *src, size_t n)
+static int dup_ranges(struct export_id_range **dst, const struct export_id_range *src, size_t n)
 {
         if (n == 0)
                 return 0;
-        *dst = reallocarray(NULL, n, sizeof(ExportIdRange));
+        *dst = reallocarray(NULL, n, sizeof(struct export_id_range));
         if (!*dst)
                 return -ENOMEM;
-        memcpy(*dst, src, n * sizeof(ExportIdRange));
+        memcpy(*dst, src, n * sizeof(struct export_id_range));
         return 0;
 }
 
-static int export_options_copy(ExportOptions *dst, const ExportOptions *src)
+static int export_options_copy(struct export_options *dst, const struct export_options *src)
 {
-        ExportOptions o = *src;
+        struct export_options o = *src;
 
         o.fsid_uuid = o.mountpoint = o.fsloc_data = NULL;
         o.squash_uids = o.squash_gids = NULL;
@@ -239,23 +240,23 @@ static int export_options_copy(ExportOptions *dst, const ExportOptions *src)
 
 /* ---- the table ---- */
 
-static void export_client_done(ExportClient *c)
+static void export_client_done(struct export_client *c)
 {
         free(c->name);
         export_options_done(&c->options);
-        *c = (ExportClient){};
+        *c = (struct export_client){};
 }
 
-static void export_entry_done(ExportEntry *e)
+static void export_entry_done(struct export_entry *e)
 {
         free(e->path);
         for (size_t i = 0; i < e->n_clients; i++)
                 export_client_done(&e->clients[i]);
         free(e->clients);
-        *e = (ExportEntry){};
+        *e = (struct export_entry){};
 }
 
-static void exports_table_done(ExportsTable *t)
+static void exports_table_done(struct exports_table *t)
 {
         for (size_t i = 0; i < t->n_entries; i++)
                 export_entry_done(&t->entries[i]);
@@ -266,12 +267,12 @@ static void exports_table_done(ExportsTable *t)
         for (size_t i = 0; i < t->n_files; i++)
                 free(t->files[i]);
         free(t->files);
-        *t = (ExportsTable){};
+        *t = (struct exports_table){};
 }
 
-int exports_table_new(ExportsTable **ret)
+int exports_table_new(struct exports_table **ret)
 {
-        ExportsTable *t;
+        struct exports_table *t;
 
         if (!ret)
                 return -EINVAL;
@@ -282,7 +283,7 @@ int exports_table_new(ExportsTable **ret)
         return 0;
 }
 
-ExportsTable *exports_table_free(ExportsTable *t)
+struct exports_table *exports_table_free(struct exports_table *t)
 {
         if (!t)
                 return NULL;
@@ -293,13 +294,13 @@ ExportsTable *exports_table_free(ExportsTable *t)
 
 /* ---- reading characters and tokens ---- */
 
-typedef struct Reader {
+struct reader {
         const char *buf;
         size_t len, pos;
         unsigned line;
-} Reader;
+};
 
-static int reader_getc(Reader *r)
+static int reader_getc(struct reader *r)
 {
         char c;
 
@@ -319,10 +320,10 @@ static int reader_getc(Reader *r)
 }
 
 /* Skips characters in set, and comments where a token could start; stops before anything else. */
-static void reader_skip(Reader *r, const char *set)
+static void reader_skip(struct reader *r, const char *set)
 {
         for (;;) {
-                Reader saved = *r;
+                struct reader saved = *r;
                 int c = reader_getc(r);
 
                 if (c == '#') {
@@ -337,7 +338,7 @@ static void reader_skip(Reader *r, const char *set)
         }
 }
 
-static void reader_skip_line(Reader *r)
+static void reader_skip_line(struct reader *r)
 {
         int c;
 
@@ -348,14 +349,14 @@ static void reader_skip_line(Reader *r)
 
 /* Reads one token. Returns 1 with *ret_token set, 0 if the next character ends a token right away (the
  * newline stays unread, any other white space is consumed), or -ENOMEM. */
-static int reader_token(Reader *r, char **ret_token, bool *ret_unterminated)
+static int reader_token(struct reader *r, char **ret_token, bool *ret_unterminated)
 {
         _cleanup_free_ char *tok = NULL;
         size_t n = 0, allocated = 0;
         bool quoted = false;
 
         for (;;) {
-                Reader saved = *r;
+                struct reader saved = *r;
                 int c = reader_getc(r);
 
                 if (c == EOF)
@@ -397,22 +398,23 @@ static int reader_token(Reader *r, char **ret_token, bool *ret_unterminated)
 
 /* ---- the parser ---- */
 
-typedef struct Parser {
-        Reader r;
+struct parser {
+        struct reader r;
         const char *file;
-        const ExportsTable *old; /* what earlier calls parsed, for duplicates */
-        ExportsTable new;        /* what this buffer adds */
-        size_t n_stops;          /* errors at which exportfs stops reading this file */
-} Parser;
+        const struct exports_table *old; /* what earlier calls parsed, for duplicates */
+        struct exports_table new;        /* what this buffer adds */
+        size_t n_stops;                  /* errors at which exportfs stops reading this file */
+};
 
-static void parser_done(Parser *p)
+static void parser_done(struct parser *p)
 {
         exports_table_done(&p->new);
 }
 
-_printf_(4, 5) static int parser_error(Parser *p, unsigned line, bool stops_file, const char *fmt, ...)
+_printf_(4, 5) static int parser_error(struct parser *p, unsigned line, bool stops_file, const char *fmt,
+                                       ...)
 {
-        ExportsError *e;
+        struct exports_error *e;
         char *msg;
         va_list ap;
         int r;
@@ -422,12 +424,12 @@ _printf_(4, 5) static int parser_error(Parser *p, unsigned line, bool stops_file
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        e = array_append(&p->new.errors, &p->new.n_errors, sizeof(ExportsError));
+        e = array_append(&p->new.errors, &p->new.n_errors, sizeof(struct exports_error));
         if (!e) {
                 free(msg);
                 return -ENOMEM;
         }
-        *e = (ExportsError){.file = p->file, .line = line, .message = msg, .stops_file = stops_file};
+        *e = (struct exports_error){.file = p->file, .line = line, .message = msg, .stops_file = stops_file};
         if (stops_file)
                 p->n_stops++;
         return 0;
@@ -440,37 +442,37 @@ _printf_(4, 5) static int parser_error(Parser *p, unsigned line, bool stops_file
                 _r_ < 0 ? _r_ : 0;                                                                          \
         })
 
-typedef struct OptionState {
-        Parser *p;
+struct option_state {
+        struct parser *p;
         unsigned line;
-        ExportOptions *o;
+        struct export_options *o;
         unsigned active;   /* bits: which o->sec[] the last sec= named */
         bool saw_reexport; /* per option list, as in nfs-utils */
-} OptionState;
+};
 
 /* Keywords that set or clear one flag. */
-typedef struct FlagKeyword {
+struct flag_keyword {
         const char *name;
-        bool per_flavor; /* field is in ExportSecFlags, and follows sec= */
+        bool per_flavor; /* field is in struct export_sec_flags, and follows sec= */
         bool is_sync;    /* records sync_explicit */
         size_t field;
         bool value;
-} FlagKeyword;
+};
 
 #define FLAG(n, f, v)                                                                                       \
         {                                                                                                   \
-                .name = n, .field = offsetof(ExportOptions, f), .value = v                                  \
+                .name = n, .field = offsetof(struct export_options, f), .value = v                          \
         }
 #define SYNC_FLAG(n, v)                                                                                     \
         {                                                                                                   \
-                .name = n, .is_sync = true, .field = offsetof(ExportOptions, async), .value = v             \
+                .name = n, .is_sync = true, .field = offsetof(struct export_options, async), .value = v     \
         }
 #define SEC_FLAG(n, f, v)                                                                                   \
         {                                                                                                   \
-                .name = n, .per_flavor = true, .field = offsetof(ExportSecFlags, f), .value = v             \
+                .name = n, .per_flavor = true, .field = offsetof(struct export_sec_flags, f), .value = v    \
         }
 
-static const FlagKeyword flag_keywords[] = {
+static const struct flag_keyword flag_keywords[] = {
         SEC_FLAG("ro", read_only, true),
         SEC_FLAG("rw", read_only, false),
         SEC_FLAG("secure", insecure, false),
@@ -507,9 +509,9 @@ static void set_flag(void *base, size_t field, bool value)
         *(bool *)((char *)base + field) = value;
 }
 
-static void apply_flag(OptionState *st, const FlagKeyword *kw)
+static void apply_flag(struct option_state *st, const struct flag_keyword *kw)
 {
-        ExportOptions *o = st->o;
+        struct export_options *o = st->o;
 
         if (!kw->per_flavor) {
                 set_flag(o, kw->field, kw->value);
@@ -525,9 +527,9 @@ static void apply_flag(OptionState *st, const FlagKeyword *kw)
 
 /* Keywords with a value: each returns 1 if good, 0 if bad (reported), or -ENOMEM. value is NULL for a
  * bare keyword. */
-typedef int (*ValueHandler)(OptionState *st, const char *opt, const char *value);
+typedef int (*value_handler_fn)(struct option_state *st, const char *opt, const char *value);
 
-static int parse_anon_id(OptionState *st, const char *opt, const char *value, uint32_t *ret)
+static int parse_anon_id(struct option_state *st, const char *opt, const char *value, uint32_t *ret)
 {
         char *end;
         long v = strtol(value, &end, 10);
@@ -538,12 +540,12 @@ static int parse_anon_id(OptionState *st, const char *opt, const char *value, ui
         return 1;
 }
 
-static int handle_anonuid(OptionState *st, const char *opt, const char *value)
+static int handle_anonuid(struct option_state *st, const char *opt, const char *value)
 {
         return parse_anon_id(st, opt, value, &st->o->anonuid);
 }
 
-static int handle_anongid(OptionState *st, const char *opt, const char *value)
+static int handle_anongid(struct option_state *st, const char *opt, const char *value)
 {
         return parse_anon_id(st, opt, value, &st->o->anongid);
 }
@@ -561,11 +563,11 @@ static long parse_squash_number(const char **s)
 }
 
 /* nfs-utils splits options at ',' before it reads the list, so only one range fits per option. */
-static int handle_squash(OptionState *st, const char *opt, const char *value)
+static int handle_squash(struct option_state *st, const char *opt, const char *value)
 {
         bool uids = strneq(opt, "squash_uids=", 12);
         const char *s = value;
-        ExportIdRange *range;
+        struct export_id_range *range;
         long first, last;
 
         first = parse_squash_number(&s);
@@ -579,11 +581,13 @@ static int handle_squash(OptionState *st, const char *opt, const char *value)
         if (*s != '\0')
                 return BAD(st->p, st->line, true, "bad uid/gid list in \"%s\"", opt);
 
-        range = uids ? array_append(&st->o->squash_uids, &st->o->n_squash_uids, sizeof(ExportIdRange))
-                     : array_append(&st->o->squash_gids, &st->o->n_squash_gids, sizeof(ExportIdRange));
+        range = uids ? array_append(&st->o->squash_uids, &st->o->n_squash_uids,
+                                    sizeof(struct export_id_range))
+                     : array_append(&st->o->squash_gids, &st->o->n_squash_gids,
+                                    sizeof(struct export_id_range));
         if (!range)
                 return -ENOMEM;
-        *range = (ExportIdRange){.first = first, .last = last};
+        *range = (struct export_id_range){.first = first, .last = last};
         return 1;
 }
 
@@ -598,7 +602,7 @@ static bool is_uuid(const char *s)
         return n == 32;
 }
 
-static int handle_fsid(OptionState *st, const char *opt, const char *value)
+static int handle_fsid(struct option_state *st, const char *opt, const char *value)
 {
         char *end;
         unsigned long v;
@@ -621,12 +625,12 @@ static int handle_fsid(OptionState *st, const char *opt, const char *value)
         return BAD(st->p, st->line, true, "bad fsid \"%s\": expected a number, \"root\" or a UUID", value);
 }
 
-static int handle_mountpoint(OptionState *st, const char *opt, const char *value)
+static int handle_mountpoint(struct option_state *st, const char *opt, const char *value)
 {
         return replace_string(&st->o->mountpoint, strempty(value)) < 0 ? -ENOMEM : 1;
 }
 
-static int handle_fsloc(OptionState *st, const char *opt, const char *value)
+static int handle_fsloc(struct option_state *st, const char *opt, const char *value)
 {
         if (replace_string(&st->o->fsloc_data, value) < 0)
                 return -ENOMEM;
@@ -635,7 +639,8 @@ static int handle_fsloc(OptionState *st, const char *opt, const char *value)
 }
 
 /* Calls f for each ':'-separated item of value, empty items included (as strsep() yields them). */
-static int for_each_item(OptionState *st, const char *value, int (*f)(OptionState *st, const char *item))
+static int for_each_item(struct option_state *st, const char *value,
+                         int (*f)(struct option_state *st, const char *item))
 {
         _cleanup_free_ char *copy = strdup(value);
         char *rest = copy, *item;
@@ -649,10 +654,10 @@ static int for_each_item(OptionState *st, const char *value, int (*f)(OptionStat
         return 1;
 }
 
-static int add_flavor(OptionState *st, const char *name)
+static int add_flavor(struct option_state *st, const char *name)
 {
-        ExportSecFlavor f = export_sec_flavor_from_string(name);
-        ExportOptions *o = st->o;
+        enum export_sec_flavor f = export_sec_flavor_from_string(name);
+        struct export_options *o = st->o;
         size_t i;
 
         if (f < 0)
@@ -661,21 +666,21 @@ static int add_flavor(OptionState *st, const char *name)
                 if (o->sec[i].flavor == f)
                         break;
         if (i == o->n_sec)
-                o->sec[o->n_sec++] = (ExportSec){.flavor = f, .flags = o->flags};
+                o->sec[o->n_sec++] = (struct export_sec){.flavor = f, .flags = o->flags};
         st->active |= 1u << i;
         return 1;
 }
 
-static int handle_sec(OptionState *st, const char *opt, const char *value)
+static int handle_sec(struct option_state *st, const char *opt, const char *value)
 {
         st->active = 0;
         return for_each_item(st, value, add_flavor);
 }
 
-static int add_xprtsec(OptionState *st, const char *name)
+static int add_xprtsec(struct option_state *st, const char *name)
 {
-        ExportXprtsec x = export_xprtsec_from_string(name);
-        ExportOptions *o = st->o;
+        enum export_xprtsec x = export_xprtsec_from_string(name);
+        struct export_options *o = st->o;
 
         if (x < 0)
                 return BAD(st->p, st->line, true, "unknown xprtsec mode \"%s\"", name);
@@ -686,14 +691,14 @@ static int add_xprtsec(OptionState *st, const char *name)
         return 1;
 }
 
-static int handle_xprtsec(OptionState *st, const char *opt, const char *value)
+static int handle_xprtsec(struct option_state *st, const char *opt, const char *value)
 {
         return for_each_item(st, value, add_xprtsec);
 }
 
-static int handle_reexport(OptionState *st, const char *opt, const char *value)
+static int handle_reexport(struct option_state *st, const char *opt, const char *value)
 {
-        ExportReexport m;
+        enum export_reexport m;
 
         if (st->saw_reexport)
                 return BAD(st->p, st->line, true, "only one reexport= is allowed");
@@ -706,12 +711,12 @@ static int handle_reexport(OptionState *st, const char *opt, const char *value)
 }
 
 /* A name ending in '=' takes the rest of the option as value; any other name must match whole. */
-typedef struct ValueKeyword {
+struct value_keyword {
         const char *name;
-        ValueHandler handler;
-} ValueKeyword;
+        value_handler_fn handler;
+};
 
-static const ValueKeyword value_keywords[] = {
+static const struct value_keyword value_keywords[] = {
         {"anonuid=", handle_anonuid},
         {"anongid=", handle_anongid},
         {"squash_uids=", handle_squash},
@@ -728,7 +733,7 @@ static const ValueKeyword value_keywords[] = {
         {"reexport=", handle_reexport},
 };
 
-static int parse_option(OptionState *st, const char *opt)
+static int parse_option(struct option_state *st, const char *opt)
 {
         for (size_t i = 0; i < ELEMENTSOF(flag_keywords); i++)
                 if (streq(opt, flag_keywords[i].name)) {
@@ -746,9 +751,9 @@ static int parse_option(OptionState *st, const char *opt)
 }
 
 /* Applies a comma-separated list to o. Returns 1 if good, 0 if bad (reported), or -ENOMEM. */
-static int parse_option_list(Parser *p, unsigned line, const char *list, ExportOptions *o)
+static int parse_option_list(struct parser *p, unsigned line, const char *list, struct export_options *o)
 {
-        OptionState st = {.p = p, .line = line, .o = o};
+        struct option_state st = {.p = p, .line = line, .o = o};
         const char *s = list;
 
         while (*s == ' ' || *s == '\t')
@@ -803,7 +808,7 @@ static void mask_from_prefix(uint8_t *mask, unsigned prefix)
                 mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
-static int parse_subnet(Parser *p, unsigned line, ExportClient *c)
+static int parse_subnet(struct parser *p, unsigned line, struct export_client *c)
 {
         const char *slash = strchr(c->name, '/'), *m = slash + 1;
         _cleanup_free_ char *base = strndup(c->name, slash - c->name);
@@ -843,7 +848,7 @@ static int parse_subnet(Parser *p, unsigned line, ExportClient *c)
 
 /* Decides the kind as nfs-utils' client_gettype() does, refining its "FQDN" into names and addresses.
  * Returns 1, 0 if bad (reported; exportfs skips this client), or -ENOMEM. */
-static int classify_client(Parser *p, unsigned line, ExportClient *c)
+static int classify_client(struct parser *p, unsigned line, struct export_client *c)
 {
         const char *s = c->name;
 
@@ -889,15 +894,15 @@ static int classify_client(Parser *p, unsigned line, ExportClient *c)
         return 1;
 }
 
-static bool is_duplicate_in(const ExportsTable *t, const char *path, const ExportClient *c)
+static bool is_duplicate_in(const struct exports_table *t, const char *path, const struct export_client *c)
 {
         for (size_t i = 0; i < t->n_entries; i++) {
-                const ExportEntry *e = &t->entries[i];
+                const struct export_entry *e = &t->entries[i];
 
                 if (!path_equal(e->path, path))
                         continue;
                 for (size_t j = 0; j < e->n_clients; j++) {
-                        const ExportClient *o = &e->clients[j];
+                        const struct export_client *o = &e->clients[j];
                         if (!o->after_error && !o->duplicate && strcasecmp(o->name, c->name) == 0)
                                 return true;
                 }
@@ -906,29 +911,29 @@ static bool is_duplicate_in(const ExportsTable *t, const char *path, const Expor
 }
 
 /* Moves *c into e. The entry being built is not in p->new yet, so it is searched too. */
-static int entry_add_client(Parser *p, ExportEntry *e, ExportClient *c)
+static int entry_add_client(struct parser *p, struct export_entry *e, struct export_client *c)
 {
-        ExportClient *slot;
-        ExportsTable current = {.entries = e, .n_entries = 1};
+        struct export_client *slot;
+        struct exports_table current = {.entries = e, .n_entries = 1};
 
         c->after_error = p->n_stops > 0;
         if (!c->after_error)
                 c->duplicate = is_duplicate_in(p->old, e->path, c) || is_duplicate_in(&p->new, e->path, c) ||
                                is_duplicate_in(&current, e->path, c);
-        slot = array_append(&e->clients, &e->n_clients, sizeof(ExportClient));
+        slot = array_append(&e->clients, &e->n_clients, sizeof(struct export_client));
         if (!slot)
                 return -ENOMEM;
         *slot = *c;
-        *c = (ExportClient){};
+        *c = (struct export_client){};
         return 0;
 }
 
 /* Builds a client from a token (or from nothing, for a path alone) and adds it to e. Returns 1 if good, 0
  * if bad: reported, and if the error stops exportfs the rest of the line is skipped. */
-static int parse_client(Parser *p, ExportEntry *e, unsigned line, const char *tok,
-                        const ExportOptions *defaults, bool after_bare_client)
+static int parse_client(struct parser *p, struct export_entry *e, unsigned line, const char *tok,
+                        const struct export_options *defaults, bool after_bare_client)
 {
-        _cleanup_(export_client_done) ExportClient c = {.file = p->file, .line = e->line};
+        _cleanup_(export_client_done) struct export_client c = {.file = p->file, .line = e->line};
         _cleanup_free_ char *list = NULL;
         const char *paren = strchr(tok, '(');
         int r;
@@ -963,13 +968,13 @@ static int parse_client(Parser *p, ExportEntry *e, unsigned line, const char *to
         return r < 0 ? r : 1;
 }
 
-static int parse_entry(Parser *p, unsigned line, char *path)
+static int parse_entry(struct parser *p, unsigned line, char *path)
 {
-        _cleanup_(export_entry_done) ExportEntry e = {.path = path, .file = p->file, .line = line};
-        _cleanup_(export_options_done) ExportOptions defaults = {};
+        _cleanup_(export_entry_done) struct export_entry e = {.path = path, .file = p->file, .line = line};
+        _cleanup_(export_options_done) struct export_options defaults = {};
         bool first = true, saw_client = false, after_bare_client = false;
         size_t stops = p->n_stops;
-        ExportEntry *slot;
+        struct export_entry *slot;
         int r;
 
         export_options_init(&defaults);
@@ -1024,15 +1029,15 @@ static int parse_entry(Parser *p, unsigned line, char *path)
         }
         if (e.n_clients == 0)
                 return 0;
-        slot = array_append(&p->new.entries, &p->new.n_entries, sizeof(ExportEntry));
+        slot = array_append(&p->new.entries, &p->new.n_entries, sizeof(struct export_entry));
         if (!slot)
                 return -ENOMEM;
         *slot = e;
-        e = (ExportEntry){};
+        e = (struct export_entry){};
         return 0;
 }
 
-static int parse_buffer(Parser *p)
+static int parse_buffer(struct parser *p)
 {
         for (;;) {
                 _cleanup_free_ char *path = NULL;
@@ -1070,7 +1075,7 @@ static int parse_buffer(Parser *p)
 }
 
 /* Appends what p found to t, all or nothing. */
-static int exports_table_merge(ExportsTable *t, Parser *p, char *file)
+static int exports_table_merge(struct exports_table *t, struct parser *p, char *file)
 {
         void *a;
 
@@ -1078,33 +1083,35 @@ static int exports_table_merge(ExportsTable *t, Parser *p, char *file)
         if (!a)
                 return -ENOMEM;
         t->files = a;
-        a = reallocarray(t->entries, t->n_entries + p->new.n_entries + 1, sizeof(ExportEntry));
+        a = reallocarray(t->entries, t->n_entries + p->new.n_entries + 1, sizeof(struct export_entry));
         if (!a)
                 return -ENOMEM;
         t->entries = a;
-        a = reallocarray(t->errors, t->n_errors + p->new.n_errors + 1, sizeof(ExportsError));
+        a = reallocarray(t->errors, t->n_errors + p->new.n_errors + 1, sizeof(struct exports_error));
         if (!a)
                 return -ENOMEM;
         t->errors = a;
 
         t->files[t->n_files++] = file;
         if (p->new.n_entries > 0)
-                memcpy(t->entries + t->n_entries, p->new.entries, p->new.n_entries * sizeof(ExportEntry));
+                memcpy(t->entries + t->n_entries, p->new.entries,
+                       p->new.n_entries * sizeof(struct export_entry));
         t->n_entries += p->new.n_entries;
         if (p->new.n_errors > 0)
-                memcpy(t->errors + t->n_errors, p->new.errors, p->new.n_errors * sizeof(ExportsError));
+                memcpy(t->errors + t->n_errors, p->new.errors,
+                       p->new.n_errors * sizeof(struct exports_error));
         t->n_errors += p->new.n_errors;
 
         /* the elements moved; only the arrays are left to free */
         free(p->new.entries);
         free(p->new.errors);
-        p->new = (ExportsTable){};
+        p->new = (struct exports_table){};
         return 0;
 }
 
-int exports_parse(ExportsTable *t, const char *file, const char *buf, size_t len)
+int exports_parse(struct exports_table *t, const char *file, const char *buf, size_t len)
 {
-        _cleanup_(parser_done) Parser p = {};
+        _cleanup_(parser_done) struct parser p = {};
         _cleanup_free_ char *name = NULL;
         int r, n_errors;
 
@@ -1114,7 +1121,7 @@ int exports_parse(ExportsTable *t, const char *file, const char *buf, size_t len
         if (!name)
                 return -ENOMEM;
 
-        p = (Parser){
+        p = (struct parser){
                 .r = {.buf = buf, .len = len, .line = 1},
                 .file = name,
                 .old = t,
@@ -1180,7 +1187,7 @@ static bool hostname_equal(const char *a, const char *b)
         return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-static bool address_in(const ExportClient *c, int family, const uint8_t *address)
+static bool address_in(const struct export_client *c, int family, const uint8_t *address)
 {
         size_t bytes = family == AF_INET ? 4 : 16;
 
@@ -1193,7 +1200,7 @@ static bool address_in(const ExportClient *c, int family, const uint8_t *address
         return true;
 }
 
-int export_client_matches(const ExportClient *c, const char *hostname, const char *const *addresses,
+int export_client_matches(const struct export_client *c, const char *hostname, const char *const *addresses,
                           size_t n_addresses)
 {
         bool hit = false;
@@ -1238,7 +1245,7 @@ int export_client_matches(const ExportClient *c, const char *hostname, const cha
         }
 }
 
-bool export_client_is_wide(const ExportClient *c)
+bool export_client_is_wide(const struct export_client *c)
 {
         if (!c)
                 return false;

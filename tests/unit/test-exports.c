@@ -25,7 +25,7 @@ _printf_(2, 3) static void check(bool ok, const char *fmt, ...)
 
 /* ---- rendering a table as compact text: only what differs from the defaults ---- */
 
-static void render_sec_flags(FILE *f, const ExportSecFlags *s)
+static void render_sec_flags(FILE *f, const struct export_sec_flags *s)
 {
         fputs(s->read_only ? "ro" : "rw", f);
         if (s->insecure)
@@ -36,7 +36,7 @@ static void render_sec_flags(FILE *f, const ExportSecFlags *s)
                 fputs(",all_squash", f);
 }
 
-static void render_options(FILE *f, const ExportOptions *o)
+static void render_options(FILE *f, const struct export_options *o)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -105,17 +105,17 @@ static void render_options(FILE *f, const ExportOptions *o)
         free(buf);
 }
 
-static char *render_table(const ExportsTable *t)
+static char *render_table(const struct exports_table *t)
 {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
 
         for (size_t i = 0; i < t->n_entries; i++) {
-                const ExportEntry *e = &t->entries[i];
+                const struct export_entry *e = &t->entries[i];
 
                 for (size_t j = 0; j < e->n_clients; j++) {
-                        const ExportClient *c = &e->clients[j];
+                        const struct export_client *c = &e->clients[j];
 
                         fprintf(f, "%s%u %s %s:%s", ftell(f) > 0 ? "\n" : "", e->line, e->path,
                                 export_client_kind_to_string(c->kind), c->name);
@@ -379,7 +379,7 @@ static const GrammarCase grammar_cases[] = {
 
 static void test_grammar_case(const GrammarCase *c)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         _cleanup_free_ char *got = NULL;
         size_t n_expected = 0;
         int r;
@@ -397,7 +397,7 @@ static void test_grammar_case(const GrammarCase *c)
         check(r == (int)n_expected, "%s: exports_parse() returned %d, expected %zu", c->name, r, n_expected);
         check(t->n_errors == n_expected, "%s: %zu errors, expected %zu", c->name, t->n_errors, n_expected);
         for (size_t i = 0; i < n_expected && i < t->n_errors; i++) {
-                const ExportsError *e = &t->errors[i];
+                const struct exports_error *e = &t->errors[i];
                 const ErrorExpect *x = &c->errors[i];
 
                 check(e->line == x->line && e->stops_file == x->stops && strstr(e->message, x->substring) &&
@@ -414,7 +414,7 @@ static void test_grammar_case(const GrammarCase *c)
 static void test_lengths(void)
 {
         char buf[4096];
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
 
         /* a path of exactly the maximum, then one byte more */
         buf[0] = '/';
@@ -448,9 +448,9 @@ static void test_lengths(void)
 
 static void test_flags_and_defaults(void)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         const char *text = "/srv a b(rw) c(sync) -x d(async)\n/e -async f\n";
-        const ExportOptions *o;
+        const struct export_options *o;
 
         check(exports_table_new(&t) == 0 && exports_parse(t, "f", text, strlen(text)) == 1, "parse");
         if (t->n_entries != 2) {
@@ -517,9 +517,9 @@ static const MatchCase match_cases[] = {
         {"host", "host", {"not-an-address"}, -EINVAL},
 };
 
-static ExportsTable *parse_one_client(const char *spec)
+static struct exports_table *parse_one_client(const char *spec)
 {
-        ExportsTable *t = NULL;
+        struct exports_table *t = NULL;
         char text[256];
 
         snprintf(text, sizeof(text), "/p %s\n", strempty(spec));
@@ -535,8 +535,8 @@ static void test_matcher(void)
 {
         for (size_t i = 0; i < ELEMENTSOF(match_cases); i++) {
                 const MatchCase *m = &match_cases[i];
-                _cleanup_(exports_table_freep) ExportsTable *t = parse_one_client(m->spec);
-                const ExportClient *c;
+                _cleanup_(exports_table_freep) struct exports_table *t = parse_one_client(m->spec);
+                const struct export_client *c;
                 size_t n = 0;
                 int r;
 
@@ -564,7 +564,7 @@ static void test_is_wide(void)
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                _cleanup_(exports_table_freep) ExportsTable *t = parse_one_client(cases[i].spec);
+                _cleanup_(exports_table_freep) struct exports_table *t = parse_one_client(cases[i].spec);
 
                 if (t)
                         check(export_client_is_wide(&t->entries[0].clients[0]) == cases[i].wide,
@@ -632,7 +632,7 @@ static void test_names(void)
 
 static void test_several_files(void)
 {
-        _cleanup_(exports_table_freep) ExportsTable *t = NULL;
+        _cleanup_(exports_table_freep) struct exports_table *t = NULL;
         const char *main_file = "/srv h(rw)\n";
         const char *d1 = "/srv h(ro)\n/x y(bogus)\n/z z\n";
         const char *d2 = "/q q\n";
