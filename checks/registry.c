@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The one explicit list of units. Order is the order they run and are listed. */
+/* The one explicit list of units. Order is the order they run and are listed. A new unit adds its extern
+ * declaration and its line to unit_registry[] (README.md, "Adding a unit"). */
 #include "cross.h"
 #include "unit.h"
 
@@ -9,16 +10,34 @@ extern const struct unit unit_nfs_access;
 extern const struct unit unit_nfs_storage;
 extern const struct unit unit_ssh_root;
 
+/* One entry a line (clang-format would pack them): adding one changes no other line. */
+/* clang-format off */
 const struct unit *const unit_registry[] = {
-        &unit_nfs_export, &unit_nfs_storage, &unit_nfs_mount, &unit_nfs_access, &unit_ssh_root,
+        &unit_nfs_export,
+        &unit_nfs_storage,
+        &unit_nfs_mount,
+        &unit_nfs_access,
+        &unit_ssh_root,
 };
+/* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
 
 /* Comparisons across hosts, run when more than one host reports (--peer, --all-hosts). */
-extern const struct cross_check cross_mount, cross_qemu_ids, cross_host_uuid, cross_names, cross_clock,
-        cross_bridges;
+extern const struct cross_check cross_mount;
+extern const struct cross_check cross_qemu_ids;
+extern const struct cross_check cross_host_uuid;
+extern const struct cross_check cross_names;
+extern const struct cross_check cross_clock;
+extern const struct cross_check cross_bridges;
 
+/* clang-format off */
 const struct cross_check *const cross_registry[] = {
-        &cross_mount, &cross_qemu_ids, &cross_host_uuid, &cross_names, &cross_clock, &cross_bridges,
+        &cross_mount,
+        &cross_qemu_ids,
+        &cross_host_uuid,
+        &cross_names,
+        &cross_clock,
+        &cross_bridges,
 };
+/* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

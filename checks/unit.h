@@ -6,6 +6,18 @@
  * a static const struct in its own file and listed in registry.c. check() only observes: it never changes
  * the host and never prints; it reports through check_emit(). Each result has a stable id below the
  * unit's id (nfs.export.root_squash), a one-line message, a hint for fixing it by hand and evidence.
+ *
+ * Every result a unit gives is an entry of its result table (struct result_def): the id, the status, a
+ * reason (what scripts and fixes decide on) and the hint. One id has an entry per finding (per reason). The
+ * table is the unit's documentation too: `hostprep list`, hostprep-units(7) and the JSON come from it, and
+ * a result that is not in it becomes an ERROR (undeclared_result) when the runner collects it. The
+ * result-tables unit test checks every table: ids below the unit's, snake_case reasons, no hint on PASS
+ * or SKIP, a hint on every WARN and FAIL (ERROR may have one). Results of fix() take the id UNIT.fix.
+ *
+ * Both functions run in a child of the runner under one deadline (--timeout); what they emit is handed
+ * back to the parent. A negative errno returned from check() is reported as ERROR (undecided) after
+ * what was emitted, so a unit returns what its last check_emit() returned. A negative return from fix()
+ * makes apply fail: what the fix cannot do it says with an ERROR result of its table and returns 0.
  */
 
 #include <stdarg.h>
@@ -106,7 +118,8 @@ struct check_ctx {
         struct result_list *results;
 };
 
-/* Records one result of the unit's table entry def; evidence may be NULL. Returns 0 or -ENOMEM. (Macros,
+/* Records one result of the unit's table entry def; evidence may be NULL. Returns 0, -ENOMEM, or -EINVAL
+ * when the hint has a placeholder without a value (a bug the golden cases show). (Macros,
  * so the message's format is checked at every emit site through result_list_add_def().) */
 #define check_emit(ctx, def, evidence, ...)                                                                 \
         result_list_add_def((ctx)->results, def, NULL, NULL, evidence, __VA_ARGS__)
@@ -121,14 +134,16 @@ int check_hosts_with_role(const struct check_ctx *ctx, enum role r, char ***ret)
 struct plan;
 
 struct unit {
-        const char *id;
-        const char *title;
-        unsigned roles;                   /* ROLE_BIT()s this unit applies to */
+        const char *id;    /* "area.concern", lowercase: libvirt.listen */
+        const char *title; /* a lowercase clause, no full stop: `hostprep list` shows it as it is,
+                            * hostprep-units(7) capitalizes it as a sentence */
+        unsigned roles;    /* ROLE_BIT()s this unit applies to */
         const struct result_def *results; /* every result check() and fix() may give */
         size_t n_results;
         int (*check)(struct check_ctx *ctx);
-        /* Optional. Plans changes (never makes them) for what check() found: ctx->results holds this unit's
-         * results of the check just run. What it cannot fix it says with an ERROR result. */
+        /* Optional. Plans changes (never makes them) for what check() found, when it gave a FAIL or WARN:
+         * ctx->results holds this unit's results of the check just run (decide with check_gave()). What it
+         * cannot fix it says with an ERROR result. */
         int (*fix)(struct check_ctx *ctx, struct plan *plan);
 };
 

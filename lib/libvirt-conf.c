@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "hostfs.h"
 #include "strv.h"
 #include "util.h"
 
@@ -318,6 +319,18 @@ int libvirt_conf_parse(const char *file, const char *text, size_t len, struct li
         }
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int libvirt_conf_read(const struct hostfs *fs, const char *path, struct libvirt_conf **ret, char **ret_error)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r;
+
+        r = hostfs_read_file(fs, path, &text, &len);
+        if (r < 0)
+                return r;
+        return libvirt_conf_parse(path, text, len, ret, ret_error);
 }
 
 struct libvirt_conf *libvirt_conf_free(struct libvirt_conf *c)

@@ -19,6 +19,8 @@
 
 #include "macro.h"
 
+struct hostfs;
+
 enum libvirt_conf_type {
         LIBVIRT_CONF_STRING,
         LIBVIRT_CONF_SIGNED,   /* written with a '-' */
@@ -52,6 +54,11 @@ struct libvirt_conf {
  * ret_error is not NULL, "FILE:LINE: what was expected". */
 int libvirt_conf_parse(const char *file, const char *text, size_t len, struct libvirt_conf **ret,
                        char **ret_error);
+/* The file at path on the checked host, read through its root and parsed: what a unit reading libvirt's
+ * configuration starts with. -ENOENT when there is no such file (libvirt then runs on its defaults),
+ * -EBADMSG with *ret_error as from libvirt_conf_parse(), else the read's negative errno. */
+int libvirt_conf_read(const struct hostfs *fs, const char *path, struct libvirt_conf **ret,
+                      char **ret_error);
 struct libvirt_conf *libvirt_conf_free(struct libvirt_conf *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libvirt_conf *, libvirt_conf_free)
 

@@ -3,6 +3,11 @@
  * and the typed lookups units use. */
 #include "test-util.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostfs.h"
 #include "libvirt-conf.h"
 #include "strv.h"
 #include "util.h"
@@ -139,8 +144,44 @@ static void test_lookups(void)
         libvirt_conf_free(c);
 }
 
+/* libvirt_conf_read(): through a root, a missing file apart from a broken one. */
+static void test_read(void)
+{
+        char root[] = "/tmp/test-libvirt-conf.XXXXXX";
+        _cleanup_(hostfs_freep) struct hostfs *fs = NULL;
+        _cleanup_(libvirt_conf_freep) struct libvirt_conf *c = NULL;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *error = NULL;
+        bool tcp = false;
+        FILE *f;
+
+        CHECK(mkdtemp(root), "mkdtemp: %m");
+        dir = strdup_printf("%s/etc", root);
+        path = strdup_printf("%s/etc/libvirtd.conf", root);
+        CHECK(dir && path && mkdir(dir, 0755) == 0 && hostfs_new(root, &fs) == 0, "setup");
+        if (!fs)
+                return;
+        CHECK(libvirt_conf_read(fs, "/etc/libvirtd.conf", &c, &error) == -ENOENT && !c && !error, "absent");
+
+        f = fopen(path, "we");
+        CHECK(f && fputs("listen_tcp = 1\n", f) >= 0 && fclose(f) == 0, "write");
+        CHECK(libvirt_conf_read(fs, "/etc/libvirtd.conf", &c, &error) == 0 && c, "read");
+        CHECK(c && streq(c->file, "/etc/libvirtd.conf"), "named as on the host: %s", c ? c->file : "");
+        CHECK(c && libvirt_conf_get_bool(c, "listen_tcp", &tcp) == 0 && tcp, "listen_tcp");
+        c = libvirt_conf_free(c);
+
+        f = fopen(path, "we");
+        CHECK(f && fputs("listen_tcp = \n", f) >= 0 && fclose(f) == 0, "write");
+        CHECK(libvirt_conf_read(fs, "/etc/libvirtd.conf", &c, &error) == -EBADMSG && !c, "broken");
+        CHECK(error && startswith(error, "/etc/libvirtd.conf:1: "), "error names the file: %s",
+              strna(error));
+        unlink(path);
+        rmdir(dir);
+        rmdir(root);
+}
+
 int main(void)
 {
+        test_read();
         test_errors();
         test_grammar();
         test_lookups();
