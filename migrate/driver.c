@@ -77,8 +77,11 @@ static int verror(struct migrate_session *s, bool replace, enum migrate_error_ki
                   const char *fmt, va_list ap)
 {
         if (replace || !s->error || !*s->error) {
+                /* formatted before the old message goes: a replacement may quote it */
+                char *text = strdup_vprintf(fmt, ap);
+
                 free(s->error);
-                s->error = strdup_vprintf(fmt, ap);
+                s->error = text;
                 s->error_kind = kind;
         }
         return err > 0 ? -err : err;

@@ -33,12 +33,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 static int set_error(struct qmp *q, int err, const char *fmt, ...) _printf_(3, 4);
 static int set_error(struct qmp *q, int err, const char *fmt, ...)
 {
+        char *text;
         va_list ap;
 
-        free(q->error);
+        /* formatted before the old message goes: it may be one of the arguments */
         va_start(ap, fmt);
-        q->error = strdup_vprintf(fmt, ap);
+        text = strdup_vprintf(fmt, ap);
         va_end(ap);
+        free(q->error);
+        q->error = text;
         return err > 0 ? -err : err;
 }
 

@@ -54,6 +54,10 @@ static void test_first_cause_stays(void)
         CHECK(streq(migrate_session_error(s), "a better explanation"), "replaced: \"%s\"",
               migrate_session_error(s));
         CHECK(migrate_session_error_kind(s) == MIGRATE_ERROR_OTHER, "replace sets OTHER");
+        /* a replacement may quote the message it replaces */
+        migrate_error_replace(s, EPERM, "the cause (%s)", migrate_session_error(s));
+        CHECK(streq(migrate_session_error(s), "the cause (a better explanation)"), "quoted: \"%s\"",
+              migrate_session_error(s));
 }
 
 static void test_empty_and_long(void)
