@@ -7,6 +7,7 @@
 
 #include "accounts.h"
 #include "etchosts.h"
+#include "lineiter.h"
 #include "strv.h"
 
 int check_nfs_server(const struct check_ctx *ctx, char **ret)
@@ -117,29 +118,40 @@ int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, c
         return accounts_find_user(ctx->fs, names, ret_name, ret_uid, ret_gid);
 }
 
+/* Whether a /proc/net/tcp table lists port in state LISTEN. Its lines read
+ * "  0: 00000000:0801 00000000:0000 0A ...": local address:port (hex), remote, state (0A = LISTEN). */
+static bool tcp_table_listens(const char *table, unsigned port)
+{
+        LINE_FOREACH(l, table)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *local = NULL;
+                unsigned lport, state;
+
+                if (line && sscanf(line, " %*u: %m[0-9A-Fa-f]:%x %*s %x", &local, &lport, &state) == 3 &&
+                    lport == port && state == 0x0A)
+                        return true;
+        }
+        return false;
+}
+
 int check_tcp_listening(unsigned port, bool *ret)
 {
         const char *const files[] = {PATH_PROC_NET_TCP, PATH_PROC_NET_TCP6};
+        _cleanup_(hostfs_freep) struct hostfs *live = NULL;
         bool found = false, any = false;
+        int r;
 
+        /* the sockets of the network namespace hostprep runs in, whatever root is checked */
+        r = hostfs_new("/", &live);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(files) && !found; i++) {
-                _cleanup_fclose_ FILE *f = fopen(files[i], "re");
-                char line[512];
+                _cleanup_free_ char *table = NULL;
 
-                if (!f)
+                if (hostfs_read_file(live, files[i], &table, NULL) < 0)
                         continue;
                 any = true;
-                /* "  0: 00000000:0801 00000000:0000 0A ..." : local address:port (hex), state 0A = LISTEN */
-                while (fgets(line, sizeof(line), f)) {
-                        char local[64];
-                        unsigned lport, state;
-
-                        if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x", local, &lport, &state) == 3 &&
-                            lport == port && state == 0x0A) {
-                                found = true;
-                                break;
-                        }
-                }
+                found = tcp_table_listens(table, port);
         }
         if (!any)
                 return -ENOENT;

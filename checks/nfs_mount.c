@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "deadline.h"
+#include "lineiter.h"
 #include "pathnames.h"
 #include "provision/plan.h"
 #include "strv.h"
@@ -436,36 +437,23 @@ static int check_mounted(struct check_ctx *ctx, const struct expected *want)
 }
 
 /* The line of fstab whose second field is target (for evidence: libmount does not keep line
- * numbers). */
+ * numbers); 0 when none is. */
 static unsigned fstab_line_of(const char *text, const char *target)
 {
-        unsigned line = 0;
+        LINE_FOREACH(l, text)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *src = NULL, *tgt = NULL, *unescaped = NULL;
 
-        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                _cleanup_free_ char *l = strndup(p, strcspn(p, "\n"));
-                char src[1024], tgt[1024];
-
-                line++;
-                if (l && sscanf(l, " %1023s %1023s", src, tgt) == 2 && src[0] != '#') {
-                        /* fstab writes a space as \040 */
-                        _cleanup_free_ char *unescaped = NULL;
-                        size_t n = 0;
-                        unescaped = malloc(strlen(tgt) + 1);
-                        if (!unescaped)
-                                return 0;
-                        for (const char *c = tgt; *c; c++) {
-                                if (c[0] == '\\' && isdigit((unsigned char)c[1]) &&
-                                    isdigit((unsigned char)c[2]) && isdigit((unsigned char)c[3])) {
-                                        unescaped[n++] =
-                                                (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
-                                        c += 3;
-                                } else
-                                        unescaped[n++] = *c;
-                        }
-                        unescaped[n] = '\0';
-                        if (check_same_path(unescaped, target))
-                                return line;
-                }
+                if (!line)
+                        return 0;
+                if (sscanf(line, " %ms %ms", &src, &tgt) != 2 || src[0] == '#')
+                        continue;
+                /* fstab writes a space as \040: libmount's own decoding */
+                unescaped = mnt_unmangle(tgt);
+                if (!unescaped)
+                        return 0;
+                if (check_same_path(unescaped, target))
+                        return l.number;
         }
         return 0;
 }
@@ -599,10 +587,9 @@ static int fstab_replace_lines(FILE *out, const char *before, const char *tgt_es
         r = template_load(template_default_dirs(), "fstab-replaced.conf", &replaced, ret_error);
         if (r < 0)
                 return r;
-        for (const char *p = strempty(before); *p;
-             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-                size_t n = strcspn(p, "\n");
-                _cleanup_free_ char *line = strndup(p, n), *comment = NULL, *spec = NULL, *file = NULL;
+        LINE_FOREACH(l, before)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *comment = NULL, *spec = NULL, *file = NULL;
 
                 if (!line)
                         return -ENOMEM;

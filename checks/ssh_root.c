@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "lineiter.h"
 #include "pathnames.h"
 #include "provision/plan.h"
 #include "spawn.h"
@@ -290,8 +291,9 @@ static char *key_id(const char *line)
 
 static bool keys_contain(const char *text, const char *id)
 {
-        for (const char *p = strempty(text); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *k = line ? key_id(line) : NULL;
+        LINE_FOREACH(l, text)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *k = line ? key_id(line) : NULL;
                 if (k && streq(k, id))
                         return true;
         }
@@ -315,8 +317,9 @@ static int missing_keys(const struct check_ctx *ctx, char ***ret)
                 if (pub && hostfs_read_file(ctx->fs, pub, &text, NULL) >= 0)
                         own = key_id(text);
         }
-        for (const char *p = wanted; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *id = line ? key_id(line) : NULL;
+        LINE_FOREACH(l, wanted)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *id = line ? key_id(line) : NULL;
 
                 if (!id || (own && streq(id, own)) || keys_contain(have, id) || strv_contains(missing, line))
                         continue;
@@ -406,11 +409,16 @@ static int check_sshd(struct check_ctx *ctx)
                 return check_emit(ctx, &ssh_root_results[SSHD_BROKEN], "sshd -T",
                                   "sshd cannot tell its settings: %s", line && *line ? line : "timed out");
         }
-        for (const char *p = j.out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                if (startswith(p, "permitrootlogin "))
-                        prl = strndup(p + 16, strcspn(p + 16, "\n"));
-                else if (startswith(p, "passwordauthentication "))
-                        pwauth = strndup(p + 23, strcspn(p + 23, "\n"));
+        LINE_FOREACH(l, j.out)
+        {
+                /* a prefix without '\n' can only match within the line */
+                if (startswith(l.line, "permitrootlogin ")) {
+                        free(prl);
+                        prl = strndup(l.line + 16, l.len - 16);
+                } else if (startswith(l.line, "passwordauthentication ")) {
+                        free(pwauth);
+                        pwauth = strndup(l.line + 23, l.len - 23);
+                }
         }
         spawn_job_done(&j);
         evidence = strdup_printf("sshd -T: permitrootlogin %s, passwordauthentication %s", strna(prl),
@@ -461,6 +469,19 @@ static int ssh_root_check(struct check_ctx *ctx)
 #define SSHD_BLOCK_END   "# END hostprep"
 #define ROOT_KNOWN_HOSTS PATH_ROOT_KNOWN_HOSTS
 
+/* Whether a line of known_hosts text starts with the host names field hosts. */
+static bool known_hosts_lists(const char *text, const char *hosts)
+{
+        size_t n = strlen(hosts);
+
+        LINE_FOREACH(l, text)
+        {
+                if (l.len > n && strneq(l.line, hosts, n) && (l.line[n] == ' ' || l.line[n] == '\t'))
+                        return true;
+        }
+        return false;
+}
+
 /* known_hosts lines of the trusted file whose host names root's known_hosts does not have yet. */
 static int known_hosts_merge(const char *have, const char *trusted, char **ret)
 {
@@ -474,10 +495,9 @@ static int known_hosts_merge(const char *have, const char *trusted, char **ret)
         fputs(strempty(have), f);
         if (have && *have && have[strlen(have) - 1] != '\n')
                 fputc('\n', f);
-        for (const char *p = strempty(trusted); *p;
-             p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-                _cleanup_free_ char *line = strndup(p, strcspn(p, "\n")), *hosts = NULL;
-                bool known = false;
+        LINE_FOREACH(l, trusted)
+        {
+                _cleanup_free_ char *line = line_iter_dup(&l), *hosts = NULL;
 
                 if (!line)
                         break;
@@ -488,11 +508,7 @@ static int known_hosts_merge(const char *have, const char *trusted, char **ret)
                 if (!hosts)
                         break;
                 /* a host already listed keeps its line: a changed key is never replaced silently */
-                for (const char *q = strempty(have); *q && !known;
-                     q = strchr(q, '\n') ? strchr(q, '\n') + 1 : q + strlen(q))
-                        known = strneq(q, hosts, strlen(hosts)) &&
-                                (q[strlen(hosts)] == ' ' || q[strlen(hosts)] == '\t');
-                if (!known) {
+                if (!known_hosts_lists(have, hosts)) {
                         fprintf(f, "%s\n", line);
                         added = true;
                 }

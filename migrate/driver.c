@@ -76,8 +76,12 @@ const struct migrate_driver *migrate_driver_find(const char *name)
 static int verror(struct migrate_session *s, bool replace, enum migrate_error_kind kind, int err,
                   const char *fmt, va_list ap)
 {
-        if (replace || !s->error[0]) {
-                vsnprintf(s->error, sizeof(s->error), fmt, ap);
+        if (replace || !s->error || !*s->error) {
+                /* formatted before the old message goes: a replacement may quote it */
+                char *text = strdup_vprintf(fmt, ap);
+
+                free(s->error);
+                s->error = text;
                 s->error_kind = kind;
         }
         return err > 0 ? -err : err;
@@ -114,6 +118,22 @@ int migrate_error_replace(struct migrate_session *s, int err, const char *fmt, .
         r = verror(s, true, MIGRATE_ERROR_OTHER, err, fmt, ap);
         va_end(ap);
         return r;
+}
+
+void migrate_error_append(struct migrate_session *s, const char *fmt, ...)
+{
+        _cleanup_free_ char *tail = NULL;
+        char *joined;
+        va_list ap;
+
+        va_start(ap, fmt);
+        tail = strdup_vprintf(fmt, ap);
+        va_end(ap);
+        joined = tail ? strdup_printf("%s%s", strempty(s->error), tail) : NULL;
+        if (!joined)
+                return;
+        free(s->error);
+        s->error = joined;
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -188,6 +208,7 @@ struct migrate_session *migrate_session_free(struct migrate_session *s)
                         s->driver->free(s);
         }
         params_free(&s->params);
+        free(s->error);
         if (s->wake_fd[0] >= 0)
                 close(s->wake_fd[0]);
         if (s->wake_fd[1] >= 0)
@@ -222,7 +243,7 @@ int migrate_session_run(struct migrate_session *s)
 
 const char *migrate_session_error(const struct migrate_session *s)
 {
-        return s->error;
+        return strempty(s->error);
 }
 
 enum migrate_error_kind migrate_session_error_kind(const struct migrate_session *s)

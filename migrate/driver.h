@@ -172,7 +172,7 @@ struct migrate_session {
         const struct migrate_driver *driver;
         struct migrate_params params; /* strings owned by the session */
         struct migrate_stats stats;
-        char error[1024];
+        char *error;                        /* the one-line message of the first failure; NULL: none */
         enum migrate_error_kind error_kind; /* of the message in error */
         volatile sig_atomic_t interrupted;
         int wake_fd[2]; /* self-pipe: interrupt() writes, migrate_session_sleep() polls */
@@ -190,7 +190,7 @@ static inline void migrate_session_freep(struct migrate_session **s)
 /* prepare, start, migrate, verify (twice each with round_trip), cleanup always. The first error wins. */
 int migrate_session_run(struct migrate_session *s);
 int migrate_session_cleanup(struct migrate_session *s);
-const char *migrate_session_error(const struct migrate_session *s);
+const char *migrate_session_error(const struct migrate_session *s); /* "" when there is none */
 enum migrate_error_kind migrate_session_error_kind(const struct migrate_session *s);
 const struct migrate_stats *migrate_session_stats(const struct migrate_session *s);
 int migrate_session_peek(struct migrate_session *s, struct canary_block *ret);
@@ -208,6 +208,10 @@ int migrate_error_as(struct migrate_session *s, enum migrate_error_kind kind, in
 /* Replaces the message, for a driver that learns a better explanation of an earlier error. */
 int migrate_error_replace(struct migrate_session *s, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* Adds to the message what the driver did about the failure ("; migration aborted, ..."). Out of memory,
+ * the message stays as it was: the cause matters more than the epilogue. */
+void migrate_error_append(struct migrate_session *s, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 /* Sleeps up to ms; returns -ECANCELED at once when interrupted. */
 int migrate_session_sleep(struct migrate_session *s, unsigned ms);
 

@@ -93,26 +93,37 @@ static void event_init(void)
 
 struct lv_error {
         int code, domain;
-        char message[768];
+        char *message; /* NULL: libvirt gave none (or no memory was left to keep it) */
 };
 
+static void lv_error_done(struct lv_error *e)
+{
+        e->message = mfree(e->message);
+}
+
+/* libvirt's last error of this thread into e (replacing what e held), and reset. */
 static void lv_error_take(struct lv_error *e)
 {
         virErrorPtr v = virGetLastError();
 
+        lv_error_done(e);
         e->code = v ? v->code : VIR_ERR_INTERNAL_ERROR;
         e->domain = v ? v->domain : 0;
-        snprintf(e->message, sizeof(e->message), "%s",
-                 v && v->message ? v->message : "unknown libvirt error");
+        e->message = v && v->message ? strdup(v->message) : NULL;
         virResetLastError();
+}
+
+static const char *lv_error_message(const struct lv_error *e)
+{
+        return e->message ?: "unknown libvirt error";
 }
 
 static int lv_fail(struct migrate_session *s, int err, const char *what)
 {
-        struct lv_error e;
+        _cleanup_(lv_error_done) struct lv_error e = {};
 
         lv_error_take(&e);
-        return migrate_error(s, err, "%s: %s", what, e.message);
+        return migrate_error(s, err, "%s: %s", what, lv_error_message(&e));
 }
 
 /* ---- connections with a deadline ---- */
@@ -130,6 +141,7 @@ static void open_job_free(struct open_job *j)
 {
         pthread_mutex_destroy(&j->lock);
         pthread_cond_destroy(&j->cond);
+        lv_error_done(&j->error);
         free(j->uri);
         free(j);
 }
@@ -261,7 +273,7 @@ static int lv_open(struct migrate_session *s, const char *uri, const char *role,
         pthread_mutex_unlock(&j->lock);
         if (!j->conn) {
                 r = migrate_error(s, ECONNREFUSED, "cannot connect to the %s libvirtd (%s): %s", role, uri,
-                                  j->error.message);
+                                  lv_error_message(&j->error));
                 open_job_free(j);
                 return r;
         }
@@ -464,6 +476,7 @@ static void migrate_job_free(struct migrate_job *j)
                 virConnectClose(j->dconn);
         virTypedParamsFree(j->params, j->nparams);
         free(j->uri);
+        lv_error_done(&j->error);
         pthread_mutex_destroy(&j->lock);
         free(j);
 }
@@ -507,7 +520,7 @@ static bool job_done(struct migrate_job *j)
 /* Turns a failed migration's libvirt error into a message that names the cause. */
 static int explain(struct migrate_session *s, const struct lv_error *e, const char *dst_uri)
 {
-        const char *m = e->message;
+        const char *m = lv_error_message(e);
         _cleanup_free_ char *host = NULL, *port = NULL;
 
         if (e->code == VIR_ERR_MIGRATE_UNSAFE || strstr(m, "Migration without shared storage is unsafe"))
@@ -741,7 +754,6 @@ static int job_abort(struct migrate_session *s, struct migrate_job *j, int r)
 {
         const struct lv_state *st = state(s);
         usec_t until = now_usec() + ABORT_WAIT_US;
-        size_t l;
         bool done;
 
         (void)virDomainAbortJob(j->dom);
@@ -753,15 +765,13 @@ static int job_abort(struct migrate_session *s, struct migrate_job *j, int r)
         if (!done)
                 j->abandoned = true;
         pthread_mutex_unlock(&j->lock);
-        l = strlen(s->error);
         if (!done) {
-                snprintf(s->error + l, sizeof(s->error) - l,
-                         "; libvirt did not return within %u s after the job was aborted",
-                         (unsigned)(ABORT_WAIT_US / USEC_PER_SEC));
+                migrate_error_append(s, "; libvirt did not return within %u s after the job was aborted",
+                                     (unsigned)(ABORT_WAIT_US / USEC_PER_SEC));
                 return r;
         }
-        snprintf(s->error + l, sizeof(s->error) - l, "; migration aborted, the guest stays on the %s",
-                 st->on_dst ? "destination" : "source");
+        migrate_error_append(s, "; migration aborted, the guest stays on the %s",
+                             st->on_dst ? "destination" : "source");
         migrate_job_free(j);
         return r;
 }
@@ -913,12 +923,12 @@ static int remove_canary(struct migrate_session *s, virConnectPtr *c, const char
         }
         if (!*c) {
                 /* once more, briefly: the host may be back (or never was reachable) */
-                char saved[sizeof(s->error)];
+                _cleanup_free_ char *saved = TAKE_PTR(s->error);
                 enum migrate_error_kind saved_kind = s->error_kind;
-                memcpy(saved, s->error, sizeof(saved));
-                s->error[0] = 0;
+
                 r = lv_open(s, uri, role, c);
-                memcpy(s->error, saved, sizeof(saved));
+                free(s->error);
+                s->error = TAKE_PTR(saved);
                 s->error_kind = saved_kind;
                 if (r < 0)
                         return r;

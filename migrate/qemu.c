@@ -109,16 +109,15 @@ static const char *last_line(char *text)
         return nl ? nl + 1 : line;
 }
 
-/* The last non-empty line of a QEMU log, for error messages. */
-static void log_tail(const char *path, char *buf, size_t size)
+/* A log QEMU (or ssh) wrote, for error messages; NULL when there is none to read. */
+static char *read_log(const char *path)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ char *text = NULL;
+        char *text = NULL;
 
-        snprintf(buf, size, "(no output)");
         if (fd < 0 || read_fd_full(fd, 1024 * 1024, &text, NULL) < 0)
-                return;
-        snprintf(buf, size, "%s", last_line(text));
+                return NULL;
+        return text;
 }
 
 static int reap(pid_t pid, usec_t deadline, int *ret_status)
@@ -481,22 +480,20 @@ static int endpoint_connect(struct migrate_session *s, struct qemu_endpoint *ep,
         const char *where = ep->remote ? s->params.dest_host : "this host";
         usec_t timeout = ep->remote ? REMOTE_START_TIMEOUT_US : QEMU_START_TIMEOUT_US,
                deadline = deadline_in(timeout);
-        char err[512];
+        _cleanup_free_ char *err = NULL;
 
         for (;;) {
                 int r, status;
 
-                r = qmp_open(ep->qmp_path, deadline_in(200 * USEC_PER_MSEC), &ep->qmp, err, sizeof(err));
+                err = mfree(err);
+                r = qmp_open(ep->qmp_path, deadline_in(200 * USEC_PER_MSEC), &ep->qmp, &err);
                 if (r >= 0)
                         return 0;
                 if (reap(ep->pid, 0, &status) == 0) {
-                        _cleanup_close_ int fd = open(ep->log_path, O_RDONLY | O_CLOEXEC);
-                        _cleanup_free_ char *log = NULL;
+                        _cleanup_free_ char *log = read_log(ep->log_path);
                         char none[] = "";
 
                         ep->pid = 0;
-                        if (fd < 0 || read_fd_full(fd, 1024 * 1024, &log, NULL) < 0)
-                                log = NULL;
                         if (ep->remote && WIFEXITED(status) && WEXITSTATUS(status) == 255)
                                 return ssh_failed(s, "start QEMU", 255, false, log ?: none);
                         return migrate_error(s, ECHILD, "QEMU (%s, on %s) exited at start-up: %s",
@@ -508,7 +505,8 @@ static int endpoint_connect(struct migrate_session *s, struct qemu_endpoint *ep,
                                              "QEMU (%s, on %s) did not answer on QMP within %u s%s: %s",
                                              incoming ? "destination" : "source", where,
                                              (unsigned)(timeout / USEC_PER_SEC),
-                                             ep->remote ? " (through the SSH-forwarded socket)" : "", err);
+                                             ep->remote ? " (through the SSH-forwarded socket)" : "",
+                                             strempty(err));
                 if (migrate_session_sleep(s, ep->remote ? 50 : 0) < 0)
                         return migrate_error(s, ECANCELED, "interrupted while QEMU was starting");
         }
@@ -544,17 +542,22 @@ static int read_block(struct migrate_session *s, struct qemu_endpoint *ep, struc
         return 0;
 }
 
-static int query_status(struct migrate_session *s, struct qemu_endpoint *ep, char *buf, size_t size)
+/* The guest's run state on ep as QEMU names it ("running", "postmigrate", ...). */
+static int query_status(struct migrate_session *s, struct qemu_endpoint *ep, char **ret_status)
 {
         _cleanup_(json_object_putp) json_object *rv = NULL;
         json_object *v;
+        char *status;
         int r;
 
         r = qmp_execute(ep->qmp, "query-status", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), &rv);
         if (r < 0)
                 return migrate_error(s, r, "query-status: %s", qmp_last_error(ep->qmp));
-        snprintf(buf, size, "%s",
-                 json_object_object_get_ex(rv, "status", &v) ? json_object_get_string(v) : "unknown");
+        status = strdup(json_object_object_get_ex(rv, "status", &v) ? strempty(json_object_get_string(v))
+                                                                    : "unknown");
+        if (!status)
+                return migrate_error(s, ENOMEM, "query-status: out of memory");
+        *ret_status = status;
         return 0;
 }
 
@@ -661,14 +664,13 @@ static int qemu_start(struct migrate_session *s)
                 if (canary_magic_ok(&b) && b.heartbeat > 0)
                         return 0;
                 if (now_usec() >= deadline) {
-                        char tail[512];
+                        _cleanup_free_ char *serial = read_log(st->ep[0].serial_path);
 
-                        log_tail(st->ep[0].serial_path, tail, sizeof(tail));
                         return migrate_error(s, ETIMEDOUT,
                                              "the canary did not come up within %u s (magic 0x%08" PRIx32
                                              " 0x%08" PRIx32 ", serial: %s)",
                                              (unsigned)(CANARY_BOOT_TIMEOUT_US / USEC_PER_SEC), b.magic0,
-                                             b.magic1, tail);
+                                             b.magic1, serial ? last_line(serial) : "(no output)");
                 }
                 r = migrate_session_sleep(s, 20);
                 if (r < 0)
@@ -804,7 +806,7 @@ static int abort_migration(struct migrate_session *s, struct qemu_endpoint *src,
                            int err)
 {
         usec_t deadline = deadline_in(CANCEL_TIMEOUT_US);
-        char status[64] = "";
+        _cleanup_free_ char *status = NULL;
 
         (void)qmp_execute(src->qmp, "migrate_cancel", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
         while (now_usec() < deadline) {
@@ -820,15 +822,10 @@ static int abort_migration(struct migrate_session *s, struct qemu_endpoint *src,
         }
         /* the destination QEMU gives up on its own after a cancelled incoming migration */
         endpoint_stop(dst);
-        if (query_status(s, src, status, sizeof(status)) >= 0 && !streq(status, "running")) {
-                size_t l = strlen(s->error);
-                snprintf(s->error + l, sizeof(s->error) - l, "; the guest is NOT running on the source (%s)",
-                         status);
-        } else {
-                size_t l = strlen(s->error);
-                snprintf(s->error + l, sizeof(s->error) - l,
-                         "; migration cancelled, the guest keeps running on the source");
-        }
+        if (query_status(s, src, &status) >= 0 && !streq(status, "running"))
+                migrate_error_append(s, "; the guest is NOT running on the source (%s)", status);
+        else
+                migrate_error_append(s, "; migration cancelled, the guest keeps running on the source");
         return err;
 }
 
@@ -1073,13 +1070,13 @@ static int qemu_verify(struct migrate_session *s)
         struct qemu_state *st = state(s);
         struct qemu_endpoint *dst = &st->ep[st->cur], *src = &st->ep[1 - st->cur];
         struct canary_block b = {};
-        char status[64];
+        _cleanup_free_ char *status = NULL;
         usec_t deadline;
         int r;
 
         if (!dst->qmp)
                 return migrate_error(s, ESRCH, "no guest to verify");
-        r = query_status(s, dst, status, sizeof(status));
+        r = query_status(s, dst, &status);
         if (r < 0)
                 return r;
         if (!streq(status, "running"))
@@ -1115,7 +1112,8 @@ static int qemu_verify(struct migrate_session *s)
         /* gone from the source: QEMU leaves it paused in "postmigrate"; anything running there is a split
          * brain */
         if (src->qmp) {
-                r = query_status(s, src, status, sizeof(status));
+                status = mfree(status);
+                r = query_status(s, src, &status);
                 if (r < 0)
                         return r;
                 if (streq(status, "running"))

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lineiter.h"
 #include "macro.h"
 #include "qmp.h"
 
@@ -23,8 +24,8 @@ struct qmp {
         unsigned next_id;
         json_object *events[QMP_MAX_EVENTS];
         unsigned n_events;
-        char version[32];
-        char error[512];
+        char *version; /* from the greeting; NULL: it did not say */
+        char *error;   /* of the last failure; NULL: none */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
@@ -32,11 +33,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 static int set_error(struct qmp *q, int err, const char *fmt, ...) _printf_(3, 4);
 static int set_error(struct qmp *q, int err, const char *fmt, ...)
 {
+        char *text;
         va_list ap;
 
+        /* formatted before the old message goes: it may be one of the arguments */
         va_start(ap, fmt);
-        vsnprintf(q->error, sizeof(q->error), fmt, ap);
+        text = strdup_vprintf(fmt, ap);
         va_end(ap);
+        free(q->error);
+        q->error = text;
         return err > 0 ? -err : err;
 }
 
@@ -49,14 +54,13 @@ static int remaining_ms(usec_t deadline)
         return (int)((deadline - now + 999) / 1000);
 }
 
-static int connect_unix(const char *path, usec_t deadline, int *ret_fd, char *err, size_t errlen)
+/* A failure of connect_unix() goes to q's error, as every other failure. */
+static int connect_unix(struct qmp *q, const char *path, usec_t deadline)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                snprintf(err, errlen, "QMP socket path too long: %s", path);
-                return -ENAMETOOLONG;
-        }
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return set_error(q, ENAMETOOLONG, "QMP socket path too long: %s", path);
         strcpy(sa.sun_path, path);
         for (;;) {
                 _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -66,14 +70,12 @@ static int connect_unix(const char *path, usec_t deadline, int *ret_fd, char *er
                         return -errno;
                 /* a local connect never blocks for long: the listener accepts from the kernel's backlog */
                 if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-                        *ret_fd = TAKE_FD(fd);
+                        q->fd = TAKE_FD(fd);
                         return 0;
                 }
                 e = errno;
-                if ((e != ENOENT && e != ECONNREFUSED) || now_usec() >= deadline) {
-                        snprintf(err, errlen, "cannot connect to QMP socket %s: %s", path, strerror(e));
-                        return -e;
-                }
+                if ((e != ENOENT && e != ECONNREFUSED) || now_usec() >= deadline)
+                        return set_error(q, e, "cannot connect to QMP socket %s: %s", path, strerror(e));
                 usleep(20 * 1000);
         }
 }
@@ -269,44 +271,42 @@ int qmp_wait_event(struct qmp *q, const char *event, usec_t deadline, json_objec
         }
 }
 
-int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char *error, size_t error_size)
+/* "7.2.22" from the greeting's "QMP" member; NULL when it names no version. */
+static char *greeting_version(json_object *qmp)
+{
+        json_object *v, *a, *b, *c;
+
+        if (!json_object_object_get_ex(qmp, "version", &v) || !json_object_object_get_ex(v, "qemu", &v) ||
+            !json_object_object_get_ex(v, "major", &a) || !json_object_object_get_ex(v, "minor", &b) ||
+            !json_object_object_get_ex(v, "micro", &c))
+                return NULL;
+        return strdup_printf("%d.%d.%d", json_object_get_int(a), json_object_get_int(b),
+                             json_object_get_int(c));
+}
+
+int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char **ret_error)
 {
         _cleanup_(qmp_closep) struct qmp *q = NULL;
         _cleanup_(json_object_putp) json_object *greeting = NULL;
         json_object *v;
-        char err[512] = "";
         int r;
 
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
         q->fd = -1;
-        r = connect_unix(socket_path, deadline, &q->fd, err, sizeof(err));
-        if (r < 0) {
-                if (error)
-                        snprintf(error, error_size, "%s", err);
-                return r;
-        }
-        r = read_message(q, deadline, &greeting);
+        r = connect_unix(q, socket_path, deadline);
+        if (r >= 0)
+                r = read_message(q, deadline, &greeting);
         if (r >= 0 && !json_object_object_get_ex(greeting, "QMP", &v))
                 r = set_error(q, EPROTO, "QMP: no greeting on %s", socket_path);
-        if (r < 0) {
-                if (error)
-                        snprintf(error, error_size, "%s", q->error);
-                return r;
+        if (r >= 0) {
+                q->version = greeting_version(v);
+                r = qmp_execute(q, "qmp_capabilities", NULL, deadline, NULL);
         }
-        if (json_object_object_get_ex(v, "version", &v) && json_object_object_get_ex(v, "qemu", &v)) {
-                json_object *a, *b, *c;
-
-                if (json_object_object_get_ex(v, "major", &a) && json_object_object_get_ex(v, "minor", &b) &&
-                    json_object_object_get_ex(v, "micro", &c))
-                        snprintf(q->version, sizeof(q->version), "%d.%d.%d", json_object_get_int(a),
-                                 json_object_get_int(b), json_object_get_int(c));
-        }
-        r = qmp_execute(q, "qmp_capabilities", NULL, deadline, NULL);
         if (r < 0) {
-                if (error)
-                        snprintf(error, error_size, "%s", q->error);
+                if (ret_error)
+                        *ret_error = TAKE_PTR(q->error);
                 return r;
         }
         *ret = TAKE_PTR(q);
@@ -322,6 +322,8 @@ struct qmp *qmp_close(struct qmp *q)
         for (unsigned i = 0; i < q->n_events; i++)
                 json_object_put(q->events[i]);
         free(q->buf);
+        free(q->version);
+        free(q->error);
         free(q);
         return NULL;
 }
@@ -346,53 +348,67 @@ int qmp_hmp(struct qmp *q, const char *command_line, usec_t deadline, char **ret
         return 0;
 }
 
+/* One line of xp's output, "ADDRESS: 0xWORD 0xWORD ...": its words go to ret from *got on, up to n. */
+static int parse_xp_line(struct qmp *q, const char *line, uint32_t *ret, unsigned n, unsigned *got)
+{
+        const char *p = strchr(line, ':');
+
+        if (!p)
+                return set_error(q, EBADMSG, "xp: unexpected output: %s", line);
+        for (p++; *got < n;) {
+                char *end;
+                unsigned long v;
+
+                while (*p == ' ' || *p == '\r')
+                        p++;
+                if (!*p)
+                        break;
+                errno = 0;
+                v = strtoul(p, &end, 16);
+                if (errno || end == p || v > UINT32_MAX)
+                        return set_error(q, EBADMSG, "xp: unexpected output: %s", line);
+                ret[(*got)++] = (uint32_t)v;
+                p = end;
+        }
+        return 0;
+}
+
 int qmp_read_phys_u32(struct qmp *q, uint64_t addr, unsigned n, uint32_t *ret, usec_t deadline)
 {
-        _cleanup_free_ char *out = NULL;
-        char cmd[64];
+        _cleanup_free_ char *cmd = strdup_printf("xp /%uwx 0x%" PRIx64, n, addr), *out = NULL;
         unsigned got = 0;
         int r;
 
-        snprintf(cmd, sizeof(cmd), "xp /%uwx 0x%" PRIx64, n, addr);
+        if (!cmd)
+                return -ENOMEM;
         r = qmp_hmp(q, cmd, deadline, &out);
         if (r < 0)
                 return r;
-        /* lines of "ADDRESS: 0xWORD 0xWORD ..." */
-        for (char *line = out, *next; line && *line && got < n; line = next) {
-                char *p = strchr(line, ':');
+        LINE_FOREACH(l, out)
+        {
+                _cleanup_free_ char *line = NULL;
 
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                if (!p)
-                        return set_error(q, EBADMSG, "xp: unexpected output: %s", line);
-                for (p++; got < n;) {
-                        char *end;
-                        unsigned long v;
-
-                        while (*p == ' ' || *p == '\r')
-                                p++;
-                        if (!*p)
-                                break;
-                        errno = 0;
-                        v = strtoul(p, &end, 16);
-                        if (errno || end == p || v > UINT32_MAX)
-                                return set_error(q, EBADMSG, "xp: unexpected output: %s", line);
-                        ret[got++] = (uint32_t)v;
-                        p = end;
-                }
+                if (got >= n)
+                        break;
+                line = line_iter_dup(&l);
+                if (!line)
+                        return -ENOMEM;
+                r = parse_xp_line(q, line, ret, n, &got);
+                if (r < 0)
+                        return r;
         }
         if (got != n)
-                return set_error(q, EBADMSG, "xp: %u of %u words read (%s)", got, n, out);
+                return set_error(q, EBADMSG, "xp: %u of %u words read (%.*s)", got, n,
+                                 (int)strcspn(out, "\n"), out);
         return 0;
 }
 
 const char *qmp_last_error(const struct qmp *q)
 {
-        return q->error;
+        return strempty(q->error);
 }
 
 const char *qmp_version(const struct qmp *q)
 {
-        return q->version;
+        return strempty(q->version);
 }

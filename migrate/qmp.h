@@ -19,8 +19,9 @@
 struct qmp;
 
 /* Connects to the socket (retrying while it does not exist yet or refuses, until the deadline), reads
- * the greeting and negotiates capabilities. On failure the reason goes to error (may be NULL). */
-int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char *error, size_t error_size);
+ * the greeting and negotiates capabilities. On failure *ret_error (when ret_error is not NULL) gets the
+ * reason, to be freed, or NULL when there is none to give (out of memory). */
+int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char **ret_error);
 struct qmp *qmp_close(struct qmp *q);
 static inline void qmp_closep(struct qmp **q)
 {
@@ -41,6 +42,7 @@ int qmp_hmp(struct qmp *q, const char *command_line, usec_t deadline, char **ret
 /* Reads n 32-bit words of guest-physical memory (HMP "xp /Nwx ADDR"). */
 int qmp_read_phys_u32(struct qmp *q, uint64_t addr, unsigned n, uint32_t *ret, usec_t deadline);
 
+/* "" when nothing failed yet. */
 const char *qmp_last_error(const struct qmp *q);
-/* The QEMU version from the greeting ("7.2.22"). */
+/* The QEMU version from the greeting ("7.2.22"); "" when it named none. */
 const char *qmp_version(const struct qmp *q);

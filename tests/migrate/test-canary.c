@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         struct qmp *q = NULL;
         struct canary_block b1, b2;
         uint32_t w[CANARY_BLOCK_SIZE / 4];
-        char err[512] = "";
+        _cleanup_free_ char *err = NULL;
         int r;
 
         if (argc != 2)
@@ -70,9 +70,9 @@ int main(int argc, char **argv)
                 _exit(127);
         }
         usec_t t0 = now_usec();
-        r = qmp_open(sock, now_usec() + 10 * USEC_PER_SEC, &q, err, sizeof(err));
+        r = qmp_open(sock, now_usec() + 10 * USEC_PER_SEC, &q, &err);
         if (r < 0)
-                return fail("QMP: ", err);
+                return fail("QMP: ", strempty(err));
         printf("QEMU %s, QMP up after %" PRIu64 " ms\n", qmp_version(q), (now_usec() - t0) / 1000);
 
         /* boot: the magic appears within milliseconds */
