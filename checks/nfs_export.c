@@ -606,10 +606,10 @@ static int check_service(struct check_ctx *ctx)
                                           "cannot ask systemd whether the NFS server runs: %s",
                                           error.message ?: strerror(-r));
                 for (size_t i = 0; i < ELEMENTSOF(nfs_services); i++) {
-                        SystemdUnitState st = {};
+                        struct service_state st = {};
                         _cleanup_free_ char *prev = TAKE_PTR(seen);
 
-                        if (systemd_unit_get_state(bus, nfs_services[i], ctx->deadline, &st, NULL) < 0)
+                        if (systemd_service_get_state(bus, nfs_services[i], ctx->deadline, &st, NULL) < 0)
                                 continue;
                         seen = strdup_printf("%s%s%s %s/%s (%s)", strempty(prev), prev ? ", " : "",
                                              nfs_services[i], st.active_state, st.sub_state,

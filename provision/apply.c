@@ -40,20 +40,20 @@ bool active_like(const char *s)
 int service_do(sd_bus *bus, const char *service, enum service_op op, usec_t deadline, sd_bus_error *e)
 {
         char *units[] = {(char *)service, NULL};
-        static const SystemdUnitAction acts[] = {
-                [SERVICE_START] = SYSTEMD_UNIT_START,
-                [SERVICE_STOP] = SYSTEMD_UNIT_STOP,
-                [SERVICE_RESTART] = SYSTEMD_UNIT_RESTART,
-                [SERVICE_RELOAD] = SYSTEMD_UNIT_RELOAD,
+        static const enum service_job acts[] = {
+                [SERVICE_START] = SERVICE_JOB_START,
+                [SERVICE_STOP] = SERVICE_JOB_STOP,
+                [SERVICE_RESTART] = SERVICE_JOB_RESTART,
+                [SERVICE_RELOAD] = SERVICE_JOB_RELOAD,
         };
         int r;
 
         if (op == SERVICE_ENABLE || op == SERVICE_DISABLE) {
-                r = op == SERVICE_ENABLE ? systemd_unit_files_enable(bus, units, deadline, e)
-                                         : systemd_unit_files_disable(bus, units, deadline, e);
+                r = op == SERVICE_ENABLE ? systemd_service_files_enable(bus, units, deadline, e)
+                                         : systemd_service_files_disable(bus, units, deadline, e);
                 return r < 0 ? r : 0;
         }
-        return systemd_unit_act(bus, service, acts[op], deadline, e);
+        return systemd_service_run_job(bus, service, acts[op], deadline, e);
 }
 
 /* ---- checking a plan before anything changes ---- */
@@ -61,21 +61,21 @@ int service_do(sd_bus *bus, const char *service, enum service_op op, usec_t dead
 /* What preflight learnt about one action, for executing it. */
 struct pre {
         bool todo;
-        SystemdUnitState unit;
+        struct service_state unit;
 };
 
 static int preflight_service(struct run *run, const struct action *a, struct apply_result *res,
                              struct pre *pre)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const SystemdUnitState *u = &pre->unit;
+        const struct service_state *u = &pre->unit;
         int r;
 
         if (!run->o->bus) {
                 result_set(res, APPLY_FAILED, "%s", no_bus_reason(run->o));
                 return -ENOTCONN;
         }
-        r = systemd_unit_get_state(run->o->bus, a->service, run->deadline, &pre->unit, &e);
+        r = systemd_service_get_state(run->o->bus, a->service, run->deadline, &pre->unit, &e);
         if (r < 0) {
                 result_set(res, APPLY_FAILED, "cannot read the state of %s: %s", a->service,
                            e.message ? e.message : strerror(-r));

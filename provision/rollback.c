@@ -152,7 +152,7 @@ static int undo_service(struct run *run, json_object *e, struct apply_result *re
         const char *service = json_get_string(e, "service"), *op = strempty(json_get_string(e, "op"));
         const char *file = strempty(json_get_string(e, "previous_unit_file_state"));
         const char *active = strempty(json_get_string(e, "previous_active_state"));
-        SystemdUnitState now;
+        struct service_state now;
         enum service_op undo;
         int r;
 
@@ -178,7 +178,7 @@ static int undo_service(struct run *run, json_object *e, struct apply_result *re
                 result_set(res, APPLY_FAILED, "%s", no_bus_reason(run->o));
                 return -ENOTCONN;
         }
-        r = systemd_unit_get_state(run->o->bus, service, run->deadline, &now, &err);
+        r = systemd_service_get_state(run->o->bus, service, run->deadline, &now, &err);
         if (r >= 0) {
                 bool already = undo == SERVICE_DISABLE  ? streq(now.unit_file_state, "disabled")
                                : undo == SERVICE_ENABLE ? streq(now.unit_file_state, "enabled")

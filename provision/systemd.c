@@ -12,22 +12,22 @@
 #define MANAGER_INTERFACE   "org.freedesktop.systemd1.Manager"
 #define UNIT_INTERFACE      "org.freedesktop.systemd1.Unit"
 
-static const char *const unit_action_table[_SYSTEMD_UNIT_ACTION_MAX] = {
-        [SYSTEMD_UNIT_START] = "start",
-        [SYSTEMD_UNIT_STOP] = "stop",
-        [SYSTEMD_UNIT_RESTART] = "restart",
-        [SYSTEMD_UNIT_RELOAD] = "reload",
+static const char *const service_job_names[_SERVICE_JOB_MAX] = {
+        [SERVICE_JOB_START] = "start",
+        [SERVICE_JOB_STOP] = "stop",
+        [SERVICE_JOB_RESTART] = "restart",
+        [SERVICE_JOB_RELOAD] = "reload",
 };
 
-static const char *const unit_action_method[_SYSTEMD_UNIT_ACTION_MAX] = {
-        [SYSTEMD_UNIT_START] = "StartUnit",
-        [SYSTEMD_UNIT_STOP] = "StopUnit",
-        [SYSTEMD_UNIT_RESTART] = "RestartUnit",
-        [SYSTEMD_UNIT_RELOAD] = "ReloadUnit",
+static const char *const service_job_method[_SERVICE_JOB_MAX] = {
+        [SERVICE_JOB_START] = "StartUnit",
+        [SERVICE_JOB_STOP] = "StopUnit",
+        [SERVICE_JOB_RESTART] = "RestartUnit",
+        [SERVICE_JOB_RELOAD] = "ReloadUnit",
 };
 
-_Static_assert(ELEMENTSOF(unit_action_table) == _SYSTEMD_UNIT_ACTION_MAX, "action names out of step");
-_Static_assert(ELEMENTSOF(unit_action_method) == _SYSTEMD_UNIT_ACTION_MAX, "action methods out of step");
+_Static_assert(ELEMENTSOF(service_job_names) == _SERVICE_JOB_MAX, "action names out of step");
+_Static_assert(ELEMENTSOF(service_job_method) == _SERVICE_JOB_MAX, "action methods out of step");
 
 /* A job's result as systemd reports it in JobRemoved, and what we return for it. */
 static const struct {
@@ -42,25 +42,25 @@ static const struct {
         const char *property;
         size_t offset;
 } unit_state_fields[] = {
-        {"LoadState", offsetof(SystemdUnitState, load_state)},
-        {"ActiveState", offsetof(SystemdUnitState, active_state)},
-        {"SubState", offsetof(SystemdUnitState, sub_state)},
-        {"UnitFileState", offsetof(SystemdUnitState, unit_file_state)},
+        {"LoadState", offsetof(struct service_state, load_state)},
+        {"ActiveState", offsetof(struct service_state, active_state)},
+        {"SubState", offsetof(struct service_state, sub_state)},
+        {"UnitFileState", offsetof(struct service_state, unit_file_state)},
 };
 
-const char *systemd_unit_action_to_string(SystemdUnitAction action)
+const char *service_job_to_string(enum service_job action)
 {
-        if (action < 0 || action >= _SYSTEMD_UNIT_ACTION_MAX)
+        if (action < 0 || action >= _SERVICE_JOB_MAX)
                 return NULL;
-        return unit_action_table[action];
+        return service_job_names[action];
 }
 
-SystemdUnitAction systemd_unit_action_from_string(const char *s)
+enum service_job service_job_from_string(const char *s)
 {
-        for (size_t i = 0; s && i < ELEMENTSOF(unit_action_table); i++)
-                if (streq(unit_action_table[i], s))
-                        return (SystemdUnitAction)i;
-        return _SYSTEMD_UNIT_ACTION_INVALID;
+        for (size_t i = 0; s && i < ELEMENTSOF(service_job_names); i++)
+                if (streq(service_job_names[i], s))
+                        return (enum service_job)i;
+        return _SERVICE_JOB_INVALID;
 }
 
 uint64_t systemd_now_usec(void)
@@ -170,7 +170,8 @@ int systemd_bus_open(const char *address, uint64_t deadline, sd_bus **ret_bus, s
         return 0;
 }
 
-static int unit_load(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_error *error, char **ret_path)
+static int service_load(sd_bus *bus, const char *service, uint64_t deadline, sd_bus_error *error,
+                        char **ret_path)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *path;
@@ -179,7 +180,7 @@ static int unit_load(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_er
 
         r = manager_new_call(bus, "LoadUnit", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", unit);
+                r = sd_bus_message_append(m, "s", service);
         if (r < 0)
                 return set_error(error, r, "Failed to build LoadUnit call: %m");
         r = call_until(bus, m, deadline, error, &reply);
@@ -187,7 +188,7 @@ static int unit_load(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_er
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return set_error(error, r, "Bad LoadUnit reply for %s: %m", unit);
+                return set_error(error, r, "Bad LoadUnit reply for %s: %m", service);
         p = strdup(path);
         if (!p)
                 return set_error(error, -ENOMEM, "Out of memory");
@@ -195,7 +196,7 @@ static int unit_load(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_er
         return 0;
 }
 
-static char *unit_state_field(SystemdUnitState *state, const char *property)
+static char *unit_state_field(struct service_state *state, const char *property)
 {
         for (size_t i = 0; i < ELEMENTSOF(unit_state_fields); i++)
                 if (streq(unit_state_fields[i].property, property))
@@ -204,7 +205,7 @@ static char *unit_state_field(SystemdUnitState *state, const char *property)
 }
 
 /* Reads the wanted strings out of a Properties.GetAll reply (a{sv}); returns how many it found. */
-static int unit_state_parse(sd_bus_message *reply, SystemdUnitState *state)
+static int unit_state_parse(sd_bus_message *reply, struct service_state *state)
 {
         const char *property, *value;
         unsigned found = 0;
@@ -244,18 +245,18 @@ static int unit_state_parse(sd_bus_message *reply, SystemdUnitState *state)
         return (int)found;
 }
 
-int systemd_unit_get_state(sd_bus *bus, const char *unit, uint64_t deadline, SystemdUnitState *ret_state,
-                           sd_bus_error *error)
+int systemd_service_get_state(sd_bus *bus, const char *service, uint64_t deadline,
+                              struct service_state *ret_state, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        SystemdUnitState state = {};
+        struct service_state state = {};
         int r;
 
-        if (!bus || !unit || !ret_state)
+        if (!bus || !service || !ret_state)
                 return -EINVAL;
 
-        r = unit_load(bus, unit, deadline, error, &path);
+        r = service_load(bus, service, deadline, error, &path);
         if (r < 0)
                 return r;
 
@@ -271,9 +272,9 @@ int systemd_unit_get_state(sd_bus *bus, const char *unit, uint64_t deadline, Sys
 
         r = unit_state_parse(reply, &state);
         if (r < 0)
-                return set_error(error, r, "Bad properties reply for %s: %m", unit);
+                return set_error(error, r, "Bad properties reply for %s: %m", service);
         if (r != (int)ELEMENTSOF(unit_state_fields))
-                return set_error(error, -EBADMSG, "Properties of %s lack a state", unit);
+                return set_error(error, -EBADMSG, "Properties of %s lack a state", service);
 
         *ret_state = state;
         return 0;
@@ -295,17 +296,17 @@ int systemd_daemon_reload(sd_bus *bus, uint64_t deadline, sd_bus_error *error)
         return r < 0 ? r : 0;
 }
 
-int systemd_unit_reset_failed(sd_bus *bus, const char *unit, uint64_t deadline, sd_bus_error *error)
+int systemd_service_reset_failed(sd_bus *bus, const char *service, uint64_t deadline, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        if (!bus || !unit)
+        if (!bus || !service)
                 return -EINVAL;
 
         r = manager_new_call(bus, "ResetFailedUnit", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", unit);
+                r = sd_bus_message_append(m, "s", service);
         if (r < 0)
                 return set_error(error, r, "Failed to build ResetFailedUnit call: %m");
         r = call_until(bus, m, deadline, error, NULL);
@@ -331,19 +332,19 @@ static int unit_file_changes_count(sd_bus_message *reply)
         return n;
 }
 
-static int unit_files_change(sd_bus *bus, char *const *units, bool enable, uint64_t deadline,
-                             sd_bus_error *error)
+static int service_files_change(sd_bus *bus, char *const *services, bool enable, uint64_t deadline,
+                                sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *method = enable ? "EnableUnitFiles" : "DisableUnitFiles";
         int carries_install_info, n, r;
 
-        if (!bus || !units || !units[0])
+        if (!bus || !services || !services[0])
                 return -EINVAL;
 
         r = manager_new_call(bus, method, &m);
         if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char **)units);
+                r = sd_bus_message_append_strv(m, (char **)services);
         /* runtime = false: the change survives a reboot. force = false: never replace foreign symlinks. */
         if (r >= 0)
                 r = enable ? sd_bus_message_append(m, "bb", 0, 0) : sd_bus_message_append(m, "b", 0);
@@ -371,30 +372,30 @@ static int unit_files_change(sd_bus *bus, char *const *units, bool enable, uint6
         return n;
 }
 
-int systemd_unit_files_enable(sd_bus *bus, char *const *units, uint64_t deadline, sd_bus_error *error)
+int systemd_service_files_enable(sd_bus *bus, char *const *services, uint64_t deadline, sd_bus_error *error)
 {
-        return unit_files_change(bus, units, true, deadline, error);
+        return service_files_change(bus, services, true, deadline, error);
 }
 
-int systemd_unit_files_disable(sd_bus *bus, char *const *units, uint64_t deadline, sd_bus_error *error)
+int systemd_service_files_disable(sd_bus *bus, char *const *services, uint64_t deadline, sd_bus_error *error)
 {
-        return unit_files_change(bus, units, false, deadline, error);
+        return service_files_change(bus, services, false, deadline, error);
 }
 
-typedef struct JobWait {
+struct job_wait {
         const char *job; /* object path of the job we wait for */
         bool removed;
         char result[32];
-} JobWait;
+};
 
 static int job_removed_handler(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-        JobWait *w = userdata;
-        const char *path, *unit, *result;
+        struct job_wait *w = userdata;
+        const char *path, *service, *result;
         uint32_t id;
 
         /* A signal we cannot read is not ours to fail on: keep waiting for the one we can. */
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+        if (sd_bus_message_read(m, "uoss", &id, &path, &service, &result) < 0)
                 return 0;
         if (!w->job || !streq(path, w->job))
                 return 0;
@@ -431,16 +432,16 @@ static int manager_subscribe(sd_bus *bus, uint64_t deadline, sd_bus_error *error
         return 0;
 }
 
-int systemd_unit_act(sd_bus *bus, const char *unit, SystemdUnitAction action, uint64_t deadline,
-                     sd_bus_error *error)
+int systemd_service_run_job(sd_bus *bus, const char *service, enum service_job action, uint64_t deadline,
+                            sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        JobWait w = {};
+        struct job_wait w = {};
         uint64_t left;
         int r;
 
-        if (!bus || !unit || action < 0 || action >= _SYSTEMD_UNIT_ACTION_MAX)
+        if (!bus || !service || action < 0 || action >= _SERVICE_JOB_MAX)
                 return -EINVAL;
 
         /* The match goes out before the job is queued, so its JobRemoved cannot slip past us. The
@@ -454,38 +455,38 @@ int systemd_unit_act(sd_bus *bus, const char *unit, SystemdUnitAction action, ui
         if (r < 0)
                 return r;
 
-        r = manager_new_call(bus, unit_action_method[action], &m);
+        r = manager_new_call(bus, service_job_method[action], &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "ss", unit, "replace");
+                r = sd_bus_message_append(m, "ss", service, "replace");
         if (r < 0)
-                return set_error(error, r, "Failed to build %s call: %m", unit_action_method[action]);
+                return set_error(error, r, "Failed to build %s call: %m", service_job_method[action]);
         r = call_until(bus, m, deadline, error, &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &w.job);
         if (r < 0)
-                return set_error(error, r, "Bad %s reply for %s: %m", unit_action_method[action], unit);
+                return set_error(error, r, "Bad %s reply for %s: %m", service_job_method[action], service);
 
         while (!w.removed) {
                 r = time_left(deadline, &left);
                 if (r < 0)
                         return set_error(error, r, "Timed out waiting for %s job %s of %s",
-                                         unit_action_table[action], w.job, unit);
+                                         service_job_names[action], w.job, service);
                 r = sd_bus_process(bus, NULL);
                 if (r < 0)
                         return set_error(error, r, "Lost the bus waiting for %s of %s: %m",
-                                         unit_action_table[action], unit);
+                                         service_job_names[action], service);
                 if (r > 0)
                         continue;
                 r = sd_bus_wait(bus, left);
                 if (r < 0)
                         return set_error(error, r, "Lost the bus waiting for %s of %s: %m",
-                                         unit_action_table[action], unit);
+                                         service_job_names[action], service);
         }
 
         r = job_result_to_errno(w.result);
         if (r < 0)
                 return set_error(error, r, "Job to %s %s finished with result '%s'",
-                                 unit_action_table[action], unit, w.result);
+                                 service_job_names[action], service, w.result);
         return 0;
 }

@@ -79,9 +79,9 @@ static int etc_digest(char **ret)
         return tier_run(ret, "exec", "sh", "-c", script);
 }
 
-static int unit_state(SystemdUnitState *st)
+static int unit_state(struct service_state *st)
 {
-        return systemd_unit_get_state(bus, DUMMY, in_seconds(10), st, NULL);
+        return systemd_service_get_state(bus, DUMMY, in_seconds(10), st, NULL);
 }
 
 static bool active_like(const char *s)
@@ -97,9 +97,9 @@ static int baseline(void)
         _cleanup_free_ char *cmd = NULL;
         int r;
 
-        r = systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_STOP, in_seconds(10), NULL);
+        r = systemd_service_run_job(bus, DUMMY, SERVICE_JOB_STOP, in_seconds(10), NULL);
         if (r >= 0)
-                r = systemd_unit_files_disable(bus, units, in_seconds(10), NULL);
+                r = systemd_service_files_disable(bus, units, in_seconds(10), NULL);
         if (r < 0)
                 return r;
         r = apply_write_file(fs, "/etc/hp-apply-small.conf", small_old, strlen(small_old), 0640);
@@ -147,7 +147,7 @@ static bool has(const char *path, const char *text)
 
 static int check_new(void)
 {
-        SystemdUnitState st;
+        struct service_state st;
         struct stat s;
 
         CHECK(has("/etc/hp-apply-small.conf", small_new) && has("/etc/hp-apply-big.conf", big_new));
@@ -161,7 +161,7 @@ static int check_new(void)
 static int check_old(const char *digest0)
 {
         _cleanup_free_ char *digest = NULL;
-        SystemdUnitState st;
+        struct service_state st;
 
         CHECK(etc_digest(&digest) == 0);
         if (!streq(digest, digest0)) {

@@ -44,10 +44,10 @@ static uint64_t in_seconds(unsigned s)
 static int check_state(const char *unit, const char *active, const char *sub, const char *file)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        SystemdUnitState st;
+        struct service_state st;
         int r;
 
-        r = systemd_unit_get_state(bus, unit, in_seconds(10), &st, &e);
+        r = systemd_service_get_state(bus, unit, in_seconds(10), &st, &e);
         if (r < 0) {
                 fprintf(stderr, "state of %s: %s\n", unit, strna(e.message));
                 return r;
@@ -64,10 +64,10 @@ static int check_state(const char *unit, const char *active, const char *sub, co
 static int test_read_state(void)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        SystemdUnitState st;
+        struct service_state st;
 
         CHECK(check_state("dbus.service", "active", "running", "static") == 0);
-        CHECK_R(systemd_unit_get_state(bus, "hp-no-such.service", in_seconds(10), &st, &e), 0, e);
+        CHECK_R(systemd_service_get_state(bus, "hp-no-such.service", in_seconds(10), &st, &e), 0, e);
         CHECK(streq(st.load_state, "not-found"));
         CHECK(streq(st.active_state, "inactive"));
         return 0;
@@ -79,25 +79,25 @@ static int test_enable_start_stop_disable(void)
         char *units[] = {(char *)DUMMY, NULL};
 
         /* From whatever an earlier, interrupted run left. */
-        CHECK_R(systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_STOP, in_seconds(10), &e), 0, e);
-        CHECK(systemd_unit_files_disable(bus, units, in_seconds(10), NULL) >= 0);
+        CHECK_R(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_STOP, in_seconds(10), &e), 0, e);
+        CHECK(systemd_service_files_disable(bus, units, in_seconds(10), NULL) >= 0);
         CHECK(check_state(DUMMY, "inactive", "dead", "disabled") == 0);
 
-        CHECK(systemd_unit_files_enable(bus, units, in_seconds(10), NULL) > 0);
+        CHECK(systemd_service_files_enable(bus, units, in_seconds(10), NULL) > 0);
         CHECK(check_state(DUMMY, "inactive", "dead", "enabled") == 0);
-        CHECK_R(systemd_unit_files_enable(bus, units, in_seconds(10), &e), 0, e); /* nothing left to do */
+        CHECK_R(systemd_service_files_enable(bus, units, in_seconds(10), &e), 0, e); /* nothing left to do */
 
-        CHECK_R(systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_START, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_START, in_seconds(10), &e), 0, e);
         CHECK(check_state(DUMMY, "active", "running", "enabled") == 0);
-        CHECK_R(systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_RELOAD, in_seconds(10), &e), 0, e);
-        CHECK_R(systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_RESTART, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_RELOAD, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_RESTART, in_seconds(10), &e), 0, e);
         CHECK(check_state(DUMMY, "active", "running", "enabled") == 0);
 
-        CHECK_R(systemd_unit_act(bus, DUMMY, SYSTEMD_UNIT_STOP, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_STOP, in_seconds(10), &e), 0, e);
         CHECK(check_state(DUMMY, "inactive", "dead", "enabled") == 0);
-        CHECK(systemd_unit_files_disable(bus, units, in_seconds(10), NULL) > 0);
+        CHECK(systemd_service_files_disable(bus, units, in_seconds(10), NULL) > 0);
         CHECK(check_state(DUMMY, "inactive", "dead", "disabled") == 0);
-        CHECK_R(systemd_unit_files_disable(bus, units, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_files_disable(bus, units, in_seconds(10), &e), 0, e);
         return 0;
 }
 
@@ -105,11 +105,11 @@ static int test_failed_job(void)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        CHECK(systemd_unit_act(bus, FAIL, SYSTEMD_UNIT_START, in_seconds(10), &e) == -EIO);
+        CHECK(systemd_service_run_job(bus, FAIL, SERVICE_JOB_START, in_seconds(10), &e) == -EIO);
         CHECK(e.message && strstr(e.message, "'failed'"));
         CHECK(check_state(FAIL, "failed", "failed", NULL) == 0);
         sd_bus_error_free(&e);
-        CHECK_R(systemd_unit_reset_failed(bus, FAIL, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_reset_failed(bus, FAIL, in_seconds(10), &e), 0, e);
         CHECK(check_state(FAIL, "inactive", "dead", NULL) == 0);
         return 0;
 }
@@ -119,7 +119,7 @@ static int test_no_such_unit(void)
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = systemd_unit_act(bus, "hp-no-such.service", SYSTEMD_UNIT_START, in_seconds(10), &e);
+        r = systemd_service_run_job(bus, "hp-no-such.service", SERVICE_JOB_START, in_seconds(10), &e);
         fprintf(stderr, "start hp-no-such.service: %d (%s: %s)\n", r, strna(e.name), strna(e.message));
         CHECK(r == -ENOENT);
         CHECK(sd_bus_error_is_set(&e));
@@ -129,12 +129,12 @@ static int test_no_such_unit(void)
 static int test_deadline(void)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        SystemdUnitState st;
+        struct service_state st;
         uint64_t t0, elapsed;
         int r;
 
         t0 = systemd_now_usec();
-        r = systemd_unit_act(bus, HANG, SYSTEMD_UNIT_START, t0 + 2 * SYSTEMD_USEC_PER_SEC, &e);
+        r = systemd_service_run_job(bus, HANG, SERVICE_JOB_START, t0 + 2 * SYSTEMD_USEC_PER_SEC, &e);
         elapsed = systemd_now_usec() - t0;
         fprintf(stderr, "start %s with a 2 s deadline: %d (%s) after %.3f s\n", HANG, r, strna(e.message),
                 (double)elapsed / SYSTEMD_USEC_PER_SEC);
@@ -145,20 +145,20 @@ static int test_deadline(void)
 
         /* The stop job replaces the start job that was left queued. */
         sd_bus_error_free(&e);
-        CHECK_R(systemd_unit_act(bus, HANG, SYSTEMD_UNIT_STOP, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_run_job(bus, HANG, SERVICE_JOB_STOP, in_seconds(10), &e), 0, e);
         /* systemd counts a start cut short by a stop as failed. */
-        CHECK_R(systemd_unit_get_state(bus, HANG, in_seconds(10), &st, &e), 0, e);
+        CHECK_R(systemd_service_get_state(bus, HANG, in_seconds(10), &st, &e), 0, e);
         CHECK(streq(st.active_state, "inactive") || streq(st.active_state, "failed"));
-        CHECK_R(systemd_unit_reset_failed(bus, HANG, in_seconds(10), &e), 0, e);
+        CHECK_R(systemd_service_reset_failed(bus, HANG, in_seconds(10), &e), 0, e);
         return 0;
 }
 
 static int test_deadline_passed(void)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        SystemdUnitState st;
+        struct service_state st;
 
-        CHECK(systemd_unit_get_state(bus, "dbus.service", systemd_now_usec(), &st, &e) == -ETIMEDOUT);
+        CHECK(systemd_service_get_state(bus, "dbus.service", systemd_now_usec(), &st, &e) == -ETIMEDOUT);
         CHECK(sd_bus_error_is_set(&e));
         return 0;
 }
