@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "unit-doc.h"
 
-#include <ctype.h>
 #include <json-c/json.h>
 
 #include "cross.h"
@@ -145,13 +144,14 @@ static void man_results(FILE *f, const struct result_def *defs, size_t n)
         }
 }
 
-/* "## id" and the title as a sentence. */
+/* "## id" and the title as a sentence. Titles are clauses ("libvirtd listens on ..."): capitalizing their
+ * first word would misspell names, so the sentence starts with a verb of its own. */
 static void man_heading(FILE *f, const char *id, const char *title)
 {
         fputs("## ", f);
         man_text(f, id);
-        fprintf(f, "\n\n%c", toupper((unsigned char)title[0]));
-        man_text(f, title + 1);
+        fputs("\n\nChecks that ", f);
+        man_text(f, title);
         fputs(".", f);
 }
 
