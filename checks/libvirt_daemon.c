@@ -65,14 +65,14 @@ static const struct result_def libvirt_daemon_results[] = {
                 {"libvirt.daemon.args", STATUS_FAIL, "tls_files_missing",
                  "set listen_tls = 0 in @FILE@ if peers do not connect over TLS, or install the CA certificate, the server certificate and its key"},
         [ARGS_CONSISTENT] = {"libvirt.daemon.args", STATUS_PASS, "consistent"},
-        [IGNORED_LISTEN] = {"libvirt.daemon.ignored", STATUS_WARN, "ignored_by_socket_activation",
+        [IGNORED_LISTEN] = {"libvirt.daemon.ignored", STATUS_WARN, "listen_ignored",
                             "systemctl @VERB@ @SOCKET@, " RESTART_NOTE "; and remove @SETTING@ from @FILE@"},
         [IGNORED_PORT] =
-                {"libvirt.daemon.ignored", STATUS_WARN, "ignored_by_socket_activation",
+                {"libvirt.daemon.ignored", STATUS_WARN, "port_ignored",
                  "set ListenStream= in a drop-in for @SOCKET@ (systemctl edit @SOCKET@), " RESTART_NOTE
                  "; and remove @SETTING@ from @FILE@"},
         [IGNORED_ADDRESS] =
-                {"libvirt.daemon.ignored", STATUS_WARN, "ignored_by_socket_activation",
+                {"libvirt.daemon.ignored", STATUS_WARN, "address_ignored",
                  "give ListenStream=ADDRESS:PORT in drop-ins for the TCP and TLS sockets (systemctl edit), " RESTART_NOTE
                  "; and remove listen_addr from @FILE@"},
         [IGNORED_WITHOUT_LISTEN] =
@@ -137,8 +137,10 @@ static int check_model(struct check_ctx *ctx, const struct libvirtd_model *m)
                         m->daemon, m->daemon);
         case LIBVIRTD_ACTIVATION_TRADITIONAL:
                 return check_emit(ctx, R(MODEL_TRADITIONAL), units,
-                                  "%s runs traditionally: its sockets are masked and it listens itself%s",
-                                  m->daemon, m->listen_arg ? " (--listen)" : "");
+                                  "%s runs traditionally: its sockets are masked%s", m->daemon,
+                                  libvirtd_listens_itself(m)
+                                          ? " and it listens itself"
+                                          : "; without --listen it opens no TCP or TLS port");
         default:
                 return check_emit(ctx, R(MODEL_MANUAL), units,
                                   "no service unit starts %s: it is started by hand or by another init",
@@ -198,22 +200,14 @@ static int check_listen_with_sockets(struct check_ctx *ctx, const struct libvirt
 static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m,
                            const struct libvirt_conf *c)
 {
-        _cleanup_(strv_freep) char **missing = NULL;
+        _cleanup_(strv_freep) char **missing = NULL, **present = NULL;
         _cleanup_free_ char *list = NULL, *origin = libvirt_conf_origin(c, "listen_tls"), *evidence = NULL;
         bool listen_tls = true;
 
         if (libvirt_conf_get_bool(c, "listen_tls", &listen_tls) < 0)
                 listen_tls = true;
-        for (int f = 0; listen_tls && f < _LIBVIRTD_TLS_FILE_MAX; f++) {
-                const char *setting;
-                _cleanup_free_ char *path = libvirtd_tls_path(c, f, &setting);
-                struct stat st;
-
-                if (!path)
-                        return -ENOMEM;
-                if (hostfs_stat(ctx->fs, path, &st) < 0 && strv_push(&missing, TAKE_PTR(path)) < 0)
-                        return -ENOMEM;
-        }
+        if (listen_tls && libvirtd_tls_files(ctx, c, &missing, &present) < 0)
+                return -ENOMEM;
         if (!missing)
                 return 0;
         list = strv_join(missing, ", ");

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "common.h"
 #include "lineiter.h"
@@ -387,4 +388,26 @@ char *libvirtd_tls_path(const struct libvirt_conf *c, enum libvirtd_tls_file f, 
                 return path;
         free(path);
         return strdup(defaults[f]);
+}
+
+int libvirtd_tls_files(const struct check_ctx *ctx, const struct libvirt_conf *c, char ***ret_missing,
+                       char ***ret_present)
+{
+        _cleanup_(strv_freep) char **missing = NULL, **present = NULL;
+
+        for (int f = 0; f < _LIBVIRTD_TLS_FILE_MAX; f++) {
+                const char *setting;
+                char *path = libvirtd_tls_path(c, f, &setting);
+                struct stat st;
+
+                if (!path)
+                        return -ENOMEM;
+                if (strv_push(hostfs_stat(ctx->fs, path, &st) == 0 && S_ISREG(st.st_mode) ? &present
+                                                                                          : &missing,
+                              path) < 0)
+                        return -ENOMEM;
+        }
+        *ret_missing = TAKE_PTR(missing);
+        *ret_present = TAKE_PTR(present);
+        return 0;
 }

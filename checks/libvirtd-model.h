@@ -88,3 +88,6 @@ enum libvirtd_tls_file {
 /* The TLS file the daemon reads (ca_file, cert_file, key_file, else libvirt's default) and the setting's
  * name; NULL on -ENOMEM. */
 char *libvirtd_tls_path(const struct libvirt_conf *c, enum libvirtd_tls_file f, const char **ret_setting);
+/* Which of the three TLS files are missing below the root (a vector, NULL when none) and which exist. */
+int libvirtd_tls_files(const struct check_ctx *ctx, const struct libvirt_conf *c, char ***ret_missing,
+                       char ***ret_present);
