@@ -29,6 +29,19 @@
 #define PATH_LIBVIRTD_CONF  "/etc/libvirt/libvirtd.conf"
 #define PATH_LIBVIRT_IMAGES "/var/lib/libvirt/images" /* the profile's default [nfs] mountpoint */
 
+/* libvirt.daemon, libvirt.listen: how the daemon runs, its sockets, options and TLS files */
+#define PATH_VIRTPROXYD_CONF     "/etc/libvirt/virtproxyd.conf"
+#define PATH_ETC_DEFAULT         "/etc/default"   /* Debian's EnvironmentFile= of libvirtd.service */
+#define PATH_ETC_SYSCONFIG       "/etc/sysconfig" /* the same on RHEL-like systems */
+#define PATH_RUN_DIR             "/run"           /* where the daemons write NAME.pid */
+#define PATH_SASL2_LIBVIRT_CONF  "/etc/sasl2/libvirt.conf"
+#define PATH_LIBVIRT_CA_CERT     "/etc/pki/CA/cacert.pem"
+#define PATH_LIBVIRT_SERVER_CERT "/etc/pki/libvirt/servercert.pem"
+#define PATH_LIBVIRT_SERVER_KEY  "/etc/pki/libvirt/private/serverkey.pem"
+/* where systemd looks for system unit files, first match wins (after /etc's and /run's masks) */
+#define PATH_SYSTEMD_UNIT_SEARCH                                                                            \
+        "/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system:/usr/lib/systemd/system:/lib/systemd/system"
+
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"
 #define PATH_SSHD_CONFIG_DIR      "/etc/ssh/sshd_config.d"

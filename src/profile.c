@@ -63,6 +63,8 @@ const struct profile_key profile_keys[] = {
          KEY_PATH},
         {"migrate", "canary_dirty", "4M", "how fast the canary dirties memory (canary dirty= syntax)",
          KEY_STRING},
+        {"libvirt", "allow_auth_none", "no",
+         "accept auth_tcp = \"none\" (anyone who reaches the port gets root on the host)", KEY_BOOL},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libvirt.listen: the peers can reach libvirt's daemon here over the profile's transport ([migrate]
+ * transport: tcp or tls; ssh needs no listener). The model libvirt.daemon tells decides what makes the
+ * listener (a socket unit, or libvirtd --listen with listen_tcp/listen_tls), the kernel's socket table
+ * shows it is really there, and the authentication is what the profile allows: auth_tcp = "none" only
+ * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its three files.
+ */
+#include <sys/stat.h>
+
+#include "common.h"
+#include "libvirtd-model.h"
+#include "pathnames.h"
+#include "strv.h"
+
+enum {
+        TRANSPORT_SSH,
+        TRANSPORT_BAD,
+        CONFIGURED_NOT_INSTALLED,
+        CONFIGURED_BUS_FAILED,
+        CONFIGURED_CONF_UNREADABLE,
+        CONFIGURED_UNKNOWN,
+        CONFIGURED_SOCKET_OFF,
+        CONFIGURED_SOCKET_MASKED,
+        CONFIGURED_NO_LISTEN_ARG,
+        CONFIGURED_LISTEN_OFF,
+        CONFIGURED_BAD_PORT,
+        CONFIGURED_SOCKET,
+        CONFIGURED_SELF,
+        PORT_NOT_LIVE,
+        PORT_UNKNOWN,
+        PORT_NOT_LISTENING,
+        PORT_LISTENING,
+        AUTH_NONE,
+        AUTH_NONE_ALLOWED,
+        AUTH_SASL_UNCONFIGURED,
+        AUTH_SASL,
+        AUTH_CERTIFICATE,
+        AUTH_UNKNOWN,
+        TLS_FILES_MISSING,
+        TLS_FILES_PRESENT,
+};
+
+#define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a new socket only when it restarts)"
+
+static const struct result_def libvirt_listen_results[] = {
+        [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP, "transport_ssh"},
+        [TRANSPORT_BAD] = {"libvirt.listen.transport", STATUS_ERROR, "bad_transport",
+                           "set [migrate] transport to tcp, tls or ssh"},
+        [CONFIGURED_NOT_INSTALLED] = {"libvirt.listen.configured", STATUS_SKIP, "not_installed"},
+        [CONFIGURED_BUS_FAILED] = {"libvirt.listen.configured", STATUS_ERROR, "bus_unavailable"},
+        [CONFIGURED_CONF_UNREADABLE] = {"libvirt.listen.configured", STATUS_ERROR, "conf_unreadable",
+                                        "see libvirt.daemon.conf"},
+        [CONFIGURED_UNKNOWN] = {"libvirt.listen.configured", STATUS_SKIP, "not_started"},
+        [CONFIGURED_SOCKET_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "socket_disabled",
+                                   "systemctl enable --now @SOCKET@, " RESTART_NOTE},
+        [CONFIGURED_SOCKET_MASKED] =
+                {"libvirt.listen.configured", STATUS_FAIL, "socket_masked",
+                 "systemctl unmask @SOCKET@ && systemctl enable --now @SOCKET@, " RESTART_NOTE},
+        [CONFIGURED_NO_LISTEN_ARG] =
+                {"libvirt.listen.configured", STATUS_FAIL, "no_listen_arg",
+                 "add --listen to @VAR@ in @ENVFILE@ (its sockets stay masked), then restart @DAEMON@"},
+        [CONFIGURED_LISTEN_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "listen_off",
+                                   "set @SETTING@ = 1 in @FILE@, then restart @DAEMON@"},
+        [CONFIGURED_BAD_PORT] = {"libvirt.listen.configured", STATUS_FAIL, "bad_port",
+                                 "give @SETTING@ a port as a string in @FILE@: @SETTING@ = \"@PORT@\""},
+        [CONFIGURED_SOCKET] = {"libvirt.listen.configured", STATUS_PASS, "socket_enabled"},
+        [CONFIGURED_SELF] = {"libvirt.listen.configured", STATUS_PASS, "daemon_listens"},
+        [PORT_NOT_LIVE] = {"libvirt.listen.port", STATUS_SKIP, "not_live"},
+        [PORT_UNKNOWN] = {"libvirt.listen.port", STATUS_ERROR, "socket_table_unreadable"},
+        [PORT_NOT_LISTENING] =
+                {"libvirt.listen.port", STATUS_FAIL, "not_listening",
+                 "start @DAEMON@ the way libvirt.daemon and libvirt.listen.configured say; a firewall does not matter here, this is the host's own socket table"},
+        [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
+        [AUTH_NONE] =
+                {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
+                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. On a closed network you may accept that with [libvirt] allow_auth_none = yes"},
+        [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS, "auth_none_allowed"},
+        [AUTH_SASL_UNCONFIGURED] =
+                {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
+                 "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
+        [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
+        [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS, "client_certificate"},
+        [AUTH_UNKNOWN] = {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
+                          "use \"none\" or \"sasl\" (polkit is for the local socket only)"},
+        [TLS_FILES_MISSING] =
+                {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
+                 "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
+        [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS, "tls_files_present"},
+};
+
+#define R(entry) (&libvirt_listen_results[entry])
+
+/* What the transport needs of the daemon: its socket unit, and the settings it listens by itself with. */
+struct transport {
+        bool tls;
+        enum libvirtd_socket socket;
+        const char *listen_setting, *port_setting, *auth_setting, *default_port, *default_auth;
+};
+
+static const struct transport transports[] = {
+        {false, LIBVIRTD_SOCKET_TCP, "listen_tcp", "tcp_port", "auth_tcp", "16509", "sasl"},
+        {true, LIBVIRTD_SOCKET_TLS, "listen_tls", "tls_port", "auth_tls", "16514", "none"},
+};
+
+static int configured_socket(struct check_ctx *ctx, const struct libvirtd_model *m,
+                             const struct transport *t)
+{
+        const struct libvirtd_unit_state *u = &m->sockets[t->socket];
+        _cleanup_free_ char *units = libvirtd_model_units(m);
+        const char *const *values = HINT_VALUES("SOCKET", u->name, "DAEMON", m->daemon);
+
+        if (!units)
+                return -ENOMEM;
+        if (libvirtd_unit_masked(u))
+                return check_emit_hint(ctx, R(CONFIGURED_SOCKET_MASKED), values, units,
+                                       "%s is masked: %s is socket-activated and nothing listens on %s",
+                                       u->name, m->daemon, t->default_port);
+        if (!libvirtd_socket_on(m, t->socket))
+                return check_emit_hint(
+                        ctx, R(CONFIGURED_SOCKET_OFF), values, units,
+                        "%s is not enabled: %s is socket-activated, so %s in %s cannot open port %s",
+                        u->name, m->daemon, t->listen_setting, m->conf_path, t->default_port);
+        return check_emit(ctx, R(CONFIGURED_SOCKET), units, "%s listens on port %s for %s", u->name,
+                          t->default_port, m->daemon);
+}
+
+/* The port the daemon opens itself: *ret_port, or a FAIL for a value libvirt refuses (0 then). */
+static int self_port(struct check_ctx *ctx, const struct libvirtd_model *m, const struct libvirt_conf *c,
+                     const struct transport *t, unsigned *ret_port)
+{
+        _cleanup_free_ char *value = NULL, *origin = libvirt_conf_origin(c, t->port_setting);
+        unsigned port = 0;
+        int r = libvirt_conf_get_string(c, t->port_setting, &value);
+
+        if (r == -ENOENT)
+                return safe_atou(t->default_port, ret_port);
+        if (r >= 0 && safe_atou(value, &port) >= 0 && port > 0 && port <= 65535) {
+                *ret_port = port;
+                return 0;
+        }
+        *ret_port = 0;
+        return check_emit_hint(
+                ctx, R(CONFIGURED_BAD_PORT),
+                HINT_VALUES("SETTING", t->port_setting, "FILE", m->conf_path, "PORT", t->default_port),
+                origin, "%s is not a port as a string (libvirt wants %s = \"%s\")", t->port_setting,
+                t->port_setting, t->default_port);
+}
+
+static int configured_self(struct check_ctx *ctx, const struct libvirtd_model *m,
+                           const struct libvirt_conf *c, const struct transport *t, unsigned *ret_port)
+{
+        _cleanup_free_ char *var = libvirtd_args_var(m), *envfile = NULL, *origin = NULL, *addr = NULL;
+        bool listen = t->tls && m->flavor == LIBVIRTD_FLAVOR_MONOLITHIC; /* libvirt's defaults */
+        int r;
+
+        envfile = strdup_printf(PATH_ETC_DEFAULT "/%s", m->daemon);
+        origin = libvirt_conf_origin(c, t->listen_setting);
+        if (!var || !envfile)
+                return -ENOMEM;
+        if (!libvirtd_listens_itself(m))
+                return check_emit_hint(ctx, R(CONFIGURED_NO_LISTEN_ARG),
+                                       HINT_VALUES("VAR", var, "ENVFILE", envfile, "DAEMON", m->daemon),
+                                       m->args_origin,
+                                       "%s runs without --listen: it opens no TCP or TLS port", m->daemon);
+        (void)libvirt_conf_get_bool(c, t->listen_setting, &listen);
+        if (!listen)
+                return check_emit_hint(
+                        ctx, R(CONFIGURED_LISTEN_OFF),
+                        HINT_VALUES("SETTING", t->listen_setting, "FILE", m->conf_path, "DAEMON", m->daemon),
+                        origin ? origin : m->conf_path, "%s is 0%s: %s opens no %s port", t->listen_setting,
+                        origin ? "" : " (the default)", m->daemon, t->tls ? "TLS" : "TCP");
+        r = self_port(ctx, m, c, t, ret_port);
+        if (r < 0 || *ret_port == 0)
+                return r;
+        (void)libvirt_conf_get_string(c, "listen_addr", &addr);
+        return check_emit(ctx, R(CONFIGURED_SELF), origin ? origin : m->args_origin,
+                          "%s listens itself with %s = 1 on port %u%s%s", m->daemon, t->listen_setting,
+                          *ret_port, addr ? " of " : "", strempty(addr));
+}
+
+/* What makes the listener, and its port in *ret_port (0 when there is none to look for). */
+static int check_configured(struct check_ctx *ctx, const struct libvirtd_model *m,
+                            const struct libvirt_conf *c, const struct transport *t, unsigned *ret_port)
+{
+        int r;
+
+        *ret_port = 0;
+        if (m->activation == LIBVIRTD_ACTIVATION_SOCKET) {
+                r = configured_socket(ctx, m, t);
+                if (r >= 0)
+                        r = safe_atou(t->default_port, ret_port);
+        } else if (m->activation == LIBVIRTD_ACTIVATION_MANUAL && !m->pid) {
+                r = check_emit(ctx, R(CONFIGURED_UNKNOWN), NULL,
+                               "no service unit starts %s and none runs: how it listens is not known",
+                               m->daemon);
+                if (r >= 0)
+                        r = self_port(ctx, m, c, t, ret_port);
+        } else
+                r = configured_self(ctx, m, c, t, ret_port);
+        return r < 0 ? r : 0;
+}
+
+static int check_port(struct check_ctx *ctx, const struct libvirtd_model *m, unsigned port)
+{
+        bool listening = false;
+        int r;
+
+        if (!hostfs_is_live(ctx->fs))
+                return check_emit(
+                        ctx, R(PORT_NOT_LIVE), NULL,
+                        "the socket table is the running host's, not --root's: port %u not looked at", port);
+        r = check_tcp_listening(port, &listening);
+        if (r < 0)
+                return check_emit(ctx, R(PORT_UNKNOWN), PATH_PROC_NET_TCP,
+                                  "cannot read the socket table: %s", strerror(-r));
+        if (!listening)
+                return check_emit_hint(ctx, R(PORT_NOT_LISTENING), HINT_VALUES("DAEMON", m->daemon),
+                                       PATH_PROC_NET_TCP ", " PATH_PROC_NET_TCP6,
+                                       "nothing listens on TCP port %u: peers cannot connect to %s", port,
+                                       m->daemon);
+        return check_emit(ctx, R(PORT_LISTENING), PATH_PROC_NET_TCP, "something listens on TCP port %u",
+                          port);
+}
+
+static bool allow_auth_none(const struct check_ctx *ctx)
+{
+        const char *v = conf_get(ctx->profile, "libvirt", "allow_auth_none");
+
+        return v && parse_boolean(v) == 1;
+}
+
+static int check_sasl(struct check_ctx *ctx, const char *setting, const char *evidence)
+{
+        struct stat st;
+
+        if (hostfs_stat(ctx->fs, PATH_SASL2_LIBVIRT_CONF, &st) < 0)
+                return check_emit_hint(
+                        ctx, R(AUTH_SASL_UNCONFIGURED), HINT_VALUES("SASLCONF", PATH_SASL2_LIBVIRT_CONF),
+                        evidence, "%s = \"sasl\" but %s is missing: no SASL mechanism is set up for libvirt",
+                        setting, PATH_SASL2_LIBVIRT_CONF);
+        return check_emit(ctx, R(AUTH_SASL), evidence, "%s = \"sasl\", mechanisms in %s", setting,
+                          PATH_SASL2_LIBVIRT_CONF);
+}
+
+static int check_auth(struct check_ctx *ctx, const struct libvirtd_model *m, const struct libvirt_conf *c,
+                      const struct transport *t, unsigned port)
+{
+        _cleanup_free_ char *value = NULL, *origin = libvirt_conf_origin(c, t->auth_setting),
+                            *evidence = NULL;
+        _cleanup_free_ char *port_text = strdup_printf("%u", port ? port : 16509);
+        const char *auth = t->default_auth;
+
+        if (libvirt_conf_get_string(c, t->auth_setting, &value) >= 0)
+                auth = value;
+        evidence = strdup_printf("%s: %s = \"%s\"%s", origin ? origin : m->conf_path, t->auth_setting, auth,
+                                 origin ? "" : " (the default)");
+        if (!evidence || !port_text)
+                return -ENOMEM;
+        if (streq(auth, "sasl"))
+                return check_sasl(ctx, t->auth_setting, evidence);
+        if (!streq(auth, "none"))
+                return check_emit(ctx, R(AUTH_UNKNOWN), evidence,
+                                  "%s = \"%s\" is not a remote authentication", t->auth_setting, auth);
+        if (t->tls)
+                return check_emit(
+                        ctx, R(AUTH_CERTIFICATE), evidence,
+                        "auth_tls = \"none\": clients prove who they are by a certificate of the CA");
+        if (allow_auth_none(ctx))
+                return check_emit(ctx, R(AUTH_NONE_ALLOWED), evidence,
+                                  "auth_tcp = \"none\", which the profile allows (allow_auth_none = yes)");
+        return check_emit_hint(
+                ctx, R(AUTH_NONE),
+                HINT_VALUES("SETTING", t->auth_setting, "FILE", m->conf_path, "PORT", port_text), evidence,
+                "auth_tcp = \"none\": TCP clients are not authenticated");
+}
+
+static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m,
+                           const struct libvirt_conf *c)
+{
+        _cleanup_(strv_freep) char **missing = NULL, **present = NULL;
+        _cleanup_free_ char *list = NULL;
+        int r = libvirtd_tls_files(ctx, c, &missing, &present);
+
+        if (r < 0)
+                return r;
+        list = strv_join(missing ? missing : present, ", ");
+        if (missing)
+                return check_emit_hint(ctx, R(TLS_FILES_MISSING), HINT_VALUES("FILE", m->conf_path), list,
+                                       "TLS files missing: %s", strna(list));
+        return check_emit(ctx, R(TLS_FILES_PRESENT), list,
+                          "the CA certificate, server certificate and key exist");
+}
+
+static int listen_transport(struct check_ctx *ctx, const struct transport **ret)
+{
+        const char *transport = conf_get(ctx->profile, "migrate", "transport");
+
+        if (streq_ptr(transport, "ssh"))
+                return check_emit(
+                        ctx, R(TRANSPORT_SSH), "[migrate] transport = ssh",
+                        "migrations go over SSH (qemu+ssh): libvirt's daemon needs no TCP listener");
+        if (!streq_ptr(transport, "tcp") && !streq_ptr(transport, "tls"))
+                return check_emit(ctx, R(TRANSPORT_BAD), "[migrate] transport",
+                                  "[migrate] transport = %s is none of tcp, tls, ssh", strna(transport));
+        *ret = &transports[streq(transport, "tls")];
+        return 0;
+}
+
+static int listen_checks(struct check_ctx *ctx, const struct libvirtd_model *m, const struct transport *t)
+{
+        _cleanup_(libvirt_conf_freep) struct libvirt_conf *conf = NULL;
+        _cleanup_free_ char *error = NULL;
+        unsigned port = 0;
+        int r;
+
+        r = libvirtd_conf_read(ctx, m, &conf, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return check_emit(ctx, R(CONFIGURED_CONF_UNREADABLE), error ? error : m->conf_path,
+                                  "cannot read %s: %s", m->conf_path, error ? error : strerror(-r));
+        r = check_configured(ctx, m, conf, t, &port);
+        if (r >= 0 && port > 0)
+                r = check_port(ctx, m, port);
+        if (r >= 0)
+                r = check_auth(ctx, m, conf, t, port);
+        if (r >= 0 && t->tls)
+                r = check_tls_files(ctx, m, conf);
+        return r;
+}
+
+static int libvirt_listen_check(struct check_ctx *ctx)
+{
+        const struct transport *t = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct libvirtd_model m;
+        int r;
+
+        r = listen_transport(ctx, &t);
+        if (r < 0 || !t)
+                return r;
+        r = libvirtd_model_read(ctx, &m, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return check_emit(ctx, R(CONFIGURED_BUS_FAILED), "system bus",
+                                  "cannot ask systemd how libvirt's daemon listens: %s", strna(error));
+        if (m.flavor == LIBVIRTD_FLAVOR_NONE)
+                r = check_emit(ctx, R(CONFIGURED_NOT_INSTALLED), NULL,
+                               "libvirt's daemon is not installed (see libvirt.daemon)");
+        else
+                r = listen_checks(ctx, &m, t);
+        libvirtd_model_done(&m);
+        return r < 0 ? r : 0;
+}
+#undef R
+
+const struct unit unit_libvirt_listen = {
+        .id = "libvirt.listen",
+        .title =
+                "libvirt's daemon listens for the peers on the profile's transport, with the authentication it allows",
+        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+        .results = libvirt_listen_results,
+        .n_results = ELEMENTSOF(libvirt_listen_results),
+        .check = libvirt_listen_check,
+};
