@@ -10,8 +10,8 @@
 #include "pathlookup.h"
 #include "pathnames.h"
 #include "provision/systemd.h"
+#include "servicefile.h"
 #include "strv.h"
-#include "unitfile.h"
 
 static const char *const socket_suffixes[_LIBVIRTD_SOCKET_MAX] = {
         [LIBVIRTD_SOCKET_MAIN] = ".socket",        [LIBVIRTD_SOCKET_RO] = "-ro.socket",
@@ -85,9 +85,9 @@ static int unit_state_read(const struct check_ctx *ctx, sd_bus *bus, const char 
         if (!ret->name)
                 return -ENOMEM;
         if (bus) {
-                SystemdUnitState st = {};
+                struct service_state st = {};
 
-                if (systemd_unit_get_state(bus, name, ctx->deadline, &st, NULL) >= 0) {
+                if (systemd_service_get_state(bus, name, ctx->deadline, &st, NULL) >= 0) {
                         bool found = !streq(st.load_state, "not-found");
 
                         ret->file_state = strdup(found ? st.unit_file_state : "");
@@ -95,7 +95,7 @@ static int unit_state_read(const struct check_ctx *ctx, sd_bus *bus, const char 
                         return ret->file_state && ret->active_state ? 0 : -ENOMEM;
                 }
         }
-        if (unit_file_state(ctx->fs, name, &file_state) < 0)
+        if (service_file_state(ctx->fs, name, &file_state) < 0)
                 file_state = "";
         ret->file_state = strdup(file_state);
         return ret->file_state ? 0 : -ENOMEM;

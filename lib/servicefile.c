@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "unitfile.h"
+#include "servicefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +96,7 @@ static int install_targets(const char *text, char ***ret, bool *ret_installs)
         return 0;
 }
 
-int unit_file_state(const struct hostfs *fs, const char *name, const char **ret)
+int service_file_state(const struct hostfs *fs, const char *name, const char **ret)
 {
         _cleanup_(strv_freep) char **dirs = NULL, **targets = NULL;
         _cleanup_free_ char *text = NULL;

@@ -14,4 +14,4 @@
 
 /* *ret is "masked", "enabled", "disabled", "static" or "" (a static string); a negative errno only when a
  * unit file exists but cannot be read. */
-int unit_file_state(const struct hostfs *fs, const char *name, const char **ret);
+int service_file_state(const struct hostfs *fs, const char *name, const char **ret);
