@@ -29,6 +29,10 @@
 #define PATH_LIBVIRTD_CONF  "/etc/libvirt/libvirtd.conf"
 #define PATH_LIBVIRT_IMAGES "/var/lib/libvirt/images" /* the profile's default [nfs] mountpoint */
 
+/* libvirt.domains */
+#define PATH_LIBVIRT_QEMU_DIR    "/etc/libvirt/qemu" /* persistent domain definitions, NAME.xml */
+#define PATH_LIBVIRT_CHANNEL_DIR "/var/lib/libvirt/qemu/channel" /* sockets libvirt makes for channels */
+
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"
 #define PATH_SSHD_CONFIG_DIR      "/etc/ssh/sshd_config.d"
