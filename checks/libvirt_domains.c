@@ -558,8 +558,8 @@ static int check_media(struct domain_check *dc, const struct domain_disk *k, boo
                 r = sharing_of(dc, k->source, &s, &why);
                 if (r < 0)
                         return r;
-        } else if (!streq(k->type, "block"))
-                return 0;
+        } else if (!streq(k->type, "block") || !(streq(k->device, "cdrom") || streq(k->device, "floppy")))
+                return 0; /* a host drive is local media; a read-only block disk may be a shared LUN */
         if (s == SHARING_SHARED || s == SHARING_CLUSTER)
                 return 0;
         *found = true;
