@@ -41,6 +41,9 @@
 /* where systemd looks for system unit files, first match wins (after /etc's and /run's masks) */
 #define PATH_SYSTEMD_UNIT_SEARCH                                                                            \
         "/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system:/usr/lib/systemd/system:/lib/systemd/system"
+/* libvirt.domains */
+#define PATH_LIBVIRT_QEMU_DIR    "/etc/libvirt/qemu" /* persistent domain definitions, NAME.xml */
+#define PATH_LIBVIRT_CHANNEL_DIR "/var/lib/libvirt/qemu/channel" /* sockets libvirt makes for channels */
 
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"

@@ -1,0 +1,136 @@
+#!/bin/bash
+# hostprep's libvirt.domains unit against h2's real libvirtd: domains defined there with virsh (libvirt
+# writes /etc/libvirt/qemu/NAME.xml itself), one of them started (a small TCG guest: the live XML from
+# libvirtd), each breakage giving its own result: a file disk outside shared storage (FAIL), cache
+# 'writeback' (WARN: this QEMU drops the page cache), a <serial type='file'> (FAIL), a good domain on
+# NBD (PASS); then with libvirtd frozen the unit still ends within --timeout and still checks the files.
+# The bed's /var/lib/libvirt/images is a bind-mount stand-in, not NFS: by libvirt's statfs rule a file
+# disk there is not shared either, so the good domain's disk is network storage.
+#   libvirt-domains.sh HOSTPREP
+. "$(dirname "$0")/hostprep-lib.sh"
+command -v virsh >/dev/null || { echo "SKIP: virsh missing (libvirt-clients)"; exit 77; }
+"$HOSTPREP" list | grep -q '^libvirt.domains' || { echo "SKIP: hostprep has no libvirt.domains unit"; exit 77; }
+CANARY=$(dirname "$HOSTPREP")/../migrate/canary.elf
+[ -r "$CANARY" ] || { echo "SKIP: no canary.elf next to hostprep's build"; exit 77; }
+
+IMAGES=/var/lib/libvirt/images
+P=hpd$$
+NAMES=("$P-local" "$P-writeback" "$P-serial" "$P-good" "$P-run")
+
+virsh_h2() { "$TB" exec h2 virsh -q -c qemu:///system "$@"; }
+
+finish() {
+        local n
+        "$TB" thaw h2 libvirtd >/dev/null 2>&1 || true
+        for n in "${NAMES[@]}"; do
+                virsh_h2 destroy "$n" >/dev/null 2>&1 || true
+                virsh_h2 undefine "$n" >/dev/null 2>&1 || true
+        done
+        "$TB" exec h2 rm -f "/var/lib/libvirt/$P-local.raw" "$IMAGES/$P-writeback.raw" "$IMAGES/$P-run.elf" || true
+        rm -rf "$tmp"
+}
+trap finish EXIT
+
+# domain NAME DEVICES...: a small TCG guest's XML with the given <devices> content
+domain() {
+        local name=$1
+        shift
+        cat <<XML
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$IMAGES/$P-run.elf</kernel>
+    <cmdline>dirty=1M span=4</cmdline>
+  </os>
+  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+$*
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+file_disk() { # PATH CACHE
+        echo "<disk type='file' device='disk'><driver name='qemu' type='raw' cache='$2'/><source file='$1'/><target dev='vda' bus='virtio'/></disk>"
+}
+NBD_DISK="<disk type='network' device='disk'><driver name='qemu' type='raw' cache='none'/><source protocol='nbd' name='$P'><host name='10.213.0.11' port='10899'/></source><target dev='vda' bus='virtio'/></disk>"
+
+define() { # NAME DEVICES...
+        local name=$1
+        shift
+        domain "$name" "$@" >"$tmp/$name.xml"
+        virsh_h2 define "$tmp/$name.xml" >/dev/null || fail "defining $name on h2"
+}
+
+"$TB" exec h2 truncate -s 1M "/var/lib/libvirt/$P-local.raw" "$IMAGES/$P-writeback.raw"
+"$TB" exec h2 cp "$(readlink -f "$CANARY")" "$IMAGES/$P-run.elf"
+define "$P-local" "$(file_disk "/var/lib/libvirt/$P-local.raw" none)"
+define "$P-writeback" "$(file_disk "$IMAGES/$P-writeback.raw" writeback)"
+define "$P-serial" "$NBD_DISK" "<serial type='file'><source path='/var/log/libvirt/qemu/$P-serial.log'/><target port='0'/></serial>"
+define "$P-good" "$NBD_DISK" "<serial type='pty'><target port='0'/></serial>"
+# the running one: no disk at all (TCG boots the canary in well under a second)
+define "$P-run" "<serial type='pty'><target port='0'/></serial>"
+virsh_h2 start "$P-run" >/dev/null || fail "starting $P-run on h2"
+"$TB" exec h2 test -f "/etc/libvirt/qemu/$P-good.xml" || fail "libvirtd wrote no /etc/libvirt/qemu/$P-good.xml"
+
+# check NAME WANT_RC MAX_SECONDS ARGS...: hostprep check --only libvirt.domains on h2, JSON into $tmp/NAME.json
+check() {
+        local name=$1 want=$2 max=$3 t0 rc ms
+        shift 3
+        t0=$(date +%s%N)
+        "$TB" exec h2 "$HOSTPREP" check --profile "$PROFILE" --only libvirt.domains --format json "$@" \
+                >"$tmp/$name.json" 2>"$tmp/$name.err"
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        echo "$name: rc=$rc in $ms ms"
+        [ "$rc" = "$want" ] || { fail "$name: exit code $rc, expected $want"; cat "$tmp/$name.err"; }
+        [ "$ms" -le $((max * 1000)) ] || fail "$name: took $ms ms, more than $max s"
+}
+
+# expect NAME ID STATUS REASON LABEL: exactly one result of that id whose message starts with "LABEL:" (any
+# message when LABEL is ""), with that status and reason
+expect() {
+        python3 - "$tmp/$1.json" "$2" "$3" "$4" "$5" <<'PY' || fail "$1: no $3 $2 ($4) for $5"
+import json, sys
+path, rid, status, reason, label = sys.argv[1:6]
+rs = [r for r in json.load(open(path))["results"]
+      if r["id"] == rid and (not label or r["message"].startswith(label + ":"))]
+ok = len(rs) == 1 and rs[0]["status"] == status and rs[0]["reason"] == reason
+if not ok:
+    print(f"  {rid} for {label}: expected one {status} ({reason}), got " + json.dumps(rs))
+sys.exit(0 if ok else 1)
+PY
+}
+
+check domains 1 5
+expect domains libvirt.domains.storage fail not_shared "$P-local"
+expect domains libvirt.domains.cache pass cache_none "$P-local"
+expect domains libvirt.domains.cache warn cache_dropped_by_qemu "$P-writeback"
+expect domains libvirt.domains.storage fail not_shared "$P-writeback" # the stand-in mount is not NFS
+expect domains libvirt.domains.blockers fail local_chardev "$P-serial"
+expect domains libvirt.domains.storage pass shared_storage "$P-serial"
+for id in storage:shared_storage cache:cache_none blockers:no_local_devices; do
+        expect domains "libvirt.domains.${id%%:*}" pass "${id#*:}" "$P-good"
+done
+# the running guest: its definition and its live XML from libvirtd
+expect domains libvirt.domains.blockers pass no_local_devices "$P-run"
+expect domains libvirt.domains.blockers pass no_local_devices "$P-run (running)"
+grep -q "Migration without shared storage is unsafe" "$tmp/domains.json" || fail "domains: libvirt's refusal not named"
+grep -q "/etc/libvirt/qemu/$P-local.xml:[0-9]*; statfs: " "$tmp/domains.json" ||
+        fail "domains: the evidence names neither file:line nor the statfs way"
+
+# a frozen libvirtd: the live XML is given up on at half the deadline, the definitions are still checked
+"$TB" freeze h2 libvirtd
+check frozen 1 3 --timeout 2 # 1: the FAILs outrank the ERROR
+"$TB" thaw h2 libvirtd
+expect frozen libvirt.domains.defined error libvirtd_timeout ""
+expect frozen libvirt.domains.storage fail not_shared "$P-local"
+expect frozen libvirt.domains.blockers fail local_chardev "$P-serial"
+
+[ $failures = 0 ] && echo "all libvirt.domains cases passed"
+exit $((failures > 0))
