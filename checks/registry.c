@@ -9,6 +9,7 @@ extern const struct unit unit_nfs_mount;
 extern const struct unit unit_nfs_access;
 extern const struct unit unit_nfs_storage;
 extern const struct unit unit_ssh_root;
+extern const struct unit unit_libvirt_migration;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -18,6 +19,7 @@ const struct unit *const unit_registry[] = {
         &unit_nfs_mount,
         &unit_nfs_access,
         &unit_ssh_root,
+        &unit_libvirt_migration,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

@@ -29,6 +29,9 @@
 #define PATH_LIBVIRTD_CONF  "/etc/libvirt/libvirtd.conf"
 #define PATH_LIBVIRT_IMAGES "/var/lib/libvirt/images" /* the profile's default [nfs] mountpoint */
 
+/* libvirt.migration */
+#define PATH_QEMU_CONF "/etc/libvirt/qemu.conf"
+
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"
 #define PATH_SSHD_CONFIG_DIR      "/etc/ssh/sshd_config.d"
