@@ -66,6 +66,10 @@ enum {
         "set migration_host = \"@ADDRESS@\" (this host's address the peers reach) in " PATH_QEMU_CONF       \
         ", or make " PATH_ETC_HOSTS " map @NAME@ to that address, then restart libvirtd"
 
+#define PORTS_HINT                                                                                                       \
+        "see what listens there (ss -ltnp 'sport >= :@MIN@ and sport <= :@MAX@'), or widen the range in " PATH_QEMU_CONF \
+        " and the firewall"
+
 static const struct result_def libvirt_migration_results[] = {
         [CONFIG_UNREADABLE] = {"libvirt.migration.config", STATUS_ERROR, "unreadable"},
         [CONFIG_SYNTAX] = {"libvirt.migration.config", STATUS_FAIL, "syntax_error",
@@ -101,14 +105,8 @@ static const struct result_def libvirt_migration_results[] = {
                  ", then restart libvirtd"},
         [HOSTNAME_LOOPBACK] = {"libvirt.migration.host", STATUS_FAIL, "hostname_loopback", HOST_HINT},
         [PORTS_FREE] = {"libvirt.migration.ports", STATUS_PASS, "ports_free"},
-        [PORTS_MOSTLY_TAKEN] =
-                {"libvirt.migration.ports", STATUS_WARN, "ports_mostly_taken",
-                 "see what listens there (ss -ltnp 'sport >= :@MIN@ and sport <= :@MAX@'), or widen the range in " PATH_QEMU_CONF
-                 " and the firewall"},
-        [PORTS_EXHAUSTED] =
-                {"libvirt.migration.ports", STATUS_FAIL, "ports_exhausted",
-                 "see what listens there (ss -ltnp 'sport >= :@MIN@ and sport <= :@MAX@'), or widen the range in " PATH_QEMU_CONF
-                 " and the firewall"},
+        [PORTS_MOSTLY_TAKEN] = {"libvirt.migration.ports", STATUS_WARN, "ports_mostly_taken", PORTS_HINT},
+        [PORTS_EXHAUSTED] = {"libvirt.migration.ports", STATUS_FAIL, "ports_exhausted", PORTS_HINT},
         [PORTS_NO_TABLE] = {"libvirt.migration.ports", STATUS_SKIP, "no_socket_table"},
         [PROBE_NOT_LIVE] = {"libvirt.migration.probe", STATUS_SKIP, "not_live"},
         [PROBE_NO_PEERS] = {"libvirt.migration.probe", STATUS_SKIP, "no_peers"},
