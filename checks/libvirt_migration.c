@@ -533,7 +533,7 @@ static int listen_on(const char *address, unsigned port)
         struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
         bool v4 = address && inet_pton(AF_INET, address, &in.sin_addr) == 1;
         _cleanup_close_ int fd = -1;
-        int off = 0;
+        int off = 0, on = 1;
 
         if (!v4 && address && inet_pton(AF_INET6, address, &in6.sin6_addr) != 1)
                 in6.sin6_addr = in6addr_any; /* a name: QEMU resolves it; listen everywhere */
@@ -545,6 +545,10 @@ static int listen_on(const char *address, unsigned port)
         if (fd < 0)
                 return -errno;
         if (!v4 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
+                return -errno;
+        /* as libvirt's port allocator and QEMU bind: a closed connection's TIME_WAIT does not take the port,
+         * a listener does */
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
                 return -errno;
         if (bind(fd, v4 ? (struct sockaddr *)&in : (struct sockaddr *)&in6, v4 ? sizeof(in) : sizeof(in6)) <
                     0 ||
@@ -606,7 +610,11 @@ static int accept_peers(void *userdata, int fd)
                         continue;
                 if (getnameinfo((struct sockaddr *)&sa, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST) ==
                     0) {
-                        (void)spawn_reply(fd, host, strlen(host));
+                        /* the dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d */
+                        const char *shown =
+                                startswith(host, "::ffff:") && strchr(host, '.') ? host + 7 : host;
+
+                        (void)spawn_reply(fd, shown, strlen(shown));
                         (void)spawn_reply(fd, "\n", 1);
                 }
                 close(c);
@@ -615,7 +623,7 @@ static int accept_peers(void *userdata, int fd)
         return 0;
 }
 
-/* The peers that migrate guests here: hypervisors of [hosts], and peers given only with --peer. */
+/* The peers that migrate guests here: the hypervisors (a --peer the profile does not name is one). */
 static int migration_sources(const struct check_ctx *ctx, char ***ret)
 {
         _cleanup_(strv_freep) char **hypervisors = NULL, **sources = NULL;
@@ -625,8 +633,7 @@ static int migration_sources(const struct check_ctx *ctx, char ***ret)
         if (r < 0)
                 return r;
         STRV_FOREACH (p, ctx->peers)
-                if ((strv_contains(hypervisors, *p) || !conf_get(ctx->profile, "hosts", *p)) &&
-                    strv_push_dup(&sources, *p) < 0)
+                if (strv_contains(hypervisors, *p) && strv_push_dup(&sources, *p) < 0)
                         return -ENOMEM;
         *ret = TAKE_PTR(sources);
         return 0;
@@ -649,7 +656,11 @@ static int forward_argv(const struct check_ctx *ctx, const char *peer, const cha
         r = ssh_argv(&o, peer, NULL, &base);
         if (r < 0)
                 return r;
-        if (strv_push_dup(&v, base[0]) < 0 || strv_push_dup(&v, "-W") < 0 || strv_push_dup(&v, forward) < 0)
+        /* ssh keeps the first value of an option: INFO before ssh_argv()'s ERROR, as ssh says why a
+         * forward failed ("open failed: connect failed: Connection refused") at that level only */
+        if (strv_push_dup(&v, base[0]) < 0 || strv_push_dup(&v, "-o") < 0 ||
+            strv_push_dup(&v, "LogLevel=INFO") < 0 || strv_push_dup(&v, "-W") < 0 ||
+            strv_push_dup(&v, forward) < 0)
                 return -ENOMEM;
         for (size_t i = 1; base[i]; i++)
                 if (strv_push_dup(&v, base[i]) < 0)

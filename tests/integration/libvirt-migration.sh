@@ -33,7 +33,12 @@ for id in range address host ports probe; do
 done
 grep -Eq "^PASS   libvirt.migration.probe +the migration port [0-9]+ of $RANGE on 10.213.0.13 is reachable from h2" "$tmp/ok" ||
         fail "as is: the probe does not say h2 reached h3's port"
-grep -q "accepted from 10.213.0.12" "$tmp/ok" || fail "as is: the connection did not come from h2's address"
+"$TB" exec h3 "$HOSTPREP" check --profile "$PROFILE" --only libvirt.migration --format json >"$tmp/ok.json" 2>&1
+python3 - "$tmp/ok.json" <<'PY' || fail "as is: the connection did not come from h2's address (JSON evidence)"
+import json, sys
+probe = [r for r in json.load(open(sys.argv[1]))["results"] if r["id"] == "libvirt.migration.probe"]
+assert probe and "accepted from 10.213.0.12" in probe[0]["evidence"], probe
+PY
 grep -q "from h1" "$tmp/ok" && fail "as is: the NFS server h1 is probed, but it migrates no guests"
 [ $failures = 0 ] && echo "as is: every result PASS, h2 reached h3's migration port ($ms ms)" || cat "$tmp/ok"
 
