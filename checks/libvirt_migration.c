@@ -746,7 +746,9 @@ static int emit_probe(struct check_ctx *ctx, const struct probe *p, const char *
                 return result_list_add_def(
                         ctx->results, def, NULL, values, evidence,
                         "cannot probe the migration port %u from %s: %s", p->port, peer,
-                        ssh_failure_to_string(ssh_classify(j->exit_status, j->timed_out, j->err)));
+                        j->spawn_failed
+                                ? "ssh cannot be run here (is openssh-client installed?)"
+                                : ssh_failure_to_string(ssh_classify(j->exit_status, j->timed_out, j->err)));
         default:
                 why = "the connection failed";
         }
