@@ -11,6 +11,7 @@ extern const struct unit unit_nfs_storage;
 extern const struct unit unit_ssh_root;
 extern const struct unit unit_libvirt_daemon;
 extern const struct unit unit_libvirt_listen;
+extern const struct unit unit_libvirt_migration;
 extern const struct unit unit_libvirt_domains;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
@@ -23,6 +24,7 @@ const struct unit *const unit_registry[] = {
         &unit_ssh_root,
         &unit_libvirt_daemon,
         &unit_libvirt_listen,
+        &unit_libvirt_migration,
         &unit_libvirt_domains,
 };
 /* clang-format on */

@@ -8,8 +8,10 @@
 
 #include "strv.h"
 
-/* Calls fn for each non-comment line with its fields split; stops early when fn returns non-zero. */
-static int etchosts_foreach(const char *text, int (*fn)(char **fields, void *userdata), void *userdata)
+/* Calls fn for each non-comment line with its fields split and its number; stops early when fn returns
+ * non-zero. */
+static int etchosts_foreach(const char *text, int (*fn)(char **fields, unsigned line, void *userdata),
+                            void *userdata)
 {
         LINE_FOREACH(l, text)
         {
@@ -25,7 +27,7 @@ static int etchosts_foreach(const char *text, int (*fn)(char **fields, void *use
                         return r;
                 if (strv_length(fields) < 2)
                         continue;
-                r = fn(fields, userdata);
+                r = fn(fields, l.number, userdata);
                 if (r != 0)
                         return r < 0 ? r : 0;
         }
@@ -37,7 +39,7 @@ struct lookup {
         char **found;
 };
 
-static int collect_addresses(char **fields, void *userdata)
+static int collect_addresses(char **fields, unsigned line, void *userdata)
 {
         struct lookup *l = userdata;
 
@@ -47,7 +49,7 @@ static int collect_addresses(char **fields, void *userdata)
         return 0;
 }
 
-static int collect_names(char **fields, void *userdata)
+static int collect_names(char **fields, unsigned line, void *userdata)
 {
         struct lookup *l = userdata;
         int r;
@@ -64,7 +66,8 @@ static int collect_names(char **fields, void *userdata)
         return 0;
 }
 
-static int etchosts_collect(const char *text, const char *key, int (*fn)(char **, void *), char ***ret)
+static int etchosts_collect(const char *text, const char *key, int (*fn)(char **, unsigned, void *),
+                            char ***ret)
 {
         struct lookup l = {.key = key};
         int r;
@@ -84,7 +87,7 @@ static int etchosts_collect(const char *text, const char *key, int (*fn)(char **
 }
 
 /* The first line naming l->key: its canonical name, kept when dotted. Stops the walk (1) either way. */
-static int canonical_name(char **fields, void *userdata)
+static int canonical_name(char **fields, unsigned line, void *userdata)
 {
         struct lookup *l = userdata;
 
@@ -134,4 +137,57 @@ int etchosts_resolve(const char *text, const char *name, char ***ret)
                 return 0;
         }
         return etchosts_addresses(text ? text : "", name, ret);
+}
+
+struct entries {
+        const char *key;
+        struct etchosts_entry *items;
+        size_t n;
+};
+
+static int collect_entries(char **fields, unsigned line, void *userdata)
+{
+        struct entries *e = userdata;
+        struct etchosts_entry *items;
+
+        for (size_t i = 1; fields[i]; i++) {
+                if (strcasecmp(fields[i], e->key) != 0)
+                        continue;
+                items = reallocarray(e->items, e->n + 1, sizeof(*items));
+                if (!items)
+                        return -ENOMEM;
+                e->items = items;
+                items[e->n] = (struct etchosts_entry){line, strdup(fields[0]), strdup(fields[1])};
+                if (!items[e->n].address || !items[e->n].canonical) {
+                        free(items[e->n].address);
+                        free(items[e->n].canonical);
+                        return -ENOMEM;
+                }
+                e->n++;
+                return 0;
+        }
+        return 0;
+}
+
+int etchosts_entries(const char *text, const char *name, struct etchosts_entry **ret, size_t *ret_n)
+{
+        struct entries e = {.key = name};
+        int r = etchosts_foreach(text ? text : "", collect_entries, &e);
+
+        if (r < 0) {
+                etchosts_entries_free(e.items, e.n);
+                return r;
+        }
+        *ret = e.items;
+        *ret_n = e.n;
+        return 0;
+}
+
+void etchosts_entries_free(struct etchosts_entry *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(items[i].address);
+                free(items[i].canonical);
+        }
+        free(items);
 }

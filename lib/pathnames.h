@@ -44,6 +44,8 @@
 /* libvirt.domains */
 #define PATH_LIBVIRT_QEMU_DIR    "/etc/libvirt/qemu" /* persistent domain definitions, NAME.xml */
 #define PATH_LIBVIRT_CHANNEL_DIR "/var/lib/libvirt/qemu/channel" /* sockets libvirt makes for channels */
+/* libvirt.migration */
+#define PATH_QEMU_CONF "/etc/libvirt/qemu.conf"
 
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small lib/ helpers against a throw-away root: the line iterator, the PATH walk, the passwd reader, the
- * json helpers, and hostfs on a kernel without openat2 RESOLVE_IN_ROOT (forced by HOSTFS_NO_OPENAT2). */
+ * json helpers, /etc/hosts lines, and hostfs on a kernel without openat2 RESOLVE_IN_ROOT (forced by
+ * HOSTFS_NO_OPENAT2). */
 #include "test-util.h"
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 
 #include "accounts.h"
 #include "atomicfile.h"
+#include "etchosts.h"
 #include "hostfs.h"
 #include "json-util.h"
 #include "lineiter.h"
@@ -201,6 +203,30 @@ static void test_no_openat2(void)
               "live host writable");
 }
 
+/* etchosts_entries(): every line naming a host, with its number, address and canonical name. */
+static void test_etchosts(void)
+{
+        const char *text = "# comment h3\n127.0.0.1\tlocalhost\n127.0.1.1 h3.lab h3 # Debian's own line\n"
+                           "\n10.0.0.13  H3.lab  h3\nbroken\n10.0.0.12 h2 # h3\n::1 ip6-localhost h3";
+        struct etchosts_entry *e = NULL;
+        size_t n = 0;
+
+        CHECK(etchosts_entries(text, "h3", &e, &n) == 0 && n == 3, "h3: %zu lines, want 3", n);
+        if (n == 3) {
+                CHECK(e[0].line == 3 && streq(e[0].address, "127.0.1.1") && streq(e[0].canonical, "h3.lab"),
+                      "h3 first: %u %s %s", e[0].line, e[0].address, e[0].canonical);
+                CHECK(e[1].line == 5 && streq(e[1].canonical, "H3.lab"), "h3 second: %u %s", e[1].line,
+                      e[1].canonical);
+                CHECK(e[2].line == 8 && streq(e[2].address, "::1") && streq(e[2].canonical, "ip6-localhost"),
+                      "h3 last line without newline: %u %s", e[2].line, e[2].address);
+        }
+        etchosts_entries_free(e, n);
+        CHECK(etchosts_entries(text, "H3.LAB", &e, &n) == 0 && n == 2, "case-insensitive: %zu, want 2", n);
+        etchosts_entries_free(e, n);
+        CHECK(etchosts_entries(text, "nosuch", &e, &n) == 0 && n == 0 && !e, "unknown name: %zu lines", n);
+        CHECK(etchosts_entries(NULL, "h3", &e, &n) == 0 && n == 0, "no file: %zu lines", n);
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
         return remove(p);
@@ -218,6 +244,7 @@ int main(void)
         test_pathlookup(fs);
         test_accounts(fs);
         test_json();
+        test_etchosts();
         test_no_openat2();
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         if (failures)
