@@ -29,6 +29,7 @@
 #include "strv.h"
 
 enum {
+        CONFIG_NO_DRIVER,
         CONFIG_UNREADABLE,
         CONFIG_SYNTAX,
         CONFIG_WRONG_TYPE,
@@ -71,6 +72,7 @@ enum {
         " and the firewall"
 
 static const struct result_def libvirt_migration_results[] = {
+        [CONFIG_NO_DRIVER] = {"libvirt.migration.config", STATUS_SKIP, "no_qemu_driver"},
         [CONFIG_UNREADABLE] = {"libvirt.migration.config", STATUS_ERROR, "unreadable"},
         [CONFIG_SYNTAX] = {"libvirt.migration.config", STATUS_FAIL, "syntax_error",
                            "fix the line named; libvirt's QEMU driver does not load while it is wrong"},
@@ -197,8 +199,14 @@ static int read_migration_conf(struct check_ctx *ctx, struct migration_conf *m)
 
         *m = (struct migration_conf){.port_min = MIGRATION_PORT_MIN, .port_max = MIGRATION_PORT_MAX};
         r = libvirt_conf_read(ctx->fs, PATH_QEMU_CONF, &m->conf, &error);
-        if (r == -ENOENT)
-                return 1;
+        /* every package of libvirt's QEMU driver ships qemu.conf: without it nothing here takes
+         * migrations, and a PASS for its defaults would say the opposite */
+        if (r == -ENOENT) {
+                r = check_emit(ctx, &libvirt_migration_results[CONFIG_NO_DRIVER], PATH_QEMU_CONF,
+                               "no %s: libvirt's QEMU driver is not installed (see libvirt.daemon)",
+                               PATH_QEMU_CONF);
+                return r < 0 ? r : 0;
+        }
         if (r == -EBADMSG)
                 r = check_emit(ctx, &libvirt_migration_results[CONFIG_SYNTAX], PATH_QEMU_CONF,
                                "%s: libvirt's QEMU driver does not load", strna(error));
