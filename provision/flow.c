@@ -3,8 +3,9 @@
  * The apply flow on one host, the remediate-then-recheck rule:
  *
  *     1. check         runner_run()           -> before: every selected unit's results
- *     2. plan          each unit's fix()      -> the plan (as data), the units it fixes, notes on what
- *                                                a fix cannot do
+ *     2. plan          runner_fix()           -> each unit's fix(), in its child under the deadline: the
+ *                                                plan (as data), the units it fixes, notes on what a
+ *                                                fix cannot do
  *     3. apply         apply_plan()           -> the changes, journalled so rollback can undo them
  *                                                (--dry-run: shown as diffs, nothing changed)
  *     4. check again   runner_run()           -> after
