@@ -17,6 +17,7 @@
 #include "pathlookup.h"
 #include "strv.h"
 #include "util.h"
+#include "version.h"
 
 static char root[] = "/tmp/test-lib-XXXXXX";
 
@@ -227,6 +228,28 @@ static void test_etchosts(void)
         CHECK(etchosts_entries(NULL, "h3", &e, &n) == 0 && n == 0, "no file: %zu lines", n);
 }
 
+/* version_parse() and version_compare(): numbers, not strings, and only the parts asked for. */
+static void test_version(void)
+{
+        static const char *const bad[] = {"",     "9",    "9.",   ".9",           "9..0",
+                                          "9.0a", "v9.0", "9.0 ", "99999999999.0"};
+        struct version a, b;
+
+        CHECK(version_parse("9.0.0", &a) == 0 && a.major == 9 && a.minor == 0 && a.micro == 0, "9.0.0");
+        CHECK(version_parse("7.2", &a) == 0 && a.major == 7 && a.minor == 2 && a.micro == 0, "7.2");
+        CHECK(version_parse("1.2.3.4", &a) == 0 && a.micro == 3, "a fourth part is ignored");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                CHECK(version_parse(bad[i], &a) == -EINVAL, "\"%s\" is no version", bad[i]);
+        CHECK(version_parse(NULL, &a) == -EINVAL, "NULL");
+        CHECK(version_parse("10.0.0", &a) == 0 && version_parse("9.2.0", &b) == 0 &&
+                      version_compare(&a, &b, 2) > 0 && version_compare(&b, &a, 3) < 0,
+              "10.0 is newer than 9.2");
+        CHECK(version_parse("7.2.22", &a) == 0 && version_parse("7.2.5", &b) == 0 &&
+                      version_compare(&a, &b, 2) == 0 && version_compare(&a, &b, 3) > 0 &&
+                      version_compare(&a, &b, 1) == 0,
+              "7.2.22 and 7.2.5: same major.minor, 22 > 5");
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
         return remove(p);
@@ -245,6 +268,7 @@ int main(void)
         test_accounts(fs);
         test_json();
         test_etchosts();
+        test_version();
         test_no_openat2();
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         if (failures)
