@@ -158,18 +158,6 @@ static void migration_conf_done(struct migration_conf *m)
         free(m->host);
 }
 
-static bool address_is_loopback(const char *a)
-{
-        struct in6_addr in6;
-        struct in_addr in;
-
-        if (inet_pton(AF_INET, a, &in) == 1)
-                return (ntohl(in.s_addr) >> 24) == 127;
-        if (inet_pton(AF_INET6, a, &in6) == 1)
-                return IN6_IS_ADDR_LOOPBACK(&in6) || (IN6_IS_ADDR_V4MAPPED(&in6) && in6.s6_addr[12] == 127);
-        return false;
-}
-
 static bool address_is_numeric(const char *a)
 {
         unsigned char buf[sizeof(struct in6_addr)];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* hosts(5) lookups on a file's text: no resolver, no network, so they cannot hang and read an image's
@@ -29,3 +30,6 @@ struct etchosts_entry {
  * one whose canonical name getaddrinfo gives. *ret is NULL when none (*ret_n 0). */
 int etchosts_entries(const char *text, const char *name, struct etchosts_entry **ret, size_t *ret_n);
 void etchosts_entries_free(struct etchosts_entry *items, size_t n);
+
+/* An address of the machine itself: 127.0.0.0/8, ::1, or ::ffff:127.x (Debian's 127.0.1.1 line is one). */
+bool address_is_loopback(const char *a);

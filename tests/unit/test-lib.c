@@ -226,6 +226,10 @@ static void test_etchosts(void)
         etchosts_entries_free(e, n);
         CHECK(etchosts_entries(text, "nosuch", &e, &n) == 0 && n == 0 && !e, "unknown name: %zu lines", n);
         CHECK(etchosts_entries(NULL, "h3", &e, &n) == 0 && n == 0, "no file: %zu lines", n);
+        CHECK(address_is_loopback("127.0.1.1") && address_is_loopback("::1") &&
+                      address_is_loopback("::ffff:127.0.0.1") && !address_is_loopback("10.0.0.13") &&
+                      !address_is_loopback("fd00::2") && !address_is_loopback("h3"),
+              "loopback addresses");
 }
 
 /* version_parse() and version_compare(): numbers, not strings, and only the parts asked for. */
