@@ -4,7 +4,9 @@
 #include <math.h>
 #include <strings.h>
 
+#include "etchosts.h"
 #include "strv.h"
+#include "version.h"
 
 #define CLOCK_WARN_SECONDS 0.5
 #define CLOCK_FAIL_SECONDS 5.0
@@ -39,12 +41,15 @@ static const struct result_def host_uuid_results[] = {
         [HOST_UUID_DISTINCT] = {"cross.host_uuid", STATUS_PASS, "distinct_uuids"},
 };
 
-enum { NAMES_LOCALHOST, NAMES_UNRESOLVED, NAMES_DISAGREE, NAMES_AGREE };
+enum { NAMES_LOCALHOST, NAMES_UNRESOLVED, NAMES_LOOPBACK, NAMES_DISAGREE, NAMES_AGREE };
 static const struct result_def names_results[] = {
         [NAMES_LOCALHOST] = {"cross.names", STATUS_FAIL, "localhost",
                              "give the host its own name (hostnamectl)"},
         [NAMES_UNRESOLVED] = {"cross.names", STATUS_FAIL, "unresolved",
                               "add @NAME@ to /etc/hosts on @HOST@"},
+        [NAMES_LOOPBACK] =
+                {"cross.names", STATUS_FAIL, "resolves_to_loopback",
+                 "give @NAME@ its own address in /etc/hosts (or DNS) on @HOST@, not a loopback one"},
         [NAMES_DISAGREE] = {"cross.names", STATUS_FAIL, "addresses_disagree",
                             "make /etc/hosts (or DNS) agree on every host"},
         [NAMES_AGREE] = {"cross.names", STATUS_PASS, "names_agree"},
@@ -57,6 +62,16 @@ static const struct result_def clock_results[] = {
         [CLOCK_FAR_OFF] = {"cross.clock", STATUS_FAIL, "clock_off", NTP_HINT},
         [CLOCK_OFF] = {"cross.clock", STATUS_WARN, "clock_off", NTP_HINT},
         [CLOCK_AGREE] = {"cross.clock", STATUS_PASS, "clocks_agree"},
+};
+
+enum { VERSIONS_UNKNOWN, VERSIONS_TOO_FEW, VERSIONS_OLDER, VERSIONS_SAME };
+static const struct result_def versions_results[] = {
+        [VERSIONS_UNKNOWN] = {"cross.versions", STATUS_SKIP, "version_unknown"},
+        [VERSIONS_TOO_FEW] = {"cross.versions", STATUS_SKIP, "too_few_hosts"},
+        [VERSIONS_OLDER] =
+                {"cross.versions", STATUS_WARN, "destination_older",
+                 "upgrade @PROGRAM@ on @HOST@ to @VERSION@ or newer before migrating guests to it"},
+        [VERSIONS_SAME] = {"cross.versions", STATUS_PASS, "same_version"},
 };
 
 enum { BRIDGES_NONE, BRIDGES_MISSING, BRIDGES_MTU_DIFFERENT, BRIDGES_SAME };
@@ -257,6 +272,27 @@ static char *addresses_text(json_object *arr)
         return v ? strv_join(v, " ") : strdup("");
 }
 
+/* A peer that resolves target to a loopback address sends target's guests to itself: with a copied
+ * /etc/hosts (Debian's "127.0.1.1 NAME" line) the sources connect to their own QEMU. 1: emitted. */
+static int check_peer_address(struct cross_ctx *ctx, const struct host_facts *peer, const char *target,
+                              json_object *addrs)
+{
+        for (size_t k = 0; k < json_object_array_length(addrs); k++) {
+                const char *a = json_object_get_string(json_object_array_get_idx(addrs, k));
+                int r;
+
+                if (!a || !address_is_loopback(a))
+                        continue;
+                r = emit(
+                        ctx, &names_results[NAMES_LOOPBACK], HINT_VALUES("NAME", target, "HOST", peer->name),
+                        a,
+                        "%s resolves %s to the loopback address %s: migrating a guest to %s from %s sends it to %s itself",
+                        peer->name, target, a, target, peer->name, peer->name);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
 static int compare_names(struct cross_ctx *ctx)
 {
         int r;
@@ -264,7 +300,8 @@ static int compare_names(struct cross_ctx *ctx)
         for (size_t i = 0; i < ctx->n_hosts; i++) {
                 const char *hn = get_string(ctx->hosts[i].facts, "hostname");
 
-                if (hn && (strcasecmp(hn, "localhost") == 0 || startswith(hn, "localhost.")))
+                /* libvirt's own test is the prefix: "localhost6" is refused like "localhost.lab" */
+                if (hn && (strcasecmp(hn, "localhost") == 0 || startswith(hn, "localhost")))
                         return emit(ctx, &names_results[NAMES_LOCALHOST], NULL, hn,
                                     "%s calls itself %s: libvirt and the peers cannot tell the hosts apart",
                                     ctx->hosts[i].name, hn);
@@ -291,6 +328,9 @@ static int compare_names(struct cross_ctx *ctx)
                                             HINT_VALUES("NAME", target, "HOST", ctx->hosts[i].name), NULL,
                                             "%s cannot resolve %s (its /etc/hosts has no entry)",
                                             ctx->hosts[i].name, target);
+                        r = check_peer_address(ctx, &ctx->hosts[i], target, v);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
                         r = append_item(&seen, ctx->hosts[i].name, addrs);
                         if (r < 0)
                                 return r;
@@ -339,6 +379,73 @@ static int compare_clocks(struct cross_ctx *ctx)
                             worst_host, worst);
         return emit(ctx, &clock_results[CLOCK_AGREE], NULL, seen, "the clocks agree within %.1f s",
                     CLOCK_WARN_SECONDS);
+}
+
+/* One program's versions on the hypervisors. Only major.minor counts: a destination older than a source
+ * may lack a machine type or device the newer one's guests use, and the older libvirt may not parse the
+ * domain XML the newer one sends. Every older host is compared with the newest, which covers every pair. */
+static int compare_program_versions(struct cross_ctx *ctx, const char *key, const char *program)
+{
+        _cleanup_free_ char *path = strdup_printf("versions.%s", key), *seen = NULL, *unknown = NULL;
+        _cleanup_free_ struct version *v = calloc(ctx->n_hosts + 1, sizeof(*v));
+        _cleanup_free_ size_t *idx = calloc(ctx->n_hosts + 1, sizeof(*idx));
+        size_t n = 0, newest = 0, older = 0;
+        int r = 0;
+
+        if (!path || !v || !idx)
+                return -ENOMEM;
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                const char *text = get_string(h->facts, path);
+
+                if (!is_hypervisor(h) || !h->facts)
+                        continue; /* an unreachable peer is reported as such */
+                if (!text || version_parse(text, &v[n]) < 0) {
+                        if (append_item(&unknown, h->name, text ? text : "none") < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (append_item(&seen, h->name, text) < 0)
+                        return -ENOMEM;
+                if (n > 0 && version_compare(&v[n], &v[newest], 3) > 0)
+                        newest = n;
+                idx[n++] = i;
+        }
+        if (unknown)
+                r = emit(ctx, &versions_results[VERSIONS_UNKNOWN], NULL, unknown,
+                         "no %s version known on some hypervisors (%s): they are left out", program,
+                         unknown);
+        if (r < 0 || n < 2)
+                return r < 0 ? r
+                             : emit(ctx, &versions_results[VERSIONS_TOO_FEW], NULL, seen,
+                                    "fewer than two hypervisors reported their %s version", program);
+        for (size_t k = 0; k < n; k++) {
+                const char *old = ctx->hosts[idx[k]].name, *new = ctx->hosts[idx[newest]].name;
+                _cleanup_free_ char *want = NULL;
+
+                if (version_compare(&v[k], &v[newest], 2) >= 0)
+                        continue;
+                want = strdup_printf("%u.%u", v[newest].major, v[newest].minor);
+                r = want ? emit(ctx, &versions_results[VERSIONS_OLDER],
+                                HINT_VALUES("PROGRAM", program, "HOST", old, "VERSION", want), seen,
+                                "%s runs %s %u.%u, %s %s: migrating from %s to %s fails for guests that use what %s added; upgrade %s first",
+                                old, program, v[k].major, v[k].minor, new, want, new, old, want, old)
+                         : -ENOMEM;
+                if (r < 0)
+                        return r;
+                older++;
+        }
+        if (older > 0)
+                return 0;
+        return emit(ctx, &versions_results[VERSIONS_SAME], NULL, seen, "%s %u.%u on all %zu hypervisors",
+                    program, v[newest].major, v[newest].minor, n);
+}
+
+static int compare_versions(struct cross_ctx *ctx)
+{
+        int r = compare_program_versions(ctx, "libvirt", "libvirt");
+
+        return r < 0 ? r : compare_program_versions(ctx, "qemu", "QEMU");
 }
 
 static json_object *find_bridge(json_object *facts, const char *name)
@@ -455,4 +562,11 @@ const struct cross_check cross_bridges = {
         .results = bridges_results,
         .n_results = ELEMENTSOF(bridges_results),
         .compare = compare_bridges,
+};
+const struct cross_check cross_versions = {
+        .id = "cross.versions",
+        .title = "libvirt and QEMU: no destination older than a source",
+        .results = versions_results,
+        .n_results = ELEMENTSOF(versions_results),
+        .compare = compare_versions,
 };

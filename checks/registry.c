@@ -37,6 +37,7 @@ extern const struct cross_check cross_host_uuid;
 extern const struct cross_check cross_names;
 extern const struct cross_check cross_clock;
 extern const struct cross_check cross_bridges;
+extern const struct cross_check cross_versions;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -46,6 +47,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_names,
         &cross_clock,
         &cross_bridges,
+        &cross_versions,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

@@ -153,7 +153,11 @@ struct scenario {
 };
 
 #define FACTS(name, source, uid, uuid, resolve, mtu)                                                        \
-        "{\"hostname\": \"" name "\", \"mounts\": [{\"source\": \"" source "\", \"fstype\": \"nfs4\"}], "   \
+        FACTS_V(name, source, uid, uuid, resolve, mtu, "9.0.0", "7.2.22")
+#define FACTS_V(name, source, uid, uuid, resolve, mtu, libvirt, qemu)                                       \
+        "{\"hostname\": \"" name "\", \"versions\": {\"libvirt\": \"" libvirt "\", \"qemu\": \"" qemu       \
+        "\"}, "                                                                                             \
+        "\"mounts\": [{\"source\": \"" source "\", \"fstype\": \"nfs4\"}], "                                \
         "\"users\": {\"qemu\": {\"uid\": " uid ", \"gid\": 107}}, \"host_uuid\": {\"effective\": \"" uuid   \
         "\"}, "                                                                                             \
         "\"resolve\": {" resolve "}, \"bridges\": [{\"name\": \"br0\", \"mtu\": " mtu "}]}"
@@ -162,17 +166,20 @@ static const struct scenario scenarios[] = {
         /* all alike */
         {"br0",
          {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"]", "1500"), 0.1},
-          {"h2", FACTS("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500"), -0.1}}},
+          {"h2", FACTS_V("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500", "9.0.0", "7.2.5"),
+           -0.1}}},
         /* everything differs */
         {"br0",
          {{"h1",
            FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"], \"h3\": [\"10.0.0.3\"]", "1500"),
            10},
           {"h2",
-           FACTS("h2", "nfs2:/srv", "108", "u1", "\"h1\": [\"10.0.0.1\"], \"h3\": [\"10.0.0.3\"]", "9000"),
+           FACTS_V("h2", "nfs2:/srv", "108", "u1", "\"h1\": [\"10.0.0.1\"], \"h3\": [\"10.0.0.3\"]", "9000",
+                   "9.0.0", "8.0.2"),
            0.1},
           {"h3",
-           FACTS("h3", "nfs1:/srv", "107", "u3", "\"h1\": [\"10.0.0.1\"], \"h2\": [\"10.0.0.9\"]", "1500"),
+           FACTS_V("h3", "nfs1:/srv", "107", "u3", "\"h1\": [\"10.0.0.1\"], \"h2\": [\"10.0.0.9\"]", "1500",
+                   "8.0.0", "10.0.0"),
            0.1}}},
         /* half there: nothing mounted on one, a qemu user on one, a host called localhost, a bridge missing
          */
@@ -181,6 +188,12 @@ static const struct scenario scenarios[] = {
           {"h2", "{\"mounts\": [], \"bridges\": []}", 0}}},
         /* one host answered, without resolving the other; no bridges in the profile */
         {NULL, {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "", "1500"), 0}, {"h2", NULL, 0}}},
+        /* h1 resolves h2 to Debian's own 127.0.1.1 line; h2's versions cannot be read */
+        {NULL,
+         {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"127.0.1.1\"]", "1500"), 0},
+          {"h2",
+           FACTS_V("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500", "9.0.0", "unknown"),
+           0}}},
 };
 
 static void run_scenario(const struct scenario *sc, bool *reached[])
