@@ -61,6 +61,9 @@ expect good cross cross.host_uuid pass
 expect good cross cross.qemu_ids pass
 expect good cross cross.names pass
 expect good cross cross.clock pass
+# the same Debian packages on every host: the same libvirt and QEMU, compared by number
+expect good cross cross.versions pass "libvirt "
+expect good cross cross.versions pass "QEMU "
 
 # 2. h3 no longer accepts root's keys
 "$TB" exec h3 mv /root/.ssh/authorized_keys /root/.ssh/authorized_keys.off
