@@ -408,8 +408,10 @@ static int peer_connect(void *userdata, int fd)
         return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
 }
 
-/* The FAIL entry for libvirt's error: the errno of a failed connect, the auth codes, TLS's own errors. */
-static int peer_failure(const struct transport *t, int code, int domain, int error)
+/* The FAIL entry for libvirt's error: the errno of a failed connect, the auth codes, and TLS's own
+ * errors, which libvirt raises as system errors of its RPC layer like a failed name lookup: only their
+ * text tells them apart. */
+static int peer_failure(const struct transport *t, int code, int domain, int error, const char *message)
 {
         if (error == ECONNREFUSED)
                 return PEER_REFUSED;
@@ -418,8 +420,9 @@ static int peer_failure(const struct transport *t, int code, int domain, int err
         if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
             code == VIR_ERR_AUTH_UNAVAILABLE)
                 return PEER_AUTH;
-        if (t->tls && domain == VIR_FROM_RPC)
-                return PEER_TLS; /* the TLS session: certificates, their files, the names they carry */
+        if (t->tls && domain == VIR_FROM_RPC &&
+            (strcasestr(message, "certificate") || strstr(message, "TLS")))
+                return PEER_TLS;
         return PEER_FAILED;
 }
 
@@ -459,7 +462,7 @@ static int emit_peer(struct check_ctx *ctx, const struct transport *t, const cha
                 return check_emit(ctx, R(PEER_PROBE_FAILED), uri,
                                   "%s: the connection child gave no answer (%s)", peer,
                                   j->spawn_failed ? strerror(j->spawn_errno) : "it crashed?");
-        entry = peer_failure(t, code, domain, error);
+        entry = peer_failure(t, code, domain, error, rest + 1);
         return check_emit_hint(ctx, R(entry), values, rest + 1, "%s: no libvirt connection over %s: %s",
                                peer, uri, peer_failure_why(entry));
 }
