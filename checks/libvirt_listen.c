@@ -5,12 +5,23 @@
  * listener (a socket unit, or libvirtd --listen with listen_tcp/listen_tls), the kernel's socket table
  * shows it is really there, and the authentication is what the profile allows: auth_tcp = "none" only
  * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its three files.
+ * Then it is proven: this host opens a real libvirt connection to every peer hypervisor over the
+ * transport's URI, as a migration's source does, so the peer's listener, its authentication and every
+ * firewall between are in the test (with --all-hosts each host does so, which covers every direction).
  */
 #include <sys/stat.h>
+
+#include "config.h"
+
+#if HAVE_LIBVIRT
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#endif
 
 #include "common.h"
 #include "libvirtd-model.h"
 #include "pathnames.h"
+#include "spawn.h"
 #include "strv.h"
 
 enum {
@@ -39,6 +50,17 @@ enum {
         AUTH_UNKNOWN,
         TLS_FILES_MISSING,
         TLS_FILES_PRESENT,
+        PEER_NOT_LIVE,
+        PEER_NONE,
+        PEER_NO_API,
+        PEER_CONNECTED,
+        PEER_REFUSED,
+        PEER_UNREACHABLE,
+        PEER_AUTH,
+        PEER_TLS,
+        PEER_FAILED,
+        PEER_TIMEOUT,
+        PEER_PROBE_FAILED,
 };
 
 #define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a new socket only when it restarts)"
@@ -87,6 +109,28 @@ static const struct result_def libvirt_listen_results[] = {
                 {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
                  "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
         [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS, "tls_files_present"},
+        [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
+        [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
+        [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP, "no_libvirt_api"},
+        [PEER_CONNECTED] = {"libvirt.listen.peer", STATUS_PASS, "connected"},
+        [PEER_REFUSED] =
+                {"libvirt.listen.peer", STATUS_FAIL, "refused",
+                 "nothing listens on @PEER@'s port or its firewall rejects this host: run hostprep check on @PEER@ (libvirt.listen.port) and let this host in to TCP @PORT@ there"},
+        [PEER_UNREACHABLE] =
+                {"libvirt.listen.peer", STATUS_FAIL, "unreachable",
+                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way, and check the route to @PEER@"},
+        [PEER_AUTH] =
+                {"libvirt.listen.peer", STATUS_FAIL, "auth_failed",
+                 "@PEER@'s libvirtd wants credentials this host cannot give without asking: a SASL user in /etc/libvirt/auth.conf here (saslpasswd2 -a libvirt NAME on @PEER@), or migrate over TLS"},
+        [PEER_TLS] =
+                {"libvirt.listen.peer", STATUS_FAIL, "tls_failed",
+                 "this host's client certificate and key (/etc/pki/libvirt/clientcert.pem, private/clientkey.pem) and @PEER@'s server certificate must chain to the same CA (/etc/pki/CA/cacert.pem), and the server certificate must name @PEER@"},
+        [PEER_FAILED] = {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
+                         "see libvirt's error; virsh -c @URI@ version shows it too"},
+        [PEER_TIMEOUT] =
+                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
+                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
+        [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR, "probe_failed"},
 };
 
 #define R(entry) (&libvirt_listen_results[entry])
@@ -94,13 +138,14 @@ static const struct result_def libvirt_listen_results[] = {
 /* What the transport needs of the daemon: its socket unit, and the settings it listens by itself with. */
 struct transport {
         bool tls;
+        const char *scheme; /* of the URI a migration's source opens */
         enum libvirtd_socket socket;
         const char *listen_setting, *port_setting, *auth_setting, *default_port, *default_auth;
 };
 
 static const struct transport transports[] = {
-        {false, LIBVIRTD_SOCKET_TCP, "listen_tcp", "tcp_port", "auth_tcp", "16509", "sasl"},
-        {true, LIBVIRTD_SOCKET_TLS, "listen_tls", "tls_port", "auth_tls", "16514", "none"},
+        {false, "qemu+tcp", LIBVIRTD_SOCKET_TCP, "listen_tcp", "tcp_port", "auth_tcp", "16509", "sasl"},
+        {true, "qemu+tls", LIBVIRTD_SOCKET_TLS, "listen_tls", "tls_port", "auth_tls", "16514", "none"},
 };
 
 static int configured_socket(struct check_ctx *ctx, const struct libvirtd_model *m,
@@ -292,6 +337,186 @@ static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m
                           "the CA certificate, server certificate and key exist");
 }
 
+/* The peers migrations go to and come from: the profile's other hypervisors, and a --peer it does not
+ * name (given on the command line to be checked against, it is one). */
+static int peer_hypervisors(const struct check_ctx *ctx, char ***ret)
+{
+        _cleanup_(strv_freep) char **hypervisors = NULL, **peers = NULL;
+        int r = check_hosts_with_role(ctx, ROLE_HYPERVISOR, &hypervisors);
+
+        if (r < 0)
+                return r;
+        STRV_FOREACH (p, ctx->peers) {
+                bool named = conf_get(ctx->profile, "hosts", *p) != NULL;
+
+                if ((!named || strv_contains(hypervisors, *p)) && strv_push_dup(&peers, *p) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(peers);
+        return 0;
+}
+
+#if HAVE_LIBVIRT
+/* What a peer's connection child answers: "P" VERSION "\n" HOSTNAME, or "E" CODE DOMAIN ERRNO "\n" and
+ * libvirt's message. */
+static void libvirt_silence(void *opaque, virErrorPtr e)
+{
+        /* libvirt prints its errors by default; the child's answer carries them */
+}
+
+/* Credentials are never asked for: a peer that wants any is an authentication failure, not a prompt. */
+static int no_credentials(virConnectCredentialPtr cred, unsigned ncred, void *cbdata)
+{
+        return -1;
+}
+
+static int peer_reply_error(int fd)
+{
+        const virError *e = virGetLastError();
+        _cleanup_free_ char *text = NULL;
+
+        text = e ? strdup_printf("E%d %d %d\n%s", e->code, e->domain,
+                                 e->code == VIR_ERR_SYSTEM_ERROR ? e->int1 : 0, strna(e->message))
+                 : strdup("E0 0 0\nunknown libvirt error");
+        return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
+}
+
+/* In a child, abandoned at the deadline: libvirt's open has no timeout of its own, and a frozen peer
+ * holds it for as long as TCP waits. */
+static int peer_connect(void *userdata, int fd)
+{
+        int credtypes[] = {VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE, VIR_CRED_USERNAME, VIR_CRED_NOECHOPROMPT};
+        virConnectAuth auth = {credtypes, ELEMENTSOF(credtypes), no_credentials, NULL};
+        _cleanup_free_ char *text = NULL;
+        unsigned long version = 0;
+        char *hostname = NULL;
+        virConnectPtr c;
+
+        virSetErrorFunc(NULL, libvirt_silence);
+        c = virConnectOpenAuth(userdata, &auth, 0);
+        if (!c)
+                return peer_reply_error(fd);
+        if (virConnectGetLibVersion(c, &version) < 0 || !(hostname = virConnectGetHostname(c))) {
+                int r = peer_reply_error(fd);
+
+                virConnectClose(c);
+                return r;
+        }
+        text = strdup_printf("P%lu\n%s", version, hostname);
+        free(hostname);
+        virConnectClose(c);
+        return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
+}
+
+/* The FAIL entry for libvirt's error: the errno of a failed connect, the auth codes, and TLS's own
+ * errors, which libvirt raises as system errors of its RPC layer like a failed name lookup: only their
+ * text tells them apart. */
+static int peer_failure(const struct transport *t, int code, int domain, int error, const char *message)
+{
+        if (error == ECONNREFUSED)
+                return PEER_REFUSED;
+        if (error == ETIMEDOUT || error == EHOSTUNREACH || error == ENETUNREACH)
+                return PEER_UNREACHABLE;
+        if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
+            code == VIR_ERR_AUTH_UNAVAILABLE)
+                return PEER_AUTH;
+        if (t->tls && domain == VIR_FROM_RPC &&
+            (strcasestr(message, "certificate") || strstr(message, "TLS")))
+                return PEER_TLS;
+        return PEER_FAILED;
+}
+
+static const char *peer_failure_why(int entry)
+{
+        switch (entry) {
+        case PEER_REFUSED:
+                return "refused: libvirtd does not listen there, or a firewall rejects it";
+        case PEER_UNREACHABLE:
+                return "no answer or no route: a firewall drops it?";
+        case PEER_AUTH:
+                return "authentication failed";
+        case PEER_TLS:
+                return "the TLS session failed";
+        default:
+                return "failed";
+        }
+}
+
+static int emit_peer(struct check_ctx *ctx, const struct transport *t, const char *peer, const char *uri,
+                     const struct spawn_job *j)
+{
+        const char *const values[] = {"PEER", peer, "PORT", t->default_port, "URI", uri, NULL};
+        const char *out = j->out ? j->out : "", *rest = strchr(out, '\n');
+        unsigned long v = 0;
+        int code = 0, domain = 0, error = 0, entry;
+
+        if (j->timed_out)
+                return check_emit_hint(ctx, R(PEER_TIMEOUT), values, uri,
+                                       "%s: no libvirt connection to %s before the deadline (%s)", peer,
+                                       peer, uri);
+        if (out[0] == 'P' && rest && sscanf(out + 1, "%lu", &v) == 1)
+                return check_emit(ctx, R(PEER_CONNECTED), uri,
+                                  "%s: connected over %s: libvirt %lu.%lu.%lu on %s", peer, uri, v / 1000000,
+                                  v / 1000 % 1000, v % 1000, rest + 1);
+        if (out[0] != 'E' || !rest || sscanf(out + 1, "%d %d %d", &code, &domain, &error) != 3)
+                return check_emit(ctx, R(PEER_PROBE_FAILED), uri,
+                                  "%s: the connection child gave no answer (%s)", peer,
+                                  j->spawn_failed ? strerror(j->spawn_errno) : "it crashed?");
+        entry = peer_failure(t, code, domain, error, rest + 1);
+        return check_emit_hint(ctx, R(entry), values, rest + 1, "%s: no libvirt connection over %s: %s",
+                               peer, uri, peer_failure_why(entry));
+}
+
+/* One child per peer, all at once; the deadline ends them all. */
+static int connect_peers(struct check_ctx *ctx, const struct transport *t, char **peers)
+{
+        const size_t n = strv_length(peers);
+        usec_t now = now_usec(), until = ctx->deadline > now + 200 * USEC_PER_MSEC
+                                                 ? ctx->deadline - 100 * USEC_PER_MSEC
+                                                 : ctx->deadline;
+        _cleanup_(strv_freep) char **uris = NULL;
+        struct spawn_job *jobs = calloc(n, sizeof(*jobs));
+        int r = jobs ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *uri = strdup_printf("%s://%s/system", t->scheme, peers[i]);
+
+                r = uri ? strv_push_dup(&uris, uri) : -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                jobs[i] = (struct spawn_job){
+                        .call = peer_connect, .userdata = uris[i], .output_max = 64 * 1024};
+        if (r >= 0)
+                r = spawn_run_many(jobs, n, until);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = emit_peer(ctx, t, peers[i], uris[i], &jobs[i]);
+        spawn_jobs_free(jobs, jobs ? n : 0);
+        return r;
+}
+#endif
+
+static int check_peers(struct check_ctx *ctx, const struct transport *t)
+{
+        _cleanup_(strv_freep) char **peers = NULL;
+        int r;
+
+        if (!hostfs_is_live(ctx->fs))
+                return check_emit(ctx, R(PEER_NOT_LIVE), NULL,
+                                  "connecting to the peers' libvirt needs the running host, not --root");
+        r = peer_hypervisors(ctx, &peers);
+        if (r < 0)
+                return r;
+        if (!peers || !peers[0])
+                return check_emit(ctx, R(PEER_NONE), NULL,
+                                  "no peer hypervisor (the profile's [hosts], --peer) to connect to");
+#if HAVE_LIBVIRT
+        return connect_peers(ctx, t, peers);
+#else
+        return check_emit(ctx, R(PEER_NO_API), NULL,
+                          "hostprep is built without libvirt's C API: no connection to the peers is tried");
+#endif
+}
+
 static int listen_transport(struct check_ctx *ctx, const struct transport **ret)
 {
         const char *transport = conf_get(ctx->profile, "migrate", "transport");
@@ -344,14 +569,19 @@ static int libvirt_listen_check(struct check_ctx *ctx)
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return check_emit(ctx, R(CONFIGURED_BUS_FAILED), "system bus",
-                                  "cannot ask systemd how libvirt's daemon listens: %s", strna(error));
-        if (m.flavor == LIBVIRTD_FLAVOR_NONE)
-                r = check_emit(ctx, R(CONFIGURED_NOT_INSTALLED), NULL,
-                               "libvirt's daemon is not installed (see libvirt.daemon)");
-        else
-                r = listen_checks(ctx, &m, t);
-        libvirtd_model_done(&m);
+                r = check_emit(ctx, R(CONFIGURED_BUS_FAILED), "system bus",
+                               "cannot ask systemd how libvirt's daemon listens: %s", strna(error));
+        else {
+                if (m.flavor == LIBVIRTD_FLAVOR_NONE)
+                        r = check_emit(ctx, R(CONFIGURED_NOT_INSTALLED), NULL,
+                                       "libvirt's daemon is not installed (see libvirt.daemon)");
+                else
+                        r = listen_checks(ctx, &m, t);
+                libvirtd_model_done(&m);
+        }
+        /* the peers' daemons answer whatever this host's own does: a migration's source is the client */
+        if (r >= 0)
+                r = check_peers(ctx, t);
         return r < 0 ? r : 0;
 }
 #undef R

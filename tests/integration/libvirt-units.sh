@@ -48,6 +48,8 @@ expect h2 libvirt.daemon.args pass "--listen"
 expect h2 libvirt.listen.configured pass "port 16509 of 10.213.0.12"
 expect h2 libvirt.listen.port pass "16509"
 expect h2 libvirt.listen.auth fail 'auth_tcp = "none"'
+# a real connection to the peer hypervisor h3 (the profile's NFS server h1 is no peer of libvirt)
+expect h2 libvirt.listen.peer pass "h3: connected over qemu+tcp://h3/system: libvirt "
 
 check h2_allowed h2 0 --set libvirt.allow_auth_none=yes
 expect h2_allowed libvirt.listen.port pass
@@ -57,11 +59,15 @@ expect h2_allowed libvirt.listen.auth pass "allows"
 check h1 h1 1 --role hypervisor
 expect h1 libvirt.daemon.running fail "does not run"
 expect h1 libvirt.listen.port fail "nothing listens on TCP port 16509"
+# h1's own libvirtd does not matter for its connections to h2 and h3, which both answer
+expect h1 libvirt.listen.peer pass "connected over qemu+tcp://"
 
 # TLS: the bed's libvirtd.conf says listen_tls = 0, so no TLS port is configured
 check h2_tls h2 1 --set migrate.transport=tls
 expect h2_tls libvirt.listen.configured fail "listen_tls is 0"
 expect h2_tls libvirt.listen.tls fail "TLS files missing"
+# h2 has no CA certificate of its own: libvirt's TLS client fails before it connects to h3
+expect h2_tls libvirt.listen.peer fail "qemu+tls://h3/system: the TLS session failed"
 
 [ "$failures" = 0 ] && echo "all libvirt unit cases passed"
 exit $((failures > 0))
