@@ -35,12 +35,45 @@ static int fail(const char *what, const char *detail)
         return 1;
 }
 
+/* The canary's block, read from the guest's memory over QMP. */
+static int read_block(struct qmp *q, struct canary_block *ret)
+{
+        uint32_t w[CANARY_BLOCK_SIZE / 4];
+        int r = qmp_read_phys_u32(q, CANARY_BLOCK_ADDR, ELEMENTSOF(w), w, now_usec() + 5 * USEC_PER_SEC);
+
+        if (r >= 0)
+                memcpy(ret, w, sizeof(w));
+        return r;
+}
+
+/* The serial port shows the ticks; removes the test's files. */
+static int check_serial(const char *dir, const char *log, const char *sock)
+{
+        char path[160], buf[4096] = "";
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/serial", dir);
+        f = fopen(path, "re");
+        if (f) {
+                size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+                buf[n] = 0;
+                fclose(f);
+        }
+        printf("serial: %s", buf);
+        if (!strstr(buf, "canary up"))
+                return fail("no start-up line on the serial port", "");
+        unlink(path);
+        unlink(log);
+        unlink(sock);
+        rmdir(dir);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         char dir[] = "/tmp/test-canary-XXXXXX", sock[128], qmparg[160], serial[160], log[128];
         struct qmp *q = NULL;
         struct canary_block b1, b2;
-        uint32_t w[CANARY_BLOCK_SIZE / 4];
         _cleanup_free_ char *err = NULL;
         int r;
 
@@ -77,10 +110,8 @@ int main(int argc, char **argv)
 
         /* boot: the magic appears within milliseconds */
         for (;;) {
-                r = qmp_read_phys_u32(q, CANARY_BLOCK_ADDR, ELEMENTSOF(w), w, now_usec() + 5 * USEC_PER_SEC);
-                if (r < 0)
+                if (read_block(q, &b1) < 0)
                         return fail("xp: ", qmp_last_error(q));
-                memcpy(&b1, w, sizeof(w));
                 if (canary_magic_ok(&b1))
                         break;
                 if (now_usec() - t0 > 10 * USEC_PER_SEC)
@@ -94,10 +125,8 @@ int main(int argc, char **argv)
                 return fail("command line not parsed (dirty=1M span=1 means 256 pages/s over 256 pages)",
                             "");
         usleep(500 * 1000);
-        r = qmp_read_phys_u32(q, CANARY_BLOCK_ADDR, ELEMENTSOF(w), w, now_usec() + 5 * USEC_PER_SEC);
-        if (r < 0)
+        if (read_block(q, &b2) < 0)
                 return fail("xp: ", qmp_last_error(q));
-        memcpy(&b2, w, sizeof(w));
         printf("0.5 s later: heartbeat %" PRIu32 ", dirtied %" PRIu32 " pages, loops %" PRIu32 "\n",
                b2.heartbeat, b2.dirtied, b2.loops);
         if (!canary_magic_ok(&b2) || (int32_t)(b2.heartbeat - b1.heartbeat) < 200)
@@ -109,22 +138,8 @@ int main(int argc, char **argv)
         waitpid(qemu_pid, NULL, 0);
         qemu_pid = 0;
 
-        /* the serial port shows the ticks */
-        char path[160], buf[4096] = "";
-        snprintf(path, sizeof(path), "%s/serial", dir);
-        FILE *f = fopen(path, "re");
-        if (f) {
-                size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-                buf[n] = 0;
-                fclose(f);
-        }
-        printf("serial: %s", buf);
-        if (!strstr(buf, "canary up"))
-                return fail("no start-up line on the serial port", "");
-        unlink(path);
-        unlink(log);
-        unlink(sock);
-        rmdir(dir);
+        if (check_serial(dir, log, sock) != 0)
+                return 1;
         printf("PASS\n");
         return 0;
 }

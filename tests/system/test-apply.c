@@ -249,6 +249,32 @@ static int check_whole(unsigned *ret_new)
         return 0;
 }
 
+/* Undoes every run not yet rolled back, newest first. */
+static int rollback_all(const struct apply_options *o, unsigned trial)
+{
+        struct apply_run_info *runs = NULL;
+        struct apply_report r = {};
+        size_t n = 0;
+        int rr;
+
+        CHECK(apply_list_runs(o, &runs, &n) == 0);
+        for (size_t k = n; k-- > 0;) {
+                if (streq(runs[k].state, "rolled-back"))
+                        continue;
+                rr = apply_rollback(o, runs[k].id, &r);
+                if (rr != 0) {
+                        fprintf(stderr, "trial %u: rollback %s: %d %s\n", trial, runs[k].id, rr,
+                                strna(r.error));
+                        apply_report_done(&r);
+                        apply_run_info_free_many(runs, n);
+                        return -1;
+                }
+                apply_report_done(&r);
+        }
+        apply_run_info_free_many(runs, n);
+        return 0;
+}
+
 static int test_kill_trials(const char *digest0, usec_t apply_time)
 {
         const char *s = getenv("HOSTPREP_APPLY_TRIALS"), *seed_s = getenv("HOSTPREP_APPLY_SEED");
@@ -311,26 +337,8 @@ static int test_kill_trials(const char *digest0, usec_t apply_time)
                         apply_report_done(&r);
                         CHECK(check_new() == 0);
                 }
-                /* undo every run not yet rolled back, newest first */
-                {
-                        struct apply_run_info *runs = NULL;
-                        size_t n = 0;
-
-                        CHECK(apply_list_runs(&o, &runs, &n) == 0);
-                        for (size_t k = n; k-- > 0;) {
-                                if (streq(runs[k].state, "rolled-back"))
-                                        continue;
-                                rr = apply_rollback(&o, runs[k].id, &r);
-                                if (rr != 0) {
-                                        fprintf(stderr, "trial %u: rollback %s: %d %s\n", i, runs[k].id, rr,
-                                                strna(r.error));
-                                        apply_run_info_free_many(runs, n);
-                                        return -1;
-                                }
-                                apply_report_done(&r);
-                        }
-                        apply_run_info_free_many(runs, n);
-                }
+                if (rollback_all(&o, i) < 0)
+                        return -1;
                 apply_report_done(&r);
                 if (check_old(digest0) < 0) {
                         fprintf(stderr, "trial %u (killed after %.3f s, %s): not converged back\n", i,
