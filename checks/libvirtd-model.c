@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
-#include "lineiter.h"
+#include "envfile.h"
 #include "pathlookup.h"
 #include "pathnames.h"
 #include "provision/systemd.h"
@@ -156,46 +156,6 @@ static bool args_have_listen(const char *args)
                                 return true;
         }
         return false;
-}
-
-/* VAR's last assignment in an EnvironmentFile= (KEY=VALUE lines, '#' comments, quotes around values). */
-static int env_file_value(const char *text, const char *var, char **ret, unsigned *ret_line)
-{
-        _cleanup_free_ char *value = NULL;
-        unsigned line = 0;
-
-        LINE_FOREACH(l, text)
-        {
-                _cleanup_free_ char *dup = line_iter_dup(&l);
-                char *s, *eq, *v;
-                size_t n;
-
-                if (!dup)
-                        return -ENOMEM;
-                s = strip(dup);
-                eq = strchr(s, '=');
-                if (*s == '#' || *s == ';' || !eq)
-                        continue;
-                *eq = '\0';
-                if (!streq(strip(s), var))
-                        continue;
-                v = strip(eq + 1);
-                n = strlen(v);
-                if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-                        v[n - 1] = '\0';
-                        v++;
-                }
-                free(value);
-                value = strdup(v);
-                if (!value)
-                        return -ENOMEM;
-                line = l.number;
-        }
-        if (!value)
-                return -ENOENT;
-        *ret = TAKE_PTR(value);
-        *ret_line = line;
-        return 0;
 }
 
 char *libvirtd_args_var(const struct libvirtd_model *m)

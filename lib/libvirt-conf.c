@@ -8,13 +8,14 @@
 
 #include "hostfs.h"
 #include "strv.h"
+#include "textedit.h"
 #include "util.h"
 
 #define LIST_DEPTH_MAX 32
 
 struct parser {
         const char *file;
-        const char *cur, *end;
+        const char *text, *cur, *end;
         unsigned line;
         unsigned depth;
         char *error;
@@ -258,6 +259,7 @@ static int parse_statement(struct parser *p, struct libvirt_conf *c)
         if (!is_alpha(cur(p)))
                 return parse_error(p, "expecting a name");
         e.line = p->line;
+        e.start = (size_t)(p->cur - p->text);
         for (base = p->cur; is_alpha(cur(p)) || is_digit(cur(p)) || cur(p) == '_';)
                 next(p);
         e.name = strndup(base, (size_t)(p->cur - base));
@@ -269,6 +271,7 @@ static int parse_statement(struct parser *p, struct libvirt_conf *c)
         else {
                 next(p);
                 r = parse_value(p, &e.value);
+                e.end = (size_t)(p->cur - p->text);
         }
         if (r >= 0)
                 r = conf_add(c, &e);
@@ -301,7 +304,7 @@ int libvirt_conf_parse(const char *file, const char *text, size_t len, struct li
                        char **ret_error)
 {
         _cleanup_(libvirt_conf_freep) struct libvirt_conf *c = calloc(1, sizeof(*c));
-        struct parser p = {.file = file, .cur = text, .end = text + len, .line = 1};
+        struct parser p = {.file = file, .text = text, .cur = text, .end = text + len, .line = 1};
         int r = 0;
 
         if (!c || !(c->file = strdup(file)))
@@ -457,5 +460,49 @@ int libvirt_conf_get_int(const struct libvirt_conf *c, const char *name, int *re
         if (e->value.overflow || e->value.number > INT_MAX || e->value.number < INT_MIN)
                 return -ERANGE;
         *ret = (int)e->value.number;
+        return 0;
+}
+
+int libvirt_conf_edit(const char *file, const char *text, const char *name, const char *statement,
+                      const char *added, char **ret, char **ret_error)
+{
+        _cleanup_(libvirt_conf_freep) struct libvirt_conf *c = NULL;
+        _cleanup_free_ char *out = strdup(text);
+        bool found = false, changed = false;
+        int r;
+
+        if (!out)
+                return -ENOMEM;
+        r = libvirt_conf_parse(file, text, strlen(text), &c, ret_error);
+        if (r < 0)
+                return r;
+        /* from the last statement back, so the earlier ones' offsets still hold */
+        for (size_t i = c->n_entries; i-- > 0;) {
+                const struct libvirt_conf_entry *e = &c->entries[i];
+                char *next;
+
+                if (!streq(e->name, name))
+                        continue;
+                found = true;
+                if (e->end - e->start == strlen(statement) &&
+                    strncmp(text + e->start, statement, e->end - e->start) == 0)
+                        continue;
+                next = text_splice(out, e->start, e->end, statement);
+                if (!next)
+                        return -ENOMEM;
+                free(out);
+                out = next;
+                changed = true;
+        }
+        if (!found) {
+                size_t at = text_example_end(text, name);
+
+                free(out);
+                out = text_splice(text, at, at, added);
+                if (!out)
+                        return -ENOMEM;
+                changed = true;
+        }
+        *ret = changed ? TAKE_PTR(out) : NULL;
         return 0;
 }

@@ -41,7 +41,8 @@ struct libvirt_conf_value {
 struct libvirt_conf_entry {
         char *name;
         struct libvirt_conf_value value;
-        unsigned line; /* where the statement starts */
+        unsigned line;     /* where the statement starts */
+        size_t start, end; /* the statement's bytes in the text: from its name to the end of its value */
 };
 
 struct libvirt_conf {
@@ -78,3 +79,11 @@ int libvirt_conf_get_string_list(const struct libvirt_conf *c, const char *name,
 int libvirt_conf_get_bool(const struct libvirt_conf *c, const char *name, bool *ret);
 int libvirt_conf_get_int(const struct libvirt_conf *c, const char *name, int *ret);
 int libvirt_conf_get_uint(const struct libvirt_conf *c, const char *name, unsigned *ret);
+
+/* The text of a configuration file (file names it in errors) with name set: every assignment of name
+ * replaced in place by statement (the whole "name = value", no line end), keeping its comments and
+ * every other line; without one, added (whole lines) put after the file's commented-out example of
+ * name, else at the end. *ret is NULL when every assignment already reads statement. -EBADMSG with
+ * *ret_error as from libvirt_conf_parse() when text does not parse (nothing is edited then). */
+int libvirt_conf_edit(const char *file, const char *text, const char *name, const char *statement,
+                      const char *added, char **ret, char **ret_error);

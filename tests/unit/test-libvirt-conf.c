@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envfile.h"
 #include "hostfs.h"
 #include "libvirt-conf.h"
 #include "strv.h"
@@ -179,8 +180,82 @@ static void test_read(void)
         rmdir(root);
 }
 
+/* text edited to set name must read want (NULL: unchanged) and still parse. */
+static void edit_case(const char *text, const char *name, const char *statement, const char *want)
+{
+        char *out = NULL, *error = NULL;
+        int r = libvirt_conf_edit("t.conf", text, name, statement, "# added\nx_new = 1\n", &out, &error);
+
+        CHECK(r == 0, "[%s]: r=%d %s", text, r, strna(error));
+        CHECK(want ? out && streq(out, want) : !out, "[%s] set %s: got [%s], want [%s]", text, name,
+              strna(out), strna(want));
+        if (out)
+                libvirt_conf_free(parse(out));
+        free(out);
+        free(error);
+}
+
+static void test_edit(void)
+{
+        char *out = NULL, *error = NULL;
+
+        /* in place, keeping the comment after the value and every other line */
+        edit_case("# head\nlisten_tcp = 0 # off\nauth_tcp = \"sasl\"\n", "listen_tcp", "listen_tcp = 1",
+                  "# head\nlisten_tcp = 1 # off\nauth_tcp = \"sasl\"\n");
+        /* every assignment, also after a ';' and across lines */
+        edit_case("a = 1; listen_tcp = 0\nlisten_tcp = [ 1,\n 2 ]\n", "listen_tcp", "listen_tcp = 1",
+                  "a = 1; listen_tcp = 1\nlisten_tcp = 1\n");
+        edit_case("listen_tcp = 1\n", "listen_tcp", "listen_tcp = 1", NULL);
+        /* a new one after the packaged file's commented-out example, else at the end */
+        edit_case("#listen_tcp = 1\n#\n# other\n", "x_new", "x_new = 1",
+                  "#listen_tcp = 1\n#\n# other\n# added\nx_new = 1\n");
+        edit_case("# x_new = 0\n#x_new=2\nb = 1\n", "x_new", "x_new = 1",
+                  "# x_new = 0\n#x_new=2\n# added\nx_new = 1\nb = 1\n");
+        edit_case("b = 1", "x_new", "x_new = 1", "b = 1\n# added\nx_new = 1\n");
+        edit_case("", "x_new", "x_new = 1", "# added\nx_new = 1\n");
+        /* a broken file is not edited */
+        CHECK(libvirt_conf_edit("t.conf", "a = \n", "a", "a = 1", "a = 1\n", &out, &error) == -EBADMSG &&
+                      !out,
+              "broken file edited");
+        CHECK(error && streq(error, "t.conf:1: expecting a value"), "error: %s", strna(error));
+        free(error);
+}
+
+static void test_env_file(void)
+{
+        const char *debian =
+                "# Customizations\n#LIBVIRTD_ARGS=\"--timeout 120\"\n\n#LIBVIRTD_ARGS=\"--listen\"\n\n#QEMU_AUDIO_DRV=sdl\n";
+        char *out = NULL, *value = NULL;
+        unsigned line = 0;
+
+        CHECK(env_file_value(debian, "LIBVIRTD_ARGS", &value, &line) == -ENOENT, "comments are no value");
+        CHECK(env_file_set(debian, "LIBVIRTD_ARGS", "LIBVIRTD_ARGS=\"--listen\"",
+                           "LIBVIRTD_ARGS=\"--listen\"\n", &out) == 0 &&
+                      out &&
+                      streq(out,
+                            "# Customizations\n#LIBVIRTD_ARGS=\"--timeout 120\"\n\n#LIBVIRTD_ARGS=\"--listen\"\nLIBVIRTD_ARGS=\"--listen\"\n\n#QEMU_AUDIO_DRV=sdl\n"),
+              "added after the example: [%s]", strna(out));
+        CHECK(out && env_file_value(out, "LIBVIRTD_ARGS", &value, &line) == 0 && streq(value, "--listen") &&
+                      line == 5,
+              "read back: %s:%u", strna(value), line);
+        free(value);
+        free(out);
+        out = NULL;
+        CHECK(env_file_set("A=1\n LIBVIRTD_ARGS='-t 5'\nLIBVIRTD_ARGS=x", "LIBVIRTD_ARGS",
+                           "LIBVIRTD_ARGS=\"--listen\"", "-\n", &out) == 0 &&
+                      out && streq(out, "A=1\nLIBVIRTD_ARGS=\"--listen\"\nLIBVIRTD_ARGS=\"--listen\""),
+              "every assignment replaced: [%s]", strna(out));
+        free(out);
+        CHECK(env_file_set("LIBVIRTD_ARGS=\"--listen\"\n", "LIBVIRTD_ARGS", "LIBVIRTD_ARGS=\"--listen\"",
+                           "-\n", &out) == 0 &&
+                      !out,
+              "unchanged is NULL");
+}
+
 int main(void)
 {
+        test_edit();
+        test_env_file();
         test_read();
         test_errors();
         test_grammar();
