@@ -19,6 +19,7 @@
 #endif
 
 #include "common.h"
+#include "libvirt-fix.h"
 #include "libvirtd-model.h"
 #include "pathnames.h"
 #include "spawn.h"
@@ -61,6 +62,12 @@ enum {
         PEER_FAILED,
         PEER_TIMEOUT,
         PEER_PROBE_FAILED,
+        FIX_SOCKET_MASKED,
+        FIX_TLS_FIRST,
+        FIX_AUTH_NONE_NOT_ALLOWED,
+        FIX_CANNOT_EDIT,
+        FIX_RESTART_BY_HAND,
+        FIX_NO_SYSTEMD,
 };
 
 #define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a new socket only when it restarts)"
@@ -96,7 +103,7 @@ static const struct result_def libvirt_listen_results[] = {
         [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
         [AUTH_NONE] =
                 {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
-                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. On a closed network you may accept that with [libvirt] allow_auth_none = yes"},
+                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. hostprep apply writes it with [libvirt] auth_tcp = sasl. On a closed network you may accept \"none\" with [libvirt] allow_auth_none = yes"},
         [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS, "auth_none_allowed"},
         [AUTH_SASL_UNCONFIGURED] =
                 {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
@@ -131,6 +138,22 @@ static const struct result_def libvirt_listen_results[] = {
                 {"libvirt.listen.peer", STATUS_ERROR, "timeout",
                  "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
         [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR, "probe_failed"},
+        [FIX_SOCKET_MASKED] =
+                {"libvirt.listen.fix", STATUS_ERROR, "socket_masked",
+                 "a masked unit is an operator's decision, which hostprep leaves alone: if it is a leftover, systemctl unmask @SOCKET@ and apply again"},
+        [FIX_TLS_FIRST] =
+                {"libvirt.listen.fix", STATUS_ERROR, "tls_files_first",
+                 "make the TLS files right first (libvirt.listen.tls): a daemon handed a TLS socket without them does not start"},
+        [FIX_AUTH_NONE_NOT_ALLOWED] =
+                {"libvirt.listen.fix", STATUS_ERROR, "auth_none_not_allowed",
+                 "set [libvirt] allow_auth_none = yes as well if nothing but the hypervisors reaches port @PORT@, or auth_tcp = sasl"},
+        [FIX_CANNOT_EDIT] = {"libvirt.listen.fix", STATUS_ERROR, "cannot_edit",
+                             "fix the file or the template named, then apply again"},
+        [FIX_RESTART_BY_HAND] =
+                {"libvirt.listen.fix", STATUS_ERROR, "restart_by_hand",
+                 "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads the changed files"},
+        [FIX_NO_SYSTEMD] = {"libvirt.listen.fix", STATUS_ERROR, "no_systemd",
+                            "enable it in the image: systemctl --root=ROOT enable @SOCKET@"},
 };
 
 #define R(entry) (&libvirt_listen_results[entry])
@@ -584,6 +607,181 @@ static int libvirt_listen_check(struct check_ctx *ctx)
                 r = check_peers(ctx, t);
         return r < 0 ? r : 0;
 }
+/* --- fix ------------------------------------------------------------------------------------------ */
+
+/* What the fix plans for one transport, decided from what check() gave. */
+struct listen_fix {
+        const struct libvirtd_model *m;
+        const struct transport *t;
+        struct conf_edit conf, env;
+        bool restart;
+};
+
+static void listen_fix_done(struct listen_fix *f)
+{
+        conf_edit_done(&f->conf);
+        conf_edit_done(&f->env);
+}
+
+static int emit_cannot_edit(struct check_ctx *ctx, const char *path, const char *error)
+{
+        return check_emit(ctx, R(FIX_CANNOT_EDIT), path, "not editing %s: %s", path, strna(error));
+}
+
+/* Socket activation: systemd's socket unit for the transport, enabled and started. */
+static int fix_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fix *f)
+{
+        const char *name = f->m->sockets[f->t->socket].name;
+        int r;
+
+        if (check_gave(ctx, R(CONFIGURED_SOCKET_MASKED)))
+                return check_emit_hint(ctx, R(FIX_SOCKET_MASKED), HINT_VALUES("SOCKET", name), name,
+                                       "%s is masked: not unmasking it", name);
+        if (!check_systemd_running(ctx) && check_gave(ctx, R(CONFIGURED_SOCKET_OFF)))
+                return check_emit_hint(ctx, R(FIX_NO_SYSTEMD), HINT_VALUES("SOCKET", name), name,
+                                       "no systemd runs below the root to enable %s", name);
+        if (!check_systemd_running(ctx))
+                return 0;
+        if (check_gave(ctx, R(CONFIGURED_SOCKET_OFF))) {
+                r = plan_service(plan, "libvirt.listen", name, SERVICE_ENABLE,
+                                 "systemd listens for the peers on libvirt's behalf, also after a reboot");
+                if (r < 0)
+                        return r;
+        } else if (!check_gave(ctx, R(PORT_NOT_LISTENING)))
+                return 0;
+        r = plan_service(plan, "libvirt.listen", name, SERVICE_START, "the listener, now");
+        f->restart = r >= 0;
+        return r;
+}
+
+/* The daemon listens itself: --listen in its EnvironmentFile= (Debian's unit passes --timeout 120 by
+ * default, which would let it exit when idle with nothing to start it again: --listen replaces it), and
+ * listen_tcp/listen_tls in its configuration. */
+static int fix_self(struct check_ctx *ctx, struct listen_fix *f)
+{
+        _cleanup_free_ char *var = libvirtd_args_var(f->m), *error = NULL;
+        int r = 0;
+
+        if (!var)
+                return -ENOMEM;
+        if (check_gave(ctx, R(CONFIGURED_NO_LISTEN_ARG))) {
+                r = conf_edit_set(ctx, &f->env, var, "--listen",
+                                  "libvirtd opens its TCP and TLS ports itself", &error);
+                if (r == -EINVAL || r == -EBADMSG)
+                        return emit_cannot_edit(ctx, f->env.path, error);
+                f->restart = true;
+        }
+        if (r >= 0 && check_gave(ctx, R(CONFIGURED_LISTEN_OFF))) {
+                r = conf_edit_set(ctx, &f->conf, f->t->listen_setting, "1", "the peers connect to this port",
+                                  &error);
+                if (r == -EINVAL || r == -EBADMSG)
+                        return emit_cannot_edit(ctx, f->conf.path, error);
+                f->restart = true;
+        }
+        if (r >= 0 && check_gave(ctx, R(PORT_NOT_LISTENING)))
+                f->restart = true;
+        return r;
+}
+
+/* auth_tcp as the profile says ([libvirt] auth_tcp); "none" only when the profile allows it too. */
+static int fix_auth(struct check_ctx *ctx, struct listen_fix *f, const struct libvirt_conf *c)
+{
+        const char *want = conf_get(ctx->profile, "libvirt", "auth_tcp");
+        _cleanup_free_ char *have = NULL, *literal = NULL, *error = NULL;
+        int r;
+
+        if (!want || f->t->tls)
+                return 0;
+        if (libvirt_conf_get_string(c, f->t->auth_setting, &have) < 0 &&
+            !(have = strdup(f->t->default_auth)))
+                return -ENOMEM;
+        if (streq(have, want))
+                return 0;
+        if (streq(want, "none") && !allow_auth_none(ctx))
+                return check_emit_hint(
+                        ctx, R(FIX_AUTH_NONE_NOT_ALLOWED), HINT_VALUES("PORT", f->t->default_port),
+                        "[libvirt] auth_tcp = none",
+                        "the profile asks for auth_tcp = \"none\" but does not allow it (allow_auth_none)");
+        literal = strdup_printf("\"%s\"", want);
+        if (!literal)
+                return -ENOMEM;
+        r = conf_edit_set(ctx, &f->conf, f->t->auth_setting, literal,
+                          streq(want, "none")
+                                  ? "the profile allows unauthenticated TCP (allow_auth_none = yes)"
+                                  : "TCP clients authenticate with SASL",
+                          &error);
+        if (r == -EINVAL || r == -EBADMSG)
+                return emit_cannot_edit(ctx, f->conf.path, error);
+        f->restart = r >= 0;
+        return r;
+}
+
+static int fix_plan(struct check_ctx *ctx, struct plan *plan, struct listen_fix *f)
+{
+        int r = conf_edit_plan(ctx, &f->env, plan, "libvirt.listen", "libvirtd's options");
+
+        if (r >= 0)
+                r = conf_edit_plan(ctx, &f->conf, plan, "libvirt.listen",
+                                   "libvirt's daemon listens for the peers");
+        if (r < 0 || !f->restart)
+                return r;
+        r = libvirtd_plan_restart(
+                ctx, f->m, NULL, plan, "libvirt.listen",
+                "the daemon takes new sockets and settings only when it starts; running guests go on, a migration under way would fail");
+        if (r == -ENOENT)
+                return check_emit_hint(ctx, R(FIX_RESTART_BY_HAND), HINT_VALUES("DAEMON", f->m->daemon),
+                                       f->m->daemon, "%s must be restarted by hand to listen", f->m->daemon);
+        return r < 0 ? r : 0;
+}
+
+static int listen_fix_model(struct check_ctx *ctx, struct plan *plan, const struct libvirtd_model *m,
+                            const struct transport *t)
+{
+        _cleanup_(libvirt_conf_freep) struct libvirt_conf *c = NULL;
+        _cleanup_free_ char *envfile = strdup_printf(PATH_ETC_DEFAULT "/%s", m->daemon), *error = NULL;
+        struct listen_fix f = {.m = m, .t = t};
+        int r;
+
+        if (!envfile)
+                return -ENOMEM;
+        if (t->tls && check_failed(ctx, "libvirt.listen.tls"))
+                return check_emit(ctx, R(FIX_TLS_FIRST), m->conf_path,
+                                  "not making %s listen for TLS while its TLS files are not right",
+                                  m->daemon);
+        r = libvirtd_conf_read(ctx, m, &c, &error);
+        if (r < 0)
+                return r == -ENOMEM ? r : emit_cannot_edit(ctx, m->conf_path, error ? error : strerror(-r));
+        r = conf_edit_begin(ctx, m->conf_path, false, &f.conf);
+        if (r >= 0)
+                r = conf_edit_begin(ctx, envfile, true, &f.env);
+        if (r >= 0)
+                r = m->activation == LIBVIRTD_ACTIVATION_SOCKET ? fix_socket(ctx, plan, &f)
+                                                                : fix_self(ctx, &f);
+        if (r >= 0)
+                r = fix_auth(ctx, &f, c);
+        if (r >= 0)
+                r = fix_plan(ctx, plan, &f);
+        listen_fix_done(&f);
+        return r;
+}
+
+static int libvirt_listen_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        const char *transport = conf_get(ctx->profile, "migrate", "transport");
+        _cleanup_free_ char *error = NULL;
+        struct libvirtd_model m;
+        int r;
+
+        if (!streq_ptr(transport, "tcp") && !streq_ptr(transport, "tls"))
+                return 0;
+        r = libvirtd_model_read(ctx, &m, &error);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0; /* check() said it (bus_unavailable) */
+        if (m.flavor != LIBVIRTD_FLAVOR_NONE)
+                r = listen_fix_model(ctx, plan, &m, &transports[streq(transport, "tls")]);
+        libvirtd_model_done(&m);
+        return r;
+}
 #undef R
 
 const struct unit unit_libvirt_listen = {
@@ -594,4 +792,5 @@ const struct unit unit_libvirt_listen = {
         .results = libvirt_listen_results,
         .n_results = ELEMENTSOF(libvirt_listen_results),
         .check = libvirt_listen_check,
+        .fix = libvirt_listen_fix,
 };

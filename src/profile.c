@@ -65,6 +65,12 @@ const struct profile_key profile_keys[] = {
          KEY_STRING},
         {"libvirt", "allow_auth_none", "no",
          "accept auth_tcp = \"none\" (anyone who reaches the port gets root on the host)", KEY_BOOL},
+        {"libvirt", "auth_tcp", NULL,
+         "the auth_tcp apply writes: sasl, or none (with allow_auth_none = yes); unset: as the host has it",
+         KEY_LIBVIRT_AUTH},
+        {"libvirt", "migration_host", NULL,
+         "the migration_host apply writes into qemu.conf where this host's name sends sources to a loopback address: auto (its address in /etc/hosts) or a name or address",
+         KEY_STRING},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
@@ -152,6 +158,8 @@ static const char *validate(const char *section, const char *key, const char *va
         }
         case KEY_BOOL:
                 return parse_boolean(value) < 0 ? "must be yes or no" : NULL;
+        case KEY_LIBVIRT_AUTH:
+                return streq(value, "sasl") || streq(value, "none") ? NULL : "must be sasl or none";
         case KEY_UINT: {
                 unsigned u;
                 return safe_atou(value, &u) < 0 ? "must be a whole number, 0 or more" : NULL;

@@ -26,9 +26,10 @@ enum profile_key_type {
         KEY_LIST,    /* host names or addresses, comma or space separated */
         KEY_NFS_VERSION,
         KEY_SECONDS,
-        KEY_PORT, /* 1..65535 */
-        KEY_BOOL, /* yes/no, true/false, 1/0 */
-        KEY_UINT, /* 0 or more */
+        KEY_PORT,         /* 1..65535 */
+        KEY_BOOL,         /* yes/no, true/false, 1/0 */
+        KEY_UINT,         /* 0 or more */
+        KEY_LIBVIRT_AUTH, /* sasl or none */
 };
 
 struct profile_key {
