@@ -22,6 +22,7 @@
 #include "common.h"
 #include "etchosts.h"
 #include "libvirt-conf.h"
+#include "libvirt-fix.h"
 #include "pathnames.h"
 #include "sockets.h"
 #include "spawn.h"
@@ -60,6 +61,9 @@ enum {
         PROBE_CONNECT_FAILED,
         PROBE_FORWARDING_REFUSED,
         PROBE_SSH_FAILED,
+        FIX_NO_ADDRESS,
+        FIX_CANNOT_EDIT,
+        FIX_RESTART_BY_HAND,
 };
 
 #define RESTART " then restart libvirtd"
@@ -131,6 +135,14 @@ static const struct result_def libvirt_migration_results[] = {
                  "let root forward TCP in @PEER@'s sshd (AllowTcpForwarding), or test by hand from @PEER@"},
         [PROBE_SSH_FAILED] = {"libvirt.migration.probe", STATUS_ERROR, "ssh_failed",
                               "see ssh.root: the probe logs in to the peers as it does"},
+        [FIX_NO_ADDRESS] =
+                {"libvirt.migration.fix", STATUS_ERROR, "no_address",
+                 "give this host's address yourself: --set libvirt.migration_host=ADDRESS on this host, or an /etc/hosts line with its name and that address"},
+        [FIX_CANNOT_EDIT] = {"libvirt.migration.fix", STATUS_ERROR, "cannot_edit",
+                             "fix the file or the template named, then apply again"},
+        [FIX_RESTART_BY_HAND] =
+                {"libvirt.migration.fix", STATUS_ERROR, "restart_by_hand",
+                 "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads qemu.conf again"},
 };
 
 /* libvirt's defaults (qemu.conf), and its ceiling */
@@ -346,16 +358,27 @@ static int check_address(struct check_ctx *ctx, const struct migration_conf *m)
                           "QEMU listens for incoming migrations on %s", m->address);
 }
 
-/* This host's address for the hint: the first one /etc/hosts gives name that is not a loopback's. */
-static char *hint_address(const struct check_ctx *ctx, const char *name)
+/* This host's address the peers reach: the first one /etc/hosts gives name that is not a loopback's;
+ * -ENOENT when there is none. */
+static int host_address(const struct check_ctx *ctx, const char *name, char **ret)
 {
         _cleanup_(strv_freep) char **addresses = NULL;
 
         if (check_host_addresses(ctx, name, &addresses) >= 0)
                 STRV_FOREACH (a, addresses)
-                        if (!address_is_loopback(*a))
-                                return strdup(*a);
-        return strdup("ADDRESS");
+                        if (!address_is_loopback(*a)) {
+                                *ret = strdup(*a);
+                                return *ret ? 0 : -ENOMEM;
+                        }
+        return -ENOENT;
+}
+
+/* The same for a hint: "ADDRESS" when there is none. */
+static char *hint_address(const struct check_ctx *ctx, const char *name)
+{
+        char *address = NULL;
+
+        return host_address(ctx, name, &address) >= 0 ? address : strdup("ADDRESS");
 }
 
 static int emit_loopback(struct check_ctx *ctx, const struct result_def *def, const char *name,
@@ -872,6 +895,82 @@ static int libvirt_migration_check(struct check_ctx *ctx)
         return check_probe(ctx, &m, target, taken);
 }
 
+/* --- fix ------------------------------------------------------------------------------------------ */
+
+/* migration_host as the profile says: auto takes this host's address from /etc/hosts. *ret NULL when
+ * a result says why there is none. */
+static int wanted_host(struct check_ctx *ctx, const char *want, char **ret)
+{
+        int r;
+
+        *ret = NULL;
+        if (!streq(want, "auto")) {
+                *ret = strdup(want);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = host_address(ctx, ctx->hostname, ret);
+        if (r == -ENOENT)
+                return check_emit(
+                        ctx, &libvirt_migration_results[FIX_NO_ADDRESS], PATH_ETC_HOSTS,
+                        "[libvirt] migration_host = auto, but %s gives %s no address other than a loopback one",
+                        PATH_ETC_HOSTS, ctx->hostname);
+        return r;
+}
+
+static int plan_qemu_restart(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_free_ char *error = NULL;
+        struct libvirtd_model m;
+        int r = libvirtd_model_read(ctx, &m, &error);
+
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        /* the modular daemons: virtqemud reads qemu.conf, not virtproxyd */
+        r = libvirtd_plan_restart(
+                ctx, &m, m.flavor == LIBVIRTD_FLAVOR_MODULAR ? "virtqemud.service" : NULL, plan,
+                "libvirt.migration",
+                "libvirt's QEMU driver reads qemu.conf when it starts; running guests go on");
+        if (r == -ENOENT)
+                r = check_emit_hint(ctx, &libvirt_migration_results[FIX_RESTART_BY_HAND],
+                                    HINT_VALUES("DAEMON", m.daemon), m.daemon,
+                                    "%s must be restarted by hand to read qemu.conf", m.daemon);
+        libvirtd_model_done(&m);
+        return r < 0 ? r : 0;
+}
+
+static int libvirt_migration_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        const char *want = conf_get(ctx->profile, "libvirt", "migration_host");
+        _cleanup_free_ char *host = NULL, *literal = NULL, *error = NULL;
+        _cleanup_(conf_edit_done) struct conf_edit e = {0};
+        const struct result_def *r_defs = libvirt_migration_results;
+        int r;
+
+        if (!want ||
+            !(check_gave(ctx, &r_defs[HOST_LOOPBACK]) || check_gave(ctx, &r_defs[HOSTNAME_LOCALHOST]) ||
+              check_gave(ctx, &r_defs[HOSTNAME_LOOPBACK])))
+                return 0;
+        r = wanted_host(ctx, want, &host);
+        if (r < 0 || !host)
+                return r;
+        literal = strdup_printf("\"%s\"", host);
+        if (!literal)
+                return -ENOMEM;
+        r = conf_edit_begin(ctx, PATH_QEMU_CONF, false, &e);
+        if (r >= 0)
+                r = conf_edit_set(ctx, &e, "migration_host", literal,
+                                  "the sources connect here for incoming migrations", &error);
+        if (r == -EINVAL || r == -EBADMSG)
+                return check_emit(ctx, &r_defs[FIX_CANNOT_EDIT], PATH_QEMU_CONF, "not editing %s: %s",
+                                  PATH_QEMU_CONF, strna(error));
+        if (r >= 0)
+                r = conf_edit_plan(ctx, &e, plan, "libvirt.migration",
+                                   "incoming migrations name an address the sources reach");
+        if (r > 0)
+                r = plan_qemu_restart(ctx, plan);
+        return r < 0 ? r : 0;
+}
+
 const struct unit unit_libvirt_migration = {
         .id = "libvirt.migration",
         .title = "incoming migrations get a valid, free, reachable port and an address the sources reach",
@@ -879,4 +978,5 @@ const struct unit unit_libvirt_migration = {
         .results = libvirt_migration_results,
         .n_results = ELEMENTSOF(libvirt_migration_results),
         .check = libvirt_migration_check,
+        .fix = libvirt_migration_fix,
 };
