@@ -32,8 +32,6 @@ int conf_edit_plan(const struct check_ctx *ctx, struct conf_edit *e, struct plan
                    const char *why);
 void conf_edit_done(struct conf_edit *e);
 
-
-
 /* Plans a restart of service (the daemon's, or NULL for m's) so it reads its changed configuration
  * (and takes a new socket): 1 when planned; 0 when there is nothing to restart (an image, where no
  * systemd runs: it starts with the new files; socket-activated and not running: the next connection
