@@ -12,32 +12,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 profile=$vm_profile
 
-# hp NAME VM VERB ARGS...: hostprep in VM with the profile on stdin, JSON into $tmp/NAME.json
-hp() {
-        local name=$1 vm=$2 verb=$3
-        shift 3
-        printf '%s' "$profile" | on "$vm" hostprep "$verb" --profile - --skip 'ssh.*' --format json "$@" >"$tmp/$name.json" 2>"$tmp/$name.err"
-        echo "$name ($vm $verb): rc=$?"
-}
-
-# expect NAME ID STATUS: every result with that id has STATUS
-expect() {
-        python3 - "$tmp/$1.json" "$2" "$3" <<'PY' || bad "$1: $2 is not $3"
-import json, sys
-path, rid, status = sys.argv[1:4]
-try:
-    d = json.load(open(path))
-except Exception as e:
-    print(f"  not JSON: {e}: {open(path).read()[:300]}")
-    sys.exit(1)
-rs = [r for r in d["results"] if r["id"] == rid]
-ok = rs and all(r["status"] == status for r in rs)
-if not ok:
-    print(f"  {rid}: " + json.dumps(rs)[:600])
-sys.exit(0 if ok else 1)
-PY
-}
-
 # 1. as the tier set them up
 for vm in hv1 hv2; do
         hp "check-$vm" $vm check
