@@ -21,7 +21,9 @@
 #include "common.h"
 #include "libvirt-fix.h"
 #include "libvirtd-model.h"
+#include "pathlookup.h"
 #include "pathnames.h"
+#include "saslconf.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -46,6 +48,8 @@ enum {
         AUTH_NONE,
         AUTH_NONE_ALLOWED,
         AUTH_SASL_UNCONFIGURED,
+        AUTH_SASL_NO_MECH_LIST,
+        AUTH_SASL_UNUSABLE,
         AUTH_SASL,
         AUTH_CERTIFICATE,
         AUTH_UNKNOWN,
@@ -108,6 +112,12 @@ static const struct result_def libvirt_listen_results[] = {
         [AUTH_SASL_UNCONFIGURED] =
                 {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
                  "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
+        [AUTH_SASL_NO_MECH_LIST] =
+                {"libvirt.listen.auth", STATUS_WARN, "sasl_no_mech_list",
+                 "name the mechanisms in @SASLCONF@: mech_list: scram-sha-256 (users: saslpasswd2 -a libvirt NAME), or gssapi with a keytab"},
+        [AUTH_SASL_UNUSABLE] =
+                {"libvirt.listen.auth", STATUS_FAIL, "sasl_unusable",
+                 "give the mechanisms in @SASLCONF@ what they need: users in the sasldb (saslpasswd2 -a libvirt -f DB NAME) for scram-sha-256 and the other password mechanisms, a keytab with a libvirt/HOST principal for gssapi (Debian's default, which has none)"},
         [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
         [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS, "client_certificate"},
         [AUTH_UNKNOWN] = {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
@@ -298,17 +308,95 @@ static bool allow_auth_none(const struct check_ctx *ctx)
         return v && parse_boolean(v) == 1;
 }
 
+/* How many users the sasldb holds (sasldblistusers2, on the live host); -ENOENT when that cannot be told. */
+static int sasldb_users(const struct check_ctx *ctx, const char *db)
+{
+        char *argv[] = {(char *)"sasldblistusers2", (char *)"-f", (char *)db, NULL};
+        _cleanup_free_ char *program = NULL;
+        struct spawn_job j = {.argv = argv};
+        int n = 0;
+
+        if (!hostfs_is_live(ctx->fs) ||
+            path_find_executable(ctx->fs, NULL, "sasldblistusers2", &program) < 0)
+                return -ENOENT;
+        j.path = program;
+        if (spawn_run(&j, ctx->deadline) < 0)
+                return -ENOENT;
+        if (j.exited && j.exit_status == 0)
+                for (const char *c = strempty(j.out); *c; c++)
+                        n += *c == '\n';
+        else
+                n = -ENOENT;
+        spawn_job_done(&j);
+        return n;
+}
+
+/* What a mechanism lacks (appended to *why), or nothing when clients can use it. */
+static int sasl_mechanism_usable(const struct check_ctx *ctx, const struct sasl_conf *c, const char *mech,
+                                 char ***why, char ***seen)
+{
+        const char *file = streq(mech, "gssapi")              ? (c->keytab ?: PATH_KRB5_KEYTAB_DEFAULT)
+                           : sasl_mechanism_uses_sasldb(mech) ? (c->sasldb_path ?: PATH_SASLDB_DEFAULT)
+                                                              : NULL;
+        _cleanup_free_ char *lack = NULL;
+        struct stat st;
+        int users;
+
+        if (!file)
+                return 1; /* e.g. external: nothing here to look at */
+        if (hostfs_stat(ctx->fs, file, &st) < 0)
+                lack = strdup_printf("%s: no %s", mech, file);
+        else if (!streq(mech, "gssapi") && (users = sasldb_users(ctx, file)) == 0)
+                lack = strdup_printf("%s: no users in %s", mech, file);
+        else {
+                char *item = !streq(mech, "gssapi") && users > 0
+                                     ? strdup_printf("%s (%d users in %s)", mech, users, file)
+                                     : strdup_printf("%s (%s)", mech, file);
+
+                return item && strv_push(seen, item) >= 0 ? 1 : -ENOMEM;
+        }
+        if (!lack || strv_push(why, TAKE_PTR(lack)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int check_sasl(struct check_ctx *ctx, const char *setting, const char *evidence)
 {
-        struct stat st;
+        const char *const *saslconf = HINT_VALUES("SASLCONF", PATH_SASL2_LIBVIRT_CONF);
+        _cleanup_(strv_freep) char **why = NULL, **seen = NULL;
+        _cleanup_(sasl_conf_done) struct sasl_conf c = {0};
+        _cleanup_free_ char *text = NULL, *list = NULL;
+        bool usable = false;
+        int r;
 
-        if (hostfs_stat(ctx->fs, PATH_SASL2_LIBVIRT_CONF, &st) < 0)
+        if (hostfs_read_file(ctx->fs, PATH_SASL2_LIBVIRT_CONF, &text, NULL) < 0)
                 return check_emit_hint(
-                        ctx, R(AUTH_SASL_UNCONFIGURED), HINT_VALUES("SASLCONF", PATH_SASL2_LIBVIRT_CONF),
-                        evidence, "%s = \"sasl\" but %s is missing: no SASL mechanism is set up for libvirt",
+                        ctx, R(AUTH_SASL_UNCONFIGURED), saslconf, evidence,
+                        "%s = \"sasl\" but %s is missing: no SASL mechanism is set up for libvirt", setting,
+                        PATH_SASL2_LIBVIRT_CONF);
+        r = sasl_conf_parse(text, &c);
+        if (r < 0)
+                return r;
+        if (!c.mechanisms || !c.mechanisms[0])
+                return check_emit_hint(
+                        ctx, R(AUTH_SASL_NO_MECH_LIST), saslconf, PATH_SASL2_LIBVIRT_CONF,
+                        "%s = \"sasl\" but %s sets no mech_list: clients get whatever mechanisms the SASL library has",
                         setting, PATH_SASL2_LIBVIRT_CONF);
-        return check_emit(ctx, R(AUTH_SASL), evidence, "%s = \"sasl\", mechanisms in %s", setting,
-                          PATH_SASL2_LIBVIRT_CONF);
+        STRV_FOREACH (m, c.mechanisms) {
+                r = sasl_mechanism_usable(ctx, &c, *m, &why, &seen);
+                if (r < 0)
+                        return r;
+                usable = usable || r > 0;
+        }
+        list = strv_join(usable ? seen : why, "; ");
+        if (!list)
+                return -ENOMEM;
+        if (!usable)
+                return check_emit_hint(
+                        ctx, R(AUTH_SASL_UNUSABLE), saslconf, PATH_SASL2_LIBVIRT_CONF,
+                        "%s = \"sasl\" but no mechanism of %s:%u can authenticate a client: %s", setting,
+                        PATH_SASL2_LIBVIRT_CONF, c.mech_list_line, list);
+        return check_emit(ctx, R(AUTH_SASL), evidence, "%s = \"sasl\": %s", setting, list);
 }
 
 static int check_auth(struct check_ctx *ctx, const struct libvirtd_model *m, const struct libvirt_conf *c,

@@ -35,6 +35,8 @@
 #define PATH_ETC_SYSCONFIG       "/etc/sysconfig" /* the same on RHEL-like systems */
 #define PATH_RUN_DIR             "/run"           /* where the daemons write NAME.pid */
 #define PATH_SASL2_LIBVIRT_CONF  "/etc/sasl2/libvirt.conf"
+#define PATH_SASLDB_DEFAULT      "/etc/sasldb2"     /* Cyrus SASL's user database without sasldb_path */
+#define PATH_KRB5_KEYTAB_DEFAULT "/etc/krb5.keytab" /* GSSAPI's keys without keytab */
 #define PATH_LIBVIRT_CA_CERT     "/etc/pki/CA/cacert.pem"
 #define PATH_LIBVIRT_SERVER_CERT "/etc/pki/libvirt/servercert.pem"
 #define PATH_LIBVIRT_SERVER_KEY  "/etc/pki/libvirt/private/serverkey.pem"

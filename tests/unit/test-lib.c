@@ -15,6 +15,7 @@
 #include "json-util.h"
 #include "lineiter.h"
 #include "pathlookup.h"
+#include "saslconf.h"
 #include "strv.h"
 #include "util.h"
 #include "version.h"
@@ -259,6 +260,34 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
         return remove(p);
 }
 
+static void test_sasl_conf(void)
+{
+        struct sasl_conf c = {0};
+
+        CHECK(sasl_conf_parse("# Debian 12\nmech_list: gssapi\n\nkeytab: /etc/libvirt/krb5.tab\n", &c) == 0,
+              "parse");
+        CHECK(c.mechanisms && strv_length(c.mechanisms) == 1 && streq(c.mechanisms[0], "gssapi") &&
+                      c.mech_list_line == 2,
+              "mech_list");
+        CHECK(streq_ptr(c.keytab, "/etc/libvirt/krb5.tab") && !c.sasldb_path, "keytab");
+        sasl_conf_done(&c);
+        CHECK(sasl_conf_parse(
+                      "mech_list: SCRAM-SHA-256 digest-md5,plain\nsasldb_path:/etc/libvirt/passwd.db\nx",
+                      &c) == 0,
+              "parse");
+        CHECK(c.mechanisms && strv_length(c.mechanisms) == 3 && streq(c.mechanisms[0], "scram-sha-256") &&
+                      streq(c.mechanisms[2], "plain"),
+              "lowercase, spaces and commas");
+        CHECK(streq_ptr(c.sasldb_path, "/etc/libvirt/passwd.db"), "sasldb_path without a blank");
+        sasl_conf_done(&c);
+        CHECK(sasl_conf_parse("#mech_list: gssapi\n", &c) == 0 && !c.mechanisms,
+              "a comment is no mech_list");
+        sasl_conf_done(&c);
+        CHECK(sasl_mechanism_uses_sasldb("scram-sha-1") && sasl_mechanism_uses_sasldb("digest-md5") &&
+                      !sasl_mechanism_uses_sasldb("gssapi") && !sasl_mechanism_uses_sasldb("external"),
+              "sasldb mechanisms");
+}
+
 int main(void)
 {
         _cleanup_(hostfs_freep) struct hostfs *fs = NULL;
@@ -273,6 +302,7 @@ int main(void)
         test_json();
         test_etchosts();
         test_version();
+        test_sasl_conf();
         test_no_openat2();
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         if (failures)
