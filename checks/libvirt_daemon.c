@@ -13,6 +13,7 @@
 #include "common.h"
 #include "libvirtd-model.h"
 #include "pathnames.h"
+#include "provision/plan.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -39,6 +40,7 @@ enum {
         RUNNING_ACTIVE,
         RUNNING_SOCKET,
         RUNNING_STOPPED,
+        FIX_NOT_STARTABLE,
 };
 
 #define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a changed socket only when it restarts)"
@@ -85,6 +87,9 @@ static const struct result_def libvirt_daemon_results[] = {
         [RUNNING_STOPPED] =
                 {"libvirt.daemon.running", STATUS_FAIL, "not_running",
                  "start it: systemctl start @DAEMON@ (journalctl -u @DAEMON@ says why it stopped), or where no systemd runs, @DAEMON@ -d as the host starts it"},
+        [FIX_NOT_STARTABLE] =
+                {"libvirt.daemon.fix", STATUS_ERROR, "not_startable",
+                 "start @DAEMON@ as this host starts it: no systemd unit of it runs here, or the configuration stops it (see the FAILs above)"},
 };
 
 #define R(entry) (&libvirt_daemon_results[entry])
@@ -391,6 +396,36 @@ static int libvirt_daemon_check(struct check_ctx *ctx)
         libvirtd_model_done(&m);
         return r < 0 ? r : 0;
 }
+
+/* A stopped daemon is started the way its model starts it: by its main socket, or its service. What
+ * stops it from starting (a broken libvirtd.conf, --listen with sockets) is the operator's to settle. */
+static int libvirt_daemon_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        _cleanup_free_ char *error = NULL;
+        const char *unit;
+        struct libvirtd_model m;
+        int r;
+
+        if (!check_gave(ctx, R(RUNNING_STOPPED)))
+                return 0;
+        r = libvirtd_model_read(ctx, &m, &error);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        unit = m.activation == LIBVIRTD_ACTIVATION_SOCKET ? m.sockets[LIBVIRTD_SOCKET_MAIN].name
+                                                          : m.service.name;
+        if (!m.from_bus || m.activation == LIBVIRTD_ACTIVATION_MANUAL ||
+            check_failed(ctx, "libvirt.daemon.conf") || check_failed(ctx, "libvirt.daemon.args"))
+                r = check_emit_hint(ctx, R(FIX_NOT_STARTABLE), HINT_VALUES("DAEMON", m.daemon), m.daemon,
+                                    "not starting %s", m.daemon);
+        else {
+                r = plan_service(plan, "libvirt.daemon", unit, SERVICE_ENABLE, "started at boot");
+                if (r >= 0)
+                        r = plan_service(plan, "libvirt.daemon", unit, SERVICE_START,
+                                         "libvirt's daemon, for the peers and the guests");
+        }
+        libvirtd_model_done(&m);
+        return r < 0 ? r : 0;
+}
 #undef R
 
 const struct unit unit_libvirt_daemon = {
@@ -401,4 +436,5 @@ const struct unit unit_libvirt_daemon = {
         .results = libvirt_daemon_results,
         .n_results = ELEMENTSOF(libvirt_daemon_results),
         .check = libvirt_daemon_check,
+        .fix = libvirt_daemon_fix,
 };

@@ -702,6 +702,7 @@ struct listen_fix {
         const struct libvirtd_model *m;
         const struct transport *t;
         struct conf_edit conf, env;
+        bool socket_enable, socket_start; /* socket activation: the transport's socket */
         bool restart;
 };
 
@@ -716,11 +717,11 @@ static int emit_cannot_edit(struct check_ctx *ctx, const char *path, const char 
         return check_emit(ctx, R(FIX_CANNOT_EDIT), path, "not editing %s: %s", path, strna(error));
 }
 
-/* Socket activation: systemd's socket unit for the transport, enabled and started. */
-static int fix_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fix *f)
+/* Socket activation: systemd's socket unit for the transport, to be enabled and started (planned in
+ * fix_plan(), after the file edits). */
+static int fix_socket(struct check_ctx *ctx, struct listen_fix *f)
 {
         const char *name = f->m->sockets[f->t->socket].name;
-        int r;
 
         if (check_gave(ctx, R(CONFIGURED_SOCKET_MASKED)))
                 return check_emit_hint(ctx, R(FIX_SOCKET_MASKED), HINT_VALUES("SOCKET", name), name,
@@ -730,15 +731,31 @@ static int fix_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fi
                                        "no systemd runs below the root to enable %s", name);
         if (!check_systemd_running(ctx))
                 return 0;
-        if (check_gave(ctx, R(CONFIGURED_SOCKET_OFF))) {
-                r = plan_service(plan, "libvirt.listen", name, SERVICE_ENABLE,
+        f->socket_enable = check_gave(ctx, R(CONFIGURED_SOCKET_OFF));
+        f->socket_start = f->socket_enable || check_gave(ctx, R(PORT_NOT_LISTENING));
+        return 0;
+}
+
+/* systemd refuses to start a socket while its service runs ("Socket service libvirtd.service already
+ * active, refusing"): the daemon stops, the socket starts, and the daemon starts again, handed every
+ * socket. Its guests keep running meanwhile. */
+static int plan_socket(struct plan *plan, struct listen_fix *f)
+{
+        const char *socket = f->m->sockets[f->t->socket].name, *service = f->m->service.name;
+        bool active = streq_ptr(f->m->service.active_state, "active");
+        int r = 0;
+
+        if (active)
+                r = plan_service(plan, "libvirt.listen", service, SERVICE_STOP,
+                                 "systemd starts no socket of a running service; running guests go on");
+        if (r >= 0 && f->socket_enable)
+                r = plan_service(plan, "libvirt.listen", socket, SERVICE_ENABLE,
                                  "systemd listens for the peers on libvirt's behalf, also after a reboot");
-                if (r < 0)
-                        return r;
-        } else if (!check_gave(ctx, R(PORT_NOT_LISTENING)))
-                return 0;
-        r = plan_service(plan, "libvirt.listen", name, SERVICE_START, "the listener, now");
-        f->restart = r >= 0;
+        if (r >= 0)
+                r = plan_service(plan, "libvirt.listen", socket, SERVICE_START, "the listener, now");
+        if (r >= 0 && active)
+                r = plan_service(plan, "libvirt.listen", service, SERVICE_START,
+                                 "the daemon again, with the new socket and settings");
         return r;
 }
 
@@ -811,6 +828,8 @@ static int fix_plan(struct check_ctx *ctx, struct plan *plan, struct listen_fix 
         if (r >= 0)
                 r = conf_edit_plan(ctx, &f->conf, plan, "libvirt.listen",
                                    "libvirt's daemon listens for the peers");
+        if (r >= 0 && f->socket_start)
+                return plan_socket(plan, f);
         if (r < 0 || !f->restart)
                 return r;
         r = libvirtd_plan_restart(
@@ -843,8 +862,7 @@ static int listen_fix_model(struct check_ctx *ctx, struct plan *plan, const stru
         if (r >= 0)
                 r = conf_edit_begin(ctx, envfile, true, &f.env);
         if (r >= 0)
-                r = m->activation == LIBVIRTD_ACTIVATION_SOCKET ? fix_socket(ctx, plan, &f)
-                                                                : fix_self(ctx, &f);
+                r = m->activation == LIBVIRTD_ACTIVATION_SOCKET ? fix_socket(ctx, &f) : fix_self(ctx, &f);
         if (r >= 0)
                 r = fix_auth(ctx, &f, c);
         if (r >= 0)

@@ -43,6 +43,7 @@ enum {
         ADDRESS_NOT_LOCAL,
         HOST_SET,
         HOST_LOOPBACK,
+        HOST_NAME_LOOPBACK,
         HOSTNAME_OK,
         HOSTNAME_LOCALHOST,
         HOSTNAME_LOOPBACK,
@@ -69,7 +70,9 @@ enum {
 #define RESTART " then restart libvirtd"
 #define HOST_HINT                                                                                           \
         "set migration_host = \"@ADDRESS@\" (this host's address the peers reach) in " PATH_QEMU_CONF       \
-        ", or make " PATH_ETC_HOSTS " map @NAME@ to that address, then restart libvirtd"
+        ", or make " PATH_ETC_HOSTS                                                                         \
+        " map @NAME@ to that address, then restart libvirtd; harmless only where "                          \
+        "every source resolves @NAME@ to this host's real address (cross.names with --all-hosts tells)"
 
 #define PORTS_HINT                                                                                                       \
         "see what listens there (ss -ltnp 'sport >= :@MIN@ and sport <= :@MAX@'), or widen the range in " PATH_QEMU_CONF \
@@ -109,7 +112,10 @@ static const struct result_def libvirt_migration_results[] = {
                 {"libvirt.migration.host", STATUS_FAIL, "hostname_localhost",
                  "give this host its real name (hostnamectl set-hostname NAME), or set migration_host = \"@ADDRESS@\" in " PATH_QEMU_CONF
                  ", then restart libvirtd"},
-        [HOSTNAME_LOOPBACK] = {"libvirt.migration.host", STATUS_FAIL, "hostname_loopback", HOST_HINT},
+        [HOST_NAME_LOOPBACK] = {"libvirt.migration.host", STATUS_WARN, "host_name_loopback", HOST_HINT},
+        /* Debian's /etc/hosts maps every host's own name to 127.0.1.1: what matters is how the sources
+         * resolve it, which cross.names asks them; here it is a warning */
+        [HOSTNAME_LOOPBACK] = {"libvirt.migration.host", STATUS_WARN, "hostname_loopback", HOST_HINT},
         [PORTS_FREE] = {"libvirt.migration.ports", STATUS_PASS, "ports_free"},
         [PORTS_MOSTLY_TAKEN] = {"libvirt.migration.ports", STATUS_WARN, "ports_mostly_taken", PORTS_HINT},
         [PORTS_EXHAUSTED] = {"libvirt.migration.ports", STATUS_FAIL, "ports_exhausted", PORTS_HINT},
@@ -418,7 +424,7 @@ static int check_migration_host(struct check_ctx *ctx, const struct migration_co
         if (r < 0)
                 return r;
         if (r > 0)
-                return emit_loopback(ctx, &libvirt_migration_results[HOST_LOOPBACK], m->host,
+                return emit_loopback(ctx, &libvirt_migration_results[HOST_NAME_LOOPBACK], m->host,
                                      "migration_host", &lo);
         return check_emit(ctx, &libvirt_migration_results[HOST_SET], evidence,
                           "the sources connect to tcp:%s:PORT (migration_host)", m->host);

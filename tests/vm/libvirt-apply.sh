@@ -3,7 +3,7 @@
 # it (libvirtd-tcp.socket disabled, libvirtd.conf without auth_tcp), so hostprep check FAILs
 # libvirt.listen on each. `hostprep apply` (the profile opting in to auth_tcp = "none": the tier's
 # network reaches nothing else) enables and starts the socket, writes auth_tcp in place and restarts
-# libvirtd; then check passes libvirt.listen on both, with a real connection from each to the other, and
+# libvirtd (on hv2, stopped altogether, it starts its sockets first); then check passes libvirt.listen on both, with a real connection from each to the other, and
 # a real `virsh migrate --live` of a guest goes hv1 -> hv2. Rollback takes the socket and the file back;
 # the tier's own setup is restored at the end whatever happened.
 #   libvirt-apply.sh CANARY_ELF
@@ -30,8 +30,10 @@ for vm in hv1 hv2; do
 done
 restore() {
 	for vm in hv1 hv2; do
+		# as role-hv.sh: systemd starts no socket while its service runs
 		on $vm "virsh -q destroy $guest >/dev/null 2>&1; cp /root/libvirtd.conf.tier $conf &&
-			systemctl enable --now libvirtd-tcp.socket >/dev/null 2>&1 && systemctl restart libvirtd.service" ||
+			systemctl stop libvirtd.service && systemctl enable --now libvirtd.socket libvirtd-ro.socket \
+			libvirtd-admin.socket libvirtd-tcp.socket >/dev/null 2>&1 && virsh -c qemu:///system version >/dev/null" ||
 			echo "warning: $vm: the tier's libvirt setup could not be restored"
 	done
 	on hv1 "rm -f $kernel" || true
@@ -40,12 +42,14 @@ restore() {
 trap restore EXIT
 
 # fresh: the package's state, keeping the tier's distinct host_uuid (a property of these VMs, not of
-# libvirt's listener)
+# libvirt's listener); on hv2 libvirtd stopped altogether, sockets and all
 for vm in hv1 hv2; do
 	on $vm "sed -i '/^auth_tcp = /d' $conf && systemctl disable --now libvirtd-tcp.socket >/dev/null 2>&1 &&
 		systemctl restart libvirtd.service && cp $conf /root/libvirtd.conf.fresh" || fail "$vm: cannot make libvirt fresh"
 	on $vm "ss -Hltn 'sport = :16509'" | grep -q . && fail "$vm: something still listens on 16509"
 done
+on hv2 "systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket" ||
+	fail "hv2: cannot stop libvirtd"
 
 for vm in hv1 hv2; do
 	hp "fresh-$vm" $vm check --only 'libvirt.*'
@@ -54,6 +58,7 @@ for vm in hv1 hv2; do
 	expect "fresh-$vm" libvirt.listen.port fail
 	expect "fresh-$vm" libvirt.listen.peer fail
 done
+expect fresh-hv2 libvirt.daemon.running fail
 
 t0=$(date +%s%N)
 for vm in hv1 hv2; do
@@ -63,6 +68,7 @@ for vm in hv1 hv2; do
 	hp "apply-$vm" $vm apply --only 'libvirt.*'
 	expect "apply-$vm" libvirt.listen.configured fixed
 	expect "apply-$vm" libvirt.listen.port fixed
+	[ $vm = hv2 ] && expect apply-hv2 libvirt.daemon.running fixed
 	on $vm "systemctl -q is-active libvirtd-tcp.socket && ss -Hltn 'sport = :16509' | grep -q . &&
 		grep -q '^auth_tcp = \"none\"' $conf" || bad "$vm: after apply: the socket, the listener or auth_tcp is missing"
 done
