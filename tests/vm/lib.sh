@@ -77,3 +77,17 @@ if not ok:
 sys.exit(0 if ok else 1)
 PY
 }
+
+# not_passed NAME: the results of $tmp/NAME.json that did not pass, one "status id reason" a line
+not_passed() {
+	python3 - "$tmp/$1.json" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    sys.exit(f"  not JSON: {e}")
+for r in d["results"]:
+    if r["status"] not in ("pass", "fixed"):
+        print(f"  {r['status']:5} {r['id']} ({r.get('reason')})")
+PY
+}
