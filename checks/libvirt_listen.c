@@ -9,7 +9,9 @@
  * transport's URI, as a migration's source does, so the peer's listener, its authentication and every
  * firewall between are in the test (with --all-hosts each host does so, which covers every direction).
  */
+#include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -19,10 +21,12 @@
 #endif
 
 #include "common.h"
+#include "etchosts.h"
 #include "libvirtd-model.h"
 #include "pathnames.h"
 #include "spawn.h"
 #include "strv.h"
+#include "tlscert.h"
 
 enum {
         TRANSPORT_SSH,
@@ -50,6 +54,20 @@ enum {
         AUTH_UNKNOWN,
         TLS_FILES_MISSING,
         TLS_FILES_PRESENT,
+        TLS_UNREADABLE,
+        TLS_CA_UNPARSABLE,
+        TLS_CERT_UNPARSABLE,
+        TLS_KEY_UNPARSABLE,
+        TLS_KEY_MISMATCH,
+        TLS_NOT_SIGNED,
+        TLS_NOT_YET_VALID,
+        TLS_EXPIRED,
+        TLS_EXPIRING,
+        TLS_HOST_MISMATCH,
+        TLS_HOST_PARTIAL,
+        TLS_SERVER_PROVEN,
+        TLS_CLIENT_MISSING,
+        TLS_CLIENT_PROVEN,
         PEER_NOT_LIVE,
         PEER_NONE,
         PEER_NO_API,
@@ -64,6 +82,10 @@ enum {
 };
 
 #define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a new socket only when it restarts)"
+/* how a certificate of the pair is issued again (the CA's key stays where the operator keeps it) */
+#define ISSUE_CERT                                                                                          \
+        "certtool --generate-certificate --load-privkey @KEY@ --load-ca-certificate @CA@ --load-ca-privkey CA-KEY --template @ROLE@.info (with @PURPOSE@) --outfile @CERT@"
+#define TLS_RESTART "@AFTER@"
 
 static const struct result_def libvirt_listen_results[] = {
         [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP, "transport_ssh"},
@@ -109,6 +131,50 @@ static const struct result_def libvirt_listen_results[] = {
                 {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
                  "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
         [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS, "tls_files_present"},
+        [TLS_UNREADABLE] = {"libvirt.listen.tls", STATUS_ERROR, "tls_file_unreadable",
+                            "run hostprep as root: libvirt reads @FILE@ as root"},
+        [TLS_CA_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "ca_unparsable",
+                 "put the CA's certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----) as certtool --generate-self-signed --template ca.info (with ca and cert_signing_key) writes it; every host gets the same file, " TLS_RESTART},
+        [TLS_CERT_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "cert_unparsable",
+                 "put this host's @ROLE@ certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----): " ISSUE_CERT
+                 ", " TLS_RESTART},
+        [TLS_KEY_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "key_unparsable",
+                 "@FILE@ must hold the unencrypted private key of @CERT@ in PEM (libvirt has no passphrase to give): put that key back, or make a new one (certtool --generate-privkey --outfile @FILE@) and issue @CERT@ again for it: " ISSUE_CERT
+                 ". hostprep never creates or replaces keys"},
+        [TLS_KEY_MISMATCH] =
+                {"libvirt.listen.tls", STATUS_FAIL, "key_mismatch",
+                 "@KEY@ is not the key @CERT@ was issued for: put that key back at @KEY@, or issue @CERT@ again for this key: " ISSUE_CERT
+                 ", " TLS_RESTART},
+        [TLS_NOT_SIGNED] =
+                {"libvirt.listen.tls", STATUS_FAIL, "not_signed_by_ca",
+                 "issue @CERT@ with the CA of @CA@ (" ISSUE_CERT
+                 "), or put the CA that issued it at @CA@: every host must trust the one CA that issued all their certificates, " TLS_RESTART},
+        [TLS_NOT_YET_VALID] =
+                {"libvirt.listen.tls", STATUS_FAIL, "not_yet_valid",
+                 "check this host's clock (timedatectl), or issue @FILE@ again valid from now (no activation_date in certtool's template), " TLS_RESTART},
+        [TLS_EXPIRED] =
+                {"libvirt.listen.tls", STATUS_FAIL, "expired",
+                 "issue @FILE@ again (certtool, expiration_days in the template; a new CA certificate means issuing every certificate of the hosts again), " TLS_RESTART},
+        [TLS_EXPIRING] =
+                {"libvirt.listen.tls", STATUS_WARN, "expiring",
+                 "issue @FILE@ again before it expires (certtool, expiration_days in the template), " TLS_RESTART},
+        [TLS_HOST_MISMATCH] =
+                {"libvirt.listen.tls", STATUS_FAIL, "hostname_mismatch",
+                 "issue @CERT@ again naming this host: cn = \"@HOST@\" and a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                 "), " TLS_RESTART},
+        [TLS_HOST_PARTIAL] =
+                {"libvirt.listen.tls", STATUS_WARN, "hostname_partial",
+                 "peers that connect by a name the certificate lacks refuse it: issue @CERT@ again with a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                 "), " TLS_RESTART},
+        [TLS_SERVER_PROVEN] = {"libvirt.listen.tls", STATUS_PASS, "server_proven"},
+        [TLS_CLIENT_MISSING] =
+                {"libvirt.listen.tls", STATUS_FAIL, "client_files_missing",
+                 "this host presents @CERT@ and @KEY@ as a migration's source, with @CA@ as its CA (libvirt's defaults): certtool --generate-privkey --outfile @KEY@, then " ISSUE_CERT
+                 ". hostprep never creates keys"},
+        [TLS_CLIENT_PROVEN] = {"libvirt.listen.tls", STATUS_PASS, "client_proven"},
         [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
         [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
         [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP, "no_libvirt_api"},
@@ -320,8 +386,268 @@ static int check_auth(struct check_ctx *ctx, const struct libvirtd_model *m, con
                 "auth_tcp = \"none\": TCP clients are not authenticated");
 }
 
+/* One certificate and its key as libvirt loads them, with the CA it verifies them by: the server's
+ * (libvirtd.conf's ca_file, cert_file, key_file) or the client's (libvirt's defaults, no file sets them:
+ * what this host presents as a migration's source, and in libvirt.listen.peer). */
+struct tls_pair {
+        const char *role;    /* "server" or "client" */
+        const char *purpose; /* certtool's template keyword for it */
+        char *ca, *cert, *key;
+};
+
+static void tls_pair_done(struct tls_pair *p)
+{
+        free(p->ca);
+        free(p->cert);
+        free(p->key);
+}
+
+/* What proving the TLS files shares: this host's names, the clock, and the CA file last loaded. */
+struct tls_proof {
+        struct check_ctx *ctx;
+        char **hosts;  /* the names clients use for this host: its host name, and its FQDN if it has one */
+        char *names;   /* the same as a list for the hints */
+        char *restart; /* how a changed server file takes effect */
+        time_t now, warn;
+        unsigned warn_days;
+        unsigned problems; /* FAILs, WARNs and ERRORs given for the pair being proven */
+        time_t until;      /* when the first certificate of the pair (and its CA) expires */
+        char *ca_path;     /* the CA file in ca (NULL: not loaded, its finding given), and whether it is */
+        struct tlscert *ca;
+        bool ca_bad; /* unusable: a finding was given for it */
+};
+
+static void tls_proof_done(struct tls_proof *p)
+{
+        strv_free(p->hosts);
+        free(p->names);
+        free(p->restart);
+        free(p->ca_path);
+        tlscert_free(p->ca);
+}
+
+static int tls_emit(struct tls_proof *p, const struct tls_pair *pair, int entry, const char *file,
+                    const char *evidence, const char *fmt, ...) _printf_(6, 7);
+static int tls_emit(struct tls_proof *p, const struct tls_pair *pair, int entry, const char *file,
+                    const char *evidence, const char *fmt, ...)
+{
+        const bool server = streq(pair->role, "server");
+        const char *const values[] = {
+                "FILE",    file,
+                "CERT",    pair->cert,
+                "KEY",     pair->key,
+                "CA",      pair->ca,
+                "ROLE",    pair->role,
+                "PURPOSE", pair->purpose,
+                "HOST",    p->hosts[strv_length(p->hosts) - 1],
+                "NAMES",   p->names,
+                "AFTER",   server ? p->restart : "libvirt reads it again at its next connection",
+                NULL};
+        va_list ap;
+        int r;
+
+        if (R(entry)->status != STATUS_PASS)
+                p->problems++;
+        va_start(ap, fmt);
+        r = result_list_add_defv(p->ctx->results, R(entry), NULL, values, evidence, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A file of the pair that GnuTLS did not load (r < 0): its finding. */
+static int tls_load_failed(struct tls_proof *p, const struct tls_pair *pair, int r, const char *error,
+                           const char *file, const char *what, int unparsable)
+{
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EBADMSG)
+                return tls_emit(p, pair, unparsable, file, file,
+                                "%s %s is not one GnuTLS (libvirt's TLS library) reads: %s", what, file,
+                                error);
+        return tls_emit(p, pair, TLS_UNREADABLE, file, file, "cannot read %s %s: %s", what, file,
+                        strerror(-r));
+}
+
+static int tls_load_cert(struct tls_proof *p, const struct tls_pair *pair, const char *file,
+                         const char *what, int unparsable, struct tlscert **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = tlscert_load(p->ctx->fs, file, ret, &error);
+
+        return r < 0 ? tls_load_failed(p, pair, r, error, file, what, unparsable) : 0;
+}
+
+static int tls_load_key(struct tls_proof *p, const struct tls_pair *pair, struct tlskey **ret)
+{
+        _cleanup_free_ char *error = NULL, *what = strdup_printf("the %s key", pair->role);
+        int r = what ? tlskey_load(p->ctx->fs, pair->key, ret, &error) : -ENOMEM;
+
+        return r < 0 ? tls_load_failed(p, pair, r, error, pair->key, strna(what), TLS_KEY_UNPARSABLE) : 0;
+}
+
+/* The certificates of file are valid now, and not expiring within [libvirt] tls_expiry_warn_days. */
+static int tls_validity(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                        const char *file, const char *what)
+{
+        _cleanup_free_ char *from = NULL, *until = NULL, *evidence = NULL, *which = NULL;
+        struct tlscert_time t;
+
+        tlscert_validity(c, p->now, p->warn, &t);
+        from = tlscert_format_time(t.activation);
+        until = tlscert_format_time(t.expiration);
+        evidence = strdup_printf("%s: not before %s, not after %s", file, strna(from), strna(until));
+        which = t.index ? strdup_printf(" (certificate %u of the file)", t.index + 1) : strdup("");
+        if (!from || !until || !evidence || !which)
+                return -ENOMEM;
+        if (t.expiration < p->until)
+                p->until = t.expiration;
+        if (t.validity == TLSCERT_NOT_YET_VALID)
+                return tls_emit(p, pair, TLS_NOT_YET_VALID, file, evidence,
+                                "%s %s%s is valid only from %s: libvirt refuses it until then", what, file,
+                                which, from);
+        if (t.validity == TLSCERT_EXPIRED)
+                return tls_emit(p, pair, TLS_EXPIRED, file, evidence, "%s %s%s expired on %s", what, file,
+                                which, until);
+        if (t.validity == TLSCERT_EXPIRING)
+                return tls_emit(p, pair, TLS_EXPIRING, file, evidence,
+                                "%s %s%s expires on %s, within %u days ([libvirt] tls_expiry_warn_days)",
+                                what, file, which, until, p->warn_days);
+        return 0;
+}
+
+/* The CA file of the pair, loaded and its dates looked at once (server and client often share it):
+ * NULL when it cannot be used, its finding given (then counted for every pair that uses it). */
+static int tls_ca(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert **ret)
+{
+        unsigned before = p->problems;
+        int r = 0;
+
+        if (!streq_ptr(p->ca_path, pair->ca)) {
+                free(p->ca_path);
+                p->ca = tlscert_free(p->ca);
+                p->ca_path = strdup(pair->ca);
+                if (!p->ca_path)
+                        return -ENOMEM;
+                r = tls_load_cert(p, pair, pair->ca, "the CA certificate", TLS_CA_UNPARSABLE, &p->ca);
+                if (r >= 0 && p->ca)
+                        r = tls_validity(p, pair, p->ca, pair->ca, "the CA certificate");
+                p->ca_bad = p->problems > before;
+        } else if (p->ca_bad)
+                p->problems++;
+        *ret = p->ca;
+        return r;
+}
+
+static int tls_key_match(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                         const struct tlskey *k)
+{
+        _cleanup_free_ char *evidence = strdup_printf("%s, %s", pair->cert, pair->key);
+        int r = evidence ? tlscert_key_matches(c, k) : -ENOMEM;
+
+        if (r < 0 || r == 1)
+                return r < 0 ? r : 0;
+        return tls_emit(p, pair, TLS_KEY_MISMATCH, pair->key, evidence,
+                        "the %s key %s is not the key of %s: their public keys differ", pair->role,
+                        pair->key, pair->cert);
+}
+
+static int tls_chain(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                     const struct tlscert *ca)
+{
+        _cleanup_free_ char *reason = NULL, *issuer = NULL, *authority = NULL, *evidence = NULL;
+        int r = tlscert_verify(c, ca, &reason);
+
+        if (r < 0 || r == 1)
+                return r < 0 ? r : 0;
+        if (tlscert_issuer(c, &issuer) == -ENOMEM || tlscert_subject(ca, &authority) == -ENOMEM)
+                return -ENOMEM;
+        evidence = strdup_printf("%s: issued by %s; %s: %s", pair->cert, strna(issuer), pair->ca,
+                                 strna(authority));
+        if (!evidence)
+                return -ENOMEM;
+        return tls_emit(p, pair, TLS_NOT_SIGNED, pair->cert, evidence,
+                        "the %s certificate %s does not chain to the CA of %s: %s", pair->role, pair->cert,
+                        pair->ca, strip(reason));
+}
+
+/* The server certificate names every name of this host, as the clients connecting to it check. */
+static int tls_hostname(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c)
+{
+        _cleanup_(strv_freep) char **names = NULL, **missing = NULL;
+        _cleanup_free_ char *named = NULL, *lacking = NULL, *evidence = NULL;
+        int r = tlscert_names(c, &names);
+
+        STRV_FOREACH (h, p->hosts)
+                if (r >= 0 && !tlscert_names_host(c, *h))
+                        r = strv_push_dup(&missing, *h);
+        if (r < 0)
+                return r;
+        if (!missing)
+                return 0;
+        named = names ? strv_join(names, ", ") : strdup("no name");
+        lacking = strv_join(missing, ", ");
+        evidence = strdup_printf("%s: %s", pair->cert, strna(named));
+        if (!named || !lacking || !evidence)
+                return -ENOMEM;
+        if (strv_length(missing) < strv_length(p->hosts))
+                return tls_emit(
+                        p, pair, TLS_HOST_PARTIAL, pair->cert, evidence,
+                        "the server certificate %s names %s but not %s: clients connecting by %s refuse it",
+                        pair->cert, named, lacking, lacking);
+        return tls_emit(p, pair, TLS_HOST_MISMATCH, pair->cert, evidence,
+                        "the server certificate %s names %s, not this host (%s): libvirt clients refuse it",
+                        pair->cert, named, p->names);
+}
+
+static int tls_proven(struct tls_proof *p, const struct tls_pair *pair)
+{
+        _cleanup_free_ char *until = tlscert_format_time(p->until);
+
+        if (!until)
+                return -ENOMEM;
+        if (streq(pair->role, "server"))
+                return tls_emit(
+                        p, pair, TLS_SERVER_PROVEN, pair->cert, pair->cert,
+                        "the server certificate names %s, matches its key, chains to %s and is valid until %s",
+                        p->names, pair->ca, until);
+        return tls_emit(
+                p, pair, TLS_CLIENT_PROVEN, pair->cert, pair->cert,
+                "the client certificate (this host as a migration's source) matches its key, chains to %s and is valid until %s",
+                pair->ca, until);
+}
+
+/* Each file parses, the key is the certificate's, the certificate chains to the CA and is valid now,
+ * and a server's names this host: a finding each, or one PASS. */
+static int tls_prove(struct tls_proof *p, const struct tls_pair *pair)
+{
+        _cleanup_(tlscert_freep) struct tlscert *cert = NULL;
+        _cleanup_(tlskey_freep) struct tlskey *key = NULL;
+        _cleanup_free_ char *what = strdup_printf("the %s certificate", pair->role);
+        const struct tlscert *ca = NULL;
+        int r = what ? 0 : -ENOMEM;
+
+        p->problems = 0;
+        p->until = (time_t)INT64_MAX;
+        if (r >= 0)
+                r = tls_ca(p, pair, &ca);
+        if (r >= 0)
+                r = tls_load_cert(p, pair, pair->cert, what, TLS_CERT_UNPARSABLE, &cert);
+        if (r >= 0)
+                r = tls_load_key(p, pair, &key);
+        if (r >= 0 && cert && key)
+                r = tls_key_match(p, pair, cert, key);
+        if (r >= 0 && cert && ca)
+                r = tls_chain(p, pair, cert, ca);
+        if (r >= 0 && cert)
+                r = tls_validity(p, pair, cert, pair->cert, what);
+        if (r >= 0 && cert && streq(pair->role, "server"))
+                r = tls_hostname(p, pair, cert);
+        if (r >= 0 && p->problems == 0)
+                r = tls_proven(p, pair);
+        return r;
+}
 static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m,
-                           const struct libvirt_conf *c)
+                           const struct libvirt_conf *c, bool *ret_present)
 {
         _cleanup_(strv_freep) char **missing = NULL, **present = NULL;
         _cleanup_free_ char *list = NULL;
@@ -329,12 +655,96 @@ static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m
 
         if (r < 0)
                 return r;
+        *ret_present = !missing;
         list = strv_join(missing ? missing : present, ", ");
         if (missing)
                 return check_emit_hint(ctx, R(TLS_FILES_MISSING), HINT_VALUES("FILE", m->conf_path), list,
                                        "TLS files missing: %s", strna(list));
         return check_emit(ctx, R(TLS_FILES_PRESENT), list,
                           "the CA certificate, server certificate and key exist");
+}
+
+/* The client's files exist: their absence is one finding, as the server's is (check_tls_files()). */
+static int tls_client_files(struct tls_proof *p, const struct tls_pair *pair, bool *ret_present)
+{
+        const char *const files[] = {pair->ca, pair->cert, pair->key};
+        _cleanup_(strv_freep) char **missing = NULL;
+        _cleanup_free_ char *list = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                struct stat st;
+
+                if (hostfs_stat(p->ctx->fs, files[i], &st) < 0 && strv_push_dup(&missing, files[i]) < 0)
+                        return -ENOMEM;
+        }
+        *ret_present = !missing;
+        if (!missing)
+                return 0;
+        list = strv_join(missing, ", ");
+        if (!list)
+                return -ENOMEM;
+        return tls_emit(p, pair, TLS_CLIENT_MISSING, pair->cert, list,
+                        "no client certificate for this host as a migration's source: %s missing", list);
+}
+
+/* The names the peers' libvirt clients know this host by: its host name, and the FQDN /etc/hosts gives. */
+static int tls_proof_init(struct check_ctx *ctx, const struct libvirtd_model *m, struct tls_proof *ret)
+{
+        const char *days = conf_get(ctx->profile, "libvirt", "tls_expiry_warn_days");
+        _cleanup_free_ char *hosts = NULL, *fqdn = NULL;
+        struct tls_proof p = {.ctx = ctx, .now = time(NULL), .warn_days = 30};
+        int r;
+
+        if (days)
+                (void)safe_atou(days, &p.warn_days); /* the profile loader checked it */
+        p.warn = (time_t)p.warn_days * 24 * 3600;
+        if (!strchr(ctx->hostname, '.') && hostfs_read_file(ctx->fs, PATH_ETC_HOSTS, &hosts, NULL) >= 0) {
+                r = etchosts_fqdn(hosts, ctx->hostname, &fqdn);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (strv_push_dup(&p.hosts, ctx->hostname) < 0 ||
+            (fqdn && !streq(fqdn, ctx->hostname) && strv_push(&p.hosts, TAKE_PTR(fqdn)) < 0) ||
+            !(p.names = strv_join(p.hosts, ", ")) ||
+            !(p.restart = strdup_printf("then restart %s (it reads its certificates when it starts)",
+                                        m->daemon))) {
+                tls_proof_done(&p);
+                return -ENOMEM;
+        }
+        *ret = p;
+        return 0;
+}
+
+/* transport = tls: the server's files as libvirtd loads them, and the client's this host presents to
+ * its peers. */
+static int check_tls(struct check_ctx *ctx, const struct libvirtd_model *m, const struct libvirt_conf *c)
+{
+        const char *setting;
+        struct tls_pair server = {"server", "tls_www_server",
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_CA, &setting),
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_CERT, &setting),
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_KEY, &setting)};
+        struct tls_pair client = {"client", "tls_www_client", strdup(PATH_LIBVIRT_CA_CERT),
+                                  strdup(PATH_LIBVIRT_CLIENT_CERT), strdup(PATH_LIBVIRT_CLIENT_KEY)};
+        struct tls_proof p = {0};
+        bool present = false;
+        int r = server.ca && server.cert && server.key && client.ca && client.cert && client.key
+                        ? tls_proof_init(ctx, m, &p)
+                        : -ENOMEM;
+
+        if (r >= 0)
+                r = check_tls_files(ctx, m, c, &present);
+        if (r >= 0 && present)
+                r = tls_prove(&p, &server);
+        if (r >= 0)
+                r = tls_client_files(&p, &client, &present);
+        if (r >= 0 && present)
+                r = tls_prove(&p, &client);
+        if (p.ctx)
+                tls_proof_done(&p);
+        tls_pair_done(&server);
+        tls_pair_done(&client);
+        return r;
 }
 
 /* The peers migrations go to and come from: the profile's other hypervisors, and a --peer it does not
@@ -551,7 +961,7 @@ static int listen_checks(struct check_ctx *ctx, const struct libvirtd_model *m, 
         if (r >= 0)
                 r = check_auth(ctx, m, conf, t, port);
         if (r >= 0 && t->tls)
-                r = check_tls_files(ctx, m, conf);
+                r = check_tls(ctx, m, conf);
         return r;
 }
 

@@ -269,11 +269,11 @@ int tlscert_names(const struct tlscert *c, char ***ret)
         return 0;
 }
 
-int tlscert_subject(const struct tlscert *c, char **ret)
+static int dn_text(gnutls_x509_crt_t crt, bool issuer, char **ret)
 {
         gnutls_datum_t dn = {NULL, 0};
         char *s;
-        int r = gnutls_x509_crt_get_dn3(c->certs[0], &dn, 0);
+        int r = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
 
         if (r < 0)
                 return r == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EINVAL;
@@ -283,6 +283,16 @@ int tlscert_subject(const struct tlscert *c, char **ret)
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+int tlscert_subject(const struct tlscert *c, char **ret)
+{
+        return dn_text(c->certs[0], false, ret);
+}
+
+int tlscert_issuer(const struct tlscert *c, char **ret)
+{
+        return dn_text(c->certs[0], true, ret);
 }
 
 char *tlscert_format_time(time_t t)

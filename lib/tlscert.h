@@ -68,6 +68,8 @@ bool tlscert_names_host(const struct tlscert *c, const char *host);
 int tlscert_names(const struct tlscert *c, char ***ret);
 /* c's first certificate's subject, as an RFC 4514 DN ("CN=hv1,O=Example"). */
 int tlscert_subject(const struct tlscert *c, char **ret);
+/* The same for who issued it. */
+int tlscert_issuer(const struct tlscert *c, char **ret);
 
 /* t as "2025-01-31 12:00:00 UTC". */
 char *tlscert_format_time(time_t t);

@@ -65,6 +65,8 @@ const struct profile_key profile_keys[] = {
          KEY_STRING},
         {"libvirt", "allow_auth_none", "no",
          "accept auth_tcp = \"none\" (anyone who reaches the port gets root on the host)", KEY_BOOL},
+        {"libvirt", "tls_expiry_warn_days", "30",
+         "days before a TLS certificate of libvirt expires that libvirt.listen.tls warns", KEY_UINT},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);

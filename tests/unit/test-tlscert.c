@@ -99,7 +99,7 @@ static void test_names(void)
 {
         _cleanup_(tlscert_freep) struct tlscert *good = cert("/good.pem");
         _cleanup_(strv_freep) char **names = NULL;
-        _cleanup_free_ char *subject = NULL, *list = NULL;
+        _cleanup_free_ char *subject = NULL, *issuer = NULL, *list = NULL;
 
         if (!good)
                 return;
