@@ -4,7 +4,8 @@
  * transport: tcp or tls; ssh needs no listener). The model libvirt.daemon tells decides what makes the
  * listener (a socket unit, or libvirtd --listen with listen_tcp/listen_tls), the kernel's socket table
  * shows it is really there, and the authentication is what the profile allows: auth_tcp = "none" only
- * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its three files.
+ * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its files proven as
+ * libvirt loads them (lib/tlscert: the server's pair, and the client's this host presents to its peers).
  * Then it is proven: this host opens a real libvirt connection to every peer hypervisor over the
  * transport's URI, as a migration's source does, so the peer's listener, its authentication and every
  * firewall between are in the test (with --all-hosts each host does so, which covers every direction).
@@ -410,11 +411,11 @@ struct tls_proof {
         char *restart; /* how a changed server file takes effect */
         time_t now, warn;
         unsigned warn_days;
-        unsigned problems; /* FAILs, WARNs and ERRORs given for the pair being proven */
-        time_t until;      /* when the first certificate of the pair (and its CA) expires */
-        char *ca_path;     /* the CA file in ca (NULL: not loaded, its finding given), and whether it is */
-        struct tlscert *ca;
-        bool ca_bad; /* unusable: a finding was given for it */
+        unsigned problems;  /* FAILs, WARNs and ERRORs given for the pair being proven */
+        time_t until;       /* when the first of the pair's certificates (its CA's too) expires */
+        char *ca_path;      /* the CA file last loaded: server and client often share it */
+        struct tlscert *ca; /* its certificates; NULL when it could not be loaded */
+        bool ca_bad;        /* a finding was given for it */
 };
 
 static void tls_proof_done(struct tls_proof *p)

@@ -43,6 +43,18 @@ static int refused(int code, const char *text, char **ret_error)
         return -EBADMSG;
 }
 
+/* The file's text below the root, and the same as GnuTLS takes it (hostfs bounds its size). */
+static int read_datum(const struct hostfs *fs, const char *path, char **ret_text, gnutls_datum_t *ret)
+{
+        size_t len = 0;
+        int r = hostfs_read_file(fs, path, ret_text, &len);
+
+        if (r < 0)
+                return r;
+        *ret = (gnutls_datum_t){(unsigned char *)*ret_text, (unsigned)len};
+        return 0;
+}
+
 struct tlscert *tlscert_free(struct tlscert *c)
 {
         if (!c)
@@ -59,16 +71,13 @@ int tlscert_load(const struct hostfs *fs, const char *path, struct tlscert **ret
         _cleanup_(tlscert_freep) struct tlscert *c = NULL;
         _cleanup_free_ char *text = NULL;
         gnutls_datum_t d;
-        size_t len = 0;
-        int r;
+        int r = read_datum(fs, path, &text, &d);
 
-        r = hostfs_read_file(fs, path, &text, &len);
         if (r < 0)
                 return r;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        d = (gnutls_datum_t){(unsigned char *)text, (unsigned)len};
         r = gnutls_x509_crt_list_import2(&c->certs, &c->n, &d, GNUTLS_X509_FMT_PEM, 0);
         if (r < 0 || c->n == 0)
                 return refused(r < 0 ? r : GNUTLS_E_NO_CERTIFICATE_FOUND, text, ret_error);
@@ -91,21 +100,20 @@ int tlskey_load(const struct hostfs *fs, const char *path, struct tlskey **ret, 
         _cleanup_(tlskey_freep) struct tlskey *k = NULL;
         _cleanup_free_ char *text = NULL;
         gnutls_datum_t d;
-        size_t len = 0;
-        int r;
+        int r = read_datum(fs, path, &text, &d);
 
-        r = hostfs_read_file(fs, path, &text, &len);
         if (r < 0)
                 return r;
         k = calloc(1, sizeof(*k));
-        if (!k || gnutls_x509_privkey_init(&k->key) < 0)
+        if (!k || gnutls_x509_privkey_init(&k->key) < 0) {
+                explicit_bzero(text, d.size);
                 return -ENOMEM;
-        d = (gnutls_datum_t){(unsigned char *)text, (unsigned)len};
+        }
         /* no passphrase: libvirt has none to give, so an encrypted key fails here as it does there */
         r = gnutls_x509_privkey_import2(k->key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
         if (r < 0)
                 r = refused(r, text, ret_error);
-        explicit_bzero(text, len);
+        explicit_bzero(text, d.size); /* the key's text stays in no freed memory */
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(k);
