@@ -187,6 +187,89 @@ void tlscert_validity(const struct tlscert *c, time_t now, time_t warn, struct t
         *ret = worst;
 }
 
+static const char *basic_constraints_problem(gnutls_x509_crt_t crt, bool ca)
+{
+        int r = gnutls_x509_crt_get_basic_constraints(crt, NULL, NULL, NULL);
+
+        if (r > 0 && !ca)
+                return "its basic constraints show a CA, and libvirt wants none here";
+        if (r == 0 && ca)
+                return "its basic constraints do not show a CA";
+        if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE && ca)
+                return "it has no basic constraints, which a CA needs";
+        if (r < 0 && r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                return "GnuTLS cannot read its basic constraints";
+        return NULL;
+}
+
+/* A key usage that is not critical only makes libvirt log a warning. */
+static const char *key_usage_problem(gnutls_x509_crt_t crt, bool ca)
+{
+        unsigned usage = 0, critical = 0;
+        int r = gnutls_x509_crt_get_key_usage(crt, &usage, &critical);
+
+        if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (r >= 0 && !critical))
+                return NULL;
+        if (r < 0)
+                return "GnuTLS cannot read its key usage";
+        if (ca && !(usage & GNUTLS_KEY_KEY_CERT_SIGN))
+                return "its key usage (critical) does not permit certificate signing";
+        if (!ca && !(usage & GNUTLS_KEY_DIGITAL_SIGNATURE))
+                return "its key usage (critical) does not permit digital signature";
+        if (!ca && !(usage & GNUTLS_KEY_KEY_ENCIPHERMENT))
+                return "its key usage (critical) does not permit key encipherment";
+        return NULL;
+}
+
+/* As libvirt reads them: no key purpose at all allows both uses, and so does any purpose but the two of
+ * TLS and, oddly, anyExtendedKeyUsage. */
+static const char *key_purpose_problem(gnutls_x509_crt_t crt, bool server)
+{
+        bool allowed = false, critical = false;
+        unsigned i;
+
+        for (i = 0;; i++) {
+                char oid[128]; /* a dotted OID, not a name or a message */
+                size_t size = sizeof(oid);
+                unsigned crit = 0;
+                int r = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, &crit);
+
+                if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                        break;
+                if (r < 0)
+                        return "GnuTLS cannot read its key purpose";
+                critical = critical || crit;
+                if (streq(oid, server ? GNUTLS_KP_TLS_WWW_SERVER : GNUTLS_KP_TLS_WWW_CLIENT) ||
+                    (!streq(oid, GNUTLS_KP_TLS_WWW_SERVER) && !streq(oid, GNUTLS_KP_TLS_WWW_CLIENT) &&
+                     !streq(oid, GNUTLS_KP_ANY)))
+                        allowed = true;
+        }
+        if (i == 0 || allowed || !critical)
+                return NULL;
+        return server ? "its key purpose (critical) does not allow a TLS server"
+                      : "its key purpose (critical) does not allow a TLS client";
+}
+
+int tlscert_usage_problem(const struct tlscert *c, enum tlscert_use use, char **ret_problem)
+{
+        const bool ca = use == TLSCERT_USE_CA;
+
+        for (unsigned i = 0; i < (ca ? c->n : 1); i++) {
+                const char *problem = basic_constraints_problem(c->certs[i], ca);
+
+                if (!problem)
+                        problem = key_usage_problem(c->certs[i], ca);
+                if (!problem && !ca)
+                        problem = key_purpose_problem(c->certs[i], use == TLSCERT_USE_SERVER);
+                if (!problem)
+                        continue;
+                *ret_problem = i ? strdup_printf("certificate %u of the file: %s", i + 1, problem)
+                                 : strdup(problem);
+                return *ret_problem ? 1 : -ENOMEM;
+        }
+        return 0;
+}
+
 bool tlscert_names_host(const struct tlscert *c, const char *host)
 {
         return gnutls_x509_crt_check_hostname(c->certs[0], host) != 0;

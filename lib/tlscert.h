@@ -60,6 +60,19 @@ struct tlscert_time {
  * valid), and that certificate's dates; for a valid file, those of the one that expires first. */
 void tlscert_validity(const struct tlscert *c, time_t now, time_t warn, struct tlscert_time *ret);
 
+enum tlscert_use {
+        TLSCERT_USE_CA,
+        TLSCERT_USE_SERVER,
+        TLSCERT_USE_CLIENT,
+        _TLSCERT_USE_MAX,
+};
+
+/* What libvirt's sanity check of its own certificates (virNetTLSContextCheckCert) refuses for use: basic
+ * constraints, a critical key usage or key purpose that do not allow it; in every certificate of a CA
+ * file, else in the first. 0 when nothing, 1 with the reason in *ret_problem. libvirt 9.0 (Debian 12)
+ * wants key encipherment of an EC key too, as later versions no longer do: its rule is followed. */
+int tlscert_usage_problem(const struct tlscert *c, enum tlscert_use use, char **ret_problem);
+
 /* Whether c's first certificate names host as a TLS client checks it (RFC 6125: its DNS names, else its
  * common name). */
 bool tlscert_names_host(const struct tlscert *c, const char *host);

@@ -6,7 +6,8 @@
 #                                            DIR/NAME.key, DIR/NAME.pem issued by DIR/CA; NAMES is a
 #                                            comma-separated list, the first also the CN
 # FROM and UNTIL are "YYYY-MM-DD HH:MM:SS" (UTC); without them a certificate is valid from now for 100
-# years, so the files of a fixture never expire.
+# years, so the files of a fixture never expire. Keys are RSA as in libvirt's guide (TLS_KEY_TYPE=ecdsa
+# for another: certtool gives an ECDSA key no key encipherment, which libvirt 9.0 refuses).
 
 tls_need() {
         command -v certtool >/dev/null ||
@@ -23,7 +24,9 @@ tls_validity() {
 }
 
 tls_key() { # tls_key FILE
-        certtool --generate-privkey --key-type=ecdsa --no-text --outfile "$1" 2>/dev/null
+        local type=${TLS_KEY_TYPE:-rsa} bits=()
+        [ "$type" = rsa ] && bits=(--bits=2048) # certtool's 3072 takes longer and proves nothing more
+        certtool --generate-privkey --key-type="$type" "${bits[@]}" --no-text --outfile "$1" 2>/dev/null
 }
 
 tls_ca() {

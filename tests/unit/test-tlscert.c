@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lib/tlscert against a real CA and certificates that test-tlscert.sh made with certtool just before
  * (the directory is the test's root): a good chain, another CA, a CA bundle, expired and not yet valid
- * certificates, a host name the certificate lacks, a key of another pair, garbage and encrypted files.
+ * certificates, a host name the certificate lacks, a key of another pair, garbage and encrypted files,
+ * and the uses libvirt refuses a certificate for (an ECDSA one, which certtool gives no key encipherment).
  *   test-tlscert DIR */
 #include "test-util.h"
 
@@ -95,6 +96,38 @@ static void test_validity(void)
         CHECK(tlscert_verify(expired, ca, &reason) == 1, "expired still chains: %s", strna(reason));
 }
 
+static void test_usage(void)
+{
+        _cleanup_(tlscert_freep) struct tlscert *ca = cert("/ca.pem"), *good = cert("/good.pem"),
+                                                *client = cert("/stranger.pem"), *ecdsa = cert("/ecdsa.pem");
+        static const struct {
+                int which;
+                enum tlscert_use use;
+                const char *problem;
+        } cases[] = {
+                {0, TLSCERT_USE_CA, NULL},
+                {1, TLSCERT_USE_SERVER, NULL},
+                {2, TLSCERT_USE_CLIENT, NULL},
+                {0, TLSCERT_USE_SERVER, "show a CA"},
+                {1, TLSCERT_USE_CA, "do not show a CA"},
+                /* certtool writes the key purpose not critical: libvirt then only logs a warning */
+                {1, TLSCERT_USE_CLIENT, NULL},
+                {2, TLSCERT_USE_SERVER, NULL},
+                {3, TLSCERT_USE_SERVER, "does not permit key encipherment"},
+        };
+        const struct tlscert *certs[] = {ca, good, client, ecdsa};
+
+        if (!ca || !good || !client || !ecdsa)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *problem = NULL;
+                int r = tlscert_usage_problem(certs[cases[i].which], cases[i].use, &problem);
+
+                CHECK(cases[i].problem ? r == 1 && strstr(problem, cases[i].problem) : r == 0 && !problem,
+                      "usage case %zu: %d %s", i, r, strna(problem));
+        }
+}
+
 static void test_names(void)
 {
         _cleanup_(tlscert_freep) struct tlscert *good = cert("/good.pem");
@@ -160,6 +193,7 @@ int main(int argc, char **argv)
         test_chain();
         test_key();
         test_validity();
+        test_usage();
         test_names();
         test_refused();
         hostfs_free(fs);

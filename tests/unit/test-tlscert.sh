@@ -15,6 +15,7 @@ trap 'rm -rf "$dir"' EXIT
                 tls_cert "$dir" stranger other client hv1 &&
                 tls_cert "$dir" expired ca server hv1 "2001-01-01 00:00:00" "2002-01-01 00:00:00" &&
                 tls_cert "$dir" future ca server hv1 "2090-01-01 00:00:00" "2091-01-01 00:00:00" &&
+                TLS_KEY_TYPE=ecdsa tls_cert "$dir" ecdsa ca server hv1 &&
                 certtool --to-p8 --load-privkey "$dir/good.key" --password secret --no-text \
                         --outfile "$dir/encrypted.key" 2>/dev/null
 } || { echo "certtool failed"; exit 1; }
