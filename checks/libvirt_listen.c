@@ -87,147 +87,118 @@ enum {
 /* how a certificate of the pair is issued again (the CA's key stays where the operator keeps it) */
 #define ISSUE_CERT                                                                                          \
         "certtool --generate-certificate --load-privkey @KEY@ --load-ca-certificate @CA@ --load-ca-privkey CA-KEY --template @ROLE@.info (with @PURPOSE@) --outfile @CERT@"
-#define TLS_RESTART "@AFTER@"
 
-static const struct
-        result_def
-                libvirt_listen_results
-                        [] =
-                                {
-                                        [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP,
-                                                           "transport_ssh"},
-                                        [TRANSPORT_BAD] = {"libvirt.listen.transport", STATUS_ERROR,
-                                                           "bad_transport",
-                                                           "set [migrate] transport to tcp, tls or ssh"},
-                                        [CONFIGURED_NOT_INSTALLED] = {"libvirt.listen.configured",
-                                                                      STATUS_SKIP, "not_installed"},
-                                        [CONFIGURED_BUS_FAILED] = {"libvirt.listen.configured", STATUS_ERROR,
-                                                                   "bus_unavailable"},
-                                        [CONFIGURED_CONF_UNREADABLE] = {"libvirt.listen.configured",
-                                                                        STATUS_ERROR, "conf_unreadable",
-                                                                        "see libvirt.daemon.conf"},
-                                        [CONFIGURED_UNKNOWN] = {"libvirt.listen.configured", STATUS_SKIP,
-                                                                "not_started"},
-                                        [CONFIGURED_SOCKET_OFF] =
-                                                {"libvirt.listen.configured", STATUS_FAIL, "socket_disabled",
-                                                 "systemctl enable --now @SOCKET@, " RESTART_NOTE},
-                                        [CONFIGURED_SOCKET_MASKED] =
-                                                {"libvirt.listen.configured", STATUS_FAIL, "socket_masked",
-                                                 "systemctl unmask @SOCKET@ && systemctl enable --now @SOCKET@, " RESTART_NOTE},
-                                        [CONFIGURED_NO_LISTEN_ARG] =
-                                                {"libvirt.listen.configured", STATUS_FAIL, "no_listen_arg",
-                                                 "add --listen to @VAR@ in @ENVFILE@ (its sockets stay masked), then restart @DAEMON@"},
-                                        [CONFIGURED_LISTEN_OFF] =
-                                                {"libvirt.listen.configured", STATUS_FAIL, "listen_off",
-                                                 "set @SETTING@ = 1 in @FILE@, then restart @DAEMON@"},
-                                        [CONFIGURED_BAD_PORT] =
-                                                {"libvirt.listen.configured", STATUS_FAIL, "bad_port",
-                                                 "give @SETTING@ a port as a string in @FILE@: @SETTING@ = \"@PORT@\""},
-                                        [CONFIGURED_SOCKET] = {"libvirt.listen.configured", STATUS_PASS,
-                                                               "socket_enabled"},
-                                        [CONFIGURED_SELF] = {"libvirt.listen.configured", STATUS_PASS,
-                                                             "daemon_listens"},
-                                        [PORT_NOT_LIVE] = {"libvirt.listen.port", STATUS_SKIP, "not_live"},
-                                        [PORT_UNKNOWN] = {"libvirt.listen.port", STATUS_ERROR,
-                                                          "socket_table_unreadable"},
-                                        [PORT_NOT_LISTENING] =
-                                                {"libvirt.listen.port", STATUS_FAIL, "not_listening",
-                                                 "start @DAEMON@ the way libvirt.daemon and libvirt.listen.configured say; a firewall does not matter here, this is the host's own socket table"},
-                                        [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
-                                        [AUTH_NONE] =
-                                                {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
-                                                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. On a closed network you may accept that with [libvirt] allow_auth_none = yes"},
-                                        [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS,
-                                                               "auth_none_allowed"},
-                                        [AUTH_SASL_UNCONFIGURED] =
-                                                {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
-                                                 "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
-                                        [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
-                                        [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS,
-                                                              "client_certificate"},
-                                        [AUTH_UNKNOWN] =
-                                                {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
-                                                 "use \"none\" or \"sasl\" (polkit is for the local socket only)"},
-                                        [TLS_FILES_MISSING] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
-                                                 "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
-                                        [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS,
-                                                               "tls_files_present"},
-                                        [TLS_UNREADABLE] =
-                                                {"libvirt.listen.tls", STATUS_ERROR, "tls_file_unreadable",
-                                                 "run hostprep as root: libvirt reads @FILE@ as root"},
-                                        [TLS_CA_UNPARSABLE] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "ca_unparsable",
-                                                 "put the CA's certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----) as certtool --generate-self-signed --template ca.info (with ca and cert_signing_key) writes it; every host gets the same file, " TLS_RESTART},
-                                        [TLS_CERT_UNPARSABLE] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "cert_unparsable",
-                                                 "put this host's @ROLE@ certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----): " ISSUE_CERT
-                                                 ", " TLS_RESTART},
-                                        [TLS_KEY_UNPARSABLE] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "key_unparsable",
-                                                 "@FILE@ must hold the unencrypted private key of @CERT@ in PEM (libvirt has no passphrase to give): put that key back, or make a new one (certtool --generate-privkey --outfile @FILE@) and issue @CERT@ again for it: " ISSUE_CERT
-                                                 ". hostprep never creates or replaces keys"},
-                                        [TLS_KEY_MISMATCH] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "key_mismatch",
-                                                 "@KEY@ is not the key @CERT@ was issued for: put that key back at @KEY@, or issue @CERT@ again for this key: " ISSUE_CERT
-                                                 ", " TLS_RESTART},
-                                        [TLS_USAGE] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "usage_refused",
-                                                 "issue @FILE@ again with what libvirt wants in certtool's template: a CA gets ca and cert_signing_key; a server or client certificate tls_www_server or tls_www_client, signing_key and encryption_key, and an RSA key (certtool --generate-privkey --key-type=rsa: certtool gives an ECDSA key no key encipherment), " TLS_RESTART},
-                                        [TLS_NOT_SIGNED] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "not_signed_by_ca",
-                                                 "issue @CERT@ with the CA of @CA@ (" ISSUE_CERT
-                                                 "), or put the CA that issued it at @CA@: every host must trust the one CA that issued all their certificates, " TLS_RESTART},
-                                        [TLS_NOT_YET_VALID] =
-                                                {
-                                                        "libvirt.listen.tls", STATUS_FAIL, "not_yet_valid", "check this host's clock (timedatectl), or issue @FILE@ again valid from now (no activation_date in certtool's template), " TLS_RESTART},
-                                        [TLS_EXPIRED] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "expired",
-                                                 "issue @FILE@ again (certtool, expiration_days in the template; a new CA certificate means issuing every certificate of the hosts again), " TLS_RESTART},
-                                        [TLS_EXPIRING] =
-                                                {"libvirt.listen.tls", STATUS_WARN, "expiring",
-                                                 "issue @FILE@ again before it expires (certtool, expiration_days in the template), " TLS_RESTART},
-                                        [TLS_HOST_MISMATCH] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "hostname_mismatch",
-                                                 "issue @CERT@ again naming this host: cn = \"@HOST@\" and a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
-                                                 "), " TLS_RESTART},
-                                        [TLS_HOST_PARTIAL] =
-                                                {"libvirt.listen.tls", STATUS_WARN, "hostname_partial",
-                                                 "peers that connect by a name the certificate lacks refuse it: issue @CERT@ again with a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
-                                                 "), " TLS_RESTART},
-                                        [TLS_SERVER_PROVEN] = {"libvirt.listen.tls", STATUS_PASS,
-                                                               "server_proven"},
-                                        [TLS_CLIENT_MISSING] =
-                                                {"libvirt.listen.tls", STATUS_FAIL, "client_files_missing",
-                                                 "this host presents @CERT@ and @KEY@ as a migration's source, with @CA@ as its CA (libvirt's defaults): certtool --generate-privkey --outfile @KEY@, then " ISSUE_CERT
-                                                 ". hostprep never creates keys"},
-                                        [TLS_CLIENT_PROVEN] = {"libvirt.listen.tls", STATUS_PASS,
-                                                               "client_proven"},
-                                        [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
-                                        [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
-                                        [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP,
-                                                         "no_libvirt_api"},
-                                        [PEER_CONNECTED] = {"libvirt.listen.peer", STATUS_PASS, "connected"},
-                                        [PEER_REFUSED] =
-                                                {"libvirt.listen.peer", STATUS_FAIL, "refused",
-                                                 "nothing listens on @PEER@'s port or its firewall rejects this host: run hostprep check on @PEER@ (libvirt.listen.port) and let this host in to TCP @PORT@ there"},
-                                        [PEER_UNREACHABLE] =
-                                                {"libvirt.listen.peer", STATUS_FAIL, "unreachable",
-                                                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way, and check the route to @PEER@"},
-                                        [PEER_AUTH] =
-                                                {"libvirt.listen.peer", STATUS_FAIL, "auth_failed",
-                                                 "@PEER@'s libvirtd wants credentials this host cannot give without asking: a SASL user in /etc/libvirt/auth.conf here (saslpasswd2 -a libvirt NAME on @PEER@), or migrate over TLS"},
-                                        [PEER_TLS] =
-                                                {"libvirt.listen.peer", STATUS_FAIL, "tls_failed",
-                                                 "this host's client certificate and key (/etc/pki/libvirt/clientcert.pem, private/clientkey.pem) and @PEER@'s server certificate must chain to the same CA (/etc/pki/CA/cacert.pem), and the server certificate must name @PEER@"},
-                                        [PEER_FAILED] =
-                                                {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
-                                                 "see libvirt's error; virsh -c @URI@ version shows it too"},
-                                        [PEER_TIMEOUT] =
-                                                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
-                                                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
-                                        [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR,
-                                                               "probe_failed"},
+static const struct result_def libvirt_listen_results[] = {
+        [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP, "transport_ssh"},
+        [TRANSPORT_BAD] = {"libvirt.listen.transport", STATUS_ERROR, "bad_transport",
+                           "set [migrate] transport to tcp, tls or ssh"},
+        [CONFIGURED_NOT_INSTALLED] = {"libvirt.listen.configured", STATUS_SKIP, "not_installed"},
+        [CONFIGURED_BUS_FAILED] = {"libvirt.listen.configured", STATUS_ERROR, "bus_unavailable"},
+        [CONFIGURED_CONF_UNREADABLE] = {"libvirt.listen.configured", STATUS_ERROR, "conf_unreadable",
+                                        "see libvirt.daemon.conf"},
+        [CONFIGURED_UNKNOWN] = {"libvirt.listen.configured", STATUS_SKIP, "not_started"},
+        [CONFIGURED_SOCKET_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "socket_disabled",
+                                   "systemctl enable --now @SOCKET@, " RESTART_NOTE},
+        [CONFIGURED_SOCKET_MASKED] =
+                {"libvirt.listen.configured", STATUS_FAIL, "socket_masked",
+                 "systemctl unmask @SOCKET@ && systemctl enable --now @SOCKET@, " RESTART_NOTE},
+        [CONFIGURED_NO_LISTEN_ARG] =
+                {"libvirt.listen.configured", STATUS_FAIL, "no_listen_arg",
+                 "add --listen to @VAR@ in @ENVFILE@ (its sockets stay masked), then restart @DAEMON@"},
+        [CONFIGURED_LISTEN_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "listen_off",
+                                   "set @SETTING@ = 1 in @FILE@, then restart @DAEMON@"},
+        [CONFIGURED_BAD_PORT] = {"libvirt.listen.configured", STATUS_FAIL, "bad_port",
+                                 "give @SETTING@ a port as a string in @FILE@: @SETTING@ = \"@PORT@\""},
+        [CONFIGURED_SOCKET] = {"libvirt.listen.configured", STATUS_PASS, "socket_enabled"},
+        [CONFIGURED_SELF] = {"libvirt.listen.configured", STATUS_PASS, "daemon_listens"},
+        [PORT_NOT_LIVE] = {"libvirt.listen.port", STATUS_SKIP, "not_live"},
+        [PORT_UNKNOWN] = {"libvirt.listen.port", STATUS_ERROR, "socket_table_unreadable"},
+        [PORT_NOT_LISTENING] =
+                {"libvirt.listen.port", STATUS_FAIL, "not_listening",
+                 "start @DAEMON@ the way libvirt.daemon and libvirt.listen.configured say; a firewall does not matter here, this is the host's own socket table"},
+        [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
+        [AUTH_NONE] =
+                {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
+                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. On a closed network you may accept that with [libvirt] allow_auth_none = yes"},
+        [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS, "auth_none_allowed"},
+        [AUTH_SASL_UNCONFIGURED] =
+                {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
+                 "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
+        [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
+        [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS, "client_certificate"},
+        [AUTH_UNKNOWN] = {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
+                          "use \"none\" or \"sasl\" (polkit is for the local socket only)"},
+        [TLS_FILES_MISSING] =
+                {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
+                 "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
+        [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS, "tls_files_present"},
+        [TLS_UNREADABLE] = {"libvirt.listen.tls", STATUS_ERROR, "tls_file_unreadable",
+                            "run hostprep as root: libvirt reads @FILE@ as root"},
+        [TLS_CA_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "ca_unparsable",
+                 "put the CA's certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----) as certtool --generate-self-signed --template ca.info (with ca and cert_signing_key) writes it; every host gets the same file, @AFTER@"},
+        [TLS_CERT_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "cert_unparsable",
+                 "put this host's @ROLE@ certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----): " ISSUE_CERT
+                 ", @AFTER@"},
+        [TLS_KEY_UNPARSABLE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "key_unparsable",
+                 "@FILE@ must hold the unencrypted private key of @CERT@ in PEM (libvirt has no passphrase to give): put that key back, or make a new one (certtool --generate-privkey --outfile @FILE@) and issue @CERT@ again for it: " ISSUE_CERT
+                 ". hostprep never creates or replaces keys"},
+        [TLS_KEY_MISMATCH] =
+                {"libvirt.listen.tls", STATUS_FAIL, "key_mismatch",
+                 "@KEY@ is not the key @CERT@ was issued for: put that key back at @KEY@, or issue @CERT@ again for this key: " ISSUE_CERT
+                 ", @AFTER@"},
+        [TLS_USAGE] =
+                {"libvirt.listen.tls", STATUS_FAIL, "usage_refused",
+                 "issue @FILE@ again with what libvirt wants in certtool's template: a CA gets ca and cert_signing_key; a server or client certificate tls_www_server or tls_www_client, signing_key and encryption_key, and an RSA key (certtool --generate-privkey --key-type=rsa: certtool gives an ECDSA key no key encipherment), @AFTER@"},
+        [TLS_NOT_SIGNED] =
+                {"libvirt.listen.tls", STATUS_FAIL, "not_signed_by_ca",
+                 "issue @CERT@ with the CA of @CA@ (" ISSUE_CERT
+                 "), or put the CA that issued it at @CA@: every host must trust the one CA that issued all their certificates, @AFTER@"},
+        [TLS_NOT_YET_VALID] =
+                {"libvirt.listen.tls", STATUS_FAIL, "not_yet_valid",
+                 "check this host's clock (timedatectl), or issue @FILE@ again valid from now (no activation_date in certtool's template), @AFTER@"},
+        [TLS_EXPIRED] =
+                {"libvirt.listen.tls", STATUS_FAIL, "expired",
+                 "issue @FILE@ again (certtool, expiration_days in the template; a new CA certificate means issuing every certificate of the hosts again), @AFTER@"},
+        [TLS_EXPIRING] =
+                {"libvirt.listen.tls", STATUS_WARN, "expiring",
+                 "issue @FILE@ again before it expires (certtool, expiration_days in the template), @AFTER@"},
+        [TLS_HOST_MISMATCH] =
+                {"libvirt.listen.tls", STATUS_FAIL, "hostname_mismatch",
+                 "issue @CERT@ again naming this host: cn = \"@HOST@\" and a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                 "), @AFTER@"},
+        [TLS_HOST_PARTIAL] =
+                {"libvirt.listen.tls", STATUS_WARN, "hostname_partial",
+                 "peers that connect by a name the certificate lacks refuse it: issue @CERT@ again with a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                 "), @AFTER@"},
+        [TLS_SERVER_PROVEN] = {"libvirt.listen.tls", STATUS_PASS, "server_proven"},
+        [TLS_CLIENT_MISSING] =
+                {"libvirt.listen.tls", STATUS_FAIL, "client_files_missing",
+                 "this host presents @CERT@ and @KEY@ as a migration's source, with @CA@ as its CA (libvirt's defaults): certtool --generate-privkey --outfile @KEY@, then " ISSUE_CERT
+                 ". hostprep never creates keys"},
+        [TLS_CLIENT_PROVEN] = {"libvirt.listen.tls", STATUS_PASS, "client_proven"},
+        [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
+        [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
+        [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP, "no_libvirt_api"},
+        [PEER_CONNECTED] = {"libvirt.listen.peer", STATUS_PASS, "connected"},
+        [PEER_REFUSED] =
+                {"libvirt.listen.peer", STATUS_FAIL, "refused",
+                 "nothing listens on @PEER@'s port or its firewall rejects this host: run hostprep check on @PEER@ (libvirt.listen.port) and let this host in to TCP @PORT@ there"},
+        [PEER_UNREACHABLE] =
+                {"libvirt.listen.peer", STATUS_FAIL, "unreachable",
+                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way, and check the route to @PEER@"},
+        [PEER_AUTH] =
+                {"libvirt.listen.peer", STATUS_FAIL, "auth_failed",
+                 "@PEER@'s libvirtd wants credentials this host cannot give without asking: a SASL user in /etc/libvirt/auth.conf here (saslpasswd2 -a libvirt NAME on @PEER@), or migrate over TLS"},
+        [PEER_TLS] = {"libvirt.listen.peer", STATUS_FAIL, "tls_failed", "this host's client certificate and key (/etc/pki/libvirt/clientcert.pem, private/clientkey.pem) and @PEER@'s server certificate must chain to the same CA (/etc/pki/CA/cacert.pem), and the server certificate must name @PEER@"},
+        [PEER_FAILED] = {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
+                         "see libvirt's error; virsh -c @URI@ version shows it too"},
+        [PEER_TIMEOUT] =
+                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
+                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
+        [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR, "probe_failed"},
 };
 
 #define R(entry) (&libvirt_listen_results[entry])
