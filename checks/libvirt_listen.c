@@ -838,21 +838,22 @@ static int peer_connect(void *userdata, int fd)
         return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
 }
 
-/* The FAIL entry for libvirt's error: the errno of a failed connect, the auth codes, and TLS's own
- * errors, which libvirt raises as system errors of its RPC layer like a failed name lookup: only their
- * text tells them apart. */
+/* The FAIL entry for libvirt's error: the errno of a failed connect, TLS's own errors, and the auth
+ * codes. libvirt raises TLS errors of its RPC layer as system errors like a failed name lookup, or as an
+ * authentication failure ("Failed to verify peer's certificate": a server certificate naming another
+ * host, on the bed): only their text tells them apart, so it is looked at first. */
 static int peer_failure(const struct transport *t, int code, int domain, int error, const char *message)
 {
         if (error == ECONNREFUSED)
                 return PEER_REFUSED;
         if (error == ETIMEDOUT || error == EHOSTUNREACH || error == ENETUNREACH)
                 return PEER_UNREACHABLE;
-        if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
-            code == VIR_ERR_AUTH_UNAVAILABLE)
-                return PEER_AUTH;
         if (t->tls && domain == VIR_FROM_RPC &&
             (strcasestr(message, "certificate") || strstr(message, "TLS")))
                 return PEER_TLS;
+        if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
+            code == VIR_ERR_AUTH_UNAVAILABLE)
+                return PEER_AUTH;
         return PEER_FAILED;
 }
 
