@@ -4,12 +4,15 @@
  * transport: tcp or tls; ssh needs no listener). The model libvirt.daemon tells decides what makes the
  * listener (a socket unit, or libvirtd --listen with listen_tcp/listen_tls), the kernel's socket table
  * shows it is really there, and the authentication is what the profile allows: auth_tcp = "none" only
- * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its three files.
+ * with [libvirt] allow_auth_none = yes, SASL with a mechanism configured, TLS with its files proven as
+ * libvirt loads them (lib/tlscert: the server's pair, and the client's this host presents to its peers).
  * Then it is proven: this host opens a real libvirt connection to every peer hypervisor over the
  * transport's URI, as a migration's source does, so the peer's listener, its authentication and every
  * firewall between are in the test (with --all-hosts each host does so, which covers every direction).
  */
+#include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -19,6 +22,7 @@
 #endif
 
 #include "common.h"
+#include "etchosts.h"
 #include "libvirt-fix.h"
 #include "libvirtd-model.h"
 #include "pathlookup.h"
@@ -26,6 +30,7 @@
 #include "saslconf.h"
 #include "spawn.h"
 #include "strv.h"
+#include "tlscert.h"
 
 enum {
         TRANSPORT_SSH,
@@ -55,6 +60,21 @@ enum {
         AUTH_UNKNOWN,
         TLS_FILES_MISSING,
         TLS_FILES_PRESENT,
+        TLS_UNREADABLE,
+        TLS_CA_UNPARSABLE,
+        TLS_CERT_UNPARSABLE,
+        TLS_KEY_UNPARSABLE,
+        TLS_KEY_MISMATCH,
+        TLS_USAGE,
+        TLS_NOT_SIGNED,
+        TLS_NOT_YET_VALID,
+        TLS_EXPIRED,
+        TLS_EXPIRING,
+        TLS_HOST_MISMATCH,
+        TLS_HOST_PARTIAL,
+        TLS_SERVER_PROVEN,
+        TLS_CLIENT_MISSING,
+        TLS_CLIENT_PROVEN,
         PEER_NOT_LIVE,
         PEER_NONE,
         PEER_NO_API,
@@ -75,95 +95,173 @@ enum {
 };
 
 #define RESTART_NOTE "then systemctl restart @DAEMON@ (it takes a new socket only when it restarts)"
+/* how a certificate of the pair is issued again (the CA's key stays where the operator keeps it) */
+#define ISSUE_CERT                                                                                          \
+        "certtool --generate-certificate --load-privkey @KEY@ --load-ca-certificate @CA@ --load-ca-privkey CA-KEY --template @ROLE@.info (with @PURPOSE@) --outfile @CERT@"
 
-static const struct result_def libvirt_listen_results[] = {
-        [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP, "transport_ssh"},
-        [TRANSPORT_BAD] = {"libvirt.listen.transport", STATUS_ERROR, "bad_transport",
-                           "set [migrate] transport to tcp, tls or ssh"},
-        [CONFIGURED_NOT_INSTALLED] = {"libvirt.listen.configured", STATUS_SKIP, "not_installed"},
-        [CONFIGURED_BUS_FAILED] = {"libvirt.listen.configured", STATUS_ERROR, "bus_unavailable"},
-        [CONFIGURED_CONF_UNREADABLE] = {"libvirt.listen.configured", STATUS_ERROR, "conf_unreadable",
-                                        "see libvirt.daemon.conf"},
-        [CONFIGURED_UNKNOWN] = {"libvirt.listen.configured", STATUS_SKIP, "not_started"},
-        [CONFIGURED_SOCKET_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "socket_disabled",
-                                   "systemctl enable --now @SOCKET@, " RESTART_NOTE},
-        [CONFIGURED_SOCKET_MASKED] =
-                {"libvirt.listen.configured", STATUS_FAIL, "socket_masked",
-                 "systemctl unmask @SOCKET@ && systemctl enable --now @SOCKET@, " RESTART_NOTE},
-        [CONFIGURED_NO_LISTEN_ARG] =
-                {"libvirt.listen.configured", STATUS_FAIL, "no_listen_arg",
-                 "add --listen to @VAR@ in @ENVFILE@ (its sockets stay masked), then restart @DAEMON@"},
-        [CONFIGURED_LISTEN_OFF] = {"libvirt.listen.configured", STATUS_FAIL, "listen_off",
-                                   "set @SETTING@ = 1 in @FILE@, then restart @DAEMON@"},
-        [CONFIGURED_BAD_PORT] = {"libvirt.listen.configured", STATUS_FAIL, "bad_port",
-                                 "give @SETTING@ a port as a string in @FILE@: @SETTING@ = \"@PORT@\""},
-        [CONFIGURED_SOCKET] = {"libvirt.listen.configured", STATUS_PASS, "socket_enabled"},
-        [CONFIGURED_SELF] = {"libvirt.listen.configured", STATUS_PASS, "daemon_listens"},
-        [PORT_NOT_LIVE] = {"libvirt.listen.port", STATUS_SKIP, "not_live"},
-        [PORT_UNKNOWN] = {"libvirt.listen.port", STATUS_ERROR, "socket_table_unreadable"},
-        [PORT_NOT_LISTENING] =
-                {"libvirt.listen.port", STATUS_FAIL, "not_listening",
-                 "start @DAEMON@ the way libvirt.daemon and libvirt.listen.configured say; a firewall does not matter here, this is the host's own socket table"},
-        [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
-        [AUTH_NONE] =
-                {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
-                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. hostprep apply writes it with [libvirt] auth_tcp = sasl. On a closed network you may accept \"none\" with [libvirt] allow_auth_none = yes"},
-        [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS, "auth_none_allowed"},
-        [AUTH_SASL_UNCONFIGURED] =
-                {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
-                 "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
-        [AUTH_SASL_NO_MECH_LIST] =
-                {"libvirt.listen.auth", STATUS_WARN, "sasl_no_mech_list",
-                 "name the mechanisms in @SASLCONF@: mech_list: scram-sha-256 (users: saslpasswd2 -a libvirt NAME), or gssapi with a keytab"},
-        [AUTH_SASL_UNUSABLE] =
-                {"libvirt.listen.auth", STATUS_FAIL, "sasl_unusable",
-                 "give the mechanisms in @SASLCONF@ what they need: users in the sasldb (saslpasswd2 -a libvirt -f DB NAME) for scram-sha-256 and the other password mechanisms, a keytab with a libvirt/HOST principal for gssapi (Debian's default, which has none)"},
-        [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
-        [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS, "client_certificate"},
-        [AUTH_UNKNOWN] = {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
-                          "use \"none\" or \"sasl\" (polkit is for the local socket only)"},
-        [TLS_FILES_MISSING] =
-                {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
-                 "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
-        [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS, "tls_files_present"},
-        [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
-        [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
-        [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP, "no_libvirt_api"},
-        [PEER_CONNECTED] = {"libvirt.listen.peer", STATUS_PASS, "connected"},
-        [PEER_REFUSED] =
-                {"libvirt.listen.peer", STATUS_FAIL, "refused",
-                 "nothing listens on @PEER@'s port or its firewall rejects this host: run hostprep check on @PEER@ (libvirt.listen.port) and let this host in to TCP @PORT@ there"},
-        [PEER_UNREACHABLE] =
-                {"libvirt.listen.peer", STATUS_FAIL, "unreachable",
-                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way, and check the route to @PEER@"},
-        [PEER_AUTH] =
-                {"libvirt.listen.peer", STATUS_FAIL, "auth_failed",
-                 "@PEER@'s libvirtd wants credentials this host cannot give without asking: a SASL user in /etc/libvirt/auth.conf here (saslpasswd2 -a libvirt NAME on @PEER@), or migrate over TLS"},
-        [PEER_TLS] =
-                {"libvirt.listen.peer", STATUS_FAIL, "tls_failed",
-                 "this host's client certificate and key (/etc/pki/libvirt/clientcert.pem, private/clientkey.pem) and @PEER@'s server certificate must chain to the same CA (/etc/pki/CA/cacert.pem), and the server certificate must name @PEER@"},
-        [PEER_FAILED] = {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
-                         "see libvirt's error; virsh -c @URI@ version shows it too"},
-        [PEER_TIMEOUT] =
-                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
-                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
-        [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR, "probe_failed"},
-        [FIX_SOCKET_MASKED] =
-                {"libvirt.listen.fix", STATUS_ERROR, "socket_masked",
-                 "a masked unit is an operator's decision, which hostprep leaves alone: if it is a leftover, systemctl unmask @SOCKET@ and apply again"},
-        [FIX_TLS_FIRST] =
-                {"libvirt.listen.fix", STATUS_ERROR, "tls_files_first",
-                 "make the TLS files right first (libvirt.listen.tls): a daemon handed a TLS socket without them does not start"},
-        [FIX_AUTH_NONE_NOT_ALLOWED] =
-                {"libvirt.listen.fix", STATUS_ERROR, "auth_none_not_allowed",
-                 "set [libvirt] allow_auth_none = yes as well if nothing but the hypervisors reaches port @PORT@, or auth_tcp = sasl"},
-        [FIX_CANNOT_EDIT] = {"libvirt.listen.fix", STATUS_ERROR, "cannot_edit",
-                             "fix the file or the template named, then apply again"},
-        [FIX_RESTART_BY_HAND] =
-                {"libvirt.listen.fix", STATUS_ERROR, "restart_by_hand",
-                 "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads the changed files"},
-        [FIX_NO_SYSTEMD] = {"libvirt.listen.fix", STATUS_ERROR, "no_systemd",
-                            "enable it in the image: systemctl --root=ROOT enable @SOCKET@"},
+static const struct
+        result_def
+                libvirt_listen_results
+                        [] =
+                                {
+                                        [TRANSPORT_SSH] = {"libvirt.listen.transport", STATUS_SKIP,
+                                                           "transport_ssh"},
+                                        [TRANSPORT_BAD] = {"libvirt.listen.transport", STATUS_ERROR,
+                                                           "bad_transport",
+                                                           "set [migrate] transport to tcp, tls or ssh"},
+                                        [CONFIGURED_NOT_INSTALLED] = {"libvirt.listen.configured",
+                                                                      STATUS_SKIP, "not_installed"},
+                                        [CONFIGURED_BUS_FAILED] = {"libvirt.listen.configured", STATUS_ERROR,
+                                                                   "bus_unavailable"},
+                                        [CONFIGURED_CONF_UNREADABLE] = {"libvirt.listen.configured",
+                                                                        STATUS_ERROR, "conf_unreadable",
+                                                                        "see libvirt.daemon.conf"},
+                                        [CONFIGURED_UNKNOWN] = {"libvirt.listen.configured", STATUS_SKIP,
+                                                                "not_started"},
+                                        [CONFIGURED_SOCKET_OFF] =
+                                                {"libvirt.listen.configured", STATUS_FAIL, "socket_disabled",
+                                                 "systemctl enable --now @SOCKET@, " RESTART_NOTE},
+                                        [CONFIGURED_SOCKET_MASKED] =
+                                                {"libvirt.listen.configured", STATUS_FAIL, "socket_masked",
+                                                 "systemctl unmask @SOCKET@ && systemctl enable --now @SOCKET@, " RESTART_NOTE},
+                                        [CONFIGURED_NO_LISTEN_ARG] =
+                                                {"libvirt.listen.configured", STATUS_FAIL, "no_listen_arg",
+                                                 "add --listen to @VAR@ in @ENVFILE@ (its sockets stay masked), then restart @DAEMON@"},
+                                        [CONFIGURED_LISTEN_OFF] =
+                                                {"libvirt.listen.configured", STATUS_FAIL, "listen_off",
+                                                 "set @SETTING@ = 1 in @FILE@, then restart @DAEMON@"},
+                                        [CONFIGURED_BAD_PORT] =
+                                                {"libvirt.listen.configured", STATUS_FAIL, "bad_port",
+                                                 "give @SETTING@ a port as a string in @FILE@: @SETTING@ = \"@PORT@\""},
+                                        [CONFIGURED_SOCKET] = {"libvirt.listen.configured", STATUS_PASS,
+                                                               "socket_enabled"},
+                                        [CONFIGURED_SELF] = {"libvirt.listen.configured", STATUS_PASS,
+                                                             "daemon_listens"},
+                                        [PORT_NOT_LIVE] = {"libvirt.listen.port", STATUS_SKIP, "not_live"},
+                                        [PORT_UNKNOWN] = {"libvirt.listen.port", STATUS_ERROR,
+                                                          "socket_table_unreadable"},
+                                        [PORT_NOT_LISTENING] =
+                                                {"libvirt.listen.port", STATUS_FAIL, "not_listening",
+                                                 "start @DAEMON@ the way libvirt.daemon and libvirt.listen.configured say; a firewall does not matter here, this is the host's own socket table"},
+                                        [PORT_LISTENING] = {"libvirt.listen.port", STATUS_PASS, "listening"},
+                                        [AUTH_NONE] =
+                                                {"libvirt.listen.auth", STATUS_FAIL, "auth_none",
+                                                 "set @SETTING@ = \"sasl\" in @FILE@ (users: saslpasswd2 -a libvirt NAME) or migrate over TLS: with \"none\" anyone who reaches port @PORT@ controls every guest and gets root on this host. hostprep apply writes it with [libvirt] auth_tcp = sasl. On a closed network you may accept \"none\" with [libvirt] allow_auth_none = yes"},
+                                        [AUTH_NONE_ALLOWED] = {"libvirt.listen.auth", STATUS_PASS,
+                                                               "auth_none_allowed"},
+                                        [AUTH_SASL_UNCONFIGURED] =
+                                                {"libvirt.listen.auth", STATUS_WARN, "sasl_unconfigured",
+                                                 "create @SASLCONF@ (mech_list: scram-sha-256 and sasldb_path: /etc/libvirt/passwd.db), then add users with saslpasswd2 -a libvirt NAME"},
+                                        [AUTH_SASL_NO_MECH_LIST] =
+                                                {"libvirt.listen.auth", STATUS_WARN, "sasl_no_mech_list",
+                                                 "name the mechanisms in @SASLCONF@: mech_list: scram-sha-256 (users: saslpasswd2 -a libvirt NAME), or gssapi with a keytab"},
+                                        [AUTH_SASL_UNUSABLE] =
+                                                {"libvirt.listen.auth", STATUS_FAIL, "sasl_unusable",
+                                                 "give the mechanisms in @SASLCONF@ what they need: users in the sasldb (saslpasswd2 -a libvirt -f DB NAME) for scram-sha-256 and the other password mechanisms, a keytab with a libvirt/HOST principal for gssapi (Debian's default, which has none)"},
+                                        [AUTH_SASL] = {"libvirt.listen.auth", STATUS_PASS, "sasl"},
+                                        [AUTH_CERTIFICATE] = {"libvirt.listen.auth", STATUS_PASS,
+                                                              "client_certificate"},
+                                        [AUTH_UNKNOWN] =
+                                                {"libvirt.listen.auth", STATUS_ERROR, "unknown_auth",
+                                                 "use \"none\" or \"sasl\" (polkit is for the local socket only)"},
+                                        [TLS_FILES_MISSING] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "tls_files_missing",
+                                                 "create the CA certificate, the server certificate and its key (certtool; libvirt's TLS guide), or point ca_file, cert_file and key_file in @FILE@ at them: hostprep never creates keys"},
+                                        [TLS_FILES_PRESENT] = {"libvirt.listen.tls", STATUS_PASS,
+                                                               "tls_files_present"},
+                                        [TLS_UNREADABLE] =
+                                                {"libvirt.listen.tls", STATUS_ERROR, "tls_file_unreadable",
+                                                 "run hostprep as root: libvirt reads @FILE@ as root"},
+                                        [TLS_CA_UNPARSABLE] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "ca_unparsable",
+                                                 "put the CA's certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----) as certtool --generate-self-signed --template ca.info (with ca and cert_signing_key) writes it; every host gets the same file, @AFTER@"},
+                                        [TLS_CERT_UNPARSABLE] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "cert_unparsable",
+                                                 "put this host's @ROLE@ certificate at @FILE@ in PEM (-----BEGIN CERTIFICATE-----): " ISSUE_CERT
+                                                 ", @AFTER@"},
+                                        [TLS_KEY_UNPARSABLE] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "key_unparsable",
+                                                 "@FILE@ must hold the unencrypted private key of @CERT@ in PEM (libvirt has no passphrase to give): put that key back, or make a new one (certtool --generate-privkey --outfile @FILE@) and issue @CERT@ again for it: " ISSUE_CERT
+                                                 ". hostprep never creates or replaces keys"},
+                                        [TLS_KEY_MISMATCH] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "key_mismatch",
+                                                 "@KEY@ is not the key @CERT@ was issued for: put that key back at @KEY@, or issue @CERT@ again for this key: " ISSUE_CERT
+                                                 ", @AFTER@"},
+                                        [TLS_USAGE] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "usage_refused",
+                                                 "issue @FILE@ again with what libvirt wants in certtool's template: a CA gets ca and cert_signing_key; a server or client certificate tls_www_server or tls_www_client, signing_key and encryption_key, and an RSA key (certtool --generate-privkey --key-type=rsa: certtool gives an ECDSA key no key encipherment), @AFTER@"},
+                                        [TLS_NOT_SIGNED] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "not_signed_by_ca",
+                                                 "issue @CERT@ with the CA of @CA@ (" ISSUE_CERT
+                                                 "), or put the CA that issued it at @CA@: every host must trust the one CA that issued all their certificates, @AFTER@"},
+                                        [TLS_NOT_YET_VALID] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "not_yet_valid",
+                                                 "check this host's clock (timedatectl), or issue @FILE@ again valid from now (no activation_date in certtool's template), @AFTER@"},
+                                        [TLS_EXPIRED] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "expired",
+                                                 "issue @FILE@ again (certtool, expiration_days in the template; a new CA certificate means issuing every certificate of the hosts again), @AFTER@"},
+                                        [TLS_EXPIRING] =
+                                                {"libvirt.listen.tls", STATUS_WARN, "expiring",
+                                                 "issue @FILE@ again before it expires (certtool, expiration_days in the template), @AFTER@"},
+                                        [TLS_HOST_MISMATCH] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "hostname_mismatch",
+                                                 "issue @CERT@ again naming this host: cn = \"@HOST@\" and a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                                                 "), @AFTER@"},
+                                        [TLS_HOST_PARTIAL] =
+                                                {"libvirt.listen.tls", STATUS_WARN, "hostname_partial",
+                                                 "peers that connect by a name the certificate lacks refuse it: issue @CERT@ again with a dns_name line for each of @NAMES@ in certtool's @ROLE@.info (" ISSUE_CERT
+                                                 "), @AFTER@"},
+                                        [TLS_SERVER_PROVEN] = {"libvirt.listen.tls", STATUS_PASS,
+                                                               "server_proven"},
+                                        [TLS_CLIENT_MISSING] =
+                                                {"libvirt.listen.tls", STATUS_FAIL, "client_files_missing",
+                                                 "this host presents @CERT@ and @KEY@ as a migration's source, with @CA@ as its CA (libvirt's defaults): certtool --generate-privkey --outfile @KEY@, then " ISSUE_CERT
+                                                 ". hostprep never creates keys"},
+                                        [TLS_CLIENT_PROVEN] = {"libvirt.listen.tls", STATUS_PASS,
+                                                               "client_proven"},
+                                        [PEER_NOT_LIVE] = {"libvirt.listen.peer", STATUS_SKIP, "not_live"},
+                                        [PEER_NONE] = {"libvirt.listen.peer", STATUS_SKIP, "no_peers"},
+                                        [PEER_NO_API] = {"libvirt.listen.peer", STATUS_SKIP,
+                                                         "no_libvirt_api"},
+                                        [PEER_CONNECTED] = {"libvirt.listen.peer", STATUS_PASS, "connected"},
+                                        [PEER_REFUSED] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "refused",
+                                                 "nothing listens on @PEER@'s port or its firewall rejects this host: run hostprep check on @PEER@ (libvirt.listen.port) and let this host in to TCP @PORT@ there"},
+                                        [PEER_UNREACHABLE] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "unreachable",
+                                                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way, and check the route to @PEER@"},
+                                        [PEER_AUTH] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "auth_failed",
+                                                 "@PEER@'s libvirtd wants credentials this host cannot give without asking: a SASL user in /etc/libvirt/auth.conf here (saslpasswd2 -a libvirt NAME on @PEER@), or migrate over TLS"},
+                                        [PEER_TLS] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "tls_failed",
+                                                 "this host's client certificate and key (/etc/pki/libvirt/clientcert.pem, private/clientkey.pem) and @PEER@'s server certificate must chain to the same CA (/etc/pki/CA/cacert.pem), and the server certificate must name @PEER@"},
+                                        [PEER_FAILED] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
+                                                 "see libvirt's error; virsh -c @URI@ version shows it too"},
+                                        [PEER_TIMEOUT] =
+                                                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
+                                                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
+                                        [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR,
+                                                               "probe_failed"},
+                                        [FIX_SOCKET_MASKED] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "socket_masked",
+                                                 "a masked unit is an operator's decision, which hostprep leaves alone: if it is a leftover, systemctl unmask @SOCKET@ and apply again"},
+                                        [FIX_TLS_FIRST] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "tls_files_first",
+                                                 "make the TLS files right first (libvirt.listen.tls): a daemon handed a TLS socket without them does not start"},
+                                        [FIX_AUTH_NONE_NOT_ALLOWED] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "auth_none_not_allowed",
+                                                 "set [libvirt] allow_auth_none = yes as well if nothing but the hypervisors reaches port @PORT@, or auth_tcp = sasl"},
+                                        [FIX_CANNOT_EDIT] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "cannot_edit",
+                                                 "fix the file or the template named, then apply again"},
+                                        [FIX_RESTART_BY_HAND] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "restart_by_hand",
+                                                 "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads the changed files"},
+                                        [FIX_NO_SYSTEMD] =
+                                                {"libvirt.listen.fix", STATUS_ERROR, "no_systemd",
+                                                 "enable it in the image: systemctl --root=ROOT enable @SOCKET@"},
 };
 
 #define R(entry) (&libvirt_listen_results[entry])
@@ -431,8 +529,286 @@ static int check_auth(struct check_ctx *ctx, const struct libvirtd_model *m, con
                 "auth_tcp = \"none\": TCP clients are not authenticated");
 }
 
+/* One certificate and its key as libvirt loads them, with the CA it verifies them by: the server's
+ * (libvirtd.conf's ca_file, cert_file, key_file) or the client's (libvirt's defaults, no file sets them:
+ * what this host presents as a migration's source, and in libvirt.listen.peer). */
+struct tls_pair {
+        const char *role;    /* "server" or "client" */
+        const char *purpose; /* certtool's template keyword for it */
+        char *ca, *cert, *key;
+};
+
+static void tls_pair_done(struct tls_pair *p)
+{
+        free(p->ca);
+        free(p->cert);
+        free(p->key);
+}
+
+/* What proving the TLS files shares: this host's names, the clock, and the CA file last loaded. */
+struct tls_proof {
+        struct check_ctx *ctx;
+        char **hosts;  /* the names clients use for this host: its host name, and its FQDN if it has one */
+        char *names;   /* the same as a list for the hints */
+        char *restart; /* how a changed server file takes effect */
+        time_t now, warn;
+        unsigned warn_days;
+        unsigned problems;  /* FAILs, WARNs and ERRORs given for the pair being proven */
+        time_t until;       /* when the first of the pair's certificates (its CA's too) expires */
+        char *ca_path;      /* the CA file last loaded: server and client often share it */
+        struct tlscert *ca; /* its certificates; NULL when it could not be loaded */
+        bool ca_bad;        /* a finding was given for it */
+};
+
+static void tls_proof_done(struct tls_proof *p)
+{
+        strv_free(p->hosts);
+        free(p->names);
+        free(p->restart);
+        free(p->ca_path);
+        tlscert_free(p->ca);
+}
+
+static int tls_emit(struct tls_proof *p, const struct tls_pair *pair, int entry, const char *file,
+                    const char *evidence, const char *fmt, ...) _printf_(6, 7);
+static int tls_emit(struct tls_proof *p, const struct tls_pair *pair, int entry, const char *file,
+                    const char *evidence, const char *fmt, ...)
+{
+        const bool server = streq(pair->role, "server");
+        const char *const values[] = {
+                "FILE",    file,
+                "CERT",    pair->cert,
+                "KEY",     pair->key,
+                "CA",      pair->ca,
+                "ROLE",    pair->role,
+                "PURPOSE", pair->purpose,
+                "HOST",    p->hosts[strv_length(p->hosts) - 1],
+                "NAMES",   p->names,
+                "AFTER",   server ? p->restart : "libvirt reads it again at its next connection",
+                NULL};
+        va_list ap;
+        int r;
+
+        if (R(entry)->status != STATUS_PASS)
+                p->problems++;
+        va_start(ap, fmt);
+        r = result_list_add_defv(p->ctx->results, R(entry), NULL, values, evidence, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A file of the pair that GnuTLS did not load (r < 0): its finding. */
+static int tls_load_failed(struct tls_proof *p, const struct tls_pair *pair, int r, const char *error,
+                           const char *file, const char *what, int unparsable)
+{
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EBADMSG)
+                return tls_emit(p, pair, unparsable, file, file,
+                                "%s %s is not one GnuTLS (libvirt's TLS library) reads: %s", what, file,
+                                error);
+        return tls_emit(p, pair, TLS_UNREADABLE, file, file, "cannot read %s %s: %s", what, file,
+                        strerror(-r));
+}
+
+static int tls_load_cert(struct tls_proof *p, const struct tls_pair *pair, const char *file,
+                         const char *what, int unparsable, struct tlscert **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = tlscert_load(p->ctx->fs, file, ret, &error);
+
+        return r < 0 ? tls_load_failed(p, pair, r, error, file, what, unparsable) : 0;
+}
+
+static int tls_load_key(struct tls_proof *p, const struct tls_pair *pair, struct tlskey **ret)
+{
+        _cleanup_free_ char *error = NULL, *what = strdup_printf("the %s key", pair->role);
+        int r = what ? tlskey_load(p->ctx->fs, pair->key, ret, &error) : -ENOMEM;
+
+        return r < 0 ? tls_load_failed(p, pair, r, error, pair->key, strna(what), TLS_KEY_UNPARSABLE) : 0;
+}
+
+/* The certificates of file are valid now, and not expiring within [libvirt] tls_expiry_warn_days. */
+static int tls_validity(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                        const char *file, const char *what)
+{
+        _cleanup_free_ char *from = NULL, *until = NULL, *evidence = NULL, *which = NULL;
+        struct tlscert_time t;
+
+        tlscert_validity(c, p->now, p->warn, &t);
+        from = tlscert_format_time(t.activation);
+        until = tlscert_format_time(t.expiration);
+        evidence = strdup_printf("%s: not before %s, not after %s", file, strna(from), strna(until));
+        which = t.index ? strdup_printf(" (certificate %u of the file)", t.index + 1) : strdup("");
+        if (!from || !until || !evidence || !which)
+                return -ENOMEM;
+        if (t.expiration < p->until)
+                p->until = t.expiration;
+        if (t.validity == TLSCERT_NOT_YET_VALID)
+                return tls_emit(p, pair, TLS_NOT_YET_VALID, file, evidence,
+                                "%s %s%s is valid only from %s: libvirt refuses it until then", what, file,
+                                which, from);
+        if (t.validity == TLSCERT_EXPIRED)
+                return tls_emit(p, pair, TLS_EXPIRED, file, evidence, "%s %s%s expired on %s", what, file,
+                                which, until);
+        if (t.validity == TLSCERT_EXPIRING)
+                return tls_emit(p, pair, TLS_EXPIRING, file, evidence,
+                                "%s %s%s expires on %s, within %u days ([libvirt] tls_expiry_warn_days)",
+                                what, file, which, until, p->warn_days);
+        return 0;
+}
+
+/* What libvirt's own sanity check refuses to load: the daemon does not start, a client does not connect. */
+static int tls_usage(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                     const char *file, const char *what, enum tlscert_use use)
+{
+        _cleanup_free_ char *problem = NULL;
+        int r = tlscert_usage_problem(c, use, &problem);
+
+        if (r <= 0)
+                return r;
+        return tls_emit(p, pair, TLS_USAGE, file, file, "%s %s is one libvirt refuses: %s", what, file,
+                        problem);
+}
+
+/* The CA file of the pair, loaded and its dates looked at once (server and client often share it):
+ * NULL when it cannot be used, its finding given (then counted for every pair that uses it). */
+static int tls_ca(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert **ret)
+{
+        unsigned before = p->problems;
+        int r = 0;
+
+        if (!streq_ptr(p->ca_path, pair->ca)) {
+                free(p->ca_path);
+                p->ca = tlscert_free(p->ca);
+                p->ca_path = strdup(pair->ca);
+                if (!p->ca_path)
+                        return -ENOMEM;
+                r = tls_load_cert(p, pair, pair->ca, "the CA certificate", TLS_CA_UNPARSABLE, &p->ca);
+                if (r >= 0 && p->ca)
+                        r = tls_validity(p, pair, p->ca, pair->ca, "the CA certificate");
+                if (r >= 0 && p->ca)
+                        r = tls_usage(p, pair, p->ca, pair->ca, "the CA certificate", TLSCERT_USE_CA);
+                p->ca_bad = p->problems > before;
+        } else if (p->ca_bad)
+                p->problems++;
+        *ret = p->ca;
+        return r;
+}
+
+static int tls_key_match(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                         const struct tlskey *k)
+{
+        _cleanup_free_ char *evidence = strdup_printf("%s, %s", pair->cert, pair->key);
+        int r = evidence ? tlscert_key_matches(c, k) : -ENOMEM;
+
+        if (r < 0 || r == 1)
+                return r < 0 ? r : 0;
+        return tls_emit(p, pair, TLS_KEY_MISMATCH, pair->key, evidence,
+                        "the %s key %s is not the key of %s: their public keys differ", pair->role,
+                        pair->key, pair->cert);
+}
+
+static int tls_chain(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c,
+                     const struct tlscert *ca)
+{
+        _cleanup_free_ char *reason = NULL, *issuer = NULL, *authority = NULL, *evidence = NULL;
+        int r = tlscert_verify(c, ca, &reason);
+
+        if (r < 0 || r == 1)
+                return r < 0 ? r : 0;
+        if (tlscert_issuer(c, &issuer) == -ENOMEM || tlscert_subject(ca, &authority) == -ENOMEM)
+                return -ENOMEM;
+        evidence = strdup_printf("%s: issued by %s; %s: %s", pair->cert, strna(issuer), pair->ca,
+                                 strna(authority));
+        if (!evidence)
+                return -ENOMEM;
+        return tls_emit(p, pair, TLS_NOT_SIGNED, pair->cert, evidence,
+                        "the %s certificate %s does not chain to the CA of %s: %s", pair->role, pair->cert,
+                        pair->ca, strip(reason));
+}
+
+/* The server certificate names every name of this host, as the clients connecting to it check. */
+static int tls_hostname(struct tls_proof *p, const struct tls_pair *pair, const struct tlscert *c)
+{
+        _cleanup_(strv_freep) char **names = NULL, **missing = NULL;
+        _cleanup_free_ char *named = NULL, *lacking = NULL, *evidence = NULL;
+        int r = tlscert_names(c, &names);
+
+        STRV_FOREACH (h, p->hosts)
+                if (r >= 0 && !tlscert_names_host(c, *h))
+                        r = strv_push_dup(&missing, *h);
+        if (r < 0)
+                return r;
+        if (!missing)
+                return 0;
+        named = names ? strv_join(names, ", ") : strdup("no name");
+        lacking = strv_join(missing, ", ");
+        evidence = strdup_printf("%s: %s", pair->cert, strna(named));
+        if (!named || !lacking || !evidence)
+                return -ENOMEM;
+        if (strv_length(missing) < strv_length(p->hosts))
+                return tls_emit(
+                        p, pair, TLS_HOST_PARTIAL, pair->cert, evidence,
+                        "the server certificate %s names %s but not %s: clients connecting by %s refuse it",
+                        pair->cert, named, lacking, lacking);
+        return tls_emit(p, pair, TLS_HOST_MISMATCH, pair->cert, evidence,
+                        "the server certificate %s names %s, not this host (%s): libvirt clients refuse it",
+                        pair->cert, named, p->names);
+}
+
+static int tls_proven(struct tls_proof *p, const struct tls_pair *pair)
+{
+        _cleanup_free_ char *until = tlscert_format_time(p->until);
+
+        if (!until)
+                return -ENOMEM;
+        if (streq(pair->role, "server"))
+                return tls_emit(
+                        p, pair, TLS_SERVER_PROVEN, pair->cert, pair->cert,
+                        "the server certificate names %s, matches its key, chains to %s and is valid until %s",
+                        p->names, pair->ca, until);
+        return tls_emit(
+                p, pair, TLS_CLIENT_PROVEN, pair->cert, pair->cert,
+                "the client certificate (this host as a migration's source) matches its key, chains to %s and is valid until %s",
+                pair->ca, until);
+}
+
+/* Each file parses, the key is the certificate's, the certificate chains to the CA and is valid now,
+ * and a server's names this host: a finding each, or one PASS. */
+static int tls_prove(struct tls_proof *p, const struct tls_pair *pair)
+{
+        _cleanup_(tlscert_freep) struct tlscert *cert = NULL;
+        _cleanup_(tlskey_freep) struct tlskey *key = NULL;
+        _cleanup_free_ char *what = strdup_printf("the %s certificate", pair->role);
+        const struct tlscert *ca = NULL;
+        int r = what ? 0 : -ENOMEM;
+
+        p->problems = 0;
+        p->until = (time_t)INT64_MAX;
+        if (r >= 0)
+                r = tls_ca(p, pair, &ca);
+        if (r >= 0)
+                r = tls_load_cert(p, pair, pair->cert, what, TLS_CERT_UNPARSABLE, &cert);
+        if (r >= 0)
+                r = tls_load_key(p, pair, &key);
+        if (r >= 0 && cert && key)
+                r = tls_key_match(p, pair, cert, key);
+        if (r >= 0 && cert && ca)
+                r = tls_chain(p, pair, cert, ca);
+        if (r >= 0 && cert)
+                r = tls_validity(p, pair, cert, pair->cert, what);
+        if (r >= 0 && cert)
+                r = tls_usage(p, pair, cert, pair->cert, what,
+                              streq(pair->role, "server") ? TLSCERT_USE_SERVER : TLSCERT_USE_CLIENT);
+        if (r >= 0 && cert && streq(pair->role, "server"))
+                r = tls_hostname(p, pair, cert);
+        if (r >= 0 && p->problems == 0)
+                r = tls_proven(p, pair);
+        return r;
+}
 static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m,
-                           const struct libvirt_conf *c)
+                           const struct libvirt_conf *c, bool *ret_present)
 {
         _cleanup_(strv_freep) char **missing = NULL, **present = NULL;
         _cleanup_free_ char *list = NULL;
@@ -440,12 +816,96 @@ static int check_tls_files(struct check_ctx *ctx, const struct libvirtd_model *m
 
         if (r < 0)
                 return r;
+        *ret_present = !missing;
         list = strv_join(missing ? missing : present, ", ");
         if (missing)
                 return check_emit_hint(ctx, R(TLS_FILES_MISSING), HINT_VALUES("FILE", m->conf_path), list,
                                        "TLS files missing: %s", strna(list));
         return check_emit(ctx, R(TLS_FILES_PRESENT), list,
                           "the CA certificate, server certificate and key exist");
+}
+
+/* The client's files exist: their absence is one finding, as the server's is (check_tls_files()). */
+static int tls_client_files(struct tls_proof *p, const struct tls_pair *pair, bool *ret_present)
+{
+        const char *const files[] = {pair->ca, pair->cert, pair->key};
+        _cleanup_(strv_freep) char **missing = NULL;
+        _cleanup_free_ char *list = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                struct stat st;
+
+                if (hostfs_stat(p->ctx->fs, files[i], &st) < 0 && strv_push_dup(&missing, files[i]) < 0)
+                        return -ENOMEM;
+        }
+        *ret_present = !missing;
+        if (!missing)
+                return 0;
+        list = strv_join(missing, ", ");
+        if (!list)
+                return -ENOMEM;
+        return tls_emit(p, pair, TLS_CLIENT_MISSING, pair->cert, list,
+                        "no client certificate for this host as a migration's source: %s missing", list);
+}
+
+/* The names the peers' libvirt clients know this host by: its host name, and the FQDN /etc/hosts gives. */
+static int tls_proof_init(struct check_ctx *ctx, const struct libvirtd_model *m, struct tls_proof *ret)
+{
+        const char *days = conf_get(ctx->profile, "libvirt", "tls_expiry_warn_days");
+        _cleanup_free_ char *hosts = NULL, *fqdn = NULL;
+        struct tls_proof p = {.ctx = ctx, .now = time(NULL), .warn_days = 30};
+        int r;
+
+        if (days)
+                (void)safe_atou(days, &p.warn_days); /* the profile loader checked it */
+        p.warn = (time_t)p.warn_days * 24 * 3600;
+        if (!strchr(ctx->hostname, '.') && hostfs_read_file(ctx->fs, PATH_ETC_HOSTS, &hosts, NULL) >= 0) {
+                r = etchosts_fqdn(hosts, ctx->hostname, &fqdn);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (strv_push_dup(&p.hosts, ctx->hostname) < 0 ||
+            (fqdn && !streq(fqdn, ctx->hostname) && strv_push(&p.hosts, TAKE_PTR(fqdn)) < 0) ||
+            !(p.names = strv_join(p.hosts, ", ")) ||
+            !(p.restart = strdup_printf("then restart %s (it reads its certificates when it starts)",
+                                        m->daemon))) {
+                tls_proof_done(&p);
+                return -ENOMEM;
+        }
+        *ret = p;
+        return 0;
+}
+
+/* transport = tls: the server's files as libvirtd loads them, and the client's this host presents to
+ * its peers. */
+static int check_tls(struct check_ctx *ctx, const struct libvirtd_model *m, const struct libvirt_conf *c)
+{
+        const char *setting;
+        struct tls_pair server = {"server", "tls_www_server",
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_CA, &setting),
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_CERT, &setting),
+                                  libvirtd_tls_path(c, LIBVIRTD_TLS_KEY, &setting)};
+        struct tls_pair client = {"client", "tls_www_client", strdup(PATH_LIBVIRT_CA_CERT),
+                                  strdup(PATH_LIBVIRT_CLIENT_CERT), strdup(PATH_LIBVIRT_CLIENT_KEY)};
+        struct tls_proof p = {0};
+        bool present = false;
+        int r = server.ca && server.cert && server.key && client.ca && client.cert && client.key
+                        ? tls_proof_init(ctx, m, &p)
+                        : -ENOMEM;
+
+        if (r >= 0)
+                r = check_tls_files(ctx, m, c, &present);
+        if (r >= 0 && present)
+                r = tls_prove(&p, &server);
+        if (r >= 0)
+                r = tls_client_files(&p, &client, &present);
+        if (r >= 0 && present)
+                r = tls_prove(&p, &client);
+        if (p.ctx)
+                tls_proof_done(&p);
+        tls_pair_done(&server);
+        tls_pair_done(&client);
+        return r;
 }
 
 /* The peers migrations go to and come from: the profile's other hypervisors, and a --peer it does not
@@ -519,21 +979,22 @@ static int peer_connect(void *userdata, int fd)
         return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
 }
 
-/* The FAIL entry for libvirt's error: the errno of a failed connect, the auth codes, and TLS's own
- * errors, which libvirt raises as system errors of its RPC layer like a failed name lookup: only their
- * text tells them apart. */
+/* The FAIL entry for libvirt's error: the errno of a failed connect, TLS's own errors, and the auth
+ * codes. libvirt raises TLS errors of its RPC layer as system errors like a failed name lookup, or as an
+ * authentication failure ("Failed to verify peer's certificate": a server certificate naming another
+ * host, on the bed): only their text tells them apart, so it is looked at first. */
 static int peer_failure(const struct transport *t, int code, int domain, int error, const char *message)
 {
         if (error == ECONNREFUSED)
                 return PEER_REFUSED;
         if (error == ETIMEDOUT || error == EHOSTUNREACH || error == ENETUNREACH)
                 return PEER_UNREACHABLE;
-        if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
-            code == VIR_ERR_AUTH_UNAVAILABLE)
-                return PEER_AUTH;
         if (t->tls && domain == VIR_FROM_RPC &&
             (strcasestr(message, "certificate") || strstr(message, "TLS")))
                 return PEER_TLS;
+        if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED ||
+            code == VIR_ERR_AUTH_UNAVAILABLE)
+                return PEER_AUTH;
         return PEER_FAILED;
 }
 
@@ -662,7 +1123,7 @@ static int listen_checks(struct check_ctx *ctx, const struct libvirtd_model *m, 
         if (r >= 0)
                 r = check_auth(ctx, m, conf, t, port);
         if (r >= 0 && t->tls)
-                r = check_tls_files(ctx, m, conf);
+                r = check_tls(ctx, m, conf);
         return r;
 }
 

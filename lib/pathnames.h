@@ -40,6 +40,9 @@
 #define PATH_LIBVIRT_CA_CERT     "/etc/pki/CA/cacert.pem"
 #define PATH_LIBVIRT_SERVER_CERT "/etc/pki/libvirt/servercert.pem"
 #define PATH_LIBVIRT_SERVER_KEY  "/etc/pki/libvirt/private/serverkey.pem"
+/* what a libvirt client (a migration's source) presents: libvirt's defaults, no file configures them */
+#define PATH_LIBVIRT_CLIENT_CERT "/etc/pki/libvirt/clientcert.pem"
+#define PATH_LIBVIRT_CLIENT_KEY  "/etc/pki/libvirt/private/clientkey.pem"
 /* where systemd looks for system unit files, first match wins (after /etc's and /run's masks) */
 #define PATH_SYSTEMD_UNIT_SEARCH                                                                            \
         "/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system:/usr/lib/systemd/system:/lib/systemd/system"

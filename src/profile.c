@@ -71,6 +71,8 @@ const struct profile_key profile_keys[] = {
         {"libvirt", "migration_host", NULL,
          "the migration_host apply writes into qemu.conf where this host's name sends sources to a loopback address: auto (its address in /etc/hosts) or a name or address",
          KEY_STRING},
+        {"libvirt", "tls_expiry_warn_days", "30",
+         "days before a TLS certificate of libvirt expires that libvirt.listen.tls warns", KEY_UINT},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
