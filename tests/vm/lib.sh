@@ -91,3 +91,31 @@ for r in d["results"]:
         print(f"  {r['status']:5} {r['id']} ({r.get('reason')})")
 PY
 }
+
+# virsh_migrate_live GUEST CANARY URI: the canary booted as a transient guest on hv1 (its kernel on the
+# shared mount), moved live by `virsh migrate --live` to URI (hv2), running there afterwards and gone
+# from hv1; destroyed at the end. Says how long the migration took; counts failures with bad.
+virsh_migrate_live() {
+	local guest=$1 canary=$2 uri=$3 kernel=/var/lib/libvirt/images/$1.elf t0 state
+	on hv1 "cat > $kernel" <"$canary" || { bad "copying the guest's kernel to the shared mount"; return; }
+	on hv1 "cat > /root/$guest.xml" <<XML
+<domain type="qemu">
+  <name>$guest</name>
+  <memory unit="MiB">32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch="x86_64" machine="pc">hvm</type><kernel>$kernel</kernel><cmdline>dirty=1M</cmdline></os>
+  <cpu mode="custom" match="exact"><model fallback="forbid">qemu64</model></cpu>
+  <devices><serial type="pty"><target port="0"/></serial><memballoon model="none"/></devices>
+</domain>
+XML
+	on hv1 "virsh -q create /root/$guest.xml" >/dev/null || { bad "hv1: the guest does not start"; return; }
+	t0=$(date +%s%N)
+	VM_CMD_TIMEOUT=400 on hv1 "timeout 380 virsh migrate --live --verbose $guest $uri" >"$tmp/migrate.out" 2>&1 ||
+		{ cat "$tmp/migrate.out"; bad "virsh migrate --live $guest $uri failed"; }
+	echo "virsh migrate --live hv1 -> $uri: $((($(date +%s%N) - t0) / 1000000)) ms"
+	state=$(on hv2 "virsh domstate $guest" 2>/dev/null | head -n1)
+	[ "$state" = running ] || bad "the guest is '$state' on hv2, not running"
+	on hv1 "virsh -q list --name" | grep -qx "$guest" && bad "the guest still runs on hv1"
+	on hv2 "virsh -q destroy $guest" >/dev/null 2>&1
+	on hv1 "virsh -q destroy $guest >/dev/null 2>&1; rm -f $kernel /root/$guest.xml"
+}

@@ -15,7 +15,6 @@ canary=$1
 tmp=$(mktemp -d)
 conf=/etc/libvirt/libvirtd.conf
 guest=hp-virsh-live
-kernel=/var/lib/libvirt/images/$guest.elf
 
 profile="$vm_profile
 [libvirt]
@@ -36,8 +35,7 @@ restore() {
 			libvirtd-admin.socket libvirtd-tcp.socket >/dev/null 2>&1 && virsh -c qemu:///system version >/dev/null" ||
 			echo "warning: $vm: the tier's libvirt setup could not be restored"
 	done
-	on hv1 "rm -f $kernel" || true
-	rm -rf "$tmp"
+		rm -rf "$tmp"
 }
 trap restore EXIT
 
@@ -87,27 +85,7 @@ for vm in hv1 hv2; do
 done
 
 # a real live migration of a guest, by virsh, over what apply set up
-on hv1 "cat > $kernel" <"$canary" || bad "copying the guest's kernel to the shared mount"
-cat >"$tmp/guest.xml" <<XML
-<domain type="qemu">
-  <name>$guest</name>
-  <memory unit="MiB">32</memory>
-  <vcpu>1</vcpu>
-  <os><type arch="x86_64" machine="pc">hvm</type><kernel>$kernel</kernel><cmdline>dirty=1M</cmdline></os>
-  <cpu mode="custom" match="exact"><model fallback="forbid">qemu64</model></cpu>
-  <devices><serial type="pty"><target port="0"/></serial><memballoon model="none"/></devices>
-</domain>
-XML
-on hv1 "cat > /root/$guest.xml" <"$tmp/guest.xml" && on hv1 "virsh -q create /root/$guest.xml" >/dev/null ||
-	bad "hv1: the guest does not start"
-t0=$(date +%s%N)
-VM_CMD_TIMEOUT=400 on hv1 "timeout 380 virsh migrate --live --verbose $guest qemu+tcp://hv2/system" >"$tmp/migrate.out" 2>&1 ||
-	{ cat "$tmp/migrate.out"; bad "virsh migrate --live hv1 -> hv2 failed"; }
-echo "virsh migrate --live hv1 -> hv2: $((($(date +%s%N) - t0) / 1000000)) ms"
-state=$(on hv2 "virsh domstate $guest" 2>/dev/null | head -n1)
-[ "$state" = running ] || bad "the guest is '$state' on hv2, not running"
-on hv1 "virsh -q list --name" | grep -qx "$guest" && bad "the guest still runs on hv1"
-on hv2 "virsh -q destroy $guest" >/dev/null 2>&1 || true
+virsh_migrate_live $guest "$canary" qemu+tcp://hv2/system
 
 # rollback: the socket off and the file as it was
 for vm in hv1 hv2; do
