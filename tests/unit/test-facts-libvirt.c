@@ -7,6 +7,7 @@
 #include "facts.h"
 #include "test-util.h"
 
+#include "cross.h"
 #include "json-util.h"
 #include "util.h"
 
@@ -216,6 +217,79 @@ static void test_truncated(void)
         }
 }
 
+/* A hypervisor's facts as facts_collect_libvirt() makes them from these fixtures: its emulators' machine
+ * types from capabilities.xml, and one guest. */
+static json_object *hypervisor_facts(const char *guest_xml, const char *inactive_xml)
+{
+        _cleanup_free_ char *caps = fixture("capabilities.xml");
+        json_object *facts = json_object_new_object(), *lv = json_object_new_object(), *machines = NULL,
+                    *guests = json_object_new_object();
+
+        CHECK(caps && facts_libvirt_machines(caps, &machines) == 0, "capabilities.xml");
+        CHECK(facts_libvirt_guest(guest_xml, inactive_xml, true, guests) == 0, "guest XML");
+        json_object_object_add(lv, "machines", machines);
+        json_object_object_add(lv, "guests", guests);
+        json_object_object_add(facts, "libvirt", lv);
+        return facts;
+}
+
+/* cross.machines' one result for guests on h2 (facts a) and h3 (facts b): its reason and message. */
+static char *machines_reason(json_object *a, json_object *b, char **ret_message)
+{
+        _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
+        struct host_facts hosts[] = {
+                {.name = "h2", .roles = ROLE_BIT(ROLE_HYPERVISOR), .facts = a},
+                {.name = "h3", .roles = ROLE_BIT(ROLE_HYPERVISOR), .facts = b},
+        };
+        struct result_list l = {0};
+        struct cross_ctx ctx = {.profile = &profile, .hosts = hosts, .n_hosts = 2, .results = &l};
+        char *reason = NULL;
+
+        for (size_t c = 0; c < cross_registry_size; c++)
+                if (streq(cross_registry[c]->id, "cross.machines"))
+                        CHECK(cross_registry[c]->compare(&ctx) == 0, "cross.machines");
+        CHECK(l.n == 1, "one result, got %zu", l.n);
+        if (l.n > 0) {
+                reason = strdup(strempty(l.items[0].reason));
+                *ret_message = strdup(l.items[0].message);
+        }
+        result_list_done(&l);
+        return reason;
+}
+
+/* cross.machines on what the parsers make of real output: libvirt stored the guest's machine='pc' as
+ * pc-i440fx-7.2, which the same QEMU takes; a guest with a machine type of a newer QEMU it refuses. */
+static void test_cross_machines(void)
+{
+        _cleanup_free_ char *live = fixture("guest1-live.xml"), *inactive = fixture("guest1-inactive.xml"),
+                            *newer = NULL, *message = NULL, *reason = NULL;
+        _cleanup_(json_object_putp) json_object *a = NULL, *b = NULL, *c = NULL;
+        char *at;
+
+        if (!live || !inactive)
+                return;
+        newer = strdup(live);
+        at = newer ? strstr(newer, "machine='pc-i440fx-7.2'") : NULL;
+        CHECK(at, "guest1-live.xml has machine='pc-i440fx-7.2'");
+        if (!at)
+                return;
+        memcpy(at, "machine='pc-i440fx-8.2'", strlen("machine='pc-i440fx-8.2'"));
+        a = hypervisor_facts(live, inactive);
+        b = hypervisor_facts(live, inactive);
+        c = hypervisor_facts(newer, NULL);
+        reason = machines_reason(a, b, &message);
+        CHECK(same(reason, "machines_supported"), "same QEMU: %s: %s", strna(reason), strna(message));
+        free(TAKE_PTR(message));
+        free(TAKE_PTR(reason));
+        reason = machines_reason(c, b, &message);
+        CHECK(same(reason, "unsupported_machine") && message &&
+                      strstr(message, "h2's guests cannot run on h3") &&
+                      strstr(message, "hp-cpu1: pc-i440fx-8.2") &&
+                      strstr(message, "Emulator '/usr/bin/qemu-system-x86_64' does not support machine type "
+                                      "'pc-i440fx-8.2'"),
+              "newer machine: %s: %s", strna(reason), strna(message));
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 2) {
@@ -227,6 +301,7 @@ int main(int argc, char **argv)
         test_machines();
         test_guests();
         test_truncated();
+        test_cross_machines();
         if (failures)
                 fprintf(stderr, "%d check(s) failed\n", failures);
         return failures ? 1 : 0;
