@@ -940,8 +940,8 @@ static int compare_machines(struct cross_ctx *ctx)
                         "no guests with a machine type are defined on the hypervisors that reported them");
         return emit(
                 ctx, &machines_results[MACHINES_SUPPORTED], NULL, NULL,
-                "every guest's machine type is supported on every other hypervisor (%zu guest-host pairs)",
-                checked);
+                "every guest's machine type is supported on every other hypervisor (%zu guest-host pair%s)",
+                checked, checked == 1 ? "" : "s");
 }
 
 /* listed in registry.c */
