@@ -4,9 +4,28 @@
 #include <math.h>
 #include <strings.h>
 
+#include "config.h"
+
+#if HAVE_LIBVIRT
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#endif
+
 #include "etchosts.h"
+#include "json-util.h"
+#include "spawn.h"
 #include "strv.h"
 #include "version.h"
+
+#define LIBVIRT_URI "qemu:///system"
+
+#if HAVE_LIBVIRT
+_Static_assert((int)CPU_COMPARE_ERROR == VIR_CPU_COMPARE_ERROR &&
+                       (int)CPU_COMPARE_INCOMPATIBLE == VIR_CPU_COMPARE_INCOMPATIBLE &&
+                       (int)CPU_COMPARE_IDENTICAL == VIR_CPU_COMPARE_IDENTICAL &&
+                       (int)CPU_COMPARE_SUPERSET == VIR_CPU_COMPARE_SUPERSET,
+               "enum cpu_compare out of step with virCPUCompareResult");
+#endif
 
 #define CLOCK_WARN_SECONDS 0.5
 #define CLOCK_FAIL_SECONDS 5.0
@@ -82,6 +101,51 @@ static const struct result_def bridges_results[] = {
         [BRIDGES_MTU_DIFFERENT] = {"cross.bridges", STATUS_FAIL, "different_mtu",
                                    "set the same MTU on every host's bridge"},
         [BRIDGES_SAME] = {"cross.bridges", STATUS_PASS, "same_mtu"},
+};
+
+enum {
+        CPU_NOT_HYPERVISOR,
+        CPU_NOT_LIVE,
+        CPU_NO_API,
+        CPU_NO_PEERS,
+        CPU_PEER_UNKNOWN,
+        CPU_UNREACHABLE,
+        CPU_TIMEOUT,
+        CPU_COMPARE_FAILED,
+        CPU_INCOMPATIBLE,
+        CPU_COMPATIBLE,
+};
+static const struct result_def cpu_results[] = {
+        [CPU_NOT_HYPERVISOR] = {"cross.cpu", STATUS_SKIP, "not_hypervisor"},
+        [CPU_NOT_LIVE] = {"cross.cpu", STATUS_SKIP, "not_live"},
+        [CPU_NO_API] = {"cross.cpu", STATUS_SKIP, "built_without_libvirt"},
+        [CPU_NO_PEERS] = {"cross.cpu", STATUS_SKIP, "no_peer_hypervisor"},
+        [CPU_PEER_UNKNOWN] = {"cross.cpu", STATUS_SKIP, "peer_cpu_unknown"},
+        [CPU_UNREACHABLE] = {"cross.cpu", STATUS_SKIP, "libvirtd_unreachable"},
+        [CPU_TIMEOUT] = {"cross.cpu", STATUS_ERROR, "libvirtd_timeout",
+                         "check that libvirtd runs and answers: virsh -c qemu:///system domcapabilities"},
+        [CPU_COMPARE_FAILED] = {"cross.cpu", STATUS_ERROR, "compare_failed",
+                                "compare by hand: virsh hypervisor-cpu-compare FILE, FILE being virsh "
+                                "domcapabilities of @PEER@"},
+        [CPU_INCOMPATIBLE] =
+                {"cross.cpu", STATUS_FAIL, "incompatible",
+                 "give the guests a CPU both hosts provide: <cpu mode='custom'> with the model virsh "
+                 "hypervisor-cpu-baseline makes of both hosts' virsh domcapabilities (nova: [libvirt] "
+                 "cpu_mode = custom, cpu_models), or keep @PEER@'s guests off this host"},
+        [CPU_COMPATIBLE] = {"cross.cpu", STATUS_PASS, "compatible"},
+};
+
+enum { MACHINES_TOO_FEW, MACHINES_UNKNOWN, MACHINES_NO_GUESTS, MACHINES_UNSUPPORTED, MACHINES_SUPPORTED };
+static const struct result_def machines_results[] = {
+        [MACHINES_TOO_FEW] = {"cross.machines", STATUS_SKIP, "too_few_hosts"},
+        [MACHINES_UNKNOWN] = {"cross.machines", STATUS_SKIP, "machines_unknown"},
+        [MACHINES_NO_GUESTS] = {"cross.machines", STATUS_SKIP, "no_guests"},
+        [MACHINES_UNSUPPORTED] =
+                {"cross.machines", STATUS_FAIL, "unsupported_machine",
+                 "upgrade QEMU on @PEER@ to one that has these machine types (virsh capabilities lists "
+                 "them), or keep these guests off @PEER@: a guest's machine type changes only with a "
+                 "cold boot after editing <os><type machine=...>"},
+        [MACHINES_SUPPORTED] = {"cross.machines", STATUS_PASS, "machines_supported"},
 };
 
 #define emit(ctx, def, hint_values, evidence, ...)                                                          \
@@ -520,6 +584,366 @@ static int compare_bridges(struct cross_ctx *ctx)
         return 0;
 }
 
+/* CPUs: this host as the destination of every peer hypervisor's guests, decided by this host's libvirt */
+
+#if HAVE_LIBVIRT
+struct cpu_batch {
+        const struct cpu_question *q;
+        size_t n;
+};
+
+static void libvirt_quiet(void *opaque, virErrorPtr e)
+{
+        /* libvirt prints its errors by default; the answers carry them */
+}
+
+static int cpu_reply_error(int fd)
+{
+        const char *m = virGetLastErrorMessage();
+        _cleanup_free_ char *text = strdup_printf("E%s", m ? m : "cannot connect");
+
+        return text && spawn_reply(fd, text, strlen(text)) >= 0 ? 0 : 1;
+}
+
+/* In a child, abandoned at the deadline: "C" and RESULT\0MESSAGE\0 for every question, or "E" and
+ * libvirt's error when there is no connection. Read-write: libvirt refuses to compare CPUs on a
+ * read-only connection ("read only access prevents virConnectCompareHypervisorCPU"); nothing changes. */
+static int cpu_child(void *userdata, int fd)
+{
+        const struct cpu_batch *b = userdata;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        virConnectPtr c;
+        FILE *out;
+
+        virSetErrorFunc(NULL, libvirt_quiet);
+        c = virConnectOpen(LIBVIRT_URI);
+        if (!c)
+                return cpu_reply_error(fd);
+        out = open_memstream(&buf, &size);
+        for (size_t i = 0; out && i < b->n; i++) {
+                const struct cpu_question *q = &b->q[i];
+                /* NULL emulator and machine, as nova asks: the defaults of the peer's arch and type */
+                int r = virConnectCompareHypervisorCPU(c, NULL, q->arch, NULL, q->domain_type, q->cpu_xml,
+                                                       VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
+                const virError *e = r < 0 ? virGetLastError() : NULL;
+
+                /* with FAIL_INCOMPATIBLE, libvirt's error names what the CPU here lacks */
+                if (e && e->code == VIR_ERR_CPU_INCOMPATIBLE)
+                        r = CPU_COMPARE_INCOMPATIBLE;
+                fprintf(out, "%s%d%c%s%c", i == 0 ? "C" : "", r, 0, e && e->message ? e->message : "", 0);
+        }
+        virConnectClose(c);
+        if (!out || fclose(out) != 0)
+                return 1;
+        return spawn_reply(fd, buf, size) < 0 ? 1 : 0;
+}
+
+/* The child's answers into q (buf is NUL-terminated at len); a missing answer is a failure. */
+static int cpu_answers(const char *buf, size_t len, struct cpu_question *q, size_t n)
+{
+        const char *p = buf + 1, *end = buf + len;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *message = p < end ? p + strlen(p) + 1 : end;
+                char *e = NULL;
+                long v = p < end ? strtol(p, &e, 10) : 0;
+
+                q[i].result = (int)v;
+                if (p >= end || e == p || *e || v < CPU_COMPARE_ERROR || v > CPU_COMPARE_SUPERSET) {
+                        q[i].result = -1;
+                        q[i].message = strdup("libvirtd gave no answer");
+                } else
+                        q[i].message = message < end && *message ? strdup(message) : NULL;
+                if (q[i].result < 0 && !q[i].message)
+                        return -ENOMEM;
+                p = message < end ? message + strlen(message) + 1 : end;
+        }
+        return 0;
+}
+
+static int libvirt_ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
+{
+        struct cpu_batch b = {q, n};
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        int r;
+
+        r = spawn_call(ctx->deadline, cpu_child, &b, 0, &out, &len, NULL);
+        if (r < 0)
+                return r;
+        if (n > 0 && len > 0 && out[0] == 'C')
+                return cpu_answers(out, len, q, n);
+        *ret_error =
+                strdup(len > 1 && out[0] == 'E' ? out + 1 : "no answer from the child that asks libvirtd");
+        return *ret_error ? -ENOTCONN : -ENOMEM;
+}
+#endif
+
+static int ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
+{
+        if (ctx->ask_cpu)
+                return ctx->ask_cpu(ctx, q, n, ret_error);
+#if HAVE_LIBVIRT
+        return libvirt_ask_cpu(ctx, q, n, ret_error);
+#else
+        return -EOPNOTSUPP;
+#endif
+}
+
+/* The guests of h whose CPU mode is mode, "vm1, vm2", or NULL when none (or -ENOMEM through *oom). */
+static char *guests_with_cpu_mode(const struct host_facts *h, const char *mode, bool *oom)
+{
+        json_object *guests = get(h->facts, "libvirt.guests");
+        _cleanup_(strv_freep) char **names = NULL;
+        char *s;
+
+        if (!guests || !json_object_is_type(guests, json_type_object))
+                return NULL;
+        json_object_object_foreach(guests, name, g)
+        {
+                if (streq(strempty(json_get_string(g, "cpu_mode")), mode) && strv_push_dup(&names, name) < 0)
+                        *oom = true;
+        }
+        s = names ? strv_join(names, ", ") : NULL;
+        if (names && !s)
+                *oom = true;
+        return s;
+}
+
+static int emit_cpu_verdict(struct cross_ctx *ctx, const struct host_facts *peer,
+                            const struct cpu_question *q)
+{
+        const char *here = ctx->hosts[0].name, *model = get_string(peer->facts, "libvirt.host_model.model");
+        bool oom = false;
+        _cleanup_free_ char *guests = guests_with_cpu_mode(peer, "host-model", &oom),
+                            *evidence = strdup_printf(
+                                    "%s: host-model %s (%s) for %s on %s; libvirt on %s: %s", peer->name,
+                                    strna(model),
+                                    strna(get_string(peer->facts, "libvirt.host_model.vendor")),
+                                    strna(q->domain_type), strna(q->arch), here,
+                                    q->result == CPU_COMPARE_IDENTICAL      ? "identical"
+                                    : q->result == CPU_COMPARE_SUPERSET     ? "superset"
+                                    : q->result == CPU_COMPARE_INCOMPATIBLE ? "incompatible"
+                                                                            : "error");
+        const char *const *peer_hint = HINT_VALUES("PEER", peer->name);
+
+        if (oom || !evidence)
+                return -ENOMEM;
+        if (q->result == CPU_COMPARE_IDENTICAL || q->result == CPU_COMPARE_SUPERSET)
+                return emit(
+                        ctx, &cpu_results[CPU_COMPATIBLE], peer_hint, evidence,
+                        "%s's host-model CPU (%s) is %s the CPU %s's hypervisor provides: %s's guests with "
+                        "host-model can run on %s",
+                        peer->name, strna(model),
+                        q->result == CPU_COMPARE_IDENTICAL ? "identical to" : "a subset of", here,
+                        peer->name, here);
+        if (q->result == CPU_COMPARE_INCOMPATIBLE)
+                return emit(ctx, &cpu_results[CPU_INCOMPATIBLE], peer_hint, evidence,
+                            "guests with host-model from %s cannot run on %s: %s%s%s%s", peer->name, here,
+                            q->message ? q->message : "libvirt says the CPUs are incompatible",
+                            guests ? " (its guests with host-model: " : "", strempty(guests),
+                            guests ? ")" : "");
+        return emit(ctx, &cpu_results[CPU_COMPARE_FAILED], peer_hint, evidence,
+                    "libvirt on %s could not compare %s's host-model CPU: %s", here, peer->name,
+                    strna(q->message));
+}
+
+/* A question for every peer hypervisor whose facts have its host-model CPU; SKIPs for the others. */
+static int cpu_questions(struct cross_ctx *ctx, struct cpu_question *q, const struct host_facts **peer,
+                         size_t *ret_n, size_t *ret_unknown)
+{
+        size_t n = 0, unknown = 0;
+
+        for (size_t i = 1; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                const char *xml = get_string(h->facts, "libvirt.host_model.cpu_xml"),
+                           *why = get_string(h->facts, "libvirt.error");
+                int r;
+
+                if (!is_hypervisor(h) || !h->facts)
+                        continue; /* an unreachable peer is reported as such */
+                if (xml) {
+                        q[n] = (struct cpu_question){
+                                .cpu_xml = xml,
+                                .arch = get_string(h->facts, "libvirt.arch"),
+                                .domain_type = get_string(h->facts, "libvirt.domain_type"),
+                        };
+                        peer[n++] = h;
+                        continue;
+                }
+                unknown++;
+                if (!why)
+                        why = get(h->facts, "libvirt") ? "its libvirt has no host-model CPU"
+                                                       : "its facts have no libvirt part";
+                r = emit(
+                        ctx, &cpu_results[CPU_PEER_UNKNOWN], NULL, why,
+                        "%s's host-model CPU is not known (%s): its guests' CPUs are not compared with %s's",
+                        h->name, why, ctx->hosts[0].name);
+                if (r < 0)
+                        return r;
+        }
+        *ret_n = n;
+        *ret_unknown = unknown;
+        return 0;
+}
+
+static int emit_cpu_asked(struct cross_ctx *ctx, int asked, const char *error,
+                          const struct host_facts **peer, const struct cpu_question *q, size_t n)
+{
+        const char *here = ctx->hosts[0].name;
+        int r = 0;
+
+        if (asked == -EOPNOTSUPP)
+                return emit(ctx, &cpu_results[CPU_NO_API], NULL, NULL,
+                            "hostprep is built without the libvirt API: the peers' CPUs are not compared");
+        if (asked == -ETIMEDOUT)
+                return emit(ctx, &cpu_results[CPU_TIMEOUT], NULL, LIBVIRT_URI,
+                            "%s's libvirtd did not compare the peers' CPUs before the deadline", here);
+        if (asked == -ENOTCONN)
+                return emit(ctx, &cpu_results[CPU_UNREACHABLE], NULL, LIBVIRT_URI,
+                            "%s's libvirtd is not reachable (%s): the peers' CPUs are not compared", here,
+                            strna(error));
+        if (asked < 0)
+                return asked;
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = emit_cpu_verdict(ctx, peer[i], &q[i]);
+        return r;
+}
+
+static int compare_cpu(struct cross_ctx *ctx)
+{
+        _cleanup_free_ struct cpu_question *q = calloc(ctx->n_hosts + 1, sizeof(*q));
+        _cleanup_free_ const struct host_facts **peer = calloc(ctx->n_hosts + 1, sizeof(*peer));
+        _cleanup_free_ char *error = NULL;
+        size_t n = 0, unknown = 0;
+        int r;
+
+        if (!q || !peer)
+                return -ENOMEM;
+        if (ctx->n_hosts == 0 || !is_hypervisor(&ctx->hosts[0]))
+                return emit(ctx, &cpu_results[CPU_NOT_HYPERVISOR], NULL, NULL,
+                            "%s is not a hypervisor: no guest migrates to it",
+                            ctx->n_hosts ? ctx->hosts[0].name : "this host");
+        if (!ctx->live)
+                return emit(ctx, &cpu_results[CPU_NOT_LIVE], NULL, NULL,
+                            "%s is checked as an image (--root): its libvirtd cannot be asked",
+                            ctx->hosts[0].name);
+        r = cpu_questions(ctx, q, peer, &n, &unknown);
+        if (r < 0 || n == 0)
+                return r < 0 || unknown > 0
+                               ? r
+                               : emit(ctx, &cpu_results[CPU_NO_PEERS], NULL, NULL,
+                                      "no peer hypervisor reported: there is no CPU to compare");
+        r = ask_cpu(ctx, q, n, &error);
+        r = emit_cpu_asked(ctx, r, error, peer, q, n);
+        for (size_t i = 0; i < n; i++)
+                free(q[i].message);
+        return r;
+}
+
+/* Machine types: every guest's on every other hypervisor's emulator, from the facts */
+
+/* p's emulator for arch takes machine type m, by its name or as an alias ("pc"), as libvirt checks. */
+static bool machine_supported(json_object *arch_machines, const char *m)
+{
+        json_object *names = json_get(arch_machines, "names");
+
+        if (json_get_string(json_get(arch_machines, "aliases"), m))
+                return true;
+        for (size_t i = 0;
+             names && json_object_is_type(names, json_type_array) && i < json_object_array_length(names);
+             i++)
+                if (streq(strempty(json_object_get_string(json_object_array_get_idx(names, i))), m))
+                        return true;
+        return false;
+}
+
+/* One host's guests against one peer: a FAIL naming the guests the peer's emulators refuse. */
+static int compare_guest_machines(struct cross_ctx *ctx, const struct host_facts *g,
+                                  const struct host_facts *p, size_t *checked)
+{
+        json_object *guests = get(g->facts, "libvirt.guests"), *machines = get(p->facts, "libvirt.machines");
+        _cleanup_free_ char *refused = NULL, *libvirt_says = NULL;
+
+        json_object_object_foreach(guests, name, guest)
+        {
+                const char *m = json_get_string(guest, "machine"), *arch = json_get_string(guest, "arch");
+                json_object *am = arch ? json_get(machines, arch) : NULL;
+                _cleanup_free_ char *desc = NULL;
+
+                if (!m)
+                        continue;
+                (*checked)++;
+                if (am && machine_supported(am, m))
+                        continue;
+                desc = am ? strdup(m) : strdup_printf("%s, no %s emulator", m, strna(arch));
+                if (!desc || append_item(&refused, name, desc) < 0)
+                        return -ENOMEM;
+                if (!libvirt_says && am &&
+                    !(libvirt_says = strdup_printf("Emulator '%s' does not support machine type '%s'",
+                                                   strna(json_get_string(am, "emulator")), m)))
+                        return -ENOMEM;
+        }
+        if (!refused)
+                return 0;
+        return emit(ctx, &machines_results[MACHINES_UNSUPPORTED], HINT_VALUES("PEER", p->name), refused,
+                    "%s's guests cannot run on %s, whose QEMU lacks their machine types (%s)%s%s%s", g->name,
+                    p->name, refused, libvirt_says ? ": libvirt there refuses them (\"" : "",
+                    strempty(libvirt_says), libvirt_says ? "\")" : "");
+}
+
+static bool has_machine_facts(const struct host_facts *h)
+{
+        json_object *g = get(h->facts, "libvirt.guests"), *m = get(h->facts, "libvirt.machines");
+
+        return g && m && json_object_is_type(g, json_type_object) &&
+               json_object_is_type(m, json_type_object);
+}
+
+static int compare_machines(struct cross_ctx *ctx)
+{
+        _cleanup_free_ char *unknown = NULL;
+        size_t n = 0, checked = 0, before = ctx->results->n;
+        int r = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                const char *why = get_string(h->facts, "libvirt.error");
+
+                if (!is_hypervisor(h) || !h->facts)
+                        continue;
+                n++;
+                if (!has_machine_facts(h) &&
+                    append_item(&unknown, h->name, why ? why : "no libvirt facts") < 0)
+                        return -ENOMEM;
+        }
+        if (n < 2)
+                return emit(ctx, &machines_results[MACHINES_TOO_FEW], NULL, NULL,
+                            "fewer than two hypervisors reported: no machine types to compare");
+        if (unknown)
+                r = emit(
+                        ctx, &machines_results[MACHINES_UNKNOWN], NULL, unknown,
+                        "the guests or machine types of some hypervisors are not known (%s): they are left out",
+                        unknown);
+        for (size_t i = 0; i < ctx->n_hosts && r >= 0; i++)
+                for (size_t j = 0; j < ctx->n_hosts && r >= 0; j++)
+                        if (i != j && is_hypervisor(&ctx->hosts[i]) && is_hypervisor(&ctx->hosts[j]) &&
+                            has_machine_facts(&ctx->hosts[i]) && has_machine_facts(&ctx->hosts[j]))
+                                r = compare_guest_machines(ctx, &ctx->hosts[i], &ctx->hosts[j], &checked);
+        /* a FAIL says it all; nothing compared for want of facts is said by the SKIP above */
+        if (r < 0 || ctx->results->n > before + (unknown ? 1 : 0) || (unknown && checked == 0))
+                return r;
+        if (checked == 0)
+                return emit(
+                        ctx, &machines_results[MACHINES_NO_GUESTS], NULL, NULL,
+                        "no guests with a machine type are defined on the hypervisors that reported them");
+        return emit(
+                ctx, &machines_results[MACHINES_SUPPORTED], NULL, NULL,
+                "every guest's machine type is supported on every other hypervisor (%zu guest-host pair%s)",
+                checked, checked == 1 ? "" : "s");
+}
+
 /* listed in registry.c */
 const struct cross_check cross_mount = {
         .id = "cross.mount",
@@ -569,4 +993,18 @@ const struct cross_check cross_versions = {
         .results = versions_results,
         .n_results = ELEMENTSOF(versions_results),
         .compare = compare_versions,
+};
+const struct cross_check cross_cpu = {
+        .id = "cross.cpu",
+        .title = "every peer hypervisor's host-model CPU runs here (libvirt compares it)",
+        .results = cpu_results,
+        .n_results = ELEMENTSOF(cpu_results),
+        .compare = compare_cpu,
+};
+const struct cross_check cross_machines = {
+        .id = "cross.machines",
+        .title = "every guest's machine type is supported on every other hypervisor",
+        .results = machines_results,
+        .n_results = ELEMENTSOF(machines_results),
+        .compare = compare_machines,
 };

@@ -20,11 +20,33 @@ struct host_facts {
         double clock_error;
 };
 
+/* virCPUCompareResult's values, known to the tests and to a build without libvirt too. */
+enum cpu_compare {
+        CPU_COMPARE_ERROR = -1,
+        CPU_COMPARE_INCOMPATIBLE = 0,
+        CPU_COMPARE_IDENTICAL = 1,
+        CPU_COMPARE_SUPERSET = 2,
+};
+
+/* One question to this host's libvirtd: would a guest with this CPU run here? What nova asks on a
+ * destination (virConnectCompareHypervisorCPU). */
+struct cpu_question {
+        const char *cpu_xml, *arch, *domain_type; /* a peer's host-model CPU, as its facts give it */
+        int result;    /* enum cpu_compare; CPU_COMPARE_ERROR: libvirt failed (message says why) */
+        char *message; /* libvirt's error (for an incompatible CPU: which features are missing), or NULL */
+};
+
 struct cross_ctx {
         const struct conf *profile;
-        const struct host_facts *hosts;
+        const struct host_facts *hosts; /* the first is this host */
         size_t n_hosts;
         struct result_list *results;
+        usec_t deadline; /* CLOCK_MONOTONIC; what is asked of this host's libvirtd ends by then */
+        bool live;       /* this host is the running machine (not --root): its libvirtd may be asked */
+        /* Answers the questions (message freed by the caller): NULL is this host's libvirtd, in a child
+         * under deadline; the unit tests give their own. 0; -ETIMEDOUT; -EOPNOTSUPP (built without
+         * libvirt); -ENOTCONN with *ret_error (no connection). */
+        int (*ask_cpu)(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error);
 };
 
 struct cross_check {

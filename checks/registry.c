@@ -38,6 +38,8 @@ extern const struct cross_check cross_names;
 extern const struct cross_check cross_clock;
 extern const struct cross_check cross_bridges;
 extern const struct cross_check cross_versions;
+extern const struct cross_check cross_cpu;
+extern const struct cross_check cross_machines;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -48,6 +50,8 @@ const struct cross_check *const cross_registry[] = {
         &cross_clock,
         &cross_bridges,
         &cross_versions,
+        &cross_cpu,
+        &cross_machines,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

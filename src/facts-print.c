@@ -144,12 +144,57 @@ static void print_resolve(FILE *f, json_object *v)
         }
 }
 
+static char *describe_guest(const char *name, json_object *g)
+{
+        const char *model = json_get_string(g, "cpu_model");
+
+        return strdup_printf("%s %s %s, cpu %s%s%s%s", name,
+                             json_get_bool(g, "running") ? "running" : "shut off",
+                             strna(json_get_string(g, "machine")), strna(json_get_string(g, "cpu_mode")),
+                             model ? " (" : "", strempty(model), model ? ")" : "");
+}
+
+/* What libvirtd said: its host-model CPU, how many machine types each arch has, the guests defined here. */
+static void print_libvirt(FILE *f, json_object *lv)
+{
+        json_object *hm = json_get(lv, "host_model"), *machines = json_get(lv, "machines"),
+                    *guests = json_get(lv, "guests");
+        _cleanup_free_ char *cpu = NULL;
+
+        if (!lv)
+                return;
+        if (json_get_string(lv, "error"))
+                line(f, "libvirt error", json_get_string(lv, "error"));
+        if (hm)
+                cpu = strdup_printf("%s (%s) for %s on %s", strna(json_get_string(hm, "model")),
+                                    strna(json_get_string(hm, "vendor")),
+                                    strna(json_get_string(lv, "domain_type")),
+                                    strna(json_get_string(lv, "arch")));
+        line(f, "host-model", cpu);
+        if (json_object_is_type(machines, json_type_object)) {
+                json_object_object_foreach(machines, arch, m)
+                {
+                        _cleanup_free_ char *s =
+                                strdup_printf("%s: %zu", arch, array_length(json_get(m, "names")));
+                        line(f, "machines", s);
+                }
+        }
+        if (json_object_is_type(guests, json_type_object)) {
+                json_object_object_foreach(guests, name, g)
+                {
+                        _cleanup_free_ char *s = describe_guest(name, g);
+                        line(f, "guest", s);
+                }
+        }
+}
+
 static void write_human(FILE *f, json_object *o)
 {
         print_identity(f, o);
         print_users(f, json_get(o, "users"));
         print_host_uuid(f, json_get(o, "host_uuid"));
         print_versions_cpu(f, o);
+        print_libvirt(f, json_get(o, "libvirt"));
         print_each(f, json_get(o, "mounts"), "mount", "none at the profile's mountpoint", describe_mount);
         print_each(f, json_get(o, "bridges"), "bridge", "none", describe_bridge);
         line(f, "selinux", json_get_string(json_get(o, "security"), "selinux"));

@@ -657,6 +657,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "host_uuid", part);
         if (r >= 0 && (r = collect_versions(fs, deadline, &part)) >= 0)
                 r = json_add(o, "versions", part);
+        if (r >= 0 && (r = facts_collect_libvirt(fs, roles, deadline, &part)) >= 0)
+                r = json_add(o, "libvirt", part);
         if (r >= 0 && (r = collect_cpu(fs, &part)) >= 0)
                 r = json_add(o, "cpu", part);
         if (r >= 0 &&

@@ -37,3 +37,18 @@ int facts_host_uuid(const char *libvirtd_conf, int libvirtd_conf_error, const ch
 int facts_version_parse(const char *output, char **ret);
 /* {vendor, model, flags (sorted, unique)} of the first processor in /proc/cpuinfo text. */
 int facts_cpuinfo_parse(const char *text, json_object **ret);
+
+/* The libvirt part (src/facts-libvirt.c, layout in man/hostprep.8): null unless this is the running
+ * host and a hypervisor; libvirtd is asked in a child under deadline. */
+int facts_collect_libvirt(const struct hostfs *fs, unsigned roles, usec_t deadline, json_object **ret);
+/* domain_type, arch, emulator and host_model ({model, vendor, cpu_xml}, or null when libvirt has no
+ * host-model CPU) of domain capabilities XML (virConnectGetDomainCapabilities), added to o. -EBADMSG:
+ * not domain capabilities. */
+int facts_libvirt_domcaps(const char *xml, json_object *o);
+/* { ARCH: {emulator, names (sorted), aliases {alias: canonical}} } of capabilities XML
+ * (virConnectGetCapabilities). -EBADMSG: not capabilities. */
+int facts_libvirt_machines(const char *caps_xml, json_object **ret);
+/* Adds NAME: {running, domain_type, arch, machine, cpu_mode, cpu_model} to guests from a domain's XML
+ * (its live XML when it runs) and its inactive definition (NULL: a transient domain, the CPU from xml).
+ * -EBADMSG: not domain XML. */
+int facts_libvirt_guest(const char *xml, const char *inactive_xml, bool running, json_object *guests);

@@ -47,6 +47,9 @@ static int run_comparisons(const struct session *s, const struct selection *sel,
                 .hosts = hosts,
                 .n_hosts = n_peers + 1,
                 .results = &all,
+                /* what the comparisons ask of this host's libvirtd (cross.cpu) has a deadline of its own */
+                .deadline = now_usec() + s->timeout,
+                .live = hostfs_is_live(s->fs),
         };
         int r = 0;
 

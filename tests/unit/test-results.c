@@ -196,20 +196,105 @@ static const struct scenario scenarios[] = {
            0}}},
 };
 
-static void run_scenario(const struct scenario *sc, bool *reached[])
+/* A host with libvirt facts: its host-model CPU (what fake_ask_cpu decides on), its emulator's machine
+ * types (x86_64, with the alias pc) and its guests. */
+#define LV_FACTS(name, cpu_xml, machines, guests)                                                                  \
+        "{\"hostname\": \"" name "\", \"libvirt\": {\"error\": null, \"domain_type\": \"qemu\", "                  \
+        "\"arch\": \"x86_64\", \"host_model\": {\"model\": \"EPYC\", \"vendor\": \"AMD\", \"cpu_xml\": \"" cpu_xml \
+        "\"}, \"machines\": {\"x86_64\": {\"emulator\": \"/usr/bin/qemu-system-x86_64\", \"names\": [" machines    \
+        "], \"aliases\": {\"pc\": \"pc-i440fx-7.2\"}}}, \"guests\": {" guests "}}}"
+#define LV_GUEST(name, machine, cpu_mode)                                                                   \
+        "\"" name "\": {\"running\": true, \"arch\": \"x86_64\", \"machine\": \"" machine                   \
+        "\", \"cpu_mode\": \"" cpu_mode "\"}"
+#define LV_MACHINES "\"pc-i440fx-7.2\", \"pc-q35-7.2\""
+
+/* The libvirt comparisons need more of this host than the facts. */
+struct lv_scenario {
+        bool live;           /* this host is the running machine: cross.cpu asks "libvirtd" (fake_ask_cpu) */
+        int ask;             /* what fake_ask_cpu returns: 0 answers, or its error */
+        bool not_hypervisor; /* this host (the first) is no hypervisor */
+        struct scenario s;
+};
+
+static const struct lv_scenario lv_scenarios[] = {
+        /* h2's host-model lacks a feature here, h3's is a subset of this host's; h2's guest has a newer
+         * machine type than h1 and h3 know */
+        {.live = true,
+         .s.hosts = {{"h1",
+                      LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, LV_GUEST("vm0", "pc", "host-model"))},
+                     {"h2", LV_FACTS("h2", "<cpu>avx512f</cpu>", LV_MACHINES,
+                                     LV_GUEST("vm1", "pc-i440fx-8.2", "host-model"))},
+                     {"h3", LV_FACTS("h3", "<cpu>superset</cpu>", LV_MACHINES, "")}}},
+        /* libvirt fails on h2's CPU; h3's libvirtd did not answer its facts */
+        {.live = true,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, LV_GUEST("vm0", "pc", "custom"))},
+                     {"h2", LV_FACTS("h2", "<cpu>broken</cpu>", LV_MACHINES, "")},
+                     {"h3", "{\"libvirt\": {\"error\": \"Failed to connect socket\"}}"}}},
+        /* this host's libvirtd hangs, is not there, or hostprep has no libvirt; no guests anywhere */
+        {.live = true,
+         .ask = -ETIMEDOUT,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, "")},
+                     {"h2", LV_FACTS("h2", "<cpu>same</cpu>", LV_MACHINES, "")}}},
+        {.live = true,
+         .ask = -ENOTCONN,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, "")},
+                     {"h2", LV_FACTS("h2", "<cpu>same</cpu>", LV_MACHINES, "")}}},
+        {.live = true,
+         .ask = -EOPNOTSUPP,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, "")},
+                     {"h2", LV_FACTS("h2", "<cpu>same</cpu>", LV_MACHINES, "")}}},
+        /* no peer answered; this host is no hypervisor */
+        {.live = true,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, "")}, {"h2", NULL}}},
+        {.live = true,
+         .not_hypervisor = true,
+         .s.hosts = {{"h1", LV_FACTS("h1", "<cpu>same</cpu>", LV_MACHINES, "")},
+                     {"h2", LV_FACTS("h2", "<cpu>same</cpu>", LV_MACHINES, "")}}},
+};
+
+/* The test's stand-in for this host's libvirtd (its real answers are tested on the test bed,
+ * tests/integration/cross-libvirt.sh): decides on a word in the CPU XML. */
+static int fake_ask_result;
+
+static int fake_ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
+{
+        if (fake_ask_result == -ENOTCONN)
+                *ret_error = strdup("Failed to connect socket to '/var/run/libvirt/libvirt-sock'");
+        if (fake_ask_result < 0)
+                return fake_ask_result;
+        for (size_t i = 0; i < n; i++) {
+                q[i].result = strstr(q[i].cpu_xml, "avx512f")    ? CPU_COMPARE_INCOMPATIBLE
+                              : strstr(q[i].cpu_xml, "superset") ? CPU_COMPARE_SUPERSET
+                              : strstr(q[i].cpu_xml, "broken")   ? CPU_COMPARE_ERROR
+                                                                 : CPU_COMPARE_IDENTICAL;
+                q[i].message = q[i].result == CPU_COMPARE_INCOMPATIBLE
+                                       ? strdup("the CPU is incompatible with host CPU: Host CPU does not "
+                                                "provide required features: avx512f")
+                               : q[i].result == CPU_COMPARE_ERROR ? strdup("XML error: broken")
+                                                                  : NULL;
+        }
+        return 0;
+}
+
+static void run_scenario(const struct scenario *sc, const struct lv_scenario *lv, bool *reached[])
 {
         _cleanup_(conf_done) struct conf profile = {.name = strdup("test")};
         struct host_facts hosts[ELEMENTSOF(sc->hosts)] = {};
         struct result_list l = {0};
-        struct cross_ctx ctx = {.profile = &profile, .hosts = hosts, .results = &l};
+        struct cross_ctx ctx = {.profile = &profile,
+                                .hosts = hosts,
+                                .results = &l,
+                                .live = lv && lv->live,
+                                .ask_cpu = fake_ask_cpu};
 
+        fake_ask_result = lv ? lv->ask : 0;
         CHECK(conf_set(&profile, "nfs", "mountpoint", "/var/lib/libvirt/images", "test") == 0, "conf");
         if (sc->bridges)
                 CHECK(conf_set(&profile, "network", "bridges", sc->bridges, "test") == 0, "conf");
         for (size_t i = 0; i < ELEMENTSOF(sc->hosts) && sc->hosts[i].name; i++, ctx.n_hosts++)
                 hosts[i] = (struct host_facts){
                         .name = sc->hosts[i].name,
-                        .roles = ROLE_BIT(ROLE_HYPERVISOR),
+                        .roles = i == 0 && lv && lv->not_hypervisor ? 0 : ROLE_BIT(ROLE_HYPERVISOR),
                         .facts = sc->hosts[i].facts ? json_tokener_parse(sc->hosts[i].facts) : NULL,
                         .clock_known = sc->hosts[i].clock_offset != 0,
                         .clock_offset = sc->hosts[i].clock_offset,
@@ -242,7 +327,9 @@ static void test_cross(void)
         for (size_t c = 0; c < cross_registry_size; c++)
                 reached[c] = calloc(cross_registry[c]->n_results, sizeof(bool));
         for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
-                run_scenario(&scenarios[i], reached);
+                run_scenario(&scenarios[i], NULL, reached);
+        for (size_t i = 0; i < ELEMENTSOF(lv_scenarios); i++)
+                run_scenario(&lv_scenarios[i].s, &lv_scenarios[i], reached);
         for (size_t c = 0; c < cross_registry_size; c++) {
                 for (size_t k = 0; reached[c] && k < cross_registry[c]->n_results; k++)
                         CHECK(reached[c][k], "no scenario reaches %s/%s", cross_registry[c]->id,
