@@ -85,14 +85,12 @@ int env_file_set(const char *text, const char *var, const char *line, const char
                 out = TAKE_PTR(next);
         }
         if (!found) {
-                size_t at = text_example_end(text, var);
-
                 free(out);
-                out = text_splice(text, at, at, added);
-                if (!out)
-                        return -ENOMEM;
+                out = text_add_setting(text, var, added);
                 changed = true;
         }
+        if (!out)
+                return -ENOMEM;
         *ret = changed ? TAKE_PTR(out) : NULL;
         return 0;
 }

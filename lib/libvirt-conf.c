@@ -495,14 +495,12 @@ int libvirt_conf_edit(const char *file, const char *text, const char *name, cons
                 changed = true;
         }
         if (!found) {
-                size_t at = text_example_end(text, name);
-
                 free(out);
-                out = text_splice(text, at, at, added);
-                if (!out)
-                        return -ENOMEM;
+                out = text_add_setting(text, name, added);
                 changed = true;
         }
+        if (!out)
+                return -ENOMEM;
         *ret = changed ? TAKE_PTR(out) : NULL;
         return 0;
 }

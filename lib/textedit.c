@@ -46,3 +46,10 @@ size_t text_example_end(const char *text, const char *name)
                 at = (size_t)(l.line - text) + l.len + (l.newline ? 1 : 0);
         return at;
 }
+
+char *text_add_setting(const char *text, const char *name, const char *added)
+{
+        size_t at = text_example_end(text, name);
+
+        return text_splice(text, at, at, added);
+}

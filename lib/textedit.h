@@ -16,3 +16,6 @@ char *text_splice(const char *text, size_t start, size_t end, const char *s);
  * "# name=..."), as the packaged files document their settings; else the end of the text. A byte
  * offset into text. */
 size_t text_example_end(const char *text, const char *name);
+
+/* text with added (whole lines) put at text_example_end(text, name); NULL on -ENOMEM. */
+char *text_add_setting(const char *text, const char *name, const char *added);
