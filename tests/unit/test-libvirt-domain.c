@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* provision/libvirt-domain.c against libvirt's own test driver (test:///FILE: an in-process hypervisor
+ * that each child loads afresh from FILE): the listing, a definition read, one defined when it is what
+ * the caller expects and refused when it is not, an unknown domain, and libvirt's error when it cannot
+ * connect. With lib/domainxml.c's edit, what libvirt keeps after the define is the edited text itself. */
+#include "test-util.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "domainxml.h"
+#include "provision/libvirt-domain.h"
+#include "util.h"
+
+#define UUID "3e3fce45-4f53-4fa7-bb32-11f34168b82b"
+
+static const char NODE[] = "<node>\n"
+                           "  <domain type='test'>\n"
+                           "    <name>web1</name>\n"
+                           "    <uuid>" UUID "</uuid>\n"
+                           "    <memory>65536</memory>\n"
+                           "    <os><type arch='x86_64'>hvm</type></os>\n"
+                           "    <devices>\n"
+                           "      <disk type='file' device='disk'>\n"
+                           "        <driver name='qemu' type='raw' cache='writeback'/>\n"
+                           "        <source file='/srv/web1.raw'/>\n"
+                           "        <target dev='vda' bus='virtio'/>\n"
+                           "      </disk>\n"
+                           "      <disk type='file' device='disk'>\n"
+                           "        <driver name='qemu' type='qcow2' io='threads'/>\n"
+                           "        <source file='/srv/web1-data.qcow2'/>\n"
+                           "        <target dev='vdb' bus='virtio'/>\n"
+                           "      </disk>\n"
+                           "    </devices>\n"
+                           "  </domain>\n"
+                           "</node>\n";
+
+static usec_t soon(void)
+{
+        return now_usec() + 10 * USEC_PER_SEC;
+}
+
+static void test_read_and_define(const char *uri)
+{
+        struct libvirt_domain_xml *d = NULL;
+        char *error = NULL, *after = NULL, *now = NULL, *vdx[] = {(char *)"vda", (char *)"vdb", NULL};
+        size_t n = 0;
+        int r;
+
+        r = libvirt_domains_read(uri, soon(), &d, &n, &error);
+        CHECK(r == 0 && n == 1, "listing: r=%d n=%zu error=%s", r, n, strna(error));
+        if (r < 0 || n != 1)
+                return;
+        CHECK(streq(d[0].name, "web1") && streq(d[0].uuid, UUID) && d[0].persistent, "web1 as defined");
+        CHECK(strstr(d[0].xml, "cache='writeback'"), "its definition: %s", d[0].xml);
+        r = domain_xml_set_disk_cache("web1", d[0].xml, vdx, "none", &after, &error);
+        CHECK(r == 0 && after, "edit: r=%d error=%s", r, strna(error));
+        if (!after)
+                return;
+
+        const char *const expect[] = {d[0].xml, NULL}, *const other[] = {"<domain/>", NULL};
+        struct libvirt_define def = {.uri = uri, .uuid = UUID, .expect = other, .want = after};
+
+        /* a definition that is not what the caller read is left alone, and said */
+        r = libvirt_domain_define(&def, soon(), &now, &error);
+        CHECK(r == -ESTALE && now && streq(now, d[0].xml), "stale: r=%d", r);
+        free(now), now = NULL;
+        def.expect = expect;
+        r = libvirt_domain_define(&def, soon(), &now, &error);
+        CHECK(r == 0 && now, "defined: r=%d error=%s", r, strna(error));
+        /* libvirt keeps the edit as it is (a value replaced, an attribute added where libvirt puts it) */
+        CHECK(now && streq(now, after) && strstr(now, "type='qcow2' cache='none' io='threads'"),
+              "libvirt formats it otherwise:\n%s\nwas edited to\n%s", strna(now), after);
+        free(now), now = NULL;
+        /* only reading */
+        def = (struct libvirt_define){.uri = uri, .uuid = UUID};
+        CHECK(libvirt_domain_define(&def, soon(), &now, NULL) == 1 && streq_ptr(now, d[0].xml), "read");
+        free(now), now = NULL;
+        def.uuid = "3e3fce45-4f53-4fa7-bb32-11f34168b82c";
+        CHECK(libvirt_domain_define(&def, soon(), &now, NULL) == -ENOENT && !now, "an unknown domain");
+        free(after);
+        free(error);
+        libvirt_domain_xml_free_many(d, n);
+}
+
+static void test_unreachable(void)
+{
+        const struct libvirt_define def = {.uri = "qemu+tcp://127.0.0.1:1/system", .uuid = UUID};
+        struct libvirt_domain_xml *d = NULL;
+        char *error = NULL;
+        size_t n = 0;
+
+        CHECK(libvirt_domain_define(&def, soon(), NULL, &error) == -EIO && error && *error, "define: %s",
+              strna(error));
+        free(error), error = NULL;
+        CHECK(libvirt_domains_read(def.uri, soon(), &d, &n, &error) == -EIO && error && *error, "read: %s",
+              strna(error));
+        free(error);
+        error = libvirt_define_strerror("web1", def.uri, -ETIMEDOUT, NULL);
+        CHECK(error && strstr(error, "did not answer"), "timeout: %s", strna(error));
+        free(error);
+}
+
+int main(void)
+{
+        char path[] = "/tmp/test-libvirt-domain-XXXXXX";
+        char *uri;
+        int fd = mkstemp(path);
+
+        if (fd < 0 || write(fd, NODE, strlen(NODE)) != (ssize_t)strlen(NODE)) {
+                perror("mkstemp");
+                return 1;
+        }
+        close(fd);
+        uri = strdup_printf("test://%s", path);
+        if (!uri)
+                return 1;
+        test_read_and_define(uri);
+        test_unreachable();
+        unlink(path);
+        free(uri);
+        if (failures)
+                fprintf(stderr, "%d failures\n", failures);
+        return failures ? 1 : 0;
+}
