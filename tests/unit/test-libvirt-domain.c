@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "domainxml.h"
+#include "provision/apply.h"
 #include "provision/libvirt-domain.h"
 #include "util.h"
 
@@ -83,6 +84,64 @@ static void test_read_and_define(const char *uri)
         libvirt_domain_xml_free_many(d, n);
 }
 
+/* The run's journal names the domain, and its files/ keep both XMLs. */
+static void journal_has(const char *state, const char *run, const char *before, const char *after)
+{
+        char *journal = strdup_printf("%s/runs/%s/journal.json", state, run);
+        char *old = strdup_printf("%s/runs/%s/files/1.old", state, run);
+        char *new = strdup_printf("%s/runs/%s/files/1.new", state, run);
+        char *j = journal ? read_text(journal) : NULL, *o = old ? read_text(old) : NULL;
+        char *a = new ? read_text(new) : NULL;
+
+        CHECK(j && strstr(j, "\"kind\":\"libvirt-define\"") && strstr(j, "\"uuid\":\"" UUID "\"") &&
+                      strstr(j, "\"status\":\"done\""),
+              "journal: %s", strna(j));
+        CHECK(o && streq(o, before) && a && streq(a, after), "the copies of the XML");
+        free(journal), free(old), free(new), free(j), free(o), free(a);
+}
+
+/* The executor's path for a libvirt-define action, on the running host with a state directory of its
+ * own: a stale plan refused before anything is recorded, then apply and rollback journalled. (The test
+ * driver forgets a define when its child ends: the rollback finds the definition as it was before.) */
+static void test_apply(const char *uri, const char *state)
+{
+        _cleanup_(hostfs_freep) struct hostfs *live = NULL;
+        struct libvirt_domain_xml *d = NULL;
+        struct plan p = {0}, stale = {0};
+        struct apply_report r = {0};
+        char *after = NULL, *vda[] = {(char *)"vda", NULL};
+        size_t n = 0;
+
+        CHECK(hostfs_new("/", &live) == 0 && libvirt_domains_read(uri, soon(), &d, &n, NULL) == 0 && n == 1,
+              "setup");
+        if (!live || n != 1)
+                return;
+        struct apply_options o = {.fs = live, .state_dir = state, .no_journald = true, .deadline = soon()};
+        CHECK(domain_xml_set_disk_cache("web1", d[0].xml, vda, "none", &after, NULL) == 0, "edit");
+        CHECK(plan_libvirt_define(&p, "t.domain", uri, "web1", UUID, d[0].xml, after, "cache none") == 0 &&
+                      plan_libvirt_define(&stale, "t.domain", uri, "web1", UUID, "<domain/>", after, NULL) ==
+                              0,
+              "plans");
+
+        CHECK(apply_plan(&stale, &o, &r) == -ESTALE && r.results[0].status == APPLY_FAILED && !r.run_id[0],
+              "stale: %s", strna(r.error));
+        apply_report_done(&r);
+        CHECK(apply_plan(&p, &o, &r) == 0 && r.n_results == 1 && r.results[0].status == APPLY_DONE &&
+                      r.run_id[0],
+              "apply: %s %s", strna(r.error), r.n_results ? strna(r.results[0].reason) : "");
+        journal_has(state, r.run_id, d[0].xml, after);
+        apply_report_done(&r);
+        CHECK(apply_rollback(&o, NULL, &r) == 0 && r.n_results == 1 &&
+                      r.results[0].status == APPLY_UNCHANGED &&
+                      strstr(r.results[0].what, "redefine domain web1"),
+              "rollback: %s", strna(r.error));
+        apply_report_done(&r);
+        plan_done(&p);
+        plan_done(&stale);
+        free(after);
+        libvirt_domain_xml_free_many(d, n);
+}
+
 static void test_unreachable(void)
 {
         const struct libvirt_define def = {.uri = "qemu+tcp://127.0.0.1:1/system", .uuid = UUID};
@@ -103,11 +162,11 @@ static void test_unreachable(void)
 
 int main(void)
 {
-        char path[] = "/tmp/test-libvirt-domain-XXXXXX";
-        char *uri;
+        char path[] = "/tmp/test-libvirt-domain-XXXXXX", state[] = "/tmp/test-libvirt-domain-state-XXXXXX";
+        char *uri, *cmd;
         int fd = mkstemp(path);
 
-        if (fd < 0 || write(fd, NODE, strlen(NODE)) != (ssize_t)strlen(NODE)) {
+        if (fd < 0 || write(fd, NODE, strlen(NODE)) != (ssize_t)strlen(NODE) || !mkdtemp(state)) {
                 perror("mkstemp");
                 return 1;
         }
@@ -116,8 +175,13 @@ int main(void)
         if (!uri)
                 return 1;
         test_read_and_define(uri);
+        test_apply(uri, state);
         test_unreachable();
         unlink(path);
+        cmd = strdup_printf("rm -rf '%s'", state);
+        if (!cmd || system(cmd) != 0)
+                fprintf(stderr, "cannot remove %s\n", state);
+        free(cmd);
         free(uri);
         if (failures)
                 fprintf(stderr, "%d failures\n", failures);
