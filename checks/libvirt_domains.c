@@ -12,18 +12,17 @@
  * mount table. statfs runs in a child abandoned at the deadline (a dead NFS server hangs it). Under
  * --root there is no live filesystem to ask: the profile's [nfs] mountpoint decides, and the evidence
  * says which way was used.
+ *
+ * The fix changes the one thing that is the definition's alone, the cache: the definitions libvirtd keeps
+ * are read, cache='none' is set on the flagged disks' <driver> in place (the rest of the XML as libvirt
+ * gave it), and each is planned to be defined again (a libvirt-define action: diffed, journalled, rolled
+ * back). A running guest keeps the cache its QEMU was started with until its next cold boot: its live
+ * XML differing from a safe definition is a WARN of its own (FAIL where libvirt would refuse now).
  */
 #include <fcntl.h>
 #include <libmount.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
-
-#include "config.h"
-
-#if HAVE_LIBVIRT
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#endif
 
 #include "common.h"
 #include "deadline.h"
@@ -844,121 +843,56 @@ static int load_definitions(struct check_ctx *ctx, struct domain_list *l)
         return 0;
 }
 
-#if HAVE_LIBVIRT
-static void libvirt_silence(void *opaque, virErrorPtr e)
+static int add_live(struct check_ctx *ctx, struct domain_list *l, const struct libvirt_domain_xml *x)
 {
-        /* libvirt prints its errors by default; the child's answer carries them */
+        _cleanup_free_ char *what = strdup_printf("live XML of %s", x->name), *error = NULL;
+        struct domain_def *d = NULL;
+        int r;
+
+        if (!what)
+                return -ENOMEM;
+        r = domain_xml_parse(what, x->xml, strlen(x->xml), &d, &error);
+        if (r == -EBADMSG)
+                return emit_malformed(ctx, what, strna(error));
+        return r < 0 ? r : domain_list_add(l, d, true);
 }
 
-static int live_reply_error(int fd)
-{
-        const char *m = virGetLastErrorMessage();
-        _cleanup_free_ char *text = strdup_printf("E%s", m ? m : "unknown libvirt error");
-
-        return text ? spawn_reply(fd, text, strlen(text) + 1) : -ENOMEM;
-}
-
-/* In a child (abandoned at the deadline: a hung libvirtd cannot hold the run): "D" and NAME\0XML\0 for every
- * running domain, or "E" and libvirt's error. A read-only connection is all this needs. */
-static int live_child(void *userdata, int fd)
-{
-        _cleanup_free_ char *buf = NULL;
-        virDomainPtr *doms = NULL;
-        virConnectPtr c;
-        size_t size = 0;
-        FILE *out;
-        int n;
-
-        virSetErrorFunc(NULL, libvirt_silence);
-        c = virConnectOpenReadOnly(LIVE_URI);
-        if (!c)
-                return live_reply_error(fd) < 0 ? 1 : 0;
-        n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-        if (n < 0)
-                return live_reply_error(fd) < 0 ? 1 : 0;
-        out = open_memstream(&buf, &size);
-        if (!out)
-                return 1;
-        fputc('D', out);
-        for (int i = 0; i < n; i++) {
-                char *xml = virDomainGetXMLDesc(doms[i], 0);
-                const char *name = virDomainGetName(doms[i]);
-
-                /* a domain that stopped since the listing is not running any more */
-                if (xml && name) {
-                        fwrite(name, 1, strlen(name) + 1, out);
-                        fwrite(xml, 1, strlen(xml) + 1, out);
-                }
-                free(xml);
-                virDomainFree(doms[i]);
-        }
-        free(doms);
-        virConnectClose(c);
-        if (fclose(out) != 0)
-                return 1;
-        return spawn_reply(fd, buf, size) < 0 ? 1 : 0;
-}
-
-static int parse_live(struct check_ctx *ctx, struct domain_list *l, const char *buf, size_t len)
-{
-        for (const char *p = buf + 1, *end = buf + len; p < end;) {
-                const char *name = p, *xml = name + strlen(name) + 1;
-                _cleanup_free_ char *what = NULL, *error = NULL;
-                struct domain_def *d = NULL;
-                int r;
-
-                if (xml >= end)
-                        break;
-                p = xml + strlen(xml) + 1;
-                what = strdup_printf("live XML of %s", name);
-                if (!what)
-                        return -ENOMEM;
-                r = domain_xml_parse(what, xml, strlen(xml), &d, &error);
-                if (r == -EBADMSG)
-                        r = emit_malformed(ctx, what, strna(error));
-                else if (r >= 0)
-                        r = domain_list_add(l, d, true);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
+/* The running domains' live XML from libvirtd, in a child abandoned at the deadline (a hung libvirtd cannot
+ * hold the run). A read-only connection is all this needs. */
 static int load_live(struct check_ctx *ctx, struct domain_list *l)
 {
-        _cleanup_free_ char *buf = NULL;
+        const struct libvirt_listing running = {.uri = LIVE_URI, .running_only = true, .read_only = true};
+        struct libvirt_domain_xml *doms = NULL;
+        _cleanup_free_ char *error = NULL;
         usec_t now = now_usec();
-        size_t len = 0;
+        size_t n = 0;
         int r;
 
         /* half of what is left: a hung libvirtd must leave time for the definitions on disk */
-        r = spawn_call(now + (ctx->deadline > now ? (ctx->deadline - now) / 2 : 0), live_child, NULL, 0,
-                       &buf, &len, NULL);
+        r = libvirt_domains_read(&running, now + (ctx->deadline > now ? (ctx->deadline - now) / 2 : 0),
+                                 &doms, &n, &error);
         if (r == -ETIMEDOUT)
                 return check_emit(ctx, &libvirt_domains_results[DEFINED_LIVE_TIMEOUT], LIVE_URI,
                                   "libvirtd did not list its running domains within %.1f s: only the "
                                   "definitions in %s are checked",
                                   (double)(now_usec() - now) / USEC_PER_SEC, DOMAINS_DIR);
-        if (r < 0)
-                return r;
-        if (len < 1 || buf[0] != 'D')
+        if (r == -EOPNOTSUPP)
+                return check_emit(
+                        ctx, &libvirt_domains_results[DEFINED_LIVE_NO_API], NULL,
+                        "hostprep is built without libvirt: running domains' live XML is not checked, "
+                        "only the definitions in %s",
+                        DOMAINS_DIR);
+        if (r == -EIO)
                 return check_emit(
                         ctx, &libvirt_domains_results[DEFINED_LIVE_UNREACHABLE], LIVE_URI,
                         "libvirtd is not reachable (%s): running domains' live XML is not checked, "
                         "only the definitions in %s",
-                        len > 1 && buf[0] == 'E' ? buf + 1 : "no answer", DOMAINS_DIR);
-        return parse_live(ctx, l, buf, len);
+                        error ? error : "no answer", DOMAINS_DIR);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = add_live(ctx, l, &doms[i]);
+        libvirt_domain_xml_free_many(doms, n);
+        return r;
 }
-#else
-static int load_live(struct check_ctx *ctx, struct domain_list *l)
-{
-        return check_emit(
-                ctx, &libvirt_domains_results[DEFINED_LIVE_NO_API], NULL,
-                "hostprep is built without libvirt: running domains' live XML is not checked, only "
-                "the definitions in %s",
-                DOMAINS_DIR);
-}
-#endif
 
 static int libvirt_domains_check(struct check_ctx *ctx)
 {
@@ -1100,14 +1034,17 @@ static int libvirt_domains_fix(struct check_ctx *ctx, struct plan *plan)
                         ctx, &defs[FIX_NOT_LIVE], NULL,
                         "cannot set cache='none': a domain is redefined through the running host's "
                         "libvirtd, and under --root there is none to ask");
-        r = libvirt_domains_read(LIVE_URI, child_deadline(ctx), &doms, &n, &error);
+        r = libvirt_domains_read(&(const struct libvirt_listing){.uri = LIVE_URI}, child_deadline(ctx),
+                                 &doms, &n, &error);
         if (r == -EOPNOTSUPP)
                 return check_emit(ctx, &defs[FIX_NO_API], NULL,
                                   "cannot set cache='none': hostprep is built without libvirt");
         if (r == -ETIMEDOUT || r == -EIO)
                 return check_emit(ctx, &defs[FIX_UNREACHABLE], LIVE_URI,
                                   "cannot set cache='none': libvirtd gave no definitions (%s)",
-                                  r == -ETIMEDOUT ? "no answer before the deadline" : strna(error));
+                                  r == -ETIMEDOUT ? "no answer before the deadline"
+                                  : error         ? error
+                                                  : "no answer");
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = fix_domain(ctx, plan, &doms[i]);
         libvirt_domain_xml_free_many(doms, n);

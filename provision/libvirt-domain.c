@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libvirt domains' definitions read and defined again, each call in a child under a deadline. A child
- * answers with one letter and NUL-terminated text: D (a listing: NAME, UUID, FLAGS, XML per domain), N
+ * answers with one letter and NUL-terminated text: D (a listing: NAME, UUID, STATE, XML per domain), N
  * (defined: the definition now), A (already so, or only read: the definition), S (stale: the definition
  * as it is), M (no such persistent domain), E (libvirt's error message). */
 #include "libvirt-domain.h"
@@ -42,7 +42,8 @@ char *libvirt_define_strerror(const char *domain, const char *uri, int r, const 
         case -EOPNOTSUPP:
                 return strdup("hostprep is built without libvirt: it cannot define domains");
         case -EIO:
-                return strdup_printf("%s: %s", uri, error ? error : "libvirt failed");
+                return strdup_printf("%s: %s", uri,
+                                     error ? error : "the libvirt child gave no answer (it crashed?)");
         default:
                 return strdup_printf("domain %s: %s", domain, strerror(-r));
         }
@@ -79,6 +80,7 @@ static void put_field(FILE *f, const char *s)
 /* In a child: "D" and NAME, UUID, FLAGS ("p" persistent or "-", "a" active or "-"), XML for each domain. */
 static int list_child(void *userdata, int fd)
 {
+        const struct libvirt_listing *l = userdata;
         _cleanup_free_ char *buf = NULL;
         virDomainPtr *doms = NULL;
         virConnectPtr c;
@@ -87,10 +89,11 @@ static int list_child(void *userdata, int fd)
         int n;
 
         virSetErrorFunc(NULL, libvirt_silence);
-        c = virConnectOpen(userdata); /* read-write: the secure parts of the XML need it */
+        /* read-write: the secure parts of the XML need it */
+        c = l->read_only ? virConnectOpenReadOnly(l->uri) : virConnectOpen(l->uri);
         if (!c)
                 return reply_error(fd);
-        n = virConnectListAllDomains(c, &doms, 0);
+        n = virConnectListAllDomains(c, &doms, l->running_only ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0);
         if (n < 0)
                 return reply_error(fd);
         out = open_memstream(&buf, &size);
@@ -98,20 +101,20 @@ static int list_child(void *userdata, int fd)
                 return 1;
         fputc('D', out);
         for (int i = 0; i < n; i++) {
-                char uuid[VIR_UUID_STRING_BUFLEN], flags[3];
+                char uuid[VIR_UUID_STRING_BUFLEN], state[3];
                 bool persistent = virDomainIsPersistent(doms[i]) == 1;
                 char *xml =
                         virDomainGetXMLDesc(doms[i], persistent ? DEFINITION_FLAGS : VIR_DOMAIN_XML_SECURE);
                 const char *name = virDomainGetName(doms[i]);
 
-                flags[0] = persistent ? 'p' : '-';
-                flags[1] = virDomainIsActive(doms[i]) == 1 ? 'a' : '-';
-                flags[2] = '\0';
-                /* one undefined since the listing is not there any more */
+                state[0] = persistent ? 'p' : '-';
+                state[1] = virDomainIsActive(doms[i]) == 1 ? 'a' : '-';
+                state[2] = '\0';
+                /* one undefined (or stopped) since the listing is not there any more */
                 if (xml && name && virDomainGetUUIDString(doms[i], uuid) == 0) {
                         put_field(out, name);
                         put_field(out, uuid);
-                        put_field(out, flags);
+                        put_field(out, state);
                         put_field(out, xml);
                 }
                 free(xml);
@@ -158,11 +161,8 @@ static int define_child(void *userdata, int fd)
 static int answer(const char *buf, size_t len, const char *tags, const char **ret_text, char **ret_error)
 {
         /* spawn_call()'s answer is NUL-terminated past its length */
-        if (len < 1 || !buf[0] || !strchr(tags, buf[0])) {
-                if (ret_error)
-                        *ret_error = strdup("the libvirt child ended without an answer (it crashed?)");
+        if (len < 1 || !buf[0] || !strchr(tags, buf[0]))
                 return -EIO;
-        }
         *ret_text = buf + 1;
         if (buf[0] == 'E') {
                 if (ret_error)
@@ -208,18 +208,26 @@ static int parse_listing(const char *p, const char *end, struct libvirt_domain_x
         return 0;
 }
 
-int libvirt_domains_read(const char *uri, usec_t deadline, struct libvirt_domain_xml **ret, size_t *ret_n,
-                         char **ret_error)
+/* Runs fn in a child until deadline: the letter it answered with (one of tags), its text in *ret_text,
+ * which lies in *ret_buf (len bytes). */
+static int call_child(int (*fn)(void *userdata, int fd), const void *userdata, usec_t deadline,
+                      const char *tags, char **ret_buf, size_t *ret_len, const char **ret_text,
+                      char **ret_error)
+{
+        int r = spawn_call(deadline, fn, (void *)userdata, 0, ret_buf, ret_len, NULL);
+
+        return r < 0 ? r : answer(*ret_buf, *ret_len, tags, ret_text, ret_error);
+}
+
+int libvirt_domains_read(const struct libvirt_listing *l, usec_t deadline, struct libvirt_domain_xml **ret,
+                         size_t *ret_n, char **ret_error)
 {
         _cleanup_free_ char *buf = NULL;
         const char *text;
         size_t len = 0;
         int r;
 
-        r = spawn_call(deadline, list_child, (void *)uri, 0, &buf, &len, NULL);
-        if (r < 0)
-                return r;
-        r = answer(buf, len, "DE", &text, ret_error);
+        r = call_child(list_child, l, deadline, "DE", &buf, &len, &text, ret_error);
         if (r < 0)
                 return r;
         return parse_listing(text, buf + len, ret, ret_n);
@@ -232,10 +240,7 @@ int libvirt_domain_define(const struct libvirt_define *d, usec_t deadline, char 
         size_t len = 0;
         int r;
 
-        r = spawn_call(deadline, define_child, (void *)d, 0, &buf, &len, NULL);
-        if (r < 0)
-                return r;
-        r = answer(buf, len, "NASME", &text, ret_error);
+        r = call_child(define_child, d, deadline, "NASME", &buf, &len, &text, ret_error);
         if (r < 0)
                 return r;
         if (r == 'M')
@@ -245,8 +250,8 @@ int libvirt_domain_define(const struct libvirt_define *d, usec_t deadline, char 
         return r == 'N' ? 0 : r == 'A' ? 1 : -ESTALE;
 }
 #else
-int libvirt_domains_read(const char *uri, usec_t deadline, struct libvirt_domain_xml **ret, size_t *ret_n,
-                         char **ret_error)
+int libvirt_domains_read(const struct libvirt_listing *l, usec_t deadline, struct libvirt_domain_xml **ret,
+                         size_t *ret_n, char **ret_error)
 {
         return -EOPNOTSUPP;
 }

@@ -26,10 +26,18 @@ struct libvirt_domain_xml {
 
 void libvirt_domain_xml_free_many(struct libvirt_domain_xml *d, size_t n);
 
-/* Every domain of uri, running or not. libvirt's refusal (cannot connect, ...): -EIO with *ret_error
- * libvirt's message. */
-int libvirt_domains_read(const char *uri, usec_t deadline, struct libvirt_domain_xml **ret, size_t *ret_n,
-                         char **ret_error);
+/* Which domains libvirt_domains_read() lists, with which XML. */
+struct libvirt_listing {
+        const char *uri;
+        bool running_only; /* only the running domains, each with its live XML; else every domain: a
+                            * persistent one with its definition, a transient one with its live XML */
+        bool read_only;    /* a read-only connection: enough for the XML without its secure parts */
+};
+
+/* The domains of l->uri. libvirt's refusal (cannot connect, ...): -EIO with *ret_error libvirt's message
+ * (NULL when the child gave no answer at all). */
+int libvirt_domains_read(const struct libvirt_listing *l, usec_t deadline, struct libvirt_domain_xml **ret,
+                         size_t *ret_n, char **ret_error);
 
 /* What libvirt_domain_define() does. */
 struct libvirt_define {
@@ -42,7 +50,7 @@ struct libvirt_define {
  * defined (*ret_xml: the definition libvirt keeps now, which it may have formatted its own way), 1 when
  * it is d->want already or only read (*ret_xml: it), -ESTALE when it is none of d->expect (*ret_xml:
  * what it is), -ENOENT when the domain has no definition (not there, or transient), -ETIMEDOUT, -EIO
- * (*ret_error: libvirt's message). ret_xml may be NULL. */
+ * (*ret_error as from libvirt_domains_read()). ret_xml may be NULL. */
 int libvirt_domain_define(const struct libvirt_define *d, usec_t deadline, char **ret_xml, char **ret_error);
 
 /* How long one call may take (LIBVIRT_CALL_TIMEOUT, or less when limit comes first): a hung libvirtd

@@ -48,7 +48,7 @@ static void test_read_and_define(const char *uri)
         size_t n = 0;
         int r;
 
-        r = libvirt_domains_read(uri, soon(), &d, &n, &error);
+        r = libvirt_domains_read(&(struct libvirt_listing){.uri = uri}, soon(), &d, &n, &error);
         CHECK(r == 0 && n == 1, "listing: r=%d n=%zu error=%s", r, n, strna(error));
         if (r < 0 || n != 1)
                 return;
@@ -112,7 +112,10 @@ static void test_apply(const char *uri, const char *state)
         char *after = NULL, *vda[] = {(char *)"vda", NULL};
         size_t n = 0;
 
-        CHECK(hostfs_new("/", &live) == 0 && libvirt_domains_read(uri, soon(), &d, &n, NULL) == 0 && n == 1,
+        CHECK(hostfs_new("/", &live) == 0 &&
+                      libvirt_domains_read(&(struct libvirt_listing){.uri = uri}, soon(), &d, &n, NULL) ==
+                              0 &&
+                      n == 1,
               "setup");
         if (!live || n != 1)
                 return;
@@ -152,8 +155,10 @@ static void test_unreachable(void)
         CHECK(libvirt_domain_define(&def, soon(), NULL, &error) == -EIO && error && *error, "define: %s",
               strna(error));
         free(error), error = NULL;
-        CHECK(libvirt_domains_read(def.uri, soon(), &d, &n, &error) == -EIO && error && *error, "read: %s",
-              strna(error));
+        CHECK(libvirt_domains_read(&(struct libvirt_listing){.uri = def.uri, .read_only = true}, soon(), &d,
+                                   &n, &error) == -EIO &&
+                      error && *error,
+              "read: %s", strna(error));
         free(error);
         error = libvirt_define_strerror("web1", def.uri, -ETIMEDOUT, NULL);
         CHECK(error && strstr(error, "did not answer"), "timeout: %s", strna(error));
