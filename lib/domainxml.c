@@ -14,7 +14,15 @@
 #define DOMAIN_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxtPtr, xmlFreeParserCtxt)
+/* libxml2 2.9 frees the context without the element positions it recorded (record_info) */
+static void parser_ctxt_free(xmlParserCtxtPtr ctxt)
+{
+        if (!ctxt)
+                return;
+        xmlClearNodeInfoSeq(&ctxt->node_seq);
+        xmlFreeParserCtxt(ctxt);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxtPtr, parser_ctxt_free)
 
 static bool is_element(const xmlNode *n, const char *name)
 {
@@ -343,7 +351,7 @@ static int parse_doc(const char *file, xmlDocPtr doc, struct domain_def **ret, c
 static int read_doc(const char *file, const char *text, size_t len, bool positions,
                     xmlParserCtxtPtr *ret_ctxt, char **ret_error)
 {
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
         struct first_error first = {};
         int r = 0;
 
@@ -380,7 +388,7 @@ static int read_doc(const char *file, const char *text, size_t len, bool positio
 int domain_xml_parse(const char *file, const char *text, size_t len, struct domain_def **ret,
                      char **ret_error)
 {
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         int r;
 
@@ -577,7 +585,7 @@ static bool disk_cache_is(const char *file, const char *text, char *const *targe
 int domain_xml_set_disk_cache(const char *file, const char *text, char *const *targets, const char *cache,
                               char **ret, char **ret_error)
 {
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         _cleanup_free_ struct text_edit *edits = NULL;
         _cleanup_free_ char *out = NULL;
