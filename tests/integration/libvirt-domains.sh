@@ -175,7 +175,6 @@ done
 cmp -s "$tmp/$P-hot.before" "$tmp/$P-hot.want" && fail "$P-hot: nothing to change in its definition?"
 
 apply_h2 dry 1 --dry-run # 1: the FAILs apply cannot change
-same before dry
 dumped dry
 same before dry
 grep -q "^\[libvirt.domains\] redefine domain $P-writeback (qemu:///system): $P-writeback: cache='none' on disk vda (was cache='writeback'), from its next start$" "$tmp/dry" ||
