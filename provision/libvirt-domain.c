@@ -77,7 +77,7 @@ static void put_field(FILE *f, const char *s)
         fwrite(s, 1, strlen(s) + 1, f);
 }
 
-/* In a child: "D" and NAME, UUID, FLAGS ("p" persistent or "-", "a" active or "-"), XML for each domain. */
+/* In a child: "D" and NAME, UUID, STATE ("p" persistent or "-", "a" active or "-"), XML for each domain. */
 static int list_child(void *userdata, int fd)
 {
         const struct libvirt_listing *l = userdata;
@@ -89,7 +89,7 @@ static int list_child(void *userdata, int fd)
         int n;
 
         virSetErrorFunc(NULL, libvirt_silence);
-        /* read-write: the secure parts of the XML need it */
+        /* read-write unless asked: the secure parts of the XML need it */
         c = l->read_only ? virConnectOpenReadOnly(l->uri) : virConnectOpen(l->uri);
         if (!c)
                 return reply_error(fd);
@@ -103,8 +103,9 @@ static int list_child(void *userdata, int fd)
         for (int i = 0; i < n; i++) {
                 char uuid[VIR_UUID_STRING_BUFLEN], state[3];
                 bool persistent = virDomainIsPersistent(doms[i]) == 1;
-                char *xml =
-                        virDomainGetXMLDesc(doms[i], persistent ? DEFINITION_FLAGS : VIR_DOMAIN_XML_SECURE);
+                unsigned flags = (persistent && !l->running_only ? VIR_DOMAIN_XML_INACTIVE : 0) |
+                                 (l->read_only ? 0 : VIR_DOMAIN_XML_SECURE);
+                char *xml = virDomainGetXMLDesc(doms[i], flags);
                 const char *name = virDomainGetName(doms[i]);
 
                 state[0] = persistent ? 'p' : '-';

@@ -145,6 +145,22 @@ static void test_apply(const char *uri, const char *state)
         libvirt_domain_xml_free_many(d, n);
 }
 
+/* What the check reads: the running domains' live XML over a read-only connection. */
+static void test_running_read_only(const char *uri)
+{
+        const struct libvirt_listing running = {.uri = uri, .running_only = true, .read_only = true};
+        struct libvirt_domain_xml *d = NULL;
+        char *error = NULL;
+        size_t n = 0;
+        int r = libvirt_domains_read(&running, soon(), &d, &n, &error);
+
+        CHECK(r == 0 && n == 1 && d[0].active && streq(d[0].name, "web1") &&
+                      strstr(d[0].xml, "cache='writeback'"),
+              "running, read-only: r=%d n=%zu error=%s", r, n, strna(error));
+        free(error);
+        libvirt_domain_xml_free_many(d, n);
+}
+
 static void test_unreachable(void)
 {
         const struct libvirt_define def = {.uri = "qemu+tcp://127.0.0.1:1/system", .uuid = UUID};
@@ -180,6 +196,7 @@ int main(void)
         if (!uri)
                 return 1;
         test_read_and_define(uri);
+        test_running_read_only(uri);
         test_apply(uri, state);
         test_unreachable();
         unlink(path);
