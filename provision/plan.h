@@ -18,11 +18,12 @@
 #include "macro.h"
 
 enum action_kind {
-        ACTION_WRITE_FILE,     /* replace a file's whole text: before (NULL: file absent) -> after */
-        ACTION_MKDIR,          /* create a directory (and missing parents) with mode */
-        ACTION_SERVICE,        /* a systemd unit: enable, disable, start, stop, restart, reload */
-        ACTION_COMMAND,        /* run argv (no shell), e.g. exportfs -r */
-        ACTION_LIBVIRT_DEFINE, /* a libvirt domain's persistent definition: before -> after, defined again */
+        ACTION_WRITE_FILE, /* replace a file's whole text: before (NULL: file absent) -> after */
+        ACTION_MKDIR,      /* create a directory (and missing parents) with mode */
+        ACTION_SERVICE,    /* a systemd unit: enable, disable, start, stop, restart, reload */
+        ACTION_COMMAND,    /* run argv (no shell), e.g. exportfs -r */
+        /* a libvirt domain's persistent definition: before -> after, defined again */
+        ACTION_LIBVIRT_DEFINE,
         _ACTION_KIND_MAX,
 };
 
