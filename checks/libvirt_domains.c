@@ -12,24 +12,25 @@
  * mount table. statfs runs in a child abandoned at the deadline (a dead NFS server hangs it). Under
  * --root there is no live filesystem to ask: the profile's [nfs] mountpoint decides, and the evidence
  * says which way was used.
+ *
+ * The fix changes the one thing that is the definition's alone, the cache: the definitions libvirtd keeps
+ * are read, cache='none' is set on the flagged disks' <driver> in place (the rest of the XML as libvirt
+ * gave it), and each is planned to be defined again (a libvirt-define action: diffed, journalled, rolled
+ * back). A running guest keeps the cache its QEMU was started with until its next cold boot: its live
+ * XML differing from a safe definition is a WARN of its own (FAIL where libvirt would refuse now).
  */
 #include <fcntl.h>
 #include <libmount.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 
-#include "config.h"
-
-#if HAVE_LIBVIRT
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#endif
-
 #include "common.h"
 #include "deadline.h"
 #include "domainxml.h"
 #include "pathlookup.h"
 #include "pathnames.h"
+#include "provision/libvirt-domain.h"
+#include "provision/plan.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -59,6 +60,8 @@ enum {
         CACHE_DROPPED,
         CACHE_QEMU_UNKNOWN,
         CACHE_UNSAFE,
+        CACHE_PENDING,
+        CACHE_PENDING_UNSAFE,
         BLOCKERS_NONE,
         BLOCKERS_HOSTDEV,
         BLOCKERS_USB,
@@ -66,12 +69,20 @@ enum {
         BLOCKERS_MEDIA,
         BLOCKERS_VHOSTUSER,
         BLOCKERS_UNSUPPORTED,
+        FIX_NOT_LIVE,
+        FIX_NO_API,
+        FIX_UNREACHABLE,
+        FIX_TRANSIENT,
+        FIX_UNEDITABLE,
 };
 
 #define EDIT_HINT "virsh edit @DOMAIN@"
 #define CACHE_HINT                                                                                          \
         "set cache='none' on the disk's <driver> (" EDIT_HINT                                               \
         "); a running guest gets it at its next cold boot"
+#define COLD_BOOT_HINT                                                                                      \
+        "shut the guest down and start it again (virsh shutdown @DOMAIN@, then virsh start @DOMAIN@): a "   \
+        "reboot inside the guest keeps the running QEMU and its cache"
 
 static const struct result_def libvirt_domains_results[] = {
         [DEFINED_NONE] = {"libvirt.domains.defined", STATUS_SKIP, "no_domains"},
@@ -97,6 +108,9 @@ static const struct result_def libvirt_domains_results[] = {
         [CACHE_DROPPED] = {"libvirt.domains.cache", STATUS_WARN, "cache_dropped_by_qemu", CACHE_HINT},
         [CACHE_QEMU_UNKNOWN] = {"libvirt.domains.cache", STATUS_WARN, "cache_qemu_unknown", CACHE_HINT},
         [CACHE_UNSAFE] = {"libvirt.domains.cache", STATUS_FAIL, "cache_unsafe", CACHE_HINT},
+        [CACHE_PENDING] = {"libvirt.domains.cache", STATUS_WARN, "cache_pending_cold_boot", COLD_BOOT_HINT},
+        [CACHE_PENDING_UNSAFE] = {"libvirt.domains.cache", STATUS_FAIL, "cache_pending_cold_boot_unsafe",
+                                  COLD_BOOT_HINT},
         [BLOCKERS_NONE] = {"libvirt.domains.blockers", STATUS_PASS, "no_local_devices"},
         [BLOCKERS_HOSTDEV] =
                 {"libvirt.domains.blockers", STATUS_FAIL, "hostdev",
@@ -115,14 +129,29 @@ static const struct result_def libvirt_domains_results[] = {
                  "another interface type: " EDIT_HINT},
         [BLOCKERS_UNSUPPORTED] = {"libvirt.domains.blockers", STATUS_FAIL, "unsupported_device",
                                   "remove the device before migrating: " EDIT_HINT},
+        [FIX_NOT_LIVE] =
+                {"libvirt.domains.fix", STATUS_ERROR, "not_live",
+                 "run hostprep apply on the running host (it redefines the domain through libvirtd), or set "
+                 "cache='none' in the domain's file below /etc/libvirt/qemu while libvirtd is not running"},
+        [FIX_NO_API] = {"libvirt.domains.fix", STATUS_ERROR, "built_without_libvirt",
+                        "set cache='none' by hand: virsh edit DOMAIN"},
+        [FIX_UNREACHABLE] = {"libvirt.domains.fix", STATUS_ERROR, "libvirtd_unreachable",
+                             "check that libvirtd runs and answers: virsh -c qemu:///system list --all"},
+        [FIX_TRANSIENT] =
+                {"libvirt.domains.fix", STATUS_ERROR, "transient_domain",
+                 "a transient domain has no definition to change: virsh dumpxml @DOMAIN@ > FILE, set "
+                 "cache='none' in FILE, virsh define FILE, then shut the guest down and start it"},
+        [FIX_UNEDITABLE] = {"libvirt.domains.fix", STATUS_ERROR, "xml_not_editable", EDIT_HINT},
 };
 
 /* One domain being checked: its definition and how messages name it. */
 struct domain_check {
         struct check_ctx *ctx;
         const struct domain_def *def;
-        const char *label;          /* "web1" or "web1 (running)" */
-        const char *mountpoint;     /* the profile's [nfs] mountpoint */
+        const char *label;      /* "web1" or "web1 (running)" */
+        const char *mountpoint; /* the profile's [nfs] mountpoint */
+        const struct domain_def
+                *persistent;        /* of a running domain: its definition; NULL: none (transient) */
         int qemu_major, qemu_minor; /* -1: not read yet, -2: unknown */
 };
 
@@ -231,6 +260,15 @@ static enum sharing sharing_of_fuse(const struct check_ctx *ctx, const char *pat
         return shared ? (streq(type, "fuse.glusterfs") ? SHARING_CLUSTER : SHARING_SHARED) : SHARING_LOCAL;
 }
 
+/* A child's deadline: a little before ctx's, so the unit can still say what the child did not. */
+static usec_t child_deadline(const struct check_ctx *ctx)
+{
+        usec_t now = now_usec();
+
+        return ctx->deadline > now + 200 * USEC_PER_MSEC ? ctx->deadline - 100 * USEC_PER_MSEC
+                                                         : ctx->deadline;
+}
+
 /* Whether path is on shared storage, by statfs on the running host: *ret_evidence says what was seen. */
 static int sharing_statfs(const struct check_ctx *ctx, const char *path, enum sharing *ret,
                           char **ret_evidence)
@@ -238,13 +276,10 @@ static int sharing_statfs(const struct check_ctx *ctx, const char *path, enum sh
         struct statfs_job job = {.fs = ctx->fs, .path = path};
         struct statfs_answer a = {};
         _cleanup_free_ char *name = NULL;
-        usec_t now = now_usec();
         enum sharing s = SHARING_LOCAL;
         int r;
 
-        r = run_with_deadline(ctx->deadline > now + 200 * USEC_PER_MSEC ? ctx->deadline - 100 * USEC_PER_MSEC
-                                                                        : ctx->deadline,
-                              statfs_child, &job, &a, sizeof(a));
+        r = run_with_deadline(child_deadline(ctx), statfs_child, &job, &a, sizeof(a));
         if (r == -ETIMEDOUT || r < 0) {
                 *ret = r == -ETIMEDOUT ? SHARING_TIMEOUT : SHARING_FAILED;
                 *ret_evidence =
@@ -381,11 +416,68 @@ static void read_qemu_version(struct domain_check *dc)
         spawn_job_done(&job);
 }
 
+static bool cache_safe(const struct domain_disk *k)
+{
+        return k->shareable || (k->cache && (streq(k->cache, "none") || streq(k->cache, "directsync")));
+}
+
+/* Whether libvirt asks cache='none' or 'directsync' of disk k: not of read-only or network disks, nor on
+ * a coherent cluster filesystem (cluster). */
+static bool cache_needs_none(const struct domain_disk *k, bool cluster)
+{
+        return disk_writable(k) && !streq(k->type, "network") && !cluster && !cache_safe(k);
+}
+
+/* Of a running domain's disk k: the same disk (target) in its definition, when that has a safe cache
+ * already. The running QEMU keeps its cache until the guest's next cold boot. */
+static const struct domain_disk *cache_pending(const struct domain_check *dc, const struct domain_disk *k)
+{
+        for (size_t i = 0; dc->persistent && k->target && i < dc->persistent->n_disks; i++) {
+                const struct domain_disk *p = &dc->persistent->disks[i];
+
+                if (streq_ptr(p->target, k->target))
+                        return cache_safe(p) ? p : NULL;
+        }
+        return NULL;
+}
+
+/* What this host's QEMU does to the page cache of an image a guest migrates with. */
+enum qemu_cache {
+        QEMU_CACHE_UNKNOWN, /* its version cannot be told */
+        QEMU_CACHE_DROPPED, /* >= 7.2: migration-file-drop-cache */
+        QEMU_CACHE_KEPT,
+};
+
+static int check_disk_cache_pending(struct domain_check *dc, const struct domain_disk *k,
+                                    const struct domain_disk *p, const char *mode, const char *qemu,
+                                    enum qemu_cache q, const char *evidence)
+{
+        _cleanup_free_ char *has = p->cache ? strdup_printf("cache='%s'", p->cache) : strdup("<shareable/>");
+        _cleanup_free_ char *until =
+                q == QEMU_CACHE_KEPT ? strdup_printf("libvirt refuses to migrate it (\"" SAFE_CACHE_ERROR
+                                                     "\"): QEMU %s lacks migration-file-drop-cache",
+                                                     qemu)
+                : q == QEMU_CACHE_DROPPED
+                        ? strdup_printf("it is safe only because QEMU %s drops the page cache", qemu)
+                        : strdup("it is safe only with QEMU >= 7.2, and this host's QEMU version is unknown");
+
+        if (!has || !until)
+                return -ENOMEM;
+        return check_emit_hint(
+                dc->ctx,
+                &libvirt_domains_results[q == QEMU_CACHE_KEPT ? CACHE_PENDING_UNSAFE : CACHE_PENDING],
+                DOMAIN_HINT(dc), evidence,
+                "%s: disk %s still runs with %s; its definition has %s, which takes effect at its "
+                "next cold boot (shut down, then start: a reboot is not enough); until then %s",
+                dc->label, strna(k->target), mode, has, until);
+}
+
 static int check_disk_cache(struct domain_check *dc, const struct domain_disk *k)
 {
         const struct result_def *defs = libvirt_domains_results;
         _cleanup_free_ char *evidence = evidence_at(dc, k->line, NULL), *mode = NULL, *qemu = NULL;
-        bool drops;
+        const struct domain_disk *pending = cache_pending(dc, k);
+        enum qemu_cache q = QEMU_CACHE_UNKNOWN;
 
         if (!evidence)
                 return -ENOMEM;
@@ -395,15 +487,20 @@ static int check_disk_cache(struct domain_check *dc, const struct domain_disk *k
         qemu = dc->qemu_major >= 0 ? strdup_printf("%d.%d", dc->qemu_major, dc->qemu_minor) : NULL;
         if (!mode || (dc->qemu_major >= 0 && !qemu))
                 return -ENOMEM;
-        if (!qemu)
+        if (qemu)
+                q = dc->qemu_major > DROP_CACHE_MAJOR || (dc->qemu_major == DROP_CACHE_MAJOR &&
+                                                          dc->qemu_minor >= DROP_CACHE_MINOR)
+                            ? QEMU_CACHE_DROPPED
+                            : QEMU_CACHE_KEPT;
+        if (pending)
+                return check_disk_cache_pending(dc, k, pending, mode, qemu, q, evidence);
+        if (q == QEMU_CACHE_UNKNOWN)
                 return check_emit_hint(
                         dc->ctx, &defs[CACHE_QEMU_UNKNOWN], DOMAIN_HINT(dc), evidence,
                         "%s: disk %s uses %s: safe only with QEMU >= 7.2, which drops the page "
                         "cache (migration-file-drop-cache); this host's QEMU version is unknown",
                         dc->label, strna(k->target), mode);
-        drops = dc->qemu_major > DROP_CACHE_MAJOR ||
-                (dc->qemu_major == DROP_CACHE_MAJOR && dc->qemu_minor >= DROP_CACHE_MINOR);
-        if (drops)
+        if (q == QEMU_CACHE_DROPPED)
                 return check_emit_hint(
                         dc->ctx, &defs[CACHE_DROPPED], DOMAIN_HINT(dc), evidence,
                         "%s: disk %s uses %s: safe only because QEMU %s (>= 7.2) drops the page "
@@ -414,11 +511,6 @@ static int check_disk_cache(struct domain_check *dc, const struct domain_disk *k
                 "%s: disk %s uses %s and QEMU %s lacks migration-file-drop-cache: libvirt refuses "
                 "with \"" SAFE_CACHE_ERROR "\"",
                 dc->label, strna(k->target), mode, qemu);
-}
-
-static bool cache_safe(const struct domain_disk *k)
-{
-        return k->shareable || (k->cache && (streq(k->cache, "none") || streq(k->cache, "directsync")));
 }
 
 /* Storage of every writable disk: one PASS when all are shared, else a result per disk. cluster[i] says
@@ -461,8 +553,7 @@ static int check_disks(struct domain_check *dc)
         for (size_t i = 0; i < dc->def->n_disks && r >= 0; i++) {
                 const struct domain_disk *k = &dc->def->disks[i];
 
-                /* libvirt asks nothing of the cache of network disks and coherent cluster filesystems */
-                if (!disk_writable(k) || streq(k->type, "network") || cluster[i] || cache_safe(k))
+                if (!cache_needs_none(k, cluster[i]))
                         continue;
                 cache_bad = true;
                 r = check_disk_cache(dc, k);
@@ -629,13 +720,16 @@ static int check_blockers(struct domain_check *dc)
                           "%s: no host devices, local files or sockets that tie it to this host", dc->label);
 }
 
-static int check_domain(struct check_ctx *ctx, const struct domain_def *def, bool running, int *qemu)
+/* def, and when it is a running domain's live XML, its definition persistent (NULL: transient). */
+static int check_domain(struct check_ctx *ctx, const struct domain_def *def, bool running,
+                        const struct domain_def *persistent, int *qemu)
 {
         _cleanup_free_ char *label = running ? strdup_printf("%s (running)", def->name) : strdup(def->name);
         struct domain_check dc = {
                 .ctx = ctx,
                 .def = def,
                 .label = label,
+                .persistent = persistent,
                 .mountpoint = conf_get(ctx->profile, "nfs", "mountpoint"),
                 .qemu_major = qemu[0],
                 .qemu_minor = qemu[1],
@@ -689,6 +783,15 @@ static int domain_list_add(struct domain_list *l, struct domain_def *d, bool run
         return 0;
 }
 
+/* The definition (from /etc/libvirt/qemu) of the domain called name; NULL when it has none. */
+static const struct domain_def *definition_of(const struct domain_list *l, const char *name)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (!l->running[i] && streq(l->defs[i]->name, name))
+                        return l->defs[i];
+        return NULL;
+}
+
 /* A parse error "FILE:LINE: what" as evidence FILE:LINE and message. */
 static int emit_malformed(struct check_ctx *ctx, const char *what, const char *error)
 {
@@ -740,121 +843,56 @@ static int load_definitions(struct check_ctx *ctx, struct domain_list *l)
         return 0;
 }
 
-#if HAVE_LIBVIRT
-static void libvirt_silence(void *opaque, virErrorPtr e)
+static int add_live(struct check_ctx *ctx, struct domain_list *l, const struct libvirt_domain_xml *x)
 {
-        /* libvirt prints its errors by default; the child's answer carries them */
+        _cleanup_free_ char *what = strdup_printf("live XML of %s", x->name), *error = NULL;
+        struct domain_def *d = NULL;
+        int r;
+
+        if (!what)
+                return -ENOMEM;
+        r = domain_xml_parse(what, x->xml, strlen(x->xml), &d, &error);
+        if (r == -EBADMSG)
+                return emit_malformed(ctx, what, strna(error));
+        return r < 0 ? r : domain_list_add(l, d, true);
 }
 
-static int live_reply_error(int fd)
-{
-        const char *m = virGetLastErrorMessage();
-        _cleanup_free_ char *text = strdup_printf("E%s", m ? m : "unknown libvirt error");
-
-        return text ? spawn_reply(fd, text, strlen(text) + 1) : -ENOMEM;
-}
-
-/* In a child (abandoned at the deadline: a hung libvirtd cannot hold the run): "D" and NAME\0XML\0 for every
- * running domain, or "E" and libvirt's error. A read-only connection is all this needs. */
-static int live_child(void *userdata, int fd)
-{
-        _cleanup_free_ char *buf = NULL;
-        virDomainPtr *doms = NULL;
-        virConnectPtr c;
-        size_t size = 0;
-        FILE *out;
-        int n;
-
-        virSetErrorFunc(NULL, libvirt_silence);
-        c = virConnectOpenReadOnly(LIVE_URI);
-        if (!c)
-                return live_reply_error(fd) < 0 ? 1 : 0;
-        n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-        if (n < 0)
-                return live_reply_error(fd) < 0 ? 1 : 0;
-        out = open_memstream(&buf, &size);
-        if (!out)
-                return 1;
-        fputc('D', out);
-        for (int i = 0; i < n; i++) {
-                char *xml = virDomainGetXMLDesc(doms[i], 0);
-                const char *name = virDomainGetName(doms[i]);
-
-                /* a domain that stopped since the listing is not running any more */
-                if (xml && name) {
-                        fwrite(name, 1, strlen(name) + 1, out);
-                        fwrite(xml, 1, strlen(xml) + 1, out);
-                }
-                free(xml);
-                virDomainFree(doms[i]);
-        }
-        free(doms);
-        virConnectClose(c);
-        if (fclose(out) != 0)
-                return 1;
-        return spawn_reply(fd, buf, size) < 0 ? 1 : 0;
-}
-
-static int parse_live(struct check_ctx *ctx, struct domain_list *l, const char *buf, size_t len)
-{
-        for (const char *p = buf + 1, *end = buf + len; p < end;) {
-                const char *name = p, *xml = name + strlen(name) + 1;
-                _cleanup_free_ char *what = NULL, *error = NULL;
-                struct domain_def *d = NULL;
-                int r;
-
-                if (xml >= end)
-                        break;
-                p = xml + strlen(xml) + 1;
-                what = strdup_printf("live XML of %s", name);
-                if (!what)
-                        return -ENOMEM;
-                r = domain_xml_parse(what, xml, strlen(xml), &d, &error);
-                if (r == -EBADMSG)
-                        r = emit_malformed(ctx, what, strna(error));
-                else if (r >= 0)
-                        r = domain_list_add(l, d, true);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
+/* The running domains' live XML from libvirtd, in a child abandoned at the deadline (a hung libvirtd cannot
+ * hold the run). A read-only connection is all this needs. */
 static int load_live(struct check_ctx *ctx, struct domain_list *l)
 {
-        _cleanup_free_ char *buf = NULL;
+        const struct libvirt_listing running = {.uri = LIVE_URI, .running_only = true, .read_only = true};
+        struct libvirt_domain_xml *doms = NULL;
+        _cleanup_free_ char *error = NULL;
         usec_t now = now_usec();
-        size_t len = 0;
+        size_t n = 0;
         int r;
 
         /* half of what is left: a hung libvirtd must leave time for the definitions on disk */
-        r = spawn_call(now + (ctx->deadline > now ? (ctx->deadline - now) / 2 : 0), live_child, NULL, 0,
-                       &buf, &len, NULL);
+        r = libvirt_domains_read(&running, now + (ctx->deadline > now ? (ctx->deadline - now) / 2 : 0),
+                                 &doms, &n, &error);
         if (r == -ETIMEDOUT)
                 return check_emit(ctx, &libvirt_domains_results[DEFINED_LIVE_TIMEOUT], LIVE_URI,
                                   "libvirtd did not list its running domains within %.1f s: only the "
                                   "definitions in %s are checked",
                                   (double)(now_usec() - now) / USEC_PER_SEC, DOMAINS_DIR);
-        if (r < 0)
-                return r;
-        if (len < 1 || buf[0] != 'D')
+        if (r == -EOPNOTSUPP)
+                return check_emit(
+                        ctx, &libvirt_domains_results[DEFINED_LIVE_NO_API], NULL,
+                        "hostprep is built without libvirt: running domains' live XML is not checked, "
+                        "only the definitions in %s",
+                        DOMAINS_DIR);
+        if (r == -EIO)
                 return check_emit(
                         ctx, &libvirt_domains_results[DEFINED_LIVE_UNREACHABLE], LIVE_URI,
                         "libvirtd is not reachable (%s): running domains' live XML is not checked, "
                         "only the definitions in %s",
-                        len > 1 && buf[0] == 'E' ? buf + 1 : "no answer", DOMAINS_DIR);
-        return parse_live(ctx, l, buf, len);
+                        error ? error : "no answer", DOMAINS_DIR);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = add_live(ctx, l, &doms[i]);
+        libvirt_domain_xml_free_many(doms, n);
+        return r;
 }
-#else
-static int load_live(struct check_ctx *ctx, struct domain_list *l)
-{
-        return check_emit(
-                ctx, &libvirt_domains_results[DEFINED_LIVE_NO_API], NULL,
-                "hostprep is built without libvirt: running domains' live XML is not checked, only "
-                "the definitions in %s",
-                DOMAINS_DIR);
-}
-#endif
 
 static int libvirt_domains_check(struct check_ctx *ctx)
 {
@@ -873,7 +911,143 @@ static int libvirt_domains_check(struct check_ctx *ctx)
                                   "no domains are defined on %s (%s holds no definitions)", ctx->hostname,
                                   DOMAINS_DIR);
         for (size_t i = 0; i < l.n && r >= 0; i++)
-                r = check_domain(ctx, l.defs[i], l.running[i], qemu);
+                r = check_domain(ctx, l.defs[i], l.running[i],
+                                 l.running[i] ? definition_of(&l, l.defs[i]->name) : NULL, qemu);
+        return r;
+}
+
+/* --- fix: cache='none' in the definition, through libvirtd ------------------------------------------------
+ */
+
+/* Whether disk k lies on a coherent cluster filesystem, as check_disk_storage() tells it. */
+static int disk_on_cluster(struct domain_check *dc, const struct domain_disk *k, bool *ret)
+{
+        _cleanup_free_ char *why = NULL;
+        enum sharing s = SHARING_LOCAL;
+        int r = 0;
+
+        if (!streq(k->type, "block") && !streq(k->type, "volume"))
+                r = sharing_of(dc, k->source, &s, &why);
+        *ret = s == SHARING_CLUSTER;
+        return r;
+}
+
+/* The targets of the disks of dc's domain that need cache='none' (as check_disks() decides), and each
+ * with the cache it has, for the plan's why. */
+static int disks_to_fix(struct domain_check *dc, char ***ret_targets, char ***ret_was)
+{
+        for (size_t i = 0; i < dc->def->n_disks; i++) {
+                const struct domain_disk *k = &dc->def->disks[i];
+                bool cluster = false;
+                int r;
+
+                if (!cache_needs_none(k, false) || !k->target)
+                        continue;
+                r = disk_on_cluster(dc, k, &cluster);
+                if (r < 0)
+                        return r;
+                if (cluster || strv_contains(*ret_targets, k->target))
+                        continue;
+                if (strv_push_dup(ret_targets, k->target) < 0 ||
+                    strv_push(ret_was,
+                              k->cache ? strdup_printf("%s (was cache='%s')", k->target, k->cache)
+                                       : strdup_printf("%s (was the default, writeback)", k->target)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int plan_domain(struct check_ctx *ctx, struct plan *plan, const struct libvirt_domain_xml *x,
+                       const char *what, char *const *targets, char *const *was)
+{
+        const struct result_def *defs = libvirt_domains_results;
+        _cleanup_free_ char *after = NULL, *error = NULL, *list = strv_join(was, ", "), *why = NULL;
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        if (!x->persistent)
+                return check_emit_hint(ctx, &defs[FIX_TRANSIENT], HINT_VALUES("DOMAIN", x->name), LIVE_URI,
+                                       "%s: cannot set cache='none' on disk %s: a transient domain has no "
+                                       "definition to change, and defining one is not hostprep's call",
+                                       x->name, list);
+        r = domain_xml_set_disk_cache(what, x->xml, targets, "none", &after, &error);
+        if (r == -EBADMSG)
+                return check_emit_hint(ctx, &defs[FIX_UNEDITABLE], HINT_VALUES("DOMAIN", x->name), error,
+                                       "%s: cannot set cache='none' on disk %s: %s", x->name, list,
+                                       strna(error));
+        if (r < 0)
+                return r;
+        why = x->active ? strdup_printf(
+                                  "%s: cache='none' on disk %s; it runs, and keeps its old cache until its "
+                                  "next cold boot (shut it down, then start it: a reboot is not enough)",
+                                  x->name, list)
+                        : strdup_printf("%s: cache='none' on disk %s, from its next start", x->name, list);
+        if (!why)
+                return -ENOMEM;
+        return plan_libvirt_define(plan, "libvirt.domains", LIVE_URI, x->name, x->uuid, x->xml, after, why);
+}
+
+/* One domain as libvirtd keeps it: planned to be defined with cache='none' where check_disks() wants it. */
+static int fix_domain(struct check_ctx *ctx, struct plan *plan, const struct libvirt_domain_xml *x)
+{
+        _cleanup_(domain_def_freep) struct domain_def *def = NULL;
+        _cleanup_(strv_freep) char **targets = NULL, **was = NULL;
+        _cleanup_free_ char *what = strdup_printf("the definition of %s from libvirtd", x->name),
+                            *error = NULL;
+        struct domain_check dc;
+        int r;
+
+        if (!what)
+                return -ENOMEM;
+        r = domain_xml_parse(what, x->xml, strlen(x->xml), &def, &error);
+        if (r == -EBADMSG)
+                return check_emit_hint(ctx, &libvirt_domains_results[FIX_UNEDITABLE],
+                                       HINT_VALUES("DOMAIN", x->name), error,
+                                       "%s: cannot set cache='none': %s", x->name, strna(error));
+        if (r < 0)
+                return r;
+        dc = (struct domain_check){.ctx = ctx,
+                                   .def = def,
+                                   .label = x->name,
+                                   .mountpoint = conf_get(ctx->profile, "nfs", "mountpoint")};
+        r = disks_to_fix(&dc, &targets, &was);
+        if (r < 0 || !targets)
+                return r;
+        return plan_domain(ctx, plan, x, what, targets, was);
+}
+
+static int libvirt_domains_fix(struct check_ctx *ctx, struct plan *plan)
+{
+        const struct result_def *defs = libvirt_domains_results;
+        _cleanup_free_ char *error = NULL;
+        struct libvirt_domain_xml *doms = NULL;
+        size_t n = 0;
+        int r;
+
+        /* the cache is the one finding a fix can change; a guest waiting for its cold boot needs none */
+        if (!check_gave(ctx, &defs[CACHE_DROPPED]) && !check_gave(ctx, &defs[CACHE_QEMU_UNKNOWN]) &&
+            !check_gave(ctx, &defs[CACHE_UNSAFE]))
+                return 0;
+        if (!hostfs_is_live(ctx->fs))
+                return check_emit(
+                        ctx, &defs[FIX_NOT_LIVE], NULL,
+                        "cannot set cache='none': a domain is redefined through the running host's "
+                        "libvirtd, and under --root there is none to ask");
+        r = libvirt_domains_read(&(const struct libvirt_listing){.uri = LIVE_URI}, child_deadline(ctx),
+                                 &doms, &n, &error);
+        if (r == -EOPNOTSUPP)
+                return check_emit(ctx, &defs[FIX_NO_API], NULL,
+                                  "cannot set cache='none': hostprep is built without libvirt");
+        if (r == -ETIMEDOUT || r == -EIO)
+                return check_emit(ctx, &defs[FIX_UNREACHABLE], LIVE_URI,
+                                  "cannot set cache='none': libvirtd gave no definitions (%s)",
+                                  r == -ETIMEDOUT ? "no answer before the deadline"
+                                  : error         ? error
+                                                  : "no answer");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = fix_domain(ctx, plan, &doms[i]);
+        libvirt_domain_xml_free_many(doms, n);
         return r;
 }
 
@@ -885,4 +1059,5 @@ const struct unit unit_libvirt_domains = {
         .results = libvirt_domains_results,
         .n_results = ELEMENTSOF(libvirt_domains_results),
         .check = libvirt_domains_check,
+        .fix = libvirt_domains_fix,
 };

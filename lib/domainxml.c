@@ -2,17 +2,27 @@
 #include "domainxml.h"
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <limits.h>
 
 #include "hostfs.h"
+#include "strv.h"
 #include "util.h"
 
 /* No network, no entity substitution (XML_PARSE_NOENT unset), nothing printed; line numbers past 65535. */
 #define DOMAIN_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxtPtr, xmlFreeParserCtxt)
+/* libxml2 2.9 frees the context without the element positions it recorded (record_info) */
+static void parser_ctxt_free(xmlParserCtxtPtr ctxt)
+{
+        if (!ctxt)
+                return;
+        xmlClearNodeInfoSeq(&ctxt->node_seq);
+        xmlFreeParserCtxt(ctxt);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxtPtr, parser_ctxt_free)
 
 static bool is_element(const xmlNode *n, const char *name)
 {
@@ -335,30 +345,58 @@ static int parse_doc(const char *file, xmlDocPtr doc, struct domain_def **ret, c
         return 0;
 }
 
-int domain_xml_parse(const char *file, const char *text, size_t len, struct domain_def **ret,
-                     char **ret_error)
+/* Parses text into *ret_ctxt's document (ctxt->myDoc), recording where each element starts in the text
+ * when positions is set (xmlParserFindNodeInfo()). Not well-formed or with a DOCTYPE: -EBADMSG, and
+ * *ret_error "FILE:LINE: what" when ret_error is not NULL. */
+static int read_doc(const char *file, const char *text, size_t len, bool positions,
+                    xmlParserCtxtPtr *ret_ctxt, char **ret_error)
 {
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr ctxt = NULL;
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
         struct first_error first = {};
-        int r;
+        int r = 0;
 
         if (len > INT_MAX)
                 return bad(ret_error, file, 1, "too large");
-        ctxt = xmlNewParserCtxt();
+        if (len == 0)
+                return bad(ret_error, file, 1, "Document is empty");
+        /* not xmlCtxtReadMemory(): it resets record_info */
+        ctxt = xmlCreateMemoryParserCtxt(text, (int)len);
         if (!ctxt)
                 return -ENOMEM;
+        (void)xmlCtxtUseOptions(ctxt, DOMAIN_XML_OPTIONS);
         ctxt->_private = &first;
         ctxt->sax->serror = keep_first_error;
-        doc = xmlCtxtReadMemory(ctxt, text, (int)len, file, NULL, DOMAIN_XML_OPTIONS);
-        if (doc && (doc->intSubset || doc->extSubset))
+        ctxt->record_info = positions;
+        (void)xmlParseDocument(ctxt);
+        ctxt->_private = NULL;
+        if (!ctxt->wellFormed || !ctxt->myDoc)
+                r = parse_error(&first, file, ret_error);
+        else if (ctxt->myDoc->intSubset || ctxt->myDoc->extSubset)
                 /* libxml2 keeps no line for it */
                 r = bad(ret_error, file, doctype_line(text, len),
                         "a DOCTYPE is not allowed in domain XML (entities are not expanded)");
-        else
-                r = doc ? parse_doc(file, doc, ret, ret_error) : parse_error(&first, file, ret_error);
         free(first.message);
-        return r;
+        if (r < 0) {
+                xmlFreeDoc(ctxt->myDoc);
+                ctxt->myDoc = NULL;
+                return r;
+        }
+        *ret_ctxt = TAKE_PTR(ctxt);
+        return 0;
+}
+
+int domain_xml_parse(const char *file, const char *text, size_t len, struct domain_def **ret,
+                     char **ret_error)
+{
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        int r;
+
+        r = read_doc(file, text, len, false, &ctxt, ret_error);
+        if (r < 0)
+                return r;
+        doc = TAKE_PTR(ctxt->myDoc);
+        return parse_doc(file, doc, ret, ret_error);
 }
 
 int domain_xml_read(const struct hostfs *fs, const char *path, struct domain_def **ret, char **ret_error)
@@ -401,4 +439,180 @@ struct domain_def *domain_def_free(struct domain_def *d)
 char *domain_origin(const struct domain_def *d, unsigned line)
 {
         return strdup_printf("%s:%u", d->file, line);
+}
+
+/* ---- a disk's cache, changed in place ---- */
+
+/* One change of the text: len bytes at pos replaced by with. */
+struct text_edit {
+        size_t pos, len;
+        char *with;
+};
+
+/* An attribute of a start tag, as it is written: its value without the quotes. */
+struct tag_attr {
+        const char *name, *value;
+        size_t name_len, value_len;
+        char quote;
+};
+
+#define XML_SPACE " \t\r\n"
+
+/* The attribute of a start tag at *p (moved past it); false at the end of the tag. */
+static bool next_attr(const char **p, struct tag_attr *ret)
+{
+        const char *s = *p + strspn(*p, XML_SPACE), *eq, *v, *close;
+
+        if (!*s || *s == '/' || *s == '>')
+                return false;
+        ret->name = s;
+        ret->name_len = strcspn(s, XML_SPACE "=/>");
+        eq = s + ret->name_len;
+        eq += strspn(eq, XML_SPACE);
+        if (*eq != '=')
+                return false;
+        v = eq + 1 + strspn(eq + 1, XML_SPACE);
+        close = *v == '\'' || *v == '"' ? strchr(v + 1, *v) : NULL;
+        if (!close)
+                return false;
+        ret->quote = *v;
+        ret->value = v + 1;
+        ret->value_len = close - v - 1;
+        *p = close + 1;
+        return true;
+}
+
+static bool attr_is(const struct tag_attr *a, const char *name)
+{
+        return a->name_len == strlen(name) && strneq(a->name, name, a->name_len);
+}
+
+/* The edit that gives the start tag at text + tag the attribute name=value: its value replaced where it
+ * is, else the attribute added after the first of after[] that the tag has (libvirt's order), else after
+ * the element's name; quoted as the tag's other attributes are. */
+static int tag_set_attr(const char *text, size_t tag, const char *name, const char *value,
+                        const char *const *after, struct text_edit *ret)
+{
+        const char *p = text + tag + strcspn(text + tag, XML_SPACE "/>"), *insert = p;
+        size_t rank = SIZE_MAX;
+        char quote = '\'';
+        struct tag_attr a;
+
+        while (next_attr(&p, &a)) {
+                quote = a.quote;
+                if (attr_is(&a, name)) {
+                        *ret = (struct text_edit){a.value - text, a.value_len, strdup(value)};
+                        return ret->with ? 0 : -ENOMEM;
+                }
+                for (size_t i = 0; after[i] && i < rank; i++)
+                        if (attr_is(&a, after[i])) {
+                                rank = i;
+                                insert = p;
+                        }
+        }
+        *ret = (struct text_edit){insert - text, 0, strdup_printf(" %s=%c%s%c", name, quote, value, quote)};
+        return ret->with ? 0 : -ENOMEM;
+}
+
+/* The edits (one per target, in document order) that set cache on the <driver> of the target disks. */
+static int disk_cache_edits(xmlParserCtxtPtr ctxt, xmlDocPtr doc, const char *text, char *const *targets,
+                            const char *cache, struct text_edit *edits, size_t *n)
+{
+        static const char *const after[] = {"type", "name", NULL};
+        xmlNode *devices = child(xmlDocGetRootElement(doc), "devices");
+        size_t want = strv_length(targets), len = strlen(text);
+
+        for (xmlNode *k = devices ? devices->children : NULL; k; k = k->next) {
+                _cleanup_free_ char *dev = NULL;
+                const xmlParserNodeInfo *info;
+                xmlNode *driver;
+                bool oom = false;
+                int r;
+
+                if (!is_element(k, "disk"))
+                        continue;
+                dev = attr(child(k, "target"), "dev", &oom);
+                if (oom)
+                        return -ENOMEM;
+                if (!dev || !strv_contains(targets, dev))
+                        continue;
+                driver = child(k, "driver");
+                info = driver ? xmlParserFindNodeInfo(ctxt, driver) : NULL;
+                if (!info || info->begin_pos >= len || !startswith(text + info->begin_pos, "<driver") ||
+                    *n == want)
+                        return -EBADMSG;
+                r = tag_set_attr(text, info->begin_pos, "cache", cache, after, &edits[(*n)++]);
+                if (r < 0)
+                        return r;
+        }
+        return *n == want ? 0 : -EBADMSG;
+}
+
+static char *apply_edits(const char *text, const struct text_edit *edits, size_t n)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, pos = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                fwrite(text + pos, 1, edits[i].pos - pos, f);
+                fputs(edits[i].with, f);
+                pos = edits[i].pos + edits[i].len;
+        }
+        fputs(text + pos, f);
+        return fclose(f) == 0 ? TAKE_PTR(buf) : NULL;
+}
+
+/* Whether text reads back with cache on every target disk. */
+static bool disk_cache_is(const char *file, const char *text, char *const *targets, const char *cache)
+{
+        _cleanup_(domain_def_freep) struct domain_def *d = NULL;
+        size_t found = 0;
+
+        if (domain_xml_parse(file, text, strlen(text), &d, NULL) < 0)
+                return false;
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (d->disks[i].target && strv_contains(targets, d->disks[i].target)) {
+                        if (!streq_ptr(d->disks[i].cache, cache))
+                                return false;
+                        found++;
+                }
+        return found == strv_length(targets);
+}
+
+int domain_xml_set_disk_cache(const char *file, const char *text, char *const *targets, const char *cache,
+                              char **ret, char **ret_error)
+{
+        _cleanup_(parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_free_ struct text_edit *edits = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!targets || !targets[0] || !*cache || strpbrk(cache, "'\"&<>"))
+                return -EINVAL;
+        r = read_doc(file, text, strlen(text), true, &ctxt, ret_error);
+        if (r < 0)
+                return r;
+        doc = TAKE_PTR(ctxt->myDoc);
+        edits = calloc(strv_length(targets), sizeof(*edits));
+        if (!edits)
+                return -ENOMEM;
+        r = disk_cache_edits(ctxt, doc, text, targets, cache, edits, &n);
+        if (r >= 0) {
+                out = apply_edits(text, edits, n);
+                r = out ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                free(edits[i].with);
+        /* the change must read back as meant, and be the only one (each target once, on its <driver>) */
+        if (r == -EBADMSG || (r >= 0 && !disk_cache_is(file, out, targets, cache)))
+                return bad(ret_error, file, 1, "not every disk named has a <driver> element to change");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(out);
+        return 0;
 }

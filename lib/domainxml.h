@@ -89,5 +89,13 @@ int domain_xml_read(const struct hostfs *fs, const char *path, struct domain_def
 struct domain_def *domain_def_free(struct domain_def *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct domain_def *, domain_def_free)
 
+/* text (domain XML as libvirt formats it) with cache='CACHE' on the <driver> of every <disk> whose <target
+ * dev=> is in targets (each named once): the attribute's value replaced, or the attribute added in
+ * libvirt's place (after type=, else name=); every other byte stays as it was, so a diff shows only that
+ * change. A target without a disk or without <driver>, or malformed text: -EBADMSG with *ret_error
+ * "FILE:LINE: what". cache must need no escaping (-EINVAL). */
+int domain_xml_set_disk_cache(const char *file, const char *text, char *const *targets, const char *cache,
+                              char **ret, char **ret_error);
+
 /* "FILE:LINE" for evidence; NULL on -ENOMEM. */
 char *domain_origin(const struct domain_def *d, unsigned line);

@@ -8,11 +8,13 @@
 #include "apply.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/wait.h>
 
 #include "apply-internal.h"
 #include "journal.h"
 #include "json-util.h"
+#include "libvirt-domain.h"
 #include "pathlookup.h"
 #include "rollback.h"
 #include "strv.h"
@@ -169,6 +171,50 @@ static int preflight_command(struct run *run, const struct action *a, struct app
         return 0;
 }
 
+/* res FAILED with why libvirt did not do it; returns r. */
+static int libvirt_failed(struct apply_result *res, const struct action *a, int r, const char *error)
+{
+        _cleanup_free_ char *why = libvirt_define_strerror(a->domain, a->uri, r, error);
+
+        result_set(res, APPLY_FAILED, "%s", why ? why : strerror(-r));
+        return r;
+}
+
+/* The domain's definition now; 1 when it is the plan's after already, -ESTALE (said in res, with stage:
+ * "since the plan read it", "while applying") when it is not its before either. */
+static int domain_as_planned(struct run *run, const struct action *a, struct apply_result *res,
+                             const char *stage)
+{
+        _cleanup_free_ char *cur = NULL, *error = NULL;
+        const struct libvirt_define read = {.uri = a->uri, .uuid = a->uuid};
+        int r;
+
+        if (!hostfs_is_live(run->o->fs)) {
+                result_set(res, APPLY_FAILED,
+                           "redefining domain %s needs the running host's libvirtd, not --root", a->domain);
+                return -EOPNOTSUPP;
+        }
+        r = libvirt_domain_define(&read, libvirt_call_deadline(run->deadline), &cur, &error);
+        if (r < 0)
+                return libvirt_failed(res, a, r, error);
+        if (streq(cur, a->after))
+                return 1;
+        if (!streq(cur, a->before)) {
+                result_set(res, APPLY_FAILED, "domain %s changed %s; not redefining it", a->domain, stage);
+                return -ESTALE;
+        }
+        return 0;
+}
+
+static int preflight_libvirt_define(struct run *run, const struct action *a, struct apply_result *res,
+                                    struct pre *pre)
+{
+        int r = domain_as_planned(run, a, res, "since the plan read it");
+
+        pre->todo = r == 0;
+        return r < 0 ? r : 0;
+}
+
 static int preflight(struct run *run, const struct action *a, struct apply_result *res, struct pre *pre)
 {
         *pre = (struct pre){};
@@ -181,6 +227,8 @@ static int preflight(struct run *run, const struct action *a, struct apply_resul
                 return preflight_service(run, a, res, pre);
         case ACTION_COMMAND:
                 return preflight_command(run, a, res, pre);
+        case ACTION_LIBVIRT_DEFINE:
+                return preflight_libvirt_define(run, a, res, pre);
         default:
                 return -EINVAL;
         }
@@ -201,6 +249,8 @@ static char *action_what(const struct action *a)
         case ACTION_COMMAND:
                 cmd = plan_quote_argv(a->argv);
                 return cmd ? strdup_printf("[%s] run %s", unit, cmd) : NULL;
+        case ACTION_LIBVIRT_DEFINE:
+                return strdup_printf("[%s] redefine domain %s", unit, a->domain);
         default:
                 return NULL;
         }
@@ -280,6 +330,12 @@ static int change_write_file(struct run *run, const struct action *a, json_objec
         return r;
 }
 
+/* files/NAME of the run: a private copy of text. */
+static int keep_text(struct run *run, const char *name, const char *data, size_t len)
+{
+        return atomic_write_at(run->files_fd, name, ".tmp", data, len, &run_private_meta, NULL);
+}
+
 /* Copies in the run's files/ of the file as it was (when it existed) and as it will be: rollback restores
  * the one and tells by the other whether someone edited the file since. */
 static int keep_copies(struct run *run, const struct action *a, const struct file_state *cur,
@@ -288,15 +344,13 @@ static int keep_copies(struct run *run, const struct action *a, const struct fil
         int r;
 
         if (cur->exists) {
-                r = atomic_write_at(run->files_fd, old_name, ".tmp", cur->data, cur->len, &run_private_meta,
-                                    NULL);
+                r = keep_text(run, old_name, cur->data, cur->len);
                 if (r < 0) {
                         result_set(res, APPLY_FAILED, "cannot back up %s: %s", a->path, strerror(-r));
                         return r;
                 }
         }
-        r = atomic_write_at(run->files_fd, new_name, ".tmp", a->after, strlen(a->after), &run_private_meta,
-                            NULL);
+        r = keep_text(run, new_name, a->after, strlen(a->after));
         if (r < 0) {
                 result_set(res, APPLY_FAILED, "cannot keep a copy of the new %s: %s", a->path, strerror(-r));
                 return r;
@@ -495,6 +549,67 @@ static int exec_command(struct run *run, const struct action *a, struct apply_re
                                &(struct log_fields){run->id, a->unit_id, "run", NULL, NULL}, msg, res);
 }
 
+static int change_libvirt_define(struct run *run, const struct action *a, json_object *entry, void *userdata,
+                                 struct apply_result *res)
+{
+        const char *const expect[] = {a->before, NULL};
+        const struct libvirt_define d = {.uri = a->uri, .uuid = a->uuid, .expect = expect, .want = a->after};
+        _cleanup_free_ char *now = NULL, *error = NULL, *name = NULL;
+        int r;
+
+        r = libvirt_domain_define(&d, libvirt_call_deadline(run->deadline), &now, &error);
+        if (r == -ESTALE) {
+                result_set(res, APPLY_FAILED, "domain %s changed while applying; not redefining it",
+                           a->domain);
+                return r;
+        }
+        if (r < 0)
+                return libvirt_failed(res, a, r, error);
+        /* libvirt may keep it formatted its own way: rollback knows it by this copy too (without it, when
+         * the copy cannot be written, rollback asks for --force) */
+        if (r == 0 && !streq(now, a->after)) {
+                name = strdup_printf("%" PRIi64 ".defined", json_get_int(entry, "seq", 0));
+                if (name && keep_text(run, name, now, strlen(now)) >= 0)
+                        (void)json_add_string(entry, "defined", name);
+        }
+        return 0;
+}
+
+static int exec_libvirt_define(struct run *run, const struct action *a, struct apply_result *res)
+{
+        size_t seq = json_object_array_length(run->entries) + 1;
+        _cleanup_free_ char *old_name = strdup_printf("%zu.old", seq),
+                            *new_name = strdup_printf("%zu.new", seq);
+        _cleanup_free_ char *msg = strdup_printf("redefined domain %s (%s)", a->domain, a->uri);
+        int r;
+
+        if (!old_name || !new_name || !msg)
+                return -ENOMEM;
+        /* under the lock, but virsh may still have changed it since preflight */
+        r = domain_as_planned(run, a, res, "while applying");
+        if (r != 0) {
+                if (r > 0)
+                        result_set(res, APPLY_UNCHANGED, NULL);
+                return r < 0 ? r : 0;
+        }
+        r = keep_text(run, old_name, a->before, strlen(a->before));
+        if (r >= 0)
+                r = keep_text(run, new_name, a->after, strlen(a->after));
+        if (r < 0) {
+                result_set(res, APPLY_FAILED, "cannot keep copies of domain %s's XML: %s", a->domain,
+                           strerror(-r));
+                return r;
+        }
+        crash_point(run->o, "backup");
+        return journalled_step(
+                run, a,
+                entry_with(run, "libvirt-define", a,
+                           (const char *const[]){"uri", a->uri, "domain", a->domain, "uuid", a->uuid,
+                                                 "backup", old_name, "new", new_name, NULL}),
+                change_libvirt_define, NULL, &(struct log_fields){run->id, a->unit_id, "define", NULL, NULL},
+                msg, res);
+}
+
 static int exec_action(struct run *run, const struct action *a, const struct pre *pre,
                        struct apply_result *res)
 {
@@ -507,6 +622,8 @@ static int exec_action(struct run *run, const struct action *a, const struct pre
                 return exec_service(run, a, pre, res);
         case ACTION_COMMAND:
                 return exec_command(run, a, res);
+        case ACTION_LIBVIRT_DEFINE:
+                return exec_libvirt_define(run, a, res);
         default:
                 return -EINVAL;
         }

@@ -6,8 +6,9 @@
  * worse than it was found.
  *
  * - One run at a time: STATE/lock (flock, non-blocking); a second apply or rollback gets -EBUSY.
- * - Nothing half-done by design: every file the plan edits is compared with the text the plan was made
- *   from before anything changes; one that differs stops the whole apply (-ESTALE), nothing touched.
+ * - Nothing half-done by design: every file the plan edits (and every libvirt domain definition it
+ *   redefines) is compared with the text the plan was made from before anything changes; one that
+ *   differs stops the whole apply (-ESTALE), nothing touched.
  * - Every change is journalled first: STATE/runs/RUNID/journal.json gets the entry (with a backup of the
  *   file in STATE/runs/RUNID/files/) and is fsynced before the change, and is marked done after, so a
  *   process killed at any point leaves a journal that apply_rollback() can undo.
@@ -25,8 +26,9 @@
  * to the streams the caller passes.
  *
  * Where it lives: apply.c (preflight, one journalled step per action), journal.c (state directory, lock,
- * journal, the list of runs), rollback.c, command.c (running a command), apply-report.c (the report and
- * the change log); the atomic replacement of a file is lib/atomicfile.c.
+ * journal, the list of runs), rollback.c, command.c (running a command), libvirt-domain.c (reading and
+ * defining a domain's definition), apply-report.c (the report and the change log); the atomic replacement
+ * of a file is lib/atomicfile.c.
  */
 
 #include <stdbool.h>
@@ -99,10 +101,11 @@ int apply_plan(const struct plan *plan, const struct apply_options *o, struct ap
 
 /* Undoes run run_id (NULL: the latest run): files restored byte for byte with their mode, owner and
  * label, files the run created removed, directories it created removed when empty, unit enablement and
- * services it started or stopped put back. Restarts, reloads and commands cannot be undone: reported as
- * skipped. A file changed since the run stops the rollback before anything is undone (-ESTALE) unless
- * force. Returns 0 when undone, 1 when the run was already rolled back (nothing done), -ENOENT no such
- * run, -EBUSY, or the first error (the run stays open: rollback can be tried again). */
+ * services it started or stopped put back, domains it redefined defined as they were. Restarts, reloads
+ * and commands cannot be undone: reported as skipped. A file or a domain definition changed since the run
+ * stops the rollback before anything is undone (-ESTALE) unless force. Returns 0 when undone, 1 when the run
+ * was already rolled back (nothing done), -ENOENT no such run, -EBUSY, or the first error (the run stays
+ * open: rollback can be tried again). */
 int apply_rollback(const struct apply_options *o, const char *run_id, struct apply_report *report);
 
 struct apply_run_info {

@@ -6,12 +6,14 @@
 #include "lineiter.h"
 #include "strv.h"
 #include "util.h"
+#include "uuid.h"
 
 static const char *const action_kind_names[] = {
         [ACTION_WRITE_FILE] = "write-file",
         [ACTION_MKDIR] = "mkdir",
         [ACTION_SERVICE] = "service",
         [ACTION_COMMAND] = "command",
+        [ACTION_LIBVIRT_DEFINE] = "libvirt-define",
 };
 _Static_assert(ELEMENTSOF(action_kind_names) == _ACTION_KIND_MAX, "action_kind_names out of step");
 
@@ -41,6 +43,9 @@ static void action_done(struct action *a)
         free(a->after);
         free(a->service);
         strv_free(a->argv);
+        free(a->uri);
+        free(a->domain);
+        free(a->uuid);
 }
 
 void plan_done(struct plan *p)
@@ -150,6 +155,26 @@ int plan_command(struct plan *p, const char *unit_id, char *const *argv, const c
         return plan_push(p, &a);
 }
 
+int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, const char *domain,
+                        const char *uuid, const char *before, const char *after, const char *why)
+{
+        _cleanup_free_ char *id = NULL;
+        struct action a;
+
+        if (!domain || !*domain || !before || !after || (uri && !*uri) || !uuid ||
+            uuid_normalize(uuid, &id) < 0)
+                return -EINVAL;
+        if (action_init(&a, ACTION_LIBVIRT_DEFINE, unit_id, why) < 0)
+                return -ENOMEM;
+        a.uuid = TAKE_PTR(id);
+        if (!dup_opt(uri ? uri : PLAN_LIBVIRT_URI_DEFAULT, &a.uri) || !dup_opt(domain, &a.domain) ||
+            !dup_opt(before, &a.before) || !dup_opt(after, &a.after)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
 int plan_mark_disruptive(struct plan *p, const char *why)
 {
         struct action *a;
@@ -222,6 +247,9 @@ static json_object *action_to_json(const struct action *a)
                 {"after", a->after},
                 {"service", a->service},
                 {"op", a->kind == ACTION_SERVICE ? service_op_to_string(a->op) : NULL},
+                {"uri", a->uri},
+                {"domain", a->domain},
+                {"uuid", a->uuid},
         };
         json_object *o = json_object_new_object();
         int r = o ? 0 : -ENOMEM;
@@ -313,6 +341,11 @@ static int action_from_json(json_object *o, struct plan *p)
                 r = get_argv(o, &argv);
                 if (r >= 0)
                         r = plan_command(p, unit, argv, why);
+                break;
+        case ACTION_LIBVIRT_DEFINE:
+                r = plan_libvirt_define(p, unit, get_string(o, "uri"), get_string(o, "domain"),
+                                        get_string(o, "uuid"), get_string(o, "before"),
+                                        get_string(o, "after"), why);
                 break;
         default:
                 return -EBADMSG;
@@ -635,6 +668,18 @@ static void print_tail(FILE *f, const struct action *a, bool force)
                         force ? "will run (--force)" : "skipped unless --force is given");
 }
 
+/* The domain's XML as libvirt keeps it, shown as the file NAME.xml. */
+static int print_libvirt_define(FILE *f, const struct action *a, bool force)
+{
+        _cleanup_free_ char *name = strdup_printf("%s.xml", a->domain);
+
+        if (!name)
+                return -ENOMEM;
+        fprintf(f, "redefine domain %s (%s)", a->domain, a->uri);
+        print_tail(f, a, force);
+        return plan_diff(f, name, a->before, a->after);
+}
+
 int plan_print(FILE *f, const struct plan *p, bool force)
 {
         fprintf(f, "Plan: %zu action%s\n", p->n_actions, p->n_actions == 1 ? "" : "s");
@@ -671,6 +716,11 @@ int plan_print(FILE *f, const struct plan *p, bool force)
                                 return -ENOMEM;
                         fprintf(f, "run %s", cmd);
                         print_tail(f, a, force);
+                        break;
+                case ACTION_LIBVIRT_DEFINE:
+                        r = print_libvirt_define(f, a, force);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return -EINVAL;

@@ -22,6 +22,8 @@ enum action_kind {
         ACTION_MKDIR,      /* create a directory (and missing parents) with mode */
         ACTION_SERVICE,    /* a systemd unit: enable, disable, start, stop, restart, reload */
         ACTION_COMMAND,    /* run argv (no shell), e.g. exportfs -r */
+        /* a libvirt domain's persistent definition: before -> after, defined again */
+        ACTION_LIBVIRT_DEFINE,
         _ACTION_KIND_MAX,
 };
 
@@ -51,7 +53,15 @@ struct action {
         enum service_op op; /* SERVICE */
 
         char **argv; /* COMMAND, NULL-terminated */
+
+        /* LIBVIRT_DEFINE: before and after are the domain's inactive XML (as virDomainGetXMLDesc() gives
+         * it with VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE); apply refuses if it changed since */
+        char *uri;    /* the libvirt connection, e.g. PLAN_LIBVIRT_URI_DEFAULT */
+        char *domain; /* the domain's name, for people */
+        char *uuid;   /* which domain it is (a name can be given to another one), lowercase 8-4-4-4-12 */
 };
+
+#define PLAN_LIBVIRT_URI_DEFAULT "qemu:///system"
 
 struct plan {
         struct action *actions;
@@ -67,15 +77,20 @@ int plan_mkdir(struct plan *p, const char *unit_id, const char *path, mode_t mod
 int plan_service(struct plan *p, const char *unit_id, const char *service, enum service_op op,
                  const char *why);
 int plan_command(struct plan *p, const char *unit_id, char *const *argv, const char *why);
+/* Defines domain (uuid) again through uri (NULL: PLAN_LIBVIRT_URI_DEFAULT) with the XML after, where the fix
+ * read before (both required); rollback defines before again. -EINVAL for a bad UUID or a missing field. */
+int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, const char *domain,
+                        const char *uuid, const char *before, const char *after, const char *why);
 /* Marks the last added action as disruptive, saying why (planned, but executed only with --force). */
 int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
-const char *action_kind_to_string(enum action_kind k); /* "write-file", "mkdir", "service", "command" */
+/* "write-file", "mkdir", "service", "command", "libvirt-define" */
+const char *action_kind_to_string(enum action_kind k);
 
 /* The plan as data that crosses a process boundary (a fix runs in the unit's child): an array of
  * {"kind", "unit", "why", "disruption", and the kind's fields: "path", "before", "after", "mode",
- * "service", "op", "argv"}; absent strings are left out. NULL on -ENOMEM. */
+ * "service", "op", "argv", "uri", "domain", "uuid"}; absent strings are left out. NULL on -ENOMEM. */
 json_object *plan_to_json(const struct plan *p);
 /* Appends the actions of such an array to p, checked as plan_write_file() and the others check them. On a
  * malformed array -EBADMSG, *ret_error (may be NULL) naming the action, and p is left as it was. */
@@ -91,6 +106,6 @@ int plan_diff(FILE *f, const char *path, const char *before, const char *after);
 char *plan_quote_argv(char *const *argv);
 
 /* Shows the plan as an operator reviews it: per action one line "[unit] what: why", a unified diff under
- * each file edit, and for disruptive actions what they would disrupt and that they need --force (with
- * force: that they will run). Returns 0 or -ENOMEM. */
+ * each file edit and each domain redefined (of its XML, as NAME.xml), and for disruptive actions what they
+ * would disrupt and that they need --force (with force: that they will run). Returns 0 or -ENOMEM. */
 int plan_print(FILE *f, const struct plan *p, bool force);

@@ -5,6 +5,7 @@
 
 #include "journal.h"
 #include "json-util.h"
+#include "libvirt-domain.h"
 #include "rollback.h"
 #include "strv.h"
 
@@ -117,6 +118,90 @@ static int undo_file(struct run *run, json_object *e, struct apply_result *res)
         return 0;
 }
 
+/* A libvirt-define entry's copies (files/ of the run): the definition before, the XML defined, and (when
+ * libvirt formatted it its own way) the definition it kept; the first two are required. */
+struct domain_copies {
+        struct file_state old, new, defined;
+};
+
+static void domain_copies_done(struct domain_copies *c)
+{
+        file_state_done(&c->old);
+        file_state_done(&c->new);
+        file_state_done(&c->defined);
+}
+
+static int domain_copies_read(struct run *run, json_object *e, struct domain_copies *c)
+{
+        const char *defined = json_get_string(e, "defined");
+        int r;
+
+        r = run_file(run, json_get_string(e, "backup"), &c->old);
+        if (r >= 0)
+                r = run_file(run, json_get_string(e, "new"), &c->new);
+        if (r >= 0 && defined)
+                r = run_file(run, defined, &c->defined);
+        if (r >= 0 && (!c->old.exists || !c->new.exists))
+                r = -ENOENT;
+        return r;
+}
+
+/* Whether a libvirt-define entry can be undone without losing someone's later change of the domain: its
+ * definition is still what the run defined (or already the one before). */
+static int check_undo_domain(struct run *run, json_object *e, char **ret_reason)
+{
+        _cleanup_(domain_copies_done) struct domain_copies c = {};
+        _cleanup_free_ char *cur = NULL, *error = NULL;
+        const char *domain = strna(json_get_string(e, "domain")), *uri = strna(json_get_string(e, "uri"));
+        const struct libvirt_define read = {.uri = uri, .uuid = json_get_string(e, "uuid")};
+        int r;
+
+        if (!read.uuid)
+                return -EBADMSG;
+        r = domain_copies_read(run, e, &c);
+        if (r < 0) {
+                *ret_reason = strdup_printf("the run's copies of domain %s's XML are missing", domain);
+                return r;
+        }
+        r = libvirt_domain_define(&read, libvirt_call_deadline(run->deadline), &cur, &error);
+        if (r < 0) {
+                *ret_reason = libvirt_define_strerror(domain, uri, r, error);
+                return r;
+        }
+        if (file_state_has_str(&c.new, cur) || file_state_has_str(&c.old, cur) ||
+            (c.defined.exists && file_state_has_str(&c.defined, cur)))
+                return 0;
+        *ret_reason = strdup_printf(
+                "domain %s was changed after the run; not redefining it (--force to restore it anyway)",
+                domain);
+        return -ESTALE;
+}
+
+static int undo_domain(struct run *run, json_object *e, struct apply_result *res)
+{
+        _cleanup_(domain_copies_done) struct domain_copies c = {};
+        _cleanup_free_ char *error = NULL, *why = NULL;
+        const char *domain = strna(json_get_string(e, "domain")), *uri = strna(json_get_string(e, "uri"));
+        struct libvirt_define d = {.uri = uri, .uuid = json_get_string(e, "uuid")};
+        int r;
+
+        r = d.uuid ? domain_copies_read(run, e, &c) : -EBADMSG;
+        if (r < 0) {
+                result_set(res, APPLY_FAILED, "the run's copies of domain %s's XML are missing", domain);
+                return r;
+        }
+        /* checked before the first undo (rollback_check_files), or --force */
+        d.want = c.old.data;
+        r = libvirt_domain_define(&d, libvirt_call_deadline(run->deadline), NULL, &error);
+        if (r < 0) {
+                why = libvirt_define_strerror(domain, uri, r, error);
+                result_set(res, APPLY_FAILED, "%s", why ? why : strerror(-r));
+                return r;
+        }
+        result_set(res, r == 1 ? APPLY_UNCHANGED : APPLY_DONE, NULL);
+        return 0;
+}
+
 static int undo_mkdir(struct run *run, json_object *e, struct apply_result *res)
 {
         json_object *created;
@@ -214,11 +299,14 @@ static char *undo_what(json_object *e)
                 return strdup_printf("[%s] undo %s %s", unit, op, strna(json_get_string(e, "service")));
         if (streq(kind, "command"))
                 return strdup_printf("[%s] undo a command", unit);
+        if (streq(kind, "libvirt-define"))
+                return strdup_printf("[%s] redefine domain %s as before", unit,
+                                     strna(json_get_string(e, "domain")));
         return strdup_printf("[%s] undo %s", unit, kind);
 }
 
-/* Every file the run wrote, checked before the first undo, as apply does: a later edit by someone else
- * stops the rollback (unless force) before anything is undone. */
+/* Every file the run wrote and every domain it defined, checked before the first undo, as apply does: a
+ * later edit by someone else stops the rollback (unless force) before anything is undone. */
 static int rollback_check_files(struct run *run, bool force, struct apply_report *report)
 {
         for (size_t i = json_object_array_length(run->entries); i-- > 0;) {
@@ -226,9 +314,13 @@ static int rollback_check_files(struct run *run, bool force, struct apply_report
                 _cleanup_free_ char *reason = NULL;
                 int r;
 
-                if (json_get_bool(e, "undone") || !streq(strempty(json_get_string(e, "kind")), "write-file"))
+                const char *kind = strempty(json_get_string(e, "kind"));
+
+                if (json_get_bool(e, "undone") ||
+                    (!streq(kind, "write-file") && !streq(kind, "libvirt-define")))
                         continue;
-                r = check_undo_file(run, e, &reason);
+                r = streq(kind, "write-file") ? check_undo_file(run, e, &reason)
+                                              : check_undo_domain(run, e, &reason);
                 if (r == -ESTALE && force)
                         continue;
                 if (r < 0) {
@@ -249,6 +341,8 @@ static int undo_entry(struct run *run, json_object *e, struct apply_result *res)
                 return undo_mkdir(run, e, res);
         if (streq(kind, "service"))
                 return undo_service(run, e, res);
+        if (streq(kind, "libvirt-define"))
+                return undo_domain(run, e, res);
         if (streq(kind, "command")) {
                 result_set(res, APPLY_SKIPPED, "a command cannot be undone");
                 return 0;

@@ -188,11 +188,99 @@ static void test_big_lines(void)
         free(text);
 }
 
+/* ---- the cache of disks, changed in place ---- */
+
+static const char DISKS[] =
+        "<domain type='qemu'>\n"
+        "  <name>web1</name>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <driver name='qemu' type='raw' cache='writeback' io='threads'/>\n"
+        "      <source file='/var/lib/libvirt/images/a.raw'/>\n"
+        "      <target dev='vda' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <!-- <driver cache='unsafe'/> -->\n"
+        "      <driver name='qemu' type='qcow2'/>\n"
+        "      <target dev='vdb' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'><driver name=\"qemu\"/><target dev='vdc'/></disk>\n"
+        "    <disk type='file' device='disk'><driver cache = \"unsafe\"\n name='qemu'/><target dev='vdd'/></disk>\n"
+        "    <disk type='file' device='cdrom'>\n"
+        "      <target dev='sda' bus='sata'/>\n"
+        "    </disk>\n"
+        "  </devices>\n"
+        "</domain>\n";
+
+/* DISKS with the one change from to, which must occur once. */
+static char *disks_with(const char *from, const char *to)
+{
+        const char *at = strstr(DISKS, from);
+
+        CHECK(at && !strstr(at + 1, from), "'%s' is not once in DISKS", from);
+        return at ? strdup_printf("%.*s%s%s", (int)(at - DISKS), DISKS, to, at + strlen(from)) : NULL;
+}
+
+static void cache_case(const char *target, const char *from, const char *to)
+{
+        char *targets[] = {(char *)target, NULL}, *out = NULL, *error = NULL, *want = disks_with(from, to);
+        int r = domain_xml_set_disk_cache("t.xml", DISKS, targets, "none", &out, &error);
+
+        CHECK(r == 0 && out && want && streq(out, want), "%s: r=%d error=%s out=\n%s", target, r,
+              strna(error), strna(out));
+        free(out), free(error), free(want);
+}
+
+static void test_set_cache(void)
+{
+        char *both[] = {(char *)"vdb", (char *)"vda", NULL}, *nodriver[] = {(char *)"sda", NULL};
+        char *missing[] = {(char *)"vda", (char *)"vdz", NULL}, *out = NULL, *error = NULL, *want;
+        int r;
+
+        /* replaced where it is; added after type=, after name=, in the tag's own quotes */
+        cache_case("vda", "cache='writeback' io", "cache='none' io");
+        cache_case("vdb", "<driver name='qemu' type='qcow2'/>",
+                   "<driver name='qemu' type='qcow2' cache='none'/>");
+        cache_case("vdc", "<driver name=\"qemu\"/>", "<driver name=\"qemu\" cache=\"none\"/>");
+        cache_case("vdd", "cache = \"unsafe\"", "cache = \"none\"");
+
+        /* two at once, in document order whatever the order asked */
+        r = domain_xml_set_disk_cache("t.xml", DISKS, both, "none", &out, &error);
+        want = disks_with("cache='writeback' io", "cache='none' io");
+        CHECK(r == 0 && out && strstr(out, "type='qcow2' cache='none'/>") && want, "both: r=%d", r);
+        if (out && want) {
+                char *again = NULL;
+                char *vdb[] = {(char *)"vdb", NULL};
+                CHECK(domain_xml_set_disk_cache("t.xml", want, vdb, "none", &again, NULL) == 0 &&
+                              streq_ptr(again, out),
+                      "both: not the two single changes");
+                free(again);
+        }
+        free(out), free(want);
+        out = NULL;
+
+        CHECK(domain_xml_set_disk_cache("t.xml", DISKS, nodriver, "none", &out, &error) == -EBADMSG &&
+                      !out && error && startswith(error, "t.xml:"),
+              "a disk without <driver>: %s", strna(error));
+        free(error), error = NULL;
+        CHECK(domain_xml_set_disk_cache("t.xml", DISKS, missing, "none", &out, &error) == -EBADMSG && !out,
+              "a target that is not there");
+        free(error), error = NULL;
+        CHECK(domain_xml_set_disk_cache("t.xml", "<domain>\n<name>x</name>\n<devices>\n</domain>\n", both,
+                                        "none", &out, &error) == -EBADMSG &&
+                      error && startswith(error, "t.xml:4:"),
+              "malformed: %s", strna(error));
+        free(error), error = NULL;
+        CHECK(domain_xml_set_disk_cache("t.xml", DISKS, both, "it's", &out, &error) == -EINVAL,
+              "a quote in the value");
+}
+
 int main(void)
 {
         test_guest();
         test_errors();
         test_big_lines();
+        test_set_cache();
         if (failures)
                 fprintf(stderr, "%d failures\n", failures);
         return failures ? 1 : 0;

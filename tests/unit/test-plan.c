@@ -286,6 +286,40 @@ static void test_print(void)
                 "Plan: 4 actions\n[nfs.export] edit /etc/exports: export /srv\n--- a/etc/exports\n+++ b/etc/exports\n@@ -1 +1,2 @@\n a\n+b\n[nfs.export] mkdir /srv/nfs (mode 0755)\n[nfs.export] systemctl restart nfs-server.service: pick up exports\n    disruptive: NFS clients stall for a moment; skipped unless --force is given\n[nfs.export] run exportfs -r 'a b' 'it'\\''s' ''\n"));
 }
 
+/* A domain redefined: a line naming it, then the diff of its XML; under --root it cannot be done (no
+ * libvirtd to ask), which refuses the whole plan before anything changes. */
+static void test_libvirt_define(void)
+{
+        _cleanup_(plan_done) struct plan p = {};
+        _cleanup_free_ char *out = NULL;
+        struct apply_options o = options();
+        struct apply_report r = {};
+        size_t len = 0;
+        FILE *f;
+
+        CHECK(plan_write_file(&p, "t.file", "/etc/untouched", NULL, "x\n", 0644, NULL) == 0);
+        CHECK(plan_libvirt_define(
+                      &p, "libvirt.domains", NULL, "web1", "3e3fce45-4f53-4fa7-bb32-11f34168b82b",
+                      "<domain>\n  <name>web1</name>\n  <driver cache='writeback'/>\n</domain>\n",
+                      "<domain>\n  <name>web1</name>\n  <driver cache='none'/>\n</domain>\n",
+                      "cache none") == 0);
+        f = open_memstream(&out, &len);
+        CHECK(f && plan_print(f, &p, false) == 0);
+        fclose(f);
+        CHECK(strstr(out,
+                     "[libvirt.domains] redefine domain web1 (qemu:///system): cache none\n--- a/web1.xml\n"
+                     "+++ b/web1.xml\n@@ -1,4 +1,4 @@\n <domain>\n   <name>web1</name>\n"
+                     "-  <driver cache='writeback'/>\n+  <driver cache='none'/>\n </domain>\n"));
+
+        reset_root();
+        CHECK(apply_plan(&p, &o, &r) == -EOPNOTSUPP);
+        CHECK(r.n_results == 2 && r.results[1].status == APPLY_FAILED &&
+              strstr(r.results[1].reason, "needs the running host's libvirtd"));
+        CHECK(r.error && strstr(r.error, "nothing was changed") && !r.run_id[0]);
+        CHECK(!exists("/etc/untouched"));
+        apply_report_done(&r);
+}
+
 /* ---- writing ---- */
 
 static void test_atomic_write_keeps_mode_owner(void)
@@ -632,7 +666,8 @@ static bool same_action(const struct action *a, const struct action *b)
                same_str(a->disruption, b->disruption) && same_str(a->path, b->path) &&
                same_str(a->before, b->before) && same_str(a->after, b->after) && a->mode == b->mode &&
                same_str(a->service, b->service) && a->op == b->op && (!x || !*x) && (!y || !*y) &&
-               !a->argv == !b->argv;
+               !a->argv == !b->argv && same_str(a->uri, b->uri) && same_str(a->domain, b->domain) &&
+               same_str(a->uuid, b->uuid);
 }
 
 static void test_plan_json_roundtrip(void)
@@ -649,6 +684,20 @@ static void test_plan_json_roundtrip(void)
                 CHECK(plan_service(&p, "t.svc", "nfs-server.service", op, "restart it") == 0);
         CHECK(plan_mark_disruptive(&p, "clients lose their locks") == 0);
         CHECK(plan_command(&p, NULL, argv, "reload the exports") == 0);
+        CHECK(plan_libvirt_define(&p, "t.domain", NULL, "web1", "3E3FCE45-4F53-4FA7-BB32-11F34168B82B",
+                                  "<domain>\n  <driver cache='writeback'/>\n</domain>\n",
+                                  "<domain>\n  <driver cache='none'/>\n</domain>\n", "cache none") == 0);
+        CHECK(plan_libvirt_define(&p, "t.domain", "qemu+ssh://h2/system", "web2",
+                                  "3e3fce45-4f53-4fa7-bb32-11f34168b82c", "<domain/>", "<domain></domain>",
+                                  NULL) == 0);
+        /* the default connection is written out, the UUID as libvirt formats it */
+        CHECK(streq(p.actions[p.n_actions - 2].uri, PLAN_LIBVIRT_URI_DEFAULT) &&
+              streq(p.actions[p.n_actions - 2].uuid, "3e3fce45-4f53-4fa7-bb32-11f34168b82b"));
+        CHECK(plan_libvirt_define(&p, "t", NULL, "web1", "not-a-uuid", "a", "b", NULL) == -EINVAL);
+        CHECK(plan_libvirt_define(&p, "t", NULL, "", "3e3fce45-4f53-4fa7-bb32-11f34168b82c", "a", "b",
+                                  NULL) == -EINVAL);
+        CHECK(plan_libvirt_define(&p, "t", NULL, "web1", "3e3fce45-4f53-4fa7-bb32-11f34168b82c", NULL, "b",
+                                  NULL) == -EINVAL);
 
         j = plan_to_json(&p);
         CHECK(j);
@@ -680,6 +729,15 @@ static void test_plan_json_malformed(void)
                 "[{\"kind\": \"command\", \"argv\": []}]",
                 "[{\"kind\": \"command\", \"argv\": [\"ls\", 3]}]",
                 "[{\"kind\": \"mkdir\", \"path\": \"/a\", \"mode\": 493}, 7]",
+                "[{\"kind\": \"libvirt-define\", \"domain\": \"d\", \"before\": \"a\", \"after\": \"b\"}]",
+                "[{\"kind\": \"libvirt-define\", \"domain\": \"d\", \"uuid\": \"x\", \"before\": \"a\", "
+                "\"after\": \"b\"}]",
+                "[{\"kind\": \"libvirt-define\", \"uuid\": \"3e3fce45-4f53-4fa7-bb32-11f34168b82c\", "
+                "\"before\": \"a\", \"after\": \"b\"}]",
+                "[{\"kind\": \"libvirt-define\", \"domain\": \"d\", \"uuid\": "
+                "\"3e3fce45-4f53-4fa7-bb32-11f34168b82c\", \"after\": \"b\"}]",
+                "[{\"kind\": \"libvirt-define\", \"domain\": \"d\", \"uri\": \"\", \"uuid\": "
+                "\"3e3fce45-4f53-4fa7-bb32-11f34168b82c\", \"before\": \"a\", \"after\": \"b\"}]",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -749,6 +807,7 @@ static const struct {
         {"diff_cases", test_diff_cases},
         {"diff_roundtrip", test_diff_roundtrip},
         {"print", test_print},
+        {"libvirt_define", test_libvirt_define},
         {"atomic_write_keeps_mode_owner", test_atomic_write_keeps_mode_owner},
         {"apply_and_rollback", test_apply_and_rollback},
         {"stale_refused", test_stale_refused},
