@@ -615,6 +615,7 @@ struct listen_fix {
         const struct transport *t;
         struct conf_edit conf, env;
         bool restart;
+        bool start_daemon; /* stopped for its new socket: started again after the files are written */
 };
 
 static void listen_fix_done(struct listen_fix *f)
@@ -628,10 +629,14 @@ static int emit_cannot_edit(struct check_ctx *ctx, const char *path, const char 
         return check_emit(ctx, R(FIX_CANNOT_EDIT), path, "not editing %s: %s", path, strna(error));
 }
 
-/* Socket activation: systemd's socket unit for the transport, enabled and started. */
+/* Socket activation: systemd's socket unit for the transport, enabled and started. systemd refuses to
+ * start a socket while its service runs ("Socket service libvirtd.service already active, refusing"), so
+ * a running daemon is stopped first and started again once the socket listens (libvirt's documentation
+ * says the same); a rollback then stops the socket before it starts the daemon again, without it. */
 static int fix_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fix *f)
 {
-        const char *name = f->m->sockets[f->t->socket].name;
+        const char *name = f->m->sockets[f->t->socket].name, *service = f->m->service.name;
+        const char *active = f->m->service.active_state;
         int r;
 
         if (check_gave(ctx, R(CONFIGURED_SOCKET_MASKED)))
@@ -649,9 +654,15 @@ static int fix_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fi
                         return r;
         } else if (!check_gave(ctx, R(PORT_NOT_LISTENING)))
                 return 0;
-        r = plan_service(plan, "libvirt.listen", name, SERVICE_START, "the listener, now");
-        f->restart = r >= 0;
-        return r;
+        f->start_daemon = active && !streq(active, "inactive") && !streq(active, "failed");
+        f->restart = !active; /* its state unknown: libvirtd_plan_restart() decides */
+        if (f->start_daemon) {
+                r = plan_service(plan, "libvirt.listen", service, SERVICE_STOP,
+                                 "systemd starts no socket of a running service; running guests go on");
+                if (r < 0)
+                        return r;
+        }
+        return plan_service(plan, "libvirt.listen", name, SERVICE_START, "the listener, now");
 }
 
 /* The daemon listens itself: --listen in its EnvironmentFile= (Debian's unit passes --timeout 120 by
@@ -723,6 +734,9 @@ static int fix_plan(struct check_ctx *ctx, struct plan *plan, struct listen_fix 
         if (r >= 0)
                 r = conf_edit_plan(ctx, &f->conf, plan, "libvirt.listen",
                                    "libvirt's daemon listens for the peers");
+        if (r >= 0 && f->start_daemon)
+                return plan_service(plan, "libvirt.listen", f->m->service.name, SERVICE_START,
+                                    "the daemon again, handed the new socket, with the files as written");
         if (r < 0 || !f->restart)
                 return r;
         r = libvirtd_plan_restart(
