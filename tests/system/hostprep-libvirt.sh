@@ -168,6 +168,8 @@ pid_after=$(prop libvirtd.service MainPID)
 [ "$pid_after" != "$pid_before" ] &&
         [ "$(prop libvirtd.service ExecMainStartTimestampMonotonic)" -gt "$started_before" ] ||
         fail "c: libvirtd.service was not restarted (MainPID $pid_before, now $pid_after)"
+# `virsh version` fails here after connecting ("Cannot find suitable emulator": no QEMU in the
+# image); `uri` asks the daemon over the same connection
 ct timeout 20 virsh -c "qemu+tcp://127.0.0.1/system" uri >"$tmp/virsh" 2>&1 ||
         { fail "c: virsh does not connect over qemu+tcp"; cat "$tmp/virsh"; }
 hp check "${ALLOW_NONE[@]}" --format json >"$tmp/c2.json" 2>/dev/null ||
