@@ -1199,11 +1199,13 @@ static int fix_socket(struct check_ctx *ctx, struct listen_fix *f)
 
 /* systemd refuses to start a socket while its service runs ("Socket service libvirtd.service already
  * active, refusing"): the daemon stops, the socket starts, and the daemon starts again, handed every
- * socket. Its guests keep running meanwhile. */
-static int plan_socket(struct plan *plan, struct listen_fix *f)
+ * socket (libvirt's documentation says the same). Its guests keep running meanwhile. A rollback stops
+ * the socket before it starts the daemon again, without it. */
+static int plan_socket(struct check_ctx *ctx, struct plan *plan, struct listen_fix *f)
 {
         const char *socket = f->m->sockets[f->t->socket].name, *service = f->m->service.name;
-        bool active = streq_ptr(f->m->service.active_state, "active");
+        const char *state = f->m->service.active_state;
+        bool active = state && !streq(state, "inactive") && !streq(state, "failed");
         int r = 0;
 
         if (active)
@@ -1217,7 +1219,10 @@ static int plan_socket(struct plan *plan, struct listen_fix *f)
         if (r >= 0 && active)
                 r = plan_service(plan, "libvirt.listen", service, SERVICE_START,
                                  "the daemon again, with the new socket and settings");
-        return r;
+        if (r >= 0 && !state) /* its state unknown: restarted if it runs */
+                r = libvirtd_plan_restart(ctx, f->m, NULL, plan, "libvirt.listen",
+                                          "the daemon takes a new socket only when it starts");
+        return r < 0 && r != -ENOENT ? r : 0;
 }
 
 /* The daemon listens itself: --listen in its EnvironmentFile= (Debian's unit passes --timeout 120 by
@@ -1290,7 +1295,7 @@ static int fix_plan(struct check_ctx *ctx, struct plan *plan, struct listen_fix 
                 r = conf_edit_plan(ctx, &f->conf, plan, "libvirt.listen",
                                    "libvirt's daemon listens for the peers");
         if (r >= 0 && f->socket_start)
-                return plan_socket(plan, f);
+                return plan_socket(ctx, plan, f);
         if (r < 0 || !f->restart)
                 return r;
         r = libvirtd_plan_restart(

@@ -63,8 +63,26 @@ int service_do(sd_bus *bus, const char *service, enum service_op op, usec_t dead
 /* What preflight learnt about one action, for executing it. */
 struct pre {
         bool todo;
+        bool after_same_unit; /* an earlier action changes its unit: its state is read again then */
         struct service_state unit;
 };
+
+/* Whether op still has something to do to a unit in state u. */
+static bool service_todo(enum service_op op, const struct service_state *u)
+{
+        switch (op) {
+        case SERVICE_ENABLE:
+                return !streq(u->unit_file_state, "enabled");
+        case SERVICE_DISABLE:
+                return !streq(u->unit_file_state, "disabled");
+        case SERVICE_START:
+                return !active_like(u->active_state);
+        case SERVICE_STOP:
+                return !streq(u->active_state, "inactive") && !streq(u->active_state, "failed");
+        default:
+                return true;
+        }
+}
 
 static int preflight_service(struct run *run, const struct action *a, struct apply_result *res,
                              struct pre *pre)
@@ -87,22 +105,7 @@ static int preflight_service(struct run *run, const struct action *a, struct app
                 result_set(res, APPLY_FAILED, "%s is %s", a->service, u->load_state);
                 return -ENOENT;
         }
-        switch (a->op) {
-        case SERVICE_ENABLE:
-                pre->todo = !streq(u->unit_file_state, "enabled");
-                break;
-        case SERVICE_DISABLE:
-                pre->todo = !streq(u->unit_file_state, "disabled");
-                break;
-        case SERVICE_START:
-                pre->todo = !active_like(u->active_state);
-                break;
-        case SERVICE_STOP:
-                pre->todo = !streq(u->active_state, "inactive") && !streq(u->active_state, "failed");
-                break;
-        default:
-                pre->todo = true;
-        }
+        pre->todo = service_todo(a->op, u);
         return 0;
 }
 
@@ -496,14 +499,31 @@ static int change_service(struct run *run, const struct action *a, json_object *
 static int exec_service(struct run *run, const struct action *a, const struct pre *pre,
                         struct apply_result *res)
 {
+        _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
         const char *op = service_op_to_string(a->op);
         _cleanup_free_ char *msg = strdup_printf("%s %s", op, a->service);
-        json_object *e =
-                entry_with(run, "service", a,
-                           (const char *const[]){"service", a->service, "op", op, "previous_unit_file_state",
-                                                 pre->unit.unit_file_state, "previous_active_state",
-                                                 pre->unit.active_state, NULL});
+        struct service_state u = pre->unit;
+        json_object *e;
 
+        /* a start after a stop of the same unit: what it changes, and so what a rollback puts back, is
+         * the state the earlier action left, not the one preflight saw */
+        if (pre->after_same_unit) {
+                int r = systemd_service_get_state(run->o->bus, a->service, run->deadline, &u, &err);
+
+                if (r < 0) {
+                        result_set(res, APPLY_FAILED, "cannot read the state of %s: %s", a->service,
+                                   err.message ? err.message : strerror(-r));
+                        return r;
+                }
+                if (!service_todo(a->op, &u)) {
+                        result_set(res, APPLY_UNCHANGED, NULL);
+                        return 0;
+                }
+        }
+        e = entry_with(run, "service", a,
+                       (const char *const[]){"service", a->service, "op", op, "previous_unit_file_state",
+                                             u.unit_file_state, "previous_active_state", u.active_state,
+                                             NULL});
         if (!msg) {
                 json_object_put(e);
                 return -ENOMEM;
@@ -631,8 +651,21 @@ static int exec_action(struct run *run, const struct action *a, const struct pre
 
 /* ---- a whole plan ---- */
 
+/* Whether an earlier action of the plan that is to be done acts on the same unit as action i. */
+static bool after_same_unit(const struct plan *plan, const struct pre *pres, size_t i)
+{
+        const struct action *a = &plan->actions[i];
+
+        for (size_t k = 0; k < i; k++)
+                if (pres[k].todo && plan->actions[k].kind == ACTION_SERVICE &&
+                    streq(plan->actions[k].service, a->service))
+                        return true;
+        return false;
+}
+
 /* Checks every action before the first change: what is to do goes to pres[], what is refused to the
- * report. Returns the first refusal (then nothing was changed, and the report says so). */
+ * report. Returns the first refusal (then nothing was changed, and the report says so). A service
+ * action after another on its unit is to do: its state then is what the earlier one leaves. */
 static int apply_preflight(struct run *run, const struct plan *plan, struct pre *pres,
                            struct apply_report *report, size_t *ret_n_todo)
 {
@@ -653,6 +686,10 @@ static int apply_preflight(struct run *run, const struct plan *plan, struct pre 
                         if (!first)
                                 first = r;
                         continue;
+                }
+                if (a->kind == ACTION_SERVICE && after_same_unit(plan, pres, i)) {
+                        pres[i].after_same_unit = true;
+                        pres[i].todo = true;
                 }
                 if (pres[i].todo) {
                         n_todo++;

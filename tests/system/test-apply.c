@@ -9,7 +9,8 @@
  *
  * Cases: dry run leaves /etc as it was; apply writes files under /etc, creates a directory, enables and
  * starts hp-dummy.service; a second apply changes nothing; rollback restores /etc checksum for checksum
- * and the unit's enablement and state; a second rollback is a no-op. Then kill -9 at random moments of
+ * and the unit's enablement and state; a second rollback is a no-op. A stop and a start of the running
+ * unit in one plan are both done, and rolled back to running. Then kill -9 at random moments of
  * an apply (HOSTPREP_APPLY_TRIALS, default 60; seed HOSTPREP_APPLY_SEED): every touched file is its old
  * or its new content, whole, and rollback (even trials) or a new apply (odd ones) converges.
  *
@@ -217,6 +218,33 @@ static int test_dry_run_apply_rollback(const char *digest0, usec_t *ret_apply_ti
         return 0;
 }
 
+/* A stop and a start of the same running unit in one plan (as libvirt.listen plans around a socket
+ * systemd starts only while its service is stopped): preflight sees the unit running, yet the start is
+ * carried out after the stop, and journalled from the stopped state, so a rollback stops it and starts
+ * it again: running, as before. */
+static int test_stop_start(void)
+{
+        _cleanup_(plan_done) struct plan p = {};
+        struct apply_options o = options();
+        struct apply_report r = {};
+        struct service_state st;
+
+        CHECK(baseline() == 0);
+        CHECK(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_START, in_seconds(10), NULL) >= 0);
+        CHECK(plan_service(&p, "test.unit", DUMMY, SERVICE_STOP, "let go") == 0);
+        CHECK(plan_service(&p, "test.unit", DUMMY, SERVICE_START, "again") == 0);
+        CHECK(apply_plan(&p, &o, &r) == 0);
+        CHECK(r.n_results == 2 && r.results[0].status == APPLY_DONE && r.results[1].status == APPLY_DONE);
+        apply_report_done(&r);
+        CHECK(unit_state(&st) == 0 && active_like(st.active_state));
+        CHECK(apply_rollback(&o, NULL, &r) == 0);
+        CHECK(r.n_results == 2 && r.results[0].status == APPLY_DONE && r.results[1].status == APPLY_DONE);
+        apply_report_done(&r);
+        CHECK(unit_state(&st) == 0 && active_like(st.active_state));
+        printf("  stop + start of a running %s: both done; rollback: stopped and started again\n", DUMMY);
+        return baseline();
+}
+
 /* The child of a trial: its own bus connection (sd-bus objects do not cross fork) and an apply. */
 static _Noreturn void apply_child(int ready_fd)
 {
@@ -411,6 +439,11 @@ int main(void)
                 failed++;
         } else
                 printf("ok   dry_run_apply_rollback\n");
+        if (test_stop_start() < 0) {
+                printf("FAIL stop_start\n");
+                failed++;
+        } else
+                printf("ok   stop_start\n");
         if (!failed) {
                 if (test_kill_trials(digest0, apply_time) < 0) {
                         printf("FAIL kill_trials\n");
