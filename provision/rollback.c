@@ -231,6 +231,35 @@ static int undo_mkdir(struct run *run, json_object *e, struct apply_result *res)
         return 0;
 }
 
+/* A restart (reload) cannot be taken back, but what it made the service read can: rollback does it again
+ * once every file is back (rollback_entries() leaves them for last), so the service runs with the old
+ * files. A service that does not run now reads them when it starts. */
+static int redo_service(struct run *run, const char *service, enum service_op op, struct apply_result *res)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+        struct service_state now;
+        int r;
+
+        if (!run->o->bus) {
+                result_set(res, APPLY_FAILED, "%s", no_bus_reason(run->o));
+                return -ENOTCONN;
+        }
+        r = systemd_service_get_state(run->o->bus, service, run->deadline, &now, &err);
+        if (r >= 0 && !active_like(now.active_state)) {
+                result_set(res, APPLY_UNCHANGED, NULL);
+                return 0;
+        }
+        if (r >= 0)
+                r = service_do(run->o->bus, service, op, run->deadline, &err);
+        if (r < 0) {
+                result_set(res, APPLY_FAILED, "%s %s: %s", service_op_to_string(op), service,
+                           err.message ? err.message : strerror(-r));
+                return r;
+        }
+        result_set(res, APPLY_DONE, NULL);
+        return 0;
+}
+
 static int undo_service(struct run *run, json_object *e, struct apply_result *res)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -251,10 +280,10 @@ static int undo_service(struct run *run, json_object *e, struct apply_result *re
                 undo = SERVICE_STOP;
         else if (streq(op, "stop") && active_like(active))
                 undo = SERVICE_START;
-        else if (streq(op, "restart") || streq(op, "reload")) {
-                result_set(res, APPLY_SKIPPED, "a %s cannot be undone", op);
-                return 0;
-        } else {
+        else if (streq(op, "restart") || streq(op, "reload"))
+                return redo_service(run, service, streq(op, "restart") ? SERVICE_RESTART : SERVICE_RELOAD,
+                                    res);
+        else {
                 result_set(res, APPLY_SKIPPED, "%s was %s/%s before: nothing to put back", service, file,
                            active);
                 return 0;
@@ -284,6 +313,14 @@ static int undo_service(struct run *run, json_object *e, struct apply_result *re
         return 0;
 }
 
+static bool entry_is_restart(json_object *e)
+{
+        const char *op = strempty(json_get_string(e, "op"));
+
+        return streq(strempty(json_get_string(e, "kind")), "service") &&
+               (streq(op, "restart") || streq(op, "reload"));
+}
+
 static char *undo_what(json_object *e)
 {
         const char *kind = strempty(json_get_string(e, "kind")), *unit = json_get_string(e, "unit");
@@ -296,7 +333,9 @@ static char *undo_what(json_object *e)
         if (streq(kind, "mkdir"))
                 return strdup_printf("[%s] rmdir %s", unit, strna(path));
         if (streq(kind, "service"))
-                return strdup_printf("[%s] undo %s %s", unit, op, strna(json_get_string(e, "service")));
+                return strdup_printf("[%s] %s %s%s", unit, entry_is_restart(e) ? op : "undo",
+                                     strna(json_get_string(e, "service")),
+                                     entry_is_restart(e) ? " again, with the restored files" : "");
         if (streq(kind, "command"))
                 return strdup_printf("[%s] undo a command", unit);
         if (streq(kind, "libvirt-define"))
@@ -354,12 +393,15 @@ static int undo_entry(struct run *run, json_object *e, struct apply_result *res)
  * error of an undo (the others are still tried: a second rollback retries what is left), or -ENOMEM. */
 static int rollback_entries(struct run *run, struct apply_report *report, int *ret_first)
 {
-        for (size_t i = json_object_array_length(run->entries); i-- > 0;) {
-                json_object *e = json_object_array_get_idx(run->entries, i);
+        /* two rounds over the entries, newest first: k >= len undoes all but the restarts and reloads, k <
+         * len does those again, so that they read the restored files */
+        for (size_t k = 2 * json_object_array_length(run->entries); k-- > 0;) {
+                size_t len = json_object_array_length(run->entries);
+                json_object *e = json_object_array_get_idx(run->entries, k % len);
                 struct apply_result *res;
                 int r;
 
-                if (json_get_bool(e, "undone"))
+                if (json_get_bool(e, "undone") || entry_is_restart(e) != (k < len))
                         continue;
                 res = report_add(report, APPLY_NOT_RUN, undo_what(e));
                 if (!res)

@@ -245,6 +245,44 @@ static int test_stop_start(void)
         return baseline();
 }
 
+static int dummy_pid(char **ret)
+{
+        return tier_run(ret, "exec", "sh", "-c", "systemctl show -p MainPID --value " DUMMY) < 0 ? -EIO : 0;
+}
+
+/* A file edit and a restart that makes the service read it: a restart cannot be taken back, so rollback
+ * restores the file first and then restarts the service again (a new MainPID each time), so the service
+ * runs with the old file as before the run. */
+static int test_restart_rollback(void)
+{
+        _cleanup_(plan_done) struct plan p = {};
+        _cleanup_free_ char *pid0 = NULL, *pid1 = NULL, *pid2 = NULL;
+        struct apply_options o = options();
+        struct apply_report r = {};
+
+        CHECK(baseline() == 0);
+        CHECK(systemd_service_run_job(bus, DUMMY, SERVICE_JOB_START, in_seconds(10), NULL) >= 0);
+        CHECK(dummy_pid(&pid0) == 0);
+        CHECK(plan_write_file(&p, "test.small", "/etc/hp-apply-small.conf", small_old, small_new, 0640,
+                              "edit") == 0);
+        CHECK(plan_service(&p, "test.unit", DUMMY, SERVICE_RESTART, "read it") == 0);
+        CHECK(apply_plan(&p, &o, &r) == 0);
+        CHECK(r.n_results == 2 && r.results[1].status == APPLY_DONE);
+        apply_report_done(&r);
+        CHECK(dummy_pid(&pid1) == 0 && !streq(pid0, pid1));
+        CHECK(apply_rollback(&o, NULL, &r) == 0);
+        apply_report_print(stdout, &r, false);
+        CHECK(r.n_results == 2 && r.results[0].status == APPLY_DONE &&
+              strstr(r.results[0].what, "restore") && r.results[1].status == APPLY_DONE &&
+              strstr(r.results[1].what, "again"));
+        apply_report_done(&r);
+        CHECK(has("/etc/hp-apply-small.conf", small_old));
+        CHECK(dummy_pid(&pid2) == 0 && !streq(pid1, pid2));
+        printf("  restart after an edit: rollback restored the file, then restarted %s again (%s -> %s -> %s)\n",
+               DUMMY, strip(pid0), strip(pid1), strip(pid2));
+        return baseline();
+}
+
 /* The child of a trial: its own bus connection (sd-bus objects do not cross fork) and an apply. */
 static _Noreturn void apply_child(int ready_fd)
 {
@@ -444,6 +482,11 @@ int main(void)
                 failed++;
         } else
                 printf("ok   stop_start\n");
+        if (test_restart_rollback() < 0) {
+                printf("FAIL restart_rollback\n");
+                failed++;
+        } else
+                printf("ok   restart_rollback\n");
         if (!failed) {
                 if (test_kill_trials(digest0, apply_time) < 0) {
                         printf("FAIL kill_trials\n");
