@@ -160,7 +160,7 @@ rc=$?
 expect "$tmp/c.json" libvirt.listen.configured fixed socket_enabled
 expect "$tmp/c.json" libvirt.listen.port fixed listening
 expect "$tmp/c.json" libvirt.listen.auth pass fixed auth_none_allowed
-expect "$tmp/c.json" libvirt.daemon.ignored pass none_ignored
+expect "$tmp/c.json" libvirt.daemon.ignored fixed none_ignored
 [ "$(unit_state "$SOCKET")" = enabled/active ] || fail "c: $SOCKET is $(unit_state "$SOCKET")"
 wait_for "c: port $PORT listening (ss)" listening
 wait_for "c: libvirtd.service active" daemon_active
