@@ -332,10 +332,11 @@ static char *undo_what(json_object *e)
                                      strna(path));
         if (streq(kind, "mkdir"))
                 return strdup_printf("[%s] rmdir %s", unit, strna(path));
+        if (streq(kind, "service") && entry_is_restart(e))
+                return strdup_printf("[%s] %s %s again, with the restored files", unit, op,
+                                     strna(json_get_string(e, "service")));
         if (streq(kind, "service"))
-                return strdup_printf("[%s] %s %s%s", unit, entry_is_restart(e) ? op : "undo",
-                                     strna(json_get_string(e, "service")),
-                                     entry_is_restart(e) ? " again, with the restored files" : "");
+                return strdup_printf("[%s] undo %s %s", unit, op, strna(json_get_string(e, "service")));
         if (streq(kind, "command"))
                 return strdup_printf("[%s] undo a command", unit);
         if (streq(kind, "libvirt-define"))
