@@ -22,6 +22,7 @@
 #endif
 
 #include "common.h"
+#include "envfile.h"
 #include "etchosts.h"
 #include "libvirt-fix.h"
 #include "libvirtd-model.h"
@@ -1225,6 +1226,29 @@ static int plan_socket(struct check_ctx *ctx, struct plan *plan, struct listen_f
         return r < 0 && r != -ENOENT ? r : 0;
 }
 
+/* The daemon's options in the EnvironmentFile= text with --listen added and --timeout taken out (an idle
+ * daemon that listens itself would exit with nothing to start it again); the operator's other options
+ * are kept. Unset there: "--listen" alone (the unit's own default is --timeout 120). */
+static int args_with_listen(const char *text, const char *var, char **ret)
+{
+        _cleanup_(strv_freep) char **words = NULL, **kept = NULL;
+        _cleanup_free_ char *have = NULL, *joined = NULL;
+        unsigned line;
+
+        if (env_file_value(text, var, &have, &line) < 0 || strv_split(have, " \t", &words) < 0 || !words)
+                return (*ret = strdup("--listen")) ? 0 : -ENOMEM;
+        for (char **w = words; *w; w++) {
+                if ((streq(*w, "--timeout") || streq(*w, "-t")) && w[1])
+                        w++;
+                else if (!startswith(*w, "--timeout=") && strv_push_dup(&kept, *w) < 0)
+                        return -ENOMEM;
+        }
+        if (strv_push_dup(&kept, "--listen") < 0 || !(joined = strv_join(kept, " ")))
+                return -ENOMEM;
+        *ret = TAKE_PTR(joined);
+        return 0;
+}
+
 /* The daemon listens itself: --listen in its EnvironmentFile= (Debian's unit passes --timeout 120 by
  * default, which would let it exit when idle with nothing to start it again: --listen replaces it), and
  * listen_tcp/listen_tls in its configuration. */
@@ -1236,8 +1260,12 @@ static int fix_self(struct check_ctx *ctx, struct listen_fix *f)
         if (!var)
                 return -ENOMEM;
         if (check_gave(ctx, R(CONFIGURED_NO_LISTEN_ARG))) {
-                r = conf_edit_set(ctx, &f->env, var, "--listen",
-                                  "libvirtd opens its TCP and TLS ports itself", &error);
+                _cleanup_free_ char *args = NULL;
+
+                r = args_with_listen(f->env.after, var, &args);
+                if (r >= 0)
+                        r = conf_edit_set(ctx, &f->env, var, args,
+                                          "libvirtd opens its TCP and TLS ports itself", &error);
                 if (r == -EINVAL || r == -EBADMSG)
                         return emit_cannot_edit(ctx, f->env.path, error);
                 f->restart = true;
