@@ -11,6 +11,9 @@
 #include "provision/plan.h"
 #include "unit.h"
 
+/* The hint of a unit's cannot_edit result: a file that does not parse, or a broken template. */
+#define CONF_EDIT_FAILED_HINT "fix the file or the template named, then apply again"
+
 /* One file's edit: read once, any number of settings changed in memory, then planned as one write. */
 struct conf_edit {
         char *path;

@@ -254,9 +254,8 @@ static const struct
                                         [FIX_AUTH_NONE_NOT_ALLOWED] =
                                                 {"libvirt.listen.fix", STATUS_ERROR, "auth_none_not_allowed",
                                                  "set [libvirt] allow_auth_none = yes as well if nothing but the hypervisors reaches port @PORT@, or auth_tcp = sasl"},
-                                        [FIX_CANNOT_EDIT] =
-                                                {"libvirt.listen.fix", STATUS_ERROR, "cannot_edit",
-                                                 "fix the file or the template named, then apply again"},
+                                        [FIX_CANNOT_EDIT] = {"libvirt.listen.fix", STATUS_ERROR,
+                                                             "cannot_edit", CONF_EDIT_FAILED_HINT},
                                         [FIX_RESTART_BY_HAND] =
                                                 {"libvirt.listen.fix", STATUS_ERROR, "restart_by_hand",
                                                  "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads the changed files"},

@@ -144,8 +144,7 @@ static const struct result_def libvirt_migration_results[] = {
         [FIX_NO_ADDRESS] =
                 {"libvirt.migration.fix", STATUS_ERROR, "no_address",
                  "give this host's address yourself: --set libvirt.migration_host=ADDRESS on this host, or an /etc/hosts line with its name and that address"},
-        [FIX_CANNOT_EDIT] = {"libvirt.migration.fix", STATUS_ERROR, "cannot_edit",
-                             "fix the file or the template named, then apply again"},
+        [FIX_CANNOT_EDIT] = {"libvirt.migration.fix", STATUS_ERROR, "cannot_edit", CONF_EDIT_FAILED_HINT},
         [FIX_RESTART_BY_HAND] =
                 {"libvirt.migration.fix", STATUS_ERROR, "restart_by_hand",
                  "restart @DAEMON@ the way this host starts it (no service unit runs it), so that it reads qemu.conf again"},
