@@ -148,6 +148,16 @@ static const struct result_def machines_results[] = {
         [MACHINES_SUPPORTED] = {"cross.machines", STATUS_PASS, "machines_supported"},
 };
 
+enum { CGROUPS_TOO_FEW, CGROUPS_MIXED, CGROUPS_SAME };
+static const struct result_def cgroups_results[] = {
+        [CGROUPS_TOO_FEW] = {"cross.cgroups", STATUS_SKIP, "too_few_hosts"},
+        [CGROUPS_MIXED] =
+                {"cross.cgroups", STATUS_WARN, "mixed_versions",
+                 "boot every hypervisor with the same cgroup hierarchy: systemd.unified_cgroup_hierarchy=1 "
+                 "(v2) on the kernel command line of the v1 hosts, or the other way round"},
+        [CGROUPS_SAME] = {"cross.cgroups", STATUS_PASS, "same_version"},
+};
+
 #define emit(ctx, def, hint_values, evidence, ...)                                                          \
         result_list_add_def((ctx)->results, def, NULL, hint_values, evidence, __VA_ARGS__)
 
@@ -944,6 +954,39 @@ static int compare_machines(struct cross_ctx *ctx)
                 checked, checked == 1 ? "" : "s");
 }
 
+/* cgroup v1 and v2 hosts: libvirt migrates between them, but applies guests' tunables through other
+ * files (cpu.shares or cpu.weight, blkio or io, memory.limit_in_bytes or memory.max) with other ranges. */
+static int compare_cgroups(struct cross_ctx *ctx)
+{
+        _cleanup_free_ char *seen = NULL;
+        const char *first = NULL;
+        bool differ = false;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                const char *v = get_string(h->facts, "cgroup.version");
+
+                if (!is_hypervisor(h) || !v)
+                        continue;
+                if (append_item(&seen, h->name, v) < 0)
+                        return -ENOMEM;
+                differ |= first && !streq(first, v);
+                first = first ? first : v;
+                n++;
+        }
+        if (n < 2)
+                return emit(ctx, &cgroups_results[CGROUPS_TOO_FEW], NULL, seen,
+                            "fewer than two hypervisors reported their cgroup version");
+        if (differ)
+                return emit(
+                        ctx, &cgroups_results[CGROUPS_MIXED], NULL, seen,
+                        "the hypervisors mix cgroup versions (%s): libvirt migrates between them, but guests' <cputune>, <memtune> and <blkiotune> land in other cgroup files with other ranges, so their limits differ after a migration",
+                        seen);
+        return emit(ctx, &cgroups_results[CGROUPS_SAME], NULL, seen, "cgroup %s on all %zu hypervisors",
+                    first, n);
+}
+
 /* listed in registry.c */
 const struct cross_check cross_mount = {
         .id = "cross.mount",
@@ -1007,4 +1050,11 @@ const struct cross_check cross_machines = {
         .results = machines_results,
         .n_results = ELEMENTSOF(machines_results),
         .compare = compare_machines,
+};
+const struct cross_check cross_cgroups = {
+        .id = "cross.cgroups",
+        .title = "every hypervisor has the same cgroup version (v1 or v2)",
+        .results = cgroups_results,
+        .n_results = ELEMENTSOF(cgroups_results),
+        .compare = compare_cgroups,
 };

@@ -13,6 +13,7 @@ extern const struct unit unit_libvirt_daemon;
 extern const struct unit unit_libvirt_listen;
 extern const struct unit unit_libvirt_migration;
 extern const struct unit unit_libvirt_domains;
+extern const struct unit unit_host_virt;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -22,6 +23,7 @@ const struct unit *const unit_registry[] = {
         &unit_nfs_mount,
         &unit_nfs_access,
         &unit_ssh_root,
+        &unit_host_virt,
         &unit_libvirt_daemon,
         &unit_libvirt_listen,
         &unit_libvirt_migration,
@@ -40,6 +42,7 @@ extern const struct cross_check cross_bridges;
 extern const struct cross_check cross_versions;
 extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
+extern const struct cross_check cross_cgroups;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -52,6 +55,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_versions,
         &cross_cpu,
         &cross_machines,
+        &cross_cgroups,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

@@ -41,3 +41,8 @@ int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), voi
         memcpy(out, buf + sizeof(int), out_size);
         return r;
 }
+
+usec_t deadline_leave_margin(usec_t deadline, usec_t margin)
+{
+        return deadline > now_usec() + 2 * margin ? deadline - margin : deadline;
+}

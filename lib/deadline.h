@@ -13,3 +13,7 @@
  */
 int run_with_deadline(usec_t deadline, int (*fn)(void *userdata, void *out), void *userdata, void *out,
                       size_t out_size);
+
+/* A child's deadline: margin before deadline, so the caller can still report what the child did not; the
+ * deadline itself when less than twice the margin is left. */
+usec_t deadline_leave_margin(usec_t deadline, usec_t margin);

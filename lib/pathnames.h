@@ -96,3 +96,15 @@
 #define PATH_DAEMON_SEARCH "/usr/local/sbin:/usr/sbin:/sbin:/usr/libexec"
 /* PATH when the environment has none (as execvp(3) assumes). */
 #define PATH_DEFAULT_USER_SEARCH "/usr/local/bin:/usr/bin:/bin"
+
+/* host.virt: what the running kernel offers guests (read through the root, so fixtures stand in) */
+#define PATH_PROC_MEMINFO            "/proc/meminfo"
+#define PATH_PROC_SELF_CGROUP        "/proc/self/cgroup"
+#define PATH_CGROUP_ROOT_CONTROLLERS "/sys/fs/cgroup/cgroup.controllers" /* cgroup v2's root */
+#define PATH_DEV_KVM                 "/dev/kvm"
+#define PATH_DEV_NET_TUN             "/dev/net/tun"
+#define PATH_DEV_VHOST_NET           "/dev/vhost-net"
+#define PATH_KVM_INTEL_NESTED        "/sys/module/kvm_intel/parameters/nested"
+#define PATH_KVM_AMD_NESTED          "/sys/module/kvm_amd/parameters/nested"
+#define PATH_SYS_IOMMU_GROUPS        "/sys/kernel/iommu_groups"
+#define PATH_SYS_CLASS_IOMMU         "/sys/class/iommu" /* dmar* (Intel VT-d), ivhd* (AMD-Vi) */

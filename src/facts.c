@@ -20,6 +20,7 @@
 #include "common.h"
 #include "config.h"
 #include "etchosts.h"
+#include "hostkernel.h"
 #include "json-util.h"
 #include "libvirt-conf.h"
 #include "lineiter.h"
@@ -631,6 +632,34 @@ static int collect_resolve(const struct hostfs *fs, const struct conf *profile, 
         return 0;
 }
 
+static int collect_cgroup(const struct hostfs *fs, json_object **ret)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL, *controllers = NULL;
+        _cleanup_(host_cgroups_done) struct host_cgroups cg = {};
+        int r;
+
+        /* the cgroup hierarchy is the running kernel's (as the CPU is): unknown under --root */
+        r = hostfs_is_live(fs) ? host_cgroups_read(fs, &cg) : -ENOENT;
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret = NULL;
+                return 0;
+        }
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        r = json_strv_to_array(cg.controllers, &controllers);
+        if (r >= 0)
+                r = json_add_string(o, "version", cgroup_version_to_string(cg.version));
+        if (r >= 0)
+                r = json_add(o, "controllers", TAKE_PTR(controllers));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned roles,
                   const struct conf *profile, usec_t deadline, json_object **ret)
 {
@@ -670,6 +699,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "security", part);
         if (r >= 0 && (r = collect_resolve(fs, profile, &part)) >= 0)
                 r = json_add(o, "resolve", part);
+        if (r >= 0 && (r = collect_cgroup(fs, &part)) >= 0)
+                r = json_add(o, "cgroup", part);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

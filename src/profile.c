@@ -73,6 +73,10 @@ const struct profile_key profile_keys[] = {
          KEY_STRING},
         {"libvirt", "tls_expiry_warn_days", "30",
          "days before a TLS certificate of libvirt expires that libvirt.listen.tls warns", KEY_UINT},
+        {"guests", "nested", "no",
+         "guests run hypervisors of their own: every hypervisor must offer nested virtualisation", KEY_BOOL},
+        {"guests", "passthrough", "no",
+         "guests are given host PCI devices (VFIO): every hypervisor must have an IOMMU", KEY_BOOL},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);

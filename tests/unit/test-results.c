@@ -194,6 +194,14 @@ static const struct scenario scenarios[] = {
           {"h2",
            FACTS_V("h2", "nfs1:/srv", "107", "u2", "\"h1\": [\"10.0.0.1\"]", "1500", "9.0.0", "unknown"),
            0}}},
+        /* cgroup v2 on two hosts, v1 on the third; then the same version everywhere */
+        {NULL,
+         {{"h1", "{\"cgroup\": {\"version\": \"v2\", \"controllers\": [\"cpu\"]}}", 0},
+          {"h2", "{\"cgroup\": {\"version\": \"v2\"}}", 0},
+          {"h3", "{\"cgroup\": {\"version\": \"v1\"}}", 0}}},
+        {NULL,
+         {{"h1", "{\"cgroup\": {\"version\": \"v1\"}}", 0},
+          {"h2", "{\"cgroup\": {\"version\": \"v1\"}}", 0}}},
 };
 
 /* A host with libvirt facts: its host-model CPU (what fake_ask_cpu decides on), its emulator's machine
