@@ -263,10 +263,7 @@ static enum sharing sharing_of_fuse(const struct check_ctx *ctx, const char *pat
 /* A child's deadline: a little before ctx's, so the unit can still say what the child did not. */
 static usec_t child_deadline(const struct check_ctx *ctx)
 {
-        usec_t now = now_usec();
-
-        return ctx->deadline > now + 200 * USEC_PER_MSEC ? ctx->deadline - 100 * USEC_PER_MSEC
-                                                         : ctx->deadline;
+        return deadline_leave_margin(ctx->deadline, 100 * USEC_PER_MSEC);
 }
 
 /* Whether path is on shared storage, by statfs on the running host: *ret_evidence says what was seen. */

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "deadline.h"
+#include "hostkernel.h"
 #include "lineiter.h"
 #include "pathnames.h"
 #include "provision/plan.h"
@@ -330,33 +331,15 @@ static int check_options(struct check_ctx *ctx, const struct expected *want, str
         return r;
 }
 
-struct statvfs_job {
-        const struct hostfs *fs;
-        const char *path;
-};
-
-static int statvfs_child(void *userdata, void *out)
-{
-        struct statvfs_job *job = userdata;
-        _cleanup_close_ int fd = hostfs_open(job->fs, job->path, O_RDONLY | O_DIRECTORY);
-
-        if (fd < 0)
-                return fd;
-        return fstatvfs(fd, out) < 0 ? -errno : 0;
-}
-
 static int check_responsive(struct check_ctx *ctx, const struct expected *want)
 {
-        struct statvfs_job job = {.fs = ctx->fs, .path = want->mountpoint};
         struct statvfs sv;
         usec_t start = now_usec();
         int r;
 
         /* leave a little of the run's deadline for reporting */
-        r = run_with_deadline(ctx->deadline > start + 200 * USEC_PER_MSEC
-                                      ? ctx->deadline - 100 * USEC_PER_MSEC
-                                      : ctx->deadline,
-                              statvfs_child, &job, &sv, sizeof(sv));
+        r = hostfs_statvfs_within(ctx->fs, want->mountpoint,
+                                  deadline_leave_margin(ctx->deadline, 100 * USEC_PER_MSEC), &sv);
         if (r == -ETIMEDOUT)
                 return check_emit(
                         ctx, &nfs_mount_results[RESPONSIVE_TIMEOUT], want->mountpoint,
