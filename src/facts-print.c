@@ -104,6 +104,15 @@ static void print_versions_cpu(FILE *f, json_object *o)
         line(f, "cpu flags", flags);
 }
 
+static void print_cgroup(FILE *f, json_object *cg)
+{
+        _cleanup_free_ char *controllers = join(json_get(cg, "controllers"), " "), *s = NULL;
+
+        if (cg)
+                s = strdup_printf("%s (%s)", strna(json_get_string(cg, "version")), strna(controllers));
+        line(f, "cgroup", s);
+}
+
 /* One line labelled label per element of the array v, as describe puts it; none when there is none. */
 static void print_each(FILE *f, json_object *v, const char *label, const char *none,
                        char *(*describe)(json_object *e, size_t i))
@@ -194,6 +203,7 @@ static void write_human(FILE *f, json_object *o)
         print_users(f, json_get(o, "users"));
         print_host_uuid(f, json_get(o, "host_uuid"));
         print_versions_cpu(f, o);
+        print_cgroup(f, json_get(o, "cgroup"));
         print_libvirt(f, json_get(o, "libvirt"));
         print_each(f, json_get(o, "mounts"), "mount", "none at the profile's mountpoint", describe_mount);
         print_each(f, json_get(o, "bridges"), "bridge", "none", describe_bridge);
