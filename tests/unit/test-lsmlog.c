@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lsmlog.h"
+#include "lsmstate.h"
 #include "test-util.h"
 
 /* auditd's audit.log form (type=AVC msg=audit(...)) of a denial of svirt_t on an NFS file */
@@ -122,8 +123,76 @@ static void test_helpers(void)
         CHECK(path_below("/x", "/") && !path_below(NULL, "/"), "root");
 }
 
+static void test_decisions(void)
+{
+        enum security_driver d = _SECURITY_DRIVER_INVALID;
+        struct avc_record avc = {};
+        struct apparmor_record aa = {};
+
+        CHECK(selinux_mode_decide(SELINUX_MODE_ABSENT, SELINUX_MODE_ABSENT) == SELINUX_NOT_INSTALLED,
+              "absent");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ENFORCING, SELINUX_MODE_ENFORCING) == SELINUX_ENFORCING,
+              "on");
+        CHECK(selinux_mode_decide(SELINUX_MODE_PERMISSIVE, SELINUX_MODE_ENFORCING) == SELINUX_PERMISSIVE,
+              "permissive now");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ENFORCING, SELINUX_MODE_PERMISSIVE) ==
+                      SELINUX_PERMISSIVE_AT_BOOT,
+              "permissive at boot");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ENFORCING, SELINUX_MODE_DISABLED) == SELINUX_DISABLED_AT_BOOT,
+              "disabled at boot, running now");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ABSENT, SELINUX_MODE_DISABLED) == SELINUX_DISABLED_AT_BOOT,
+              "disabled in config, off");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ABSENT, SELINUX_MODE_ENFORCING) == SELINUX_NOT_RUNNING,
+              "configured, not booted with it");
+        CHECK(selinux_mode_decide(SELINUX_MODE_ENFORCING, SELINUX_MODE_ABSENT) == SELINUX_ENFORCING,
+              "no config: the kernel's mode stays");
+        CHECK(selinux_mode_from_config("Enforcing") == SELINUX_MODE_ENFORCING &&
+                      selinux_mode_from_config("bogus") == SELINUX_MODE_ABSENT,
+              "config values");
+
+        CHECK(selinux_boolean_decide(true, true, true) == BOOLEAN_ON, "on");
+        CHECK(selinux_boolean_decide(false, true, true) == BOOLEAN_OFF, "off now");
+        CHECK(selinux_boolean_decide(true, true, false) == BOOLEAN_NOT_PERSISTENT, "setsebool without -P");
+        CHECK(selinux_boolean_decide(true, false, true) == BOOLEAN_NOT_PERSISTENT, "pending off");
+        CHECK(streq(selinux_boolean_for_fstype("nfs4"), "virt_use_nfs") &&
+                      streq(selinux_boolean_for_fstype("smb3"), "virt_use_samba") &&
+                      streq(selinux_boolean_for_fstype("fuse.sshfs"), "virt_use_fusefs") &&
+                      !selinux_boolean_for_fstype("ext4") && !selinux_boolean_for_fstype("fusectl"),
+              "fstypes");
+        CHECK(streq(selinux_boolean_for_label("nfs_t"), "virt_use_nfs") &&
+                      !selinux_boolean_for_label("virt_image_t"),
+              "labels");
+
+        CHECK(security_driver_pick(NULL, true, true, &d) == 0 && d == SECURITY_DRIVER_SELINUX,
+              "selinux first");
+        CHECK(security_driver_pick(NULL, false, true, &d) == 0 && d == SECURITY_DRIVER_APPARMOR,
+              "then apparmor");
+        CHECK(security_driver_pick("default", false, false, &d) == 0 && d == SECURITY_DRIVER_NONE,
+              "else none");
+        CHECK(security_driver_pick("none", true, true, &d) == 0 && d == SECURITY_DRIVER_NONE, "none asked");
+        CHECK(security_driver_pick("apparmor", false, false, &d) == -ENXIO, "not enabled");
+        CHECK(security_driver_pick("smack", true, true, &d) == -EINVAL, "unknown");
+
+        CHECK(avc_record_parse(AVC_AUDITD, &avc) == 0 &&
+                      avc_record_relevant(&avc, "/var/lib/libvirt/images"),
+              "svirt on nfs_t");
+        avc_record_done(&avc);
+        CHECK(avc_record_parse("avc:  denied  { read } for comm=\"sshd\" path=\"/var/lib/libvirt/images/x\" "
+                               "scontext=u:r:sshd_t:s0 tcontext=u:object_r:nfs_t:s0 tclass=file",
+                               &avc) == 0 &&
+                      !avc_record_relevant(&avc, "/var/lib/libvirt/images"),
+              "not a guest");
+        avc_record_done(&avc);
+        CHECK(apparmor_record_parse(AA_DENIED, &aa) == 0 &&
+                      apparmor_record_relevant(&aa, "/var/lib/libvirt/images") &&
+                      !apparmor_record_relevant(&aa, "/srv/other"),
+              "guest profile below the share");
+        apparmor_record_done(&aa);
+}
+
 int main(void)
 {
+        test_decisions();
         test_avc();
         test_apparmor();
         test_helpers();
