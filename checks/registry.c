@@ -44,6 +44,7 @@ extern const struct cross_check cross_bridges;
 extern const struct cross_check cross_versions;
 extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
+extern const struct cross_check cross_lsm;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -56,6 +57,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_versions,
         &cross_cpu,
         &cross_machines,
+        &cross_lsm,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);
