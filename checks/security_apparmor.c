@@ -380,9 +380,8 @@ static int check_guests(struct check_ctx *ctx, const struct aa_host *h)
 
 struct aa_scan {
         const struct aa_host *h;
-        uint64_t since;
+        struct security_log_found found;
         unsigned denied;
-        char **last;
 };
 
 static int aa_line(const char *line, const char *origin, void *userdata)
@@ -394,30 +393,28 @@ static int aa_line(const char *line, const char *origin, void *userdata)
         r = apparmor_record_parse(line, &a);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 || (s->since && a.seconds && a.seconds < s->since) ||
+        if (r < 0 || !security_log_recent(&s->found, a.seconds) ||
             !apparmor_record_relevant(&a, s->h->shared))
                 return 0;
         s->denied++;
-        return security_log_keep(&s->last, origin, line);
+        return security_log_keep(&s->found, origin, line);
 }
 
 static int check_denials(struct check_ctx *ctx, const struct aa_host *h)
 {
         _cleanup_free_ char *sources = NULL, *evidence = NULL;
-        struct aa_scan s = {.h = h, .since = security_log_since(ctx)};
+        struct aa_scan s = {.h = h};
         bool truncated;
         int r;
 
         if (h->enabled <= 0)
                 return emit(ctx, DENIALS_NOT_APPARMOR, NULL, "AppArmor is not on: it denies nothing");
-        r = security_log_scan(ctx, aa_line, &s, &sources, &truncated);
+        r = security_log_collect(ctx, aa_line, &s, &s.found, &sources, &evidence, &truncated);
         if (r == -ENOENT)
                 return emit(ctx, DENIALS_NO_LOG, NULL, "neither %s nor the journal can be read",
                             PATH_AUDIT_LOG);
-        evidence = r >= 0 ? strv_join(s.last, "; ") : NULL;
-        strv_free(s.last);
-        if (r < 0 || !evidence)
-                return r < 0 ? r : -ENOMEM;
+        if (r < 0)
+                return r;
         if (s.denied && override_present(h))
                 return emit(ctx, DENIALS_COVERED, evidence,
                             "%u earlier AppArmor denial%s on %s in %s, of what %s now allows", s.denied,

@@ -128,16 +128,40 @@ int security_log_scan(const struct check_ctx *ctx, security_log_fn fn, void *use
         return *ret_sources ? 0 : -ENOMEM;
 }
 
-int security_log_keep(char ***lines, const char *origin, const char *line)
+bool security_log_recent(const struct security_log_found *f, uint64_t seconds)
+{
+        return !f->since || !seconds || seconds >= f->since;
+}
+
+int security_log_keep(struct security_log_found *f, const char *origin, const char *line)
 {
         char *s = strdup_printf("%s: %s", origin, line);
-        size_t n = strv_length(*lines);
+        size_t n = strv_length(f->last);
 
         if (!s)
                 return -ENOMEM;
         if (n >= SECURITY_LOG_EVIDENCE) {
-                free((*lines)[0]);
-                memmove(*lines, *lines + 1, n * sizeof(char *)); /* the NULL too */
+                free(f->last[0]);
+                memmove(f->last, f->last + 1, n * sizeof(char *)); /* the NULL too */
         }
-        return strv_push(lines, s);
+        return strv_push(&f->last, s);
+}
+
+int security_log_collect(const struct check_ctx *ctx, security_log_fn fn, void *userdata,
+                         struct security_log_found *f, char **ret_sources, char **ret_evidence,
+                         bool *ret_truncated)
+{
+        _cleanup_free_ char *sources = NULL;
+        int r;
+
+        f->since = security_log_since(ctx);
+        r = security_log_scan(ctx, fn, userdata, &sources, ret_truncated);
+        if (r >= 0) {
+                *ret_evidence = f->last ? strv_join(f->last, "; ") : strdup("");
+                r = *ret_evidence ? 0 : -ENOMEM;
+        }
+        f->last = strv_free(f->last);
+        if (r >= 0)
+                *ret_sources = TAKE_PTR(sources);
+        return r;
 }

@@ -24,6 +24,19 @@ int security_log_scan(const struct check_ctx *ctx, security_log_fn fn, void *use
 /* Records older than this (seconds since the epoch) are not recent; 0: every record counts. */
 uint64_t security_log_since(const struct check_ctx *ctx);
 
-/* The last SECURITY_LOG_EVIDENCE lines kept, as "ORIGIN: LINE", for a result's evidence. */
+/* What a unit's scan keeps of the records it counts: the last SECURITY_LOG_EVIDENCE lines as
+ * "ORIGIN: LINE", and from when on a record is recent. */
 #define SECURITY_LOG_EVIDENCE 3
-int security_log_keep(char ***lines, const char *origin, const char *line);
+struct security_log_found {
+        uint64_t since; /* security_log_since() */
+        char **last;
+};
+
+/* Whether a record of that time (0: the record has none) is recent. */
+bool security_log_recent(const struct security_log_found *f, uint64_t seconds);
+int security_log_keep(struct security_log_found *f, const char *origin, const char *line);
+/* security_log_scan() with f filled by fn (f->since set first), then f's lines joined as *ret_evidence
+ * ("" when none) and freed. -ENOENT (no log): nothing is returned. */
+int security_log_collect(const struct check_ctx *ctx, security_log_fn fn, void *userdata,
+                         struct security_log_found *f, char **ret_sources, char **ret_evidence,
+                         bool *ret_truncated);

@@ -385,9 +385,8 @@ static int check_label(struct check_ctx *ctx, const struct selinux_host *h)
 struct avc_scan {
         const struct check_ctx *ctx;
         const struct selinux_host *h;
-        uint64_t since;
+        struct security_log_found found;
         unsigned enforced, permissive, covered;
-        char **last; /* evidence */
 };
 
 /* A denial the boolean it needs (now on) allows from now on. */
@@ -409,8 +408,7 @@ static int avc_line(const char *line, const char *origin, void *userdata)
         r = avc_record_parse(line, &a);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0 || (s->since && a.seconds && a.seconds < s->since) ||
-            !avc_record_relevant(&a, s->h->shared))
+        if (r < 0 || !security_log_recent(&s->found, a.seconds) || !avc_record_relevant(&a, s->h->shared))
                 return 0;
         if (avc_covered(s, &a))
                 s->covered++;
@@ -418,26 +416,24 @@ static int avc_line(const char *line, const char *origin, void *userdata)
                 s->permissive++;
         else
                 s->enforced++;
-        return security_log_keep(&s->last, origin, line);
+        return security_log_keep(&s->found, origin, line);
 }
 
 static int check_denials(struct check_ctx *ctx, const struct selinux_host *h)
 {
         _cleanup_free_ char *sources = NULL, *evidence = NULL;
-        struct avc_scan s = {.ctx = ctx, .h = h, .since = security_log_since(ctx)};
+        struct avc_scan s = {.ctx = ctx, .h = h};
         bool truncated;
         int r;
 
         if (!selinux_on(h))
                 return emit(ctx, DENIALS_SELINUX_OFF, NULL, "SELinux does not run: nothing is denied");
-        r = security_log_scan(ctx, avc_line, &s, &sources, &truncated);
+        r = security_log_collect(ctx, avc_line, &s, &s.found, &sources, &evidence, &truncated);
         if (r == -ENOENT)
                 return emit(ctx, DENIALS_NO_LOG, NULL, "neither %s nor the journal can be read",
                             PATH_AUDIT_LOG);
-        evidence = r >= 0 ? strv_join(s.last, "; ") : NULL;
-        strv_free(s.last);
-        if (r < 0 || !evidence)
-                return r < 0 ? r : -ENOMEM;
+        if (r < 0)
+                return r;
         if (s.enforced)
                 return emit(ctx, DENIALS_FOUND, evidence,
                             "%u AVC denial%s of guests or libvirt on %s in %s%s", s.enforced,
