@@ -103,6 +103,18 @@ static const struct result_def bridges_results[] = {
         [BRIDGES_SAME] = {"cross.bridges", STATUS_PASS, "same_mtu"},
 };
 
+enum { LSM_TOO_FEW, LSM_DIFFERENT, LSM_POLICY_DIFFERENT, LSM_SAME };
+static const struct result_def lsm_results[] = {
+        [LSM_TOO_FEW] = {"cross.lsm", STATUS_SKIP, "too_few_hosts"},
+        [LSM_DIFFERENT] =
+                {"cross.lsm", STATUS_WARN, "different_lsm",
+                 "migration between them works, but give every hypervisor the same LSM so guests keep one kind of confinement (and set virt_use_nfs on the SELinux ones)"},
+        [LSM_POLICY_DIFFERENT] =
+                {"cross.lsm", STATUS_WARN, "different_policy",
+                 "set the same virt_use_* booleans and policy on every hypervisor (hostprep apply)"},
+        [LSM_SAME] = {"cross.lsm", STATUS_PASS, "same_lsm"},
+};
+
 enum {
         CPU_NOT_HYPERVISOR,
         CPU_NOT_LIVE,
@@ -520,6 +532,68 @@ static int compare_versions(struct cross_ctx *ctx)
         int r = compare_program_versions(ctx, "libvirt", "libvirt");
 
         return r < 0 ? r : compare_program_versions(ctx, "qemu", "QEMU");
+}
+
+/* Which LSM confines guests on a host: selinux when it runs, else apparmor when enabled, else none; NULL
+ * when the host gave no security facts (--root, an older hostprep). */
+static const char *confining_lsm(json_object *facts)
+{
+        const char *selinux = get_string(facts, "security.selinux"),
+                   *aa = get_string(facts, "security.apparmor");
+
+        if (!selinux || !aa)
+                return NULL;
+        if (streq(selinux, "enforcing") || streq(selinux, "permissive"))
+                return "selinux";
+        return streq(aa, "enabled") ? "apparmor" : "none";
+}
+
+/* The same LSM with the same policy state on every hypervisor. sVirt labels do not travel: a guest from an
+ * AppArmor host gets an SELinux label on arrival (and the reverse), so the destination's policy alone
+ * decides whether it may use its disks. */
+static int compare_lsm(struct cross_ctx *ctx)
+{
+        _cleanup_free_ char *seen = NULL, *policy0 = NULL;
+        const char *lsm0 = NULL;
+        bool lsm_differ = false, policy_differ = false;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const struct host_facts *h = &ctx->hosts[i];
+                const char *lsm = is_hypervisor(h) && h->facts ? confining_lsm(h->facts) : NULL;
+                const char *booleans = lsm ? get_string(h->facts, "security.virt_booleans") : NULL;
+                _cleanup_free_ char *desc = NULL, *policy = NULL;
+
+                if (!lsm)
+                        continue;
+                policy = strdup_printf("%s %s", strna(get_string(h->facts, "security.selinux_policy")),
+                                       strna(booleans));
+                desc = strdup_printf("%s%s%s", lsm, booleans ? ", " : "", strempty(booleans));
+                if (!policy || !desc || append_item(&seen, h->name, desc) < 0)
+                        return -ENOMEM;
+                if (n++ == 0) {
+                        lsm0 = lsm;
+                        policy0 = TAKE_PTR(policy);
+                } else if (!streq(lsm, lsm0))
+                        lsm_differ = true;
+                else if (streq(lsm, "selinux") && !streq(policy, policy0))
+                        policy_differ = true;
+        }
+        if (n < 2)
+                return emit(ctx, &lsm_results[LSM_TOO_FEW], NULL, seen,
+                            "fewer than two hypervisors report their LSM");
+        if (lsm_differ)
+                return emit(ctx, &lsm_results[LSM_DIFFERENT], NULL, seen,
+                            "the hypervisors confine guests differently (%s): a migrated guest is labelled "
+                            "again by the destination's LSM, and its disks must be allowed there too",
+                            seen);
+        if (policy_differ)
+                return emit(ctx, &lsm_results[LSM_POLICY_DIFFERENT], NULL, seen,
+                            "SELinux's policy or booleans differ between the hypervisors (%s): a guest that "
+                            "runs on one may be denied its disks on the other",
+                            seen);
+        return emit(ctx, &lsm_results[LSM_SAME], NULL, seen,
+                    "every hypervisor confines guests the same way (%s)", seen);
 }
 
 static json_object *find_bridge(json_object *facts, const char *name)
@@ -1043,6 +1117,13 @@ const struct cross_check cross_cpu = {
         .results = cpu_results,
         .n_results = ELEMENTSOF(cpu_results),
         .compare = compare_cpu,
+};
+const struct cross_check cross_lsm = {
+        .id = "cross.lsm",
+        .title = "the same LSM and policy state on every hypervisor",
+        .results = lsm_results,
+        .n_results = ELEMENTSOF(lsm_results),
+        .compare = compare_lsm,
 };
 const struct cross_check cross_machines = {
         .id = "cross.machines",

@@ -14,6 +14,8 @@ extern const struct unit unit_libvirt_listen;
 extern const struct unit unit_libvirt_migration;
 extern const struct unit unit_libvirt_domains;
 extern const struct unit unit_host_virt;
+extern const struct unit unit_security_selinux;
+extern const struct unit unit_security_apparmor;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -28,6 +30,8 @@ const struct unit *const unit_registry[] = {
         &unit_libvirt_listen,
         &unit_libvirt_migration,
         &unit_libvirt_domains,
+        &unit_security_selinux,
+        &unit_security_apparmor,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
@@ -43,6 +47,7 @@ extern const struct cross_check cross_versions;
 extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
 extern const struct cross_check cross_cgroups;
+extern const struct cross_check cross_lsm;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -56,6 +61,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_cpu,
         &cross_machines,
         &cross_cgroups,
+        &cross_lsm,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

@@ -108,3 +108,16 @@
 #define PATH_KVM_AMD_NESTED          "/sys/module/kvm_amd/parameters/nested"
 #define PATH_SYS_IOMMU_GROUPS        "/sys/kernel/iommu_groups"
 #define PATH_SYS_CLASS_IOMMU         "/sys/class/iommu" /* dmar* (Intel VT-d), ivhd* (AMD-Vi) */
+/* SELinux and AppArmor (security.selinux, security.apparmor) */
+#define PATH_AUDIT_LOG            "/var/log/audit/audit.log"
+#define PATH_SELINUX_CONFIG       "/etc/selinux/config"
+#define PATH_SELINUX_STORE        "/var/lib/selinux" /* libsemanage's store: TYPE/active/booleans.local */
+#define PATH_SELINUXFS_ENFORCE    PATH_SELINUXFS "/enforce"
+#define PATH_SELINUXFS_BOOLEANS   PATH_SELINUXFS "/booleans" /* NAME: "ACTIVE PENDING" */
+#define PATH_APPARMOR_PROFILES    "/sys/kernel/security/apparmor/profiles"
+#define PATH_APPARMOR_LIBVIRT_DIR "/etc/apparmor.d/libvirt" /* TEMPLATE.qemu, libvirt-UUID{,.files} */
+#define PATH_APPARMOR_TEMPLATE    PATH_APPARMOR_LIBVIRT_DIR "/TEMPLATE.qemu"
+/* Debian's abstractions/libvirt-qemu ends with #include <local/abstractions/libvirt-qemu>, a file
+ * libvirt-daemon-system's postinst creates empty for the site's additions */
+#define PATH_APPARMOR_QEMU_LOCAL "/etc/apparmor.d/local/abstractions/libvirt-qemu"
+#define PATH_LIBVIRTD_PID        "/run/libvirtd.pid"

@@ -17,6 +17,7 @@
 #include "libvirt-domain.h"
 #include "pathlookup.h"
 #include "rollback.h"
+#include "selinux-boolean.h"
 #include "strv.h"
 
 #define JOURNAL_OUTPUT_MAX 4096 /* bytes of a command's output kept in the journal */
@@ -218,6 +219,41 @@ static int preflight_libvirt_define(struct run *run, const struct action *a, str
         return r < 0 ? r : 0;
 }
 
+/* res FAILED with why libsemanage did not read or set boolean name; returns r. */
+static int sebool_failed(struct apply_result *res, const char *name, int r, const char *error)
+{
+        if (r == -ENOENT)
+                result_set(res, APPLY_FAILED, "the SELinux policy has no boolean %s", name);
+        else if (r == -ETIMEDOUT)
+                result_set(res, APPLY_FAILED, "libsemanage gave no answer before the deadline");
+        else
+                result_set(res, APPLY_FAILED, "%s", error ? error : strerror(-r));
+        return r;
+}
+
+/* The boolean's state now; 1 when it is what the action wants already. */
+static int sebool_as_planned(struct run *run, const struct action *a, struct apply_result *res,
+                             struct selinux_boolean_state *ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = selinux_boolean_read(hostfs_root(run->o->fs), a->boolean, run->deadline, ret, &error);
+        if (r < 0)
+                return sebool_failed(res, a->boolean, r, error);
+        return ret->local && ret->local_value == a->value && (!ret->running || ret->active == a->value);
+}
+
+static int preflight_selinux_boolean(struct run *run, const struct action *a, struct apply_result *res,
+                                     struct pre *pre)
+{
+        struct selinux_boolean_state st;
+        int r = sebool_as_planned(run, a, res, &st);
+
+        pre->todo = r == 0;
+        return r < 0 ? r : 0;
+}
+
 static int preflight(struct run *run, const struct action *a, struct apply_result *res, struct pre *pre)
 {
         *pre = (struct pre){};
@@ -232,6 +268,8 @@ static int preflight(struct run *run, const struct action *a, struct apply_resul
                 return preflight_command(run, a, res, pre);
         case ACTION_LIBVIRT_DEFINE:
                 return preflight_libvirt_define(run, a, res, pre);
+        case ACTION_SELINUX_BOOLEAN:
+                return preflight_selinux_boolean(run, a, res, pre);
         default:
                 return -EINVAL;
         }
@@ -254,6 +292,8 @@ static char *action_what(const struct action *a)
                 return cmd ? strdup_printf("[%s] run %s", unit, cmd) : NULL;
         case ACTION_LIBVIRT_DEFINE:
                 return strdup_printf("[%s] redefine domain %s", unit, a->domain);
+        case ACTION_SELINUX_BOOLEAN:
+                return strdup_printf("[%s] setsebool -P %s %s", unit, a->boolean, a->value ? "on" : "off");
         default:
                 return NULL;
         }
@@ -565,6 +605,8 @@ static int exec_command(struct run *run, const struct action *a, struct apply_re
         msg = cmd ? strdup_printf("ran %s", cmd) : NULL;
         if (!msg || !e || json_strv_to_array(a->argv, &argv) < 0 || json_add(e, "argv", TAKE_PTR(argv)) < 0)
                 return -ENOMEM;
+        if (a->redo_on_rollback && json_add_bool(e, "redo_on_rollback", true) < 0)
+                return -ENOMEM;
         return journalled_step(run, a, TAKE_PTR(e), change_command, NULL,
                                &(struct log_fields){run->id, a->unit_id, "run", NULL, NULL}, msg, res);
 }
@@ -630,6 +672,43 @@ static int exec_libvirt_define(struct run *run, const struct action *a, struct a
                 msg, res);
 }
 
+static int change_selinux_boolean(struct run *run, const struct action *a, json_object *entry,
+                                  void *userdata, struct apply_result *res)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = selinux_boolean_write(hostfs_root(run->o->fs), a->boolean, true, a->value, a->value,
+                                  run->deadline, &error);
+        return r < 0 ? sebool_failed(res, a->boolean, r, error) : 0;
+}
+
+/* Journalled with the store's and the kernel's values before, which rollback puts back. */
+static int exec_selinux_boolean(struct run *run, const struct action *a, struct apply_result *res)
+{
+        _cleanup_(json_object_putp) json_object *e = NULL;
+        _cleanup_free_ char *msg = NULL;
+        struct selinux_boolean_state st;
+        int r;
+
+        r = sebool_as_planned(run, a, res, &st);
+        if (r != 0) {
+                if (r > 0)
+                        result_set(res, APPLY_UNCHANGED, NULL);
+                return r < 0 ? r : 0;
+        }
+        e = entry_with(run, "selinux-boolean", a, (const char *const[]){"boolean", a->boolean, NULL});
+        msg = strdup_printf("set SELinux boolean %s %s (persistent)", a->boolean, a->value ? "on" : "off");
+        if (!e || !msg || json_add_bool(e, "value", a->value) < 0 ||
+            json_add_bool(e, "previous_local", st.local) < 0 ||
+            json_add_bool(e, "previous_local_value", st.local_value) < 0 ||
+            json_add_bool(e, "previous_running", st.running) < 0 ||
+            json_add_bool(e, "previous_active", st.active) < 0)
+                return -ENOMEM;
+        return journalled_step(run, a, TAKE_PTR(e), change_selinux_boolean, NULL,
+                               &(struct log_fields){run->id, a->unit_id, "setsebool", NULL, NULL}, msg, res);
+}
+
 static int exec_action(struct run *run, const struct action *a, const struct pre *pre,
                        struct apply_result *res)
 {
@@ -644,6 +723,8 @@ static int exec_action(struct run *run, const struct action *a, const struct pre
                 return exec_command(run, a, res);
         case ACTION_LIBVIRT_DEFINE:
                 return exec_libvirt_define(run, a, res);
+        case ACTION_SELINUX_BOOLEAN:
+                return exec_selinux_boolean(run, a, res);
         default:
                 return -EINVAL;
         }

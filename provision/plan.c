@@ -14,6 +14,7 @@ static const char *const action_kind_names[] = {
         [ACTION_SERVICE] = "service",
         [ACTION_COMMAND] = "command",
         [ACTION_LIBVIRT_DEFINE] = "libvirt-define",
+        [ACTION_SELINUX_BOOLEAN] = "selinux-boolean",
 };
 _Static_assert(ELEMENTSOF(action_kind_names) == _ACTION_KIND_MAX, "action_kind_names out of step");
 
@@ -46,6 +47,7 @@ static void action_done(struct action *a)
         free(a->uri);
         free(a->domain);
         free(a->uuid);
+        free(a->boolean);
 }
 
 void plan_done(struct plan *p)
@@ -155,6 +157,32 @@ int plan_command(struct plan *p, const char *unit_id, char *const *argv, const c
         return plan_push(p, &a);
 }
 
+int plan_command_redone(struct plan *p, const char *unit_id, char *const *argv, const char *why)
+{
+        int r = plan_command(p, unit_id, argv, why);
+
+        if (r >= 0)
+                p->actions[p->n_actions - 1].redo_on_rollback = true;
+        return r;
+}
+
+int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, bool value, const char *why)
+{
+        struct action a;
+
+        if (!name || !*name ||
+            name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")])
+                return -EINVAL;
+        if (action_init(&a, ACTION_SELINUX_BOOLEAN, unit_id, why) < 0)
+                return -ENOMEM;
+        a.value = value;
+        if (!dup_opt(name, &a.boolean)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
 int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, const char *domain,
                         const char *uuid, const char *before, const char *after, const char *why)
 {
@@ -250,6 +278,7 @@ static json_object *action_to_json(const struct action *a)
                 {"uri", a->uri},
                 {"domain", a->domain},
                 {"uuid", a->uuid},
+                {"boolean", a->boolean},
         };
         json_object *o = json_object_new_object();
         int r = o ? 0 : -ENOMEM;
@@ -260,6 +289,10 @@ static json_object *action_to_json(const struct action *a)
                 r = json_object_object_add(o, "mode", json_object_new_int((int)a->mode));
         if (r >= 0 && a->argv)
                 r = add_argv(o, a->argv);
+        if (r >= 0 && a->redo_on_rollback)
+                r = json_object_object_add(o, "redo_on_rollback", json_object_new_boolean(true));
+        if (r >= 0 && a->kind == ACTION_SELINUX_BOOLEAN)
+                r = json_object_object_add(o, "value", json_object_new_boolean(a->value));
         if (r < 0) {
                 json_object_put(o);
                 return NULL;
@@ -317,7 +350,7 @@ static int action_from_json(json_object *o, struct plan *p)
         int kind = name_index(action_kind_names, ELEMENTSOF(action_kind_names), get_string(o, "kind"));
         const char *unit = get_string(o, "unit"), *why = get_string(o, "why"), *path = get_string(o, "path");
         _cleanup_(strv_freep) char **argv = NULL;
-        json_object *mode = NULL;
+        json_object *mode = NULL, *flag = NULL;
         int op, r;
 
         if (!json_object_is_type(o, json_type_object))
@@ -340,7 +373,17 @@ static int action_from_json(json_object *o, struct plan *p)
         case ACTION_COMMAND:
                 r = get_argv(o, &argv);
                 if (r >= 0)
-                        r = plan_command(p, unit, argv, why);
+                        r = json_object_object_get_ex(o, "redo_on_rollback", &flag) &&
+                                            json_object_get_boolean(flag)
+                                    ? plan_command_redone(p, unit, argv, why)
+                                    : plan_command(p, unit, argv, why);
+                break;
+        case ACTION_SELINUX_BOOLEAN:
+                if (!json_object_object_get_ex(o, "value", &flag) ||
+                    !json_object_is_type(flag, json_type_boolean))
+                        return -EBADMSG;
+                r = plan_selinux_boolean(p, unit, get_string(o, "boolean"), json_object_get_boolean(flag),
+                                         why);
                 break;
         case ACTION_LIBVIRT_DEFINE:
                 r = plan_libvirt_define(p, unit, get_string(o, "uri"), get_string(o, "domain"),
@@ -714,13 +757,18 @@ int plan_print(FILE *f, const struct plan *p, bool force)
                         cmd = plan_quote_argv(a->argv);
                         if (!cmd)
                                 return -ENOMEM;
-                        fprintf(f, "run %s", cmd);
+                        fprintf(f, "run %s%s", cmd, a->redo_on_rollback ? " (again on rollback)" : "");
                         print_tail(f, a, force);
                         break;
                 case ACTION_LIBVIRT_DEFINE:
                         r = print_libvirt_define(f, a, force);
                         if (r < 0)
                                 return r;
+                        break;
+                case ACTION_SELINUX_BOOLEAN:
+                        fprintf(f, "set SELinux boolean %s %s, persistently (setsebool -P)", a->boolean,
+                                a->value ? "on" : "off");
+                        print_tail(f, a, force);
                         break;
                 default:
                         return -EINVAL;

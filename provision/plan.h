@@ -24,6 +24,8 @@ enum action_kind {
         ACTION_COMMAND,    /* run argv (no shell), e.g. exportfs -r */
         /* a libvirt domain's persistent definition: before -> after, defined again */
         ACTION_LIBVIRT_DEFINE,
+        /* an SELinux boolean set persistently through libsemanage (setsebool -P), and at runtime */
+        ACTION_SELINUX_BOOLEAN,
         _ACTION_KIND_MAX,
 };
 
@@ -59,6 +61,13 @@ struct action {
         char *uri;    /* the libvirt connection, e.g. PLAN_LIBVIRT_URI_DEFAULT */
         char *domain; /* the domain's name, for people */
         char *uuid;   /* which domain it is (a name can be given to another one), lowercase 8-4-4-4-12 */
+
+        /* COMMAND: rollback runs it again once the files are restored (a reload that made a program read
+         * the files the run changed) */
+        bool redo_on_rollback;
+
+        char *boolean; /* SELINUX_BOOLEAN: its name; rollback puts back what the store had before */
+        bool value;    /* SELINUX_BOOLEAN */
 };
 
 #define PLAN_LIBVIRT_URI_DEFAULT "qemu:///system"
@@ -81,16 +90,23 @@ int plan_command(struct plan *p, const char *unit_id, char *const *argv, const c
  * read before (both required); rollback defines before again. -EINVAL for a bad UUID or a missing field. */
 int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, const char *domain,
                         const char *uuid, const char *before, const char *after, const char *why);
+/* A command (a reload) that rollback runs again after restoring the files, so what it loaded is what was
+ * there before the run. */
+int plan_command_redone(struct plan *p, const char *unit_id, char *const *argv, const char *why);
+/* Sets SELinux boolean name to value persistently (the policy store's local value, and the running
+ * policy's when SELinux runs). -EINVAL for a name that is not [A-Za-z0-9_]+. */
+int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, bool value, const char *why);
 /* Marks the last added action as disruptive, saying why (planned, but executed only with --force). */
 int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
-/* "write-file", "mkdir", "service", "command", "libvirt-define" */
+/* "write-file", "mkdir", "service", "command", "libvirt-define", "selinux-boolean" */
 const char *action_kind_to_string(enum action_kind k);
 
 /* The plan as data that crosses a process boundary (a fix runs in the unit's child): an array of
  * {"kind", "unit", "why", "disruption", and the kind's fields: "path", "before", "after", "mode",
- * "service", "op", "argv", "uri", "domain", "uuid"}; absent strings are left out. NULL on -ENOMEM. */
+ * "service", "op", "argv", "uri", "domain", "uuid", "redo_on_rollback", "boolean", "value"}; absent strings
+ * are left out. NULL on -ENOMEM. */
 json_object *plan_to_json(const struct plan *p);
 /* Appends the actions of such an array to p, checked as plan_write_file() and the others check them. On a
  * malformed array -EBADMSG, *ret_error (may be NULL) naming the action, and p is left as it was. */

@@ -2,11 +2,14 @@
 /* Undoing a run from its journal, newest entry first: files restored with their mode, owner and label,
  * created files and directories removed, services put back. */
 #include <fcntl.h>
+#include <sys/wait.h>
 
+#include "command.h"
 #include "journal.h"
 #include "json-util.h"
 #include "libvirt-domain.h"
 #include "rollback.h"
+#include "selinux-boolean.h"
 #include "strv.h"
 
 /* The contents of files/NAME of the run, as a file_state. */
@@ -313,12 +316,62 @@ static int undo_service(struct run *run, json_object *e, struct apply_result *re
         return 0;
 }
 
+/* The boolean's local value in the store as it was (or none), and its runtime value when SELinux ran. */
+static int undo_selinux_boolean(struct run *run, json_object *e, struct apply_result *res)
+{
+        _cleanup_free_ char *error = NULL;
+        const char *name = json_get_string(e, "boolean");
+        int r;
+
+        if (!name)
+                return -EBADMSG;
+        r = selinux_boolean_write(hostfs_root(run->o->fs), name, json_get_bool(e, "previous_local"),
+                                  json_get_bool(e, "previous_local_value"),
+                                  json_get_bool(e, "previous_active"), run->deadline, &error);
+        if (r < 0) {
+                result_set(res, APPLY_FAILED, "cannot set SELinux boolean %s back: %s", name,
+                           error ? error : strerror(-r));
+                return r;
+        }
+        result_set(res, APPLY_DONE, NULL);
+        return 0;
+}
+
+/* A reload a fix ran (apparmor_parser -r): run again once the files are back, so it loads those. */
+static int redo_command(struct run *run, json_object *e, struct apply_result *res)
+{
+        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_free_ char *output = NULL;
+        json_object *arr;
+        int r, status = 0;
+
+        if (!json_object_object_get_ex(e, "argv", &arr) || !json_object_is_type(arr, json_type_array))
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(arr); i++)
+                if (strv_push_dup(&argv, json_object_get_string(json_object_array_get_idx(arr, i))) < 0)
+                        return -ENOMEM;
+        if (!argv)
+                return -EBADMSG;
+        r = apply_run_command(run->o->fs, argv, run->deadline, &status, &output);
+        if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                result_set(res, APPLY_FAILED, "%s: %s", argv[0],
+                           r < 0               ? strerror(-r)
+                           : output && *output ? output
+                                               : "failed");
+                return r < 0 ? r : -EIO;
+        }
+        result_set(res, APPLY_DONE, NULL);
+        return 0;
+}
+
 static bool entry_is_restart(json_object *e)
 {
         const char *op = strempty(json_get_string(e, "op"));
+        const char *kind = strempty(json_get_string(e, "kind"));
 
-        return streq(strempty(json_get_string(e, "kind")), "service") &&
-               (streq(op, "restart") || streq(op, "reload"));
+        if (streq(kind, "command"))
+                return json_get_bool(e, "redo_on_rollback");
+        return streq(kind, "service") && (streq(op, "restart") || streq(op, "reload"));
 }
 
 static char *undo_what(json_object *e)
@@ -337,8 +390,15 @@ static char *undo_what(json_object *e)
                                      strna(json_get_string(e, "service")));
         if (streq(kind, "service"))
                 return strdup_printf("[%s] undo %s %s", unit, op, strna(json_get_string(e, "service")));
+        if (streq(kind, "command") && json_get_bool(e, "redo_on_rollback"))
+                return strdup_printf("[%s] run %s again, with the restored files", unit,
+                                     strna(json_object_get_string(json_object_array_get_idx(
+                                             json_object_object_get(e, "argv"), 0))));
         if (streq(kind, "command"))
                 return strdup_printf("[%s] undo a command", unit);
+        if (streq(kind, "selinux-boolean"))
+                return strdup_printf("[%s] set SELinux boolean %s back", unit,
+                                     strna(json_get_string(e, "boolean")));
         if (streq(kind, "libvirt-define"))
                 return strdup_printf("[%s] redefine domain %s as before", unit,
                                      strna(json_get_string(e, "domain")));
@@ -383,6 +443,10 @@ static int undo_entry(struct run *run, json_object *e, struct apply_result *res)
                 return undo_service(run, e, res);
         if (streq(kind, "libvirt-define"))
                 return undo_domain(run, e, res);
+        if (streq(kind, "selinux-boolean"))
+                return undo_selinux_boolean(run, e, res);
+        if (streq(kind, "command") && json_get_bool(e, "redo_on_rollback"))
+                return redo_command(run, e, res);
         if (streq(kind, "command")) {
                 result_set(res, APPLY_SKIPPED, "a command cannot be undone");
                 return 0;

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <libmount.h>
+#include <selinux/selinux.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -19,6 +20,7 @@
 #include "accounts.h"
 #include "common.h"
 #include "config.h"
+#include "envfile.h"
 #include "etchosts.h"
 #include "hostkernel.h"
 #include "json-util.h"
@@ -566,6 +568,44 @@ static int collect_bridges(const struct hostfs *fs, json_object **ret)
         return 0;
 }
 
+/* "virt_use_fusefs=0 virt_use_nfs=1 virt_use_samba=0": the booleans guests on shared storage need, as the
+ * running policy has them (NULL without SELinux); peers compare them. */
+static char *virt_booleans(void)
+{
+        static const char *const names[] = {"virt_use_fusefs", "virt_use_nfs", "virt_use_samba"};
+        char *s = strdup("");
+
+        for (size_t i = 0; s && i < ELEMENTSOF(names); i++) {
+                char *n = strdup_printf("%s%s%s=%d", s, *s ? " " : "", names[i],
+                                        security_get_boolean_active(names[i]));
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+/* The additive part of security: the policy's name, the booleans and libvirt's configured driver. */
+static int collect_security_policy(const struct hostfs *fs, bool selinux_on, json_object *o)
+{
+        _cleanup_(libvirt_conf_freep) struct libvirt_conf *qemu = NULL;
+        _cleanup_free_ char *config = NULL, *type = NULL, *booleans = NULL, *driver = NULL;
+        unsigned line;
+        int r;
+
+        if (hostfs_read_file(fs, PATH_SELINUX_CONFIG, &config, NULL) >= 0)
+                (void)env_file_value(config, "SELINUXTYPE", &type, &line);
+        if (selinux_on && !(booleans = virt_booleans()))
+                return -ENOMEM;
+        if (libvirt_conf_read(fs, PATH_QEMU_CONF, &qemu, NULL) >= 0)
+                (void)libvirt_conf_get_string(qemu, "security_driver", &driver);
+        r = json_add_string(o, "selinux_policy", type);
+        if (r >= 0)
+                r = json_add_string(o, "virt_booleans", booleans);
+        if (r >= 0)
+                r = json_add_string(o, "libvirt_security_driver", driver);
+        return r;
+}
+
 static int collect_security(const struct hostfs *fs, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -597,6 +637,9 @@ static int collect_security(const struct hostfs *fs, json_object **ret)
         r = json_add_string(o, "selinux", selinux);
         if (r >= 0)
                 r = json_add_string(o, "apparmor", aa);
+        if (r >= 0)
+                r = collect_security_policy(fs, streq(selinux, "enforcing") || streq(selinux, "permissive"),
+                                            o);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -162,6 +162,10 @@ struct scenario {
         "\"}, "                                                                                             \
         "\"resolve\": {" resolve "}, \"bridges\": [{\"name\": \"br0\", \"mtu\": " mtu "}]}"
 
+#define SECURITY(selinux, apparmor, booleans)                                                               \
+        "{\"security\": {\"selinux\": \"" selinux "\", \"apparmor\": \"" apparmor                           \
+        "\", \"selinux_policy\": \"default\", \"virt_booleans\": " booleans "}}"
+
 static const struct scenario scenarios[] = {
         /* all alike */
         {"br0",
@@ -202,6 +206,16 @@ static const struct scenario scenarios[] = {
         {NULL,
          {{"h1", "{\"cgroup\": {\"version\": \"v1\"}}", 0},
           {"h2", "{\"cgroup\": {\"version\": \"v1\"}}", 0}}},
+        /* cross.lsm: AppArmor on both; AppArmor -> SELinux; SELinux with different booleans */
+        {NULL,
+         {{"h1", SECURITY("absent", "enabled", "null"), 0},
+          {"h2", SECURITY("absent", "enabled", "null"), 0}}},
+        {NULL,
+         {{"h1", SECURITY("absent", "enabled", "null"), 0},
+          {"h2", SECURITY("enforcing", "absent", "\"virt_use_nfs=1\""), 0}}},
+        {NULL,
+         {{"h1", SECURITY("enforcing", "absent", "\"virt_use_nfs=0\""), 0},
+          {"h2", SECURITY("enforcing", "absent", "\"virt_use_nfs=1\""), 0}}},
 };
 
 /* A host with libvirt facts: its host-model CPU (what fake_ask_cpu decides on), its emulator's machine
