@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "apply-internal.h"
+#include "fw-actions.h"
 #include "journal.h"
 #include "json-util.h"
 #include "libvirt-domain.h"
@@ -232,6 +233,9 @@ static int preflight(struct run *run, const struct action *a, struct apply_resul
                 return preflight_command(run, a, res, pre);
         case ACTION_LIBVIRT_DEFINE:
                 return preflight_libvirt_define(run, a, res, pre);
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return fw_action_preflight(run, a, res, &pre->todo);
         default:
                 return -EINVAL;
         }
@@ -254,6 +258,9 @@ static char *action_what(const struct action *a)
                 return cmd ? strdup_printf("[%s] run %s", unit, cmd) : NULL;
         case ACTION_LIBVIRT_DEFINE:
                 return strdup_printf("[%s] redefine domain %s", unit, a->domain);
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return fw_action_what(a);
         default:
                 return NULL;
         }
@@ -630,6 +637,30 @@ static int exec_libvirt_define(struct run *run, const struct action *a, struct a
                 msg, res);
 }
 
+static int change_fw(struct run *run, const struct action *a, json_object *entry, void *userdata,
+                     struct apply_result *res)
+{
+        return fw_action_change(run, a, entry, res);
+}
+
+/* nft-load and firewalld (provision/fw-actions.c), journalled as every action is. */
+static int exec_fw(struct run *run, const struct action *a, struct apply_result *res)
+{
+        _cleanup_free_ char *msg = fw_action_what(a);
+        json_object *e = entry_with(run, action_kind_to_string(a->kind), a,
+                                    (const char *const[]){"zone", a->zone, "item", a->item, "value",
+                                                          a->value, "after", a->after, NULL});
+
+        if (!msg) {
+                json_object_put(e);
+                return -ENOMEM;
+        }
+        return journalled_step(
+                run, a, e, change_fw, NULL,
+                &(struct log_fields){run->id, a->unit_id, action_kind_to_string(a->kind), NULL, NULL}, msg,
+                res);
+}
+
 static int exec_action(struct run *run, const struct action *a, const struct pre *pre,
                        struct apply_result *res)
 {
@@ -644,6 +675,9 @@ static int exec_action(struct run *run, const struct action *a, const struct pre
                 return exec_command(run, a, res);
         case ACTION_LIBVIRT_DEFINE:
                 return exec_libvirt_define(run, a, res);
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return exec_fw(run, a, res);
         default:
                 return -EINVAL;
         }

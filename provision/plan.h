@@ -24,6 +24,12 @@ enum action_kind {
         ACTION_COMMAND,    /* run argv (no shell), e.g. exportfs -r */
         /* a libvirt domain's persistent definition: before -> after, defined again */
         ACTION_LIBVIRT_DEFINE,
+        /* nftables rules added to the running kernel's ruleset in one transaction (after: the commands, each
+         * rule with comment "hostprep"); rollback deletes the rules it added */
+        ACTION_NFT_LOAD,
+        /* a firewalld zone item (a port, a service, a rich rule) added in runtime and permanent; rollback
+         * removes it where apply added it */
+        ACTION_FIREWALLD,
         _ACTION_KIND_MAX,
 };
 
@@ -59,6 +65,9 @@ struct action {
         char *uri;    /* the libvirt connection, e.g. PLAN_LIBVIRT_URI_DEFAULT */
         char *domain; /* the domain's name, for people */
         char *uuid;   /* which domain it is (a name can be given to another one), lowercase 8-4-4-4-12 */
+
+        /* FIREWALLD: zone, item ("port", "service", "rich-rule") and its value ("16509/tcp") */
+        char *zone, *item, *value;
 };
 
 #define PLAN_LIBVIRT_URI_DEFAULT "qemu:///system"
@@ -81,11 +90,17 @@ int plan_command(struct plan *p, const char *unit_id, char *const *argv, const c
  * read before (both required); rollback defines before again. -EINVAL for a bad UUID or a missing field. */
 int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, const char *domain,
                         const char *uuid, const char *before, const char *after, const char *why);
+/* Runs nftables commands (nft's syntax; every rule they add carries comment "hostprep") in one
+ * transaction on the live host. -EINVAL when commands is empty. */
+int plan_nft_load(struct plan *p, const char *unit_id, const char *commands, const char *why);
+/* Adds item ("port", "service", "rich-rule") value to firewalld zone, runtime and permanent. */
+int plan_firewalld(struct plan *p, const char *unit_id, const char *zone, const char *item,
+                   const char *value, const char *why);
 /* Marks the last added action as disruptive, saying why (planned, but executed only with --force). */
 int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
-/* "write-file", "mkdir", "service", "command", "libvirt-define" */
+/* "write-file", "mkdir", "service", "command", "libvirt-define", "nft-load", "firewalld" */
 const char *action_kind_to_string(enum action_kind k);
 
 /* The plan as data that crosses a process boundary (a fix runs in the unit's child): an array of

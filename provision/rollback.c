@@ -3,6 +3,7 @@
  * created files and directories removed, services put back. */
 #include <fcntl.h>
 
+#include "fw-actions.h"
 #include "journal.h"
 #include "json-util.h"
 #include "libvirt-domain.h"
@@ -342,6 +343,8 @@ static char *undo_what(json_object *e)
         if (streq(kind, "libvirt-define"))
                 return strdup_printf("[%s] redefine domain %s as before", unit,
                                      strna(json_get_string(e, "domain")));
+        if (streq(kind, "nft-load") || streq(kind, "firewalld"))
+                return fw_undo_what(e);
         return strdup_printf("[%s] undo %s", unit, kind);
 }
 
@@ -383,6 +386,8 @@ static int undo_entry(struct run *run, json_object *e, struct apply_result *res)
                 return undo_service(run, e, res);
         if (streq(kind, "libvirt-define"))
                 return undo_domain(run, e, res);
+        if (streq(kind, "nft-load") || streq(kind, "firewalld"))
+                return fw_action_undo(run, e, res);
         if (streq(kind, "command")) {
                 result_set(res, APPLY_SKIPPED, "a command cannot be undone");
                 return 0;
