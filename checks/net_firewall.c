@@ -736,8 +736,10 @@ static int emit_backend(struct check_ctx *ctx, const struct fw_state *s, int r, 
         case FW_BACKEND_NFTABLES:
                 return check_emit(ctx, R(BACKEND_NFTABLES),
                                   hostfs_is_live(ctx->fs) ? "nft list ruleset" : PATH_NFT_RULESET_CAPTURE,
-                                  "nftables filters input (%u base chains)",
-                                  nft_ruleset_input_chains(s->rs, AF_INET));
+                                  "nftables filters input: %u base chain%s for IPv4, %u for IPv6",
+                                  nft_ruleset_input_chains(s->rs, AF_INET),
+                                  nft_ruleset_input_chains(s->rs, AF_INET) == 1 ? "" : "s",
+                                  nft_ruleset_input_chains(s->rs, AF_INET6));
         default:
                 return check_emit(ctx, R(BACKEND_NONE), "nft list ruleset",
                                   "no nftables chain filters input: nothing here drops the peers' packets");
