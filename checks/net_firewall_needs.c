@@ -98,24 +98,6 @@ static int need_add(struct fw_needs *n, const char *what, unsigned lo, unsigned 
         return x->what && x->origin && (!service || x->service) ? 0 : -ENOMEM;
 }
 
-/* The hosts with role r that must reach this one: the profile's, and a --peer it does not name. */
-static int peers_with_role(const struct check_ctx *ctx, enum role r, char ***ret)
-{
-        _cleanup_(strv_freep) char **named = NULL, **peers = NULL;
-        int k = check_hosts_with_role(ctx, r, &named);
-
-        if (k < 0)
-                return k;
-        STRV_FOREACH (p, ctx->peers) {
-                bool in_profile = conf_get(ctx->profile, "hosts", *p) != NULL;
-
-                if ((!in_profile || strv_contains(named, *p)) && strv_push_dup(&peers, *p) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(peers);
-        return 0;
-}
-
 /* libvirtd's port for the transport: the socket unit's under socket activation, else its own setting. */
 static int transport_port(const struct check_ctx *ctx, bool tls, unsigned *ret, char **ret_origin)
 {
@@ -166,7 +148,7 @@ static int hypervisor_needs(const struct check_ctx *ctx, struct fw_needs *n)
         const char *transport = strempty(conf_get(ctx->profile, "migrate", "transport"));
         const char *ssh_port = conf_get(ctx->profile, "ssh", "port");
         unsigned port = 22, lo, hi;
-        int r = peers_with_role(ctx, ROLE_HYPERVISOR, &from);
+        int r = check_peers_with_role(ctx, ROLE_HYPERVISOR, &from);
 
         if (r < 0 || !from)
                 return r;
@@ -245,7 +227,8 @@ static int nfs_server_needs(const struct check_ctx *ctx, struct fw_needs *n)
         const char *version = strempty(conf_get(ctx->profile, "nfs", "version"));
         int r;
 
-        r = clients ? strv_split(clients, ", \t", &from) : peers_with_role(ctx, ROLE_HYPERVISOR, &from);
+        r = clients ? strv_split(clients, ", \t", &from)
+                    : check_peers_with_role(ctx, ROLE_HYPERVISOR, &from);
         if (r < 0 || !from || !from[0])
                 return r;
         if (!streq(version, "3"))
