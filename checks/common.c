@@ -28,6 +28,23 @@ int check_nfs_server(const struct check_ctx *ctx, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+int check_peers_with_role(const struct check_ctx *ctx, enum role r, char ***ret)
+{
+        _cleanup_(strv_freep) char **named = NULL, **peers = NULL;
+        int k = check_hosts_with_role(ctx, r, &named);
+
+        if (k < 0)
+                return k;
+        STRV_FOREACH (p, ctx->peers) {
+                bool in_profile = conf_get(ctx->profile, "hosts", *p) != NULL;
+
+                if ((!in_profile || strv_contains(named, *p)) && strv_push_dup(&peers, *p) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(peers);
+        return 0;
+}
+
 int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret)
 {
         _cleanup_free_ char *hosts = NULL;

@@ -16,6 +16,10 @@
  * -ENOENT when the profile names neither. */
 int check_nfs_server(const struct check_ctx *ctx, char **ret);
 
+/* The peers with role r: the profile's other hosts with it, and a --peer it does not name (given on the
+ * command line to be checked against, it is one). */
+int check_peers_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
+
 /* The addresses /etc/hosts of the checked root gives name (or name itself when it is an address). */
 int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret);
 

@@ -912,19 +912,7 @@ static int check_tls(struct check_ctx *ctx, const struct libvirtd_model *m, cons
  * name (given on the command line to be checked against, it is one). */
 static int peer_hypervisors(const struct check_ctx *ctx, char ***ret)
 {
-        _cleanup_(strv_freep) char **hypervisors = NULL, **peers = NULL;
-        int r = check_hosts_with_role(ctx, ROLE_HYPERVISOR, &hypervisors);
-
-        if (r < 0)
-                return r;
-        STRV_FOREACH (p, ctx->peers) {
-                bool named = conf_get(ctx->profile, "hosts", *p) != NULL;
-
-                if ((!named || strv_contains(hypervisors, *p)) && strv_push_dup(&peers, *p) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(peers);
-        return 0;
+        return check_peers_with_role(ctx, ROLE_HYPERVISOR, ret);
 }
 
 #if HAVE_LIBVIRT

@@ -16,6 +16,7 @@ extern const struct unit unit_libvirt_domains;
 extern const struct unit unit_host_virt;
 extern const struct unit unit_security_selinux;
 extern const struct unit unit_security_apparmor;
+extern const struct unit unit_net_firewall;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -32,6 +33,7 @@ const struct unit *const unit_registry[] = {
         &unit_libvirt_domains,
         &unit_security_selinux,
         &unit_security_apparmor,
+        &unit_net_firewall,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

@@ -121,3 +121,13 @@
  * libvirt-daemon-system's postinst creates empty for the site's additions */
 #define PATH_APPARMOR_QEMU_LOCAL "/etc/apparmor.d/local/abstractions/libvirt-qemu"
 #define PATH_LIBVIRTD_PID        "/run/libvirtd.pid"
+/* The firewall (net.firewall) */
+#define PATH_NFS_CONF          "/etc/nfs.conf"
+#define PATH_NFS_CONF_DIR      "/etc/nfs.conf.d"
+#define PATH_NFTABLES_CONF     "/etc/nftables.conf"
+#define PATH_HOSTPREP_NFT_FILE "/etc/nftables.d/hostprep.nft"
+#define PATH_FIREWALLD_CONF    "/etc/firewalld/firewalld.conf"
+/* Under --root (an image, a test's fixture) no kernel ruleset can be listed: a captured
+ * `nft -j list ruleset` in this file stands for it, and `iptables-legacy-save` output in the other. */
+#define PATH_NFT_RULESET_CAPTURE     PATH_HOSTPREP_RUNTIME_DIR "/nft-ruleset.json"
+#define PATH_IPTABLES_LEGACY_CAPTURE PATH_HOSTPREP_RUNTIME_DIR "/iptables-legacy-save.txt"

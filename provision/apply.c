@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "apply-internal.h"
+#include "fw-actions.h"
 #include "journal.h"
 #include "json-util.h"
 #include "libvirt-domain.h"
@@ -241,7 +242,8 @@ static int sebool_as_planned(struct run *run, const struct action *a, struct app
         r = selinux_boolean_read(hostfs_root(run->o->fs), a->boolean, run->deadline, ret, &error);
         if (r < 0)
                 return sebool_failed(res, a->boolean, r, error);
-        return ret->local && ret->local_value == a->value && (!ret->running || ret->active == a->value);
+        return ret->local && ret->local_value == a->boolean_value &&
+               (!ret->running || ret->active == a->boolean_value);
 }
 
 static int preflight_selinux_boolean(struct run *run, const struct action *a, struct apply_result *res,
@@ -270,6 +272,9 @@ static int preflight(struct run *run, const struct action *a, struct apply_resul
                 return preflight_libvirt_define(run, a, res, pre);
         case ACTION_SELINUX_BOOLEAN:
                 return preflight_selinux_boolean(run, a, res, pre);
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return fw_action_preflight(run, a, res, &pre->todo);
         default:
                 return -EINVAL;
         }
@@ -293,7 +298,11 @@ static char *action_what(const struct action *a)
         case ACTION_LIBVIRT_DEFINE:
                 return strdup_printf("[%s] redefine domain %s", unit, a->domain);
         case ACTION_SELINUX_BOOLEAN:
-                return strdup_printf("[%s] setsebool -P %s %s", unit, a->boolean, a->value ? "on" : "off");
+                return strdup_printf("[%s] setsebool -P %s %s", unit, a->boolean,
+                                     a->boolean_value ? "on" : "off");
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return fw_action_what(a);
         default:
                 return NULL;
         }
@@ -678,8 +687,8 @@ static int change_selinux_boolean(struct run *run, const struct action *a, json_
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = selinux_boolean_write(hostfs_root(run->o->fs), a->boolean, true, a->value, a->value,
-                                  run->deadline, &error);
+        r = selinux_boolean_write(hostfs_root(run->o->fs), a->boolean, true, a->boolean_value,
+                                  a->boolean_value, run->deadline, &error);
         return r < 0 ? sebool_failed(res, a->boolean, r, error) : 0;
 }
 
@@ -698,8 +707,9 @@ static int exec_selinux_boolean(struct run *run, const struct action *a, struct 
                 return r < 0 ? r : 0;
         }
         e = entry_with(run, "selinux-boolean", a, (const char *const[]){"boolean", a->boolean, NULL});
-        msg = strdup_printf("set SELinux boolean %s %s (persistent)", a->boolean, a->value ? "on" : "off");
-        if (!e || !msg || json_add_bool(e, "value", a->value) < 0 ||
+        msg = strdup_printf("set SELinux boolean %s %s (persistent)", a->boolean,
+                            a->boolean_value ? "on" : "off");
+        if (!e || !msg || json_add_bool(e, "value", a->boolean_value) < 0 ||
             json_add_bool(e, "previous_local", st.local) < 0 ||
             json_add_bool(e, "previous_local_value", st.local_value) < 0 ||
             json_add_bool(e, "previous_running", st.running) < 0 ||
@@ -707,6 +717,30 @@ static int exec_selinux_boolean(struct run *run, const struct action *a, struct 
                 return -ENOMEM;
         return journalled_step(run, a, TAKE_PTR(e), change_selinux_boolean, NULL,
                                &(struct log_fields){run->id, a->unit_id, "setsebool", NULL, NULL}, msg, res);
+}
+
+static int change_fw(struct run *run, const struct action *a, json_object *entry, void *userdata,
+                     struct apply_result *res)
+{
+        return fw_action_change(run, a, entry, res);
+}
+
+/* nft-load and firewalld (provision/fw-actions.c), journalled as every action is. */
+static int exec_fw(struct run *run, const struct action *a, struct apply_result *res)
+{
+        _cleanup_free_ char *msg = fw_action_what(a);
+        json_object *e = entry_with(run, action_kind_to_string(a->kind), a,
+                                    (const char *const[]){"zone", a->zone, "item", a->item, "value",
+                                                          a->value, "after", a->after, NULL});
+
+        if (!msg) {
+                json_object_put(e);
+                return -ENOMEM;
+        }
+        return journalled_step(
+                run, a, e, change_fw, NULL,
+                &(struct log_fields){run->id, a->unit_id, action_kind_to_string(a->kind), NULL, NULL}, msg,
+                res);
 }
 
 static int exec_action(struct run *run, const struct action *a, const struct pre *pre,
@@ -725,6 +759,9 @@ static int exec_action(struct run *run, const struct action *a, const struct pre
                 return exec_libvirt_define(run, a, res);
         case ACTION_SELINUX_BOOLEAN:
                 return exec_selinux_boolean(run, a, res);
+        case ACTION_NFT_LOAD:
+        case ACTION_FIREWALLD:
+                return exec_fw(run, a, res);
         default:
                 return -EINVAL;
         }

@@ -15,6 +15,8 @@ static const char *const action_kind_names[] = {
         [ACTION_COMMAND] = "command",
         [ACTION_LIBVIRT_DEFINE] = "libvirt-define",
         [ACTION_SELINUX_BOOLEAN] = "selinux-boolean",
+        [ACTION_NFT_LOAD] = "nft-load",
+        [ACTION_FIREWALLD] = "firewalld",
 };
 _Static_assert(ELEMENTSOF(action_kind_names) == _ACTION_KIND_MAX, "action_kind_names out of step");
 
@@ -48,6 +50,9 @@ static void action_done(struct action *a)
         free(a->domain);
         free(a->uuid);
         free(a->boolean);
+        free(a->zone);
+        free(a->item);
+        free(a->value);
 }
 
 void plan_done(struct plan *p)
@@ -175,7 +180,7 @@ int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, 
                 return -EINVAL;
         if (action_init(&a, ACTION_SELINUX_BOOLEAN, unit_id, why) < 0)
                 return -ENOMEM;
-        a.value = value;
+        a.boolean_value = value;
         if (!dup_opt(name, &a.boolean)) {
                 action_done(&a);
                 return -ENOMEM;
@@ -197,6 +202,38 @@ int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, co
         a.uuid = TAKE_PTR(id);
         if (!dup_opt(uri ? uri : PLAN_LIBVIRT_URI_DEFAULT, &a.uri) || !dup_opt(domain, &a.domain) ||
             !dup_opt(before, &a.before) || !dup_opt(after, &a.after)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
+int plan_nft_load(struct plan *p, const char *unit_id, const char *commands, const char *why)
+{
+        struct action a;
+
+        if (!commands || !*commands)
+                return -EINVAL;
+        if (action_init(&a, ACTION_NFT_LOAD, unit_id, why) < 0)
+                return -ENOMEM;
+        if (!dup_opt(commands, &a.after)) {
+                action_done(&a);
+                return -ENOMEM;
+        }
+        return plan_push(p, &a);
+}
+
+int plan_firewalld(struct plan *p, const char *unit_id, const char *zone, const char *item,
+                   const char *value, const char *why)
+{
+        struct action a;
+
+        if (!zone || !*zone || !item || !value || !*value ||
+            (!streq(item, "port") && !streq(item, "service") && !streq(item, "rich-rule")))
+                return -EINVAL;
+        if (action_init(&a, ACTION_FIREWALLD, unit_id, why) < 0)
+                return -ENOMEM;
+        if (!dup_opt(zone, &a.zone) || !dup_opt(item, &a.item) || !dup_opt(value, &a.value)) {
                 action_done(&a);
                 return -ENOMEM;
         }
@@ -279,6 +316,9 @@ static json_object *action_to_json(const struct action *a)
                 {"domain", a->domain},
                 {"uuid", a->uuid},
                 {"boolean", a->boolean},
+                {"zone", a->zone},
+                {"item", a->item},
+                {"value", a->value},
         };
         json_object *o = json_object_new_object();
         int r = o ? 0 : -ENOMEM;
@@ -292,7 +332,7 @@ static json_object *action_to_json(const struct action *a)
         if (r >= 0 && a->redo_on_rollback)
                 r = json_object_object_add(o, "redo_on_rollback", json_object_new_boolean(true));
         if (r >= 0 && a->kind == ACTION_SELINUX_BOOLEAN)
-                r = json_object_object_add(o, "value", json_object_new_boolean(a->value));
+                r = json_object_object_add(o, "value", json_object_new_boolean(a->boolean_value));
         if (r < 0) {
                 json_object_put(o);
                 return NULL;
@@ -389,6 +429,13 @@ static int action_from_json(json_object *o, struct plan *p)
                 r = plan_libvirt_define(p, unit, get_string(o, "uri"), get_string(o, "domain"),
                                         get_string(o, "uuid"), get_string(o, "before"),
                                         get_string(o, "after"), why);
+                break;
+        case ACTION_NFT_LOAD:
+                r = plan_nft_load(p, unit, get_string(o, "after"), why);
+                break;
+        case ACTION_FIREWALLD:
+                r = plan_firewalld(p, unit, get_string(o, "zone"), get_string(o, "item"),
+                                   get_string(o, "value"), why);
                 break;
         default:
                 return -EBADMSG;
@@ -767,7 +814,17 @@ int plan_print(FILE *f, const struct plan *p, bool force)
                         break;
                 case ACTION_SELINUX_BOOLEAN:
                         fprintf(f, "set SELinux boolean %s %s, persistently (setsebool -P)", a->boolean,
-                                a->value ? "on" : "off");
+                                a->boolean_value ? "on" : "off");
+                        print_tail(f, a, force);
+                        break;
+                case ACTION_NFT_LOAD:
+                        fprintf(f, "nft: load into the running ruleset");
+                        print_tail(f, a, force);
+                        fprintf(f, "%s%s", a->after, endswith(a->after, "\n") ? "" : "\n");
+                        break;
+                case ACTION_FIREWALLD:
+                        fprintf(f, "firewalld: add %s %s to zone %s (runtime and permanent)", a->item,
+                                a->value, a->zone);
                         print_tail(f, a, force);
                         break;
                 default:

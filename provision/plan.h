@@ -26,6 +26,12 @@ enum action_kind {
         ACTION_LIBVIRT_DEFINE,
         /* an SELinux boolean set persistently through libsemanage (setsebool -P), and at runtime */
         ACTION_SELINUX_BOOLEAN,
+        /* nftables rules added to the running kernel's ruleset in one transaction (after: the commands, each
+         * rule with comment "hostprep"); rollback deletes the rules it added */
+        ACTION_NFT_LOAD,
+        /* a firewalld zone item (a port, a service, a rich rule) added in runtime and permanent; rollback
+         * removes it where apply added it */
+        ACTION_FIREWALLD,
         _ACTION_KIND_MAX,
 };
 
@@ -66,8 +72,10 @@ struct action {
          * the files the run changed) */
         bool redo_on_rollback;
 
-        char *boolean; /* SELINUX_BOOLEAN: its name; rollback puts back what the store had before */
-        bool value;    /* SELINUX_BOOLEAN */
+        char *boolean;      /* SELINUX_BOOLEAN: its name; rollback puts back what the store had before */
+        bool boolean_value; /* SELINUX_BOOLEAN */
+        /* FIREWALLD: zone, item ("port", "service", "rich-rule") and its value ("16509/tcp") */
+        char *zone, *item, *value;
 };
 
 #define PLAN_LIBVIRT_URI_DEFAULT "qemu:///system"
@@ -96,11 +104,18 @@ int plan_command_redone(struct plan *p, const char *unit_id, char *const *argv, 
 /* Sets SELinux boolean name to value persistently (the policy store's local value, and the running
  * policy's when SELinux runs). -EINVAL for a name that is not [A-Za-z0-9_]+. */
 int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, bool value, const char *why);
+/* Runs nftables commands (nft's syntax; every rule they add carries comment "hostprep") in one
+ * transaction on the live host. -EINVAL when commands is empty. */
+int plan_nft_load(struct plan *p, const char *unit_id, const char *commands, const char *why);
+/* Adds item ("port", "service", "rich-rule") value to firewalld zone, runtime and permanent. */
+int plan_firewalld(struct plan *p, const char *unit_id, const char *zone, const char *item,
+                   const char *value, const char *why);
 /* Marks the last added action as disruptive, saying why (planned, but executed only with --force). */
 int plan_mark_disruptive(struct plan *p, const char *why);
 
 const char *service_op_to_string(enum service_op op);
 /* "write-file", "mkdir", "service", "command", "libvirt-define", "selinux-boolean" */
+/* "write-file", "mkdir", "service", "command", "libvirt-define", "nft-load", "firewalld" */
 const char *action_kind_to_string(enum action_kind k);
 
 /* The plan as data that crosses a process boundary (a fix runs in the unit's child): an array of

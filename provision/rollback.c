@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "command.h"
+#include "fw-actions.h"
 #include "journal.h"
 #include "json-util.h"
 #include "libvirt-domain.h"
@@ -402,6 +403,8 @@ static char *undo_what(json_object *e)
         if (streq(kind, "libvirt-define"))
                 return strdup_printf("[%s] redefine domain %s as before", unit,
                                      strna(json_get_string(e, "domain")));
+        if (streq(kind, "nft-load") || streq(kind, "firewalld"))
+                return fw_undo_what(e);
         return strdup_printf("[%s] undo %s", unit, kind);
 }
 
@@ -447,6 +450,8 @@ static int undo_entry(struct run *run, json_object *e, struct apply_result *res)
                 return undo_selinux_boolean(run, e, res);
         if (streq(kind, "command") && json_get_bool(e, "redo_on_rollback"))
                 return redo_command(run, e, res);
+        if (streq(kind, "nft-load") || streq(kind, "firewalld"))
+                return fw_action_undo(run, e, res);
         if (streq(kind, "command")) {
                 result_set(res, APPLY_SKIPPED, "a command cannot be undone");
                 return 0;

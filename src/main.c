@@ -123,6 +123,8 @@ static const struct verb verbs[] = {
         },
         {.name = "version", .run = verb_version, .usage = "version", .summary = "print the version"},
         {.name = "help", .run = verb_help, .max_args = 1, .usage = "help [VERB]", .summary = "show help"},
+        /* hidden (no summary): what net.firewall runs on a peer to connect back to the checked host */
+        {.name = "probe", .run = verb_probe, .max_args = 1 + PROBE_MAX_PORTS, .usage = PROBE_USAGE},
 };
 
 static const struct verb *arg_verb = NULL;
@@ -186,7 +188,7 @@ static void help_exit_codes(void)
 /* One verb: its usage, its own options, then the global ones. */
 static void help_verb(const struct verb *v)
 {
-        printf("Usage: hostprep %s\n%s.\n", v->usage, v->summary);
+        printf("Usage: hostprep %s\n%s.\n", v->usage, v->summary ? v->summary : "an internal verb");
         if (v->options) {
                 printf("\nOptions:\n");
                 help_option_lines(v->options);
@@ -200,7 +202,8 @@ static int verb_help(char **args)
 {
         printf("Usage: hostprep VERB [OPTIONS]\nCheck that hosts are ready for VM live migration.\n\nVerbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
+                if (verbs[i].summary)
+                        printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nGlobal options (before or after the verb):\n");
         help_option_lines(global_options);
         help_exit_codes();

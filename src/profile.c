@@ -77,6 +77,13 @@ const struct profile_key profile_keys[] = {
          "guests run hypervisors of their own: every hypervisor must offer nested virtualisation", KEY_BOOL},
         {"guests", "passthrough", "no",
          "guests are given host PCI devices (VFIO): every hypervisor must have an IOMMU", KEY_BOOL},
+        {"firewall", "policy", "peers",
+         "whom apply opens the needed ports to: peers (only the profile's other hosts) or any", KEY_STRING},
+        {"firewall", "ports", NULL,
+         "more ports every peer must reach here, PORT[-PORT][/tcp|/udp] (tcp without one)", KEY_LIST},
+        {"firewall", "probe", "yes", "prove each needed port with a connection from every peer", KEY_BOOL},
+        {"network", "overlay", NULL, "the overlay between the hosts, whose ports they open: tinc, vxlan",
+         KEY_LIST},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);

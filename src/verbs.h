@@ -86,6 +86,11 @@ int migrate_parse(int id, const char *arg);
 extern const struct verb_option migrate_options[];
 
 int verb_list(char **args);
+
+/* probe (verb-probe.c, hidden): "connect HOST PORT[/udp].." prints "PORT/PROTO RESULT DETAIL" per port */
+#define PROBE_MAX_PORTS 256
+#define PROBE_USAGE     "probe connect HOST PORT[/tcp|/udp].. [--timeout SECONDS]"
+int verb_probe(char **args);
 int verb_facts(char **args);
 
 /* --- what check and apply share: which units, which hosts (session.c) --------------------------------- */
