@@ -96,3 +96,12 @@
 #define PATH_DAEMON_SEARCH "/usr/local/sbin:/usr/sbin:/sbin:/usr/libexec"
 /* PATH when the environment has none (as execvp(3) assumes). */
 #define PATH_DEFAULT_USER_SEARCH "/usr/local/bin:/usr/bin:/bin"
+
+/* what says which roles a host has when the profile does not name it (src/roles.c) */
+#define PATH_VIRTQEMUD_CONF        "/etc/libvirt/virtqemud.conf"
+#define PATH_NOVA_COMPUTE_CONF     "/etc/nova/nova-compute.conf"
+#define PATH_GANESHA_CONF          "/etc/ganesha/ganesha.conf"
+#define PATH_GANESHA_PID           "/run/ganesha/ganesha.pid"
+#define PATH_XENSTORED_PID         "/run/xenstored.pid"
+#define PATH_PROC_NFSD_THREADS     "/proc/fs/nfsd/threads"
+#define PATH_PROC_XEN_CAPABILITIES "/proc/xen/capabilities"

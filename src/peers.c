@@ -19,6 +19,8 @@ void peer_reports_free(struct peer_report *p, size_t n)
         for (size_t i = 0; p && i < n; i++) {
                 free(p[i].host);
                 free(p[i].hostname);
+                for (int r = 0; r < _ROLE_MAX; r++)
+                        free(p[i].role_why[r]);
                 result_list_done(&p[i].results);
                 json_object_put(p[i].facts);
         }
@@ -116,6 +118,26 @@ static char *first_line(const char *s)
 }
 
 /* Turns one peer's ssh run into its report. */
+/* Why the peer has its roles, as its report says (host.role_reasons, host.roles_detected; older peers
+ * give neither). */
+static void peer_role_reasons(struct peer_report *p, json_object *host)
+{
+        json_object *reasons, *detected;
+
+        if (json_object_object_get_ex(host, "roles_detected", &detected))
+                p->roles_detected = json_object_get_boolean(detected);
+        if (!json_object_object_get_ex(host, "role_reasons", &reasons) ||
+            !json_object_is_type(reasons, json_type_object))
+                return;
+        json_object_object_foreach(reasons, name, why)
+        {
+                enum role role = role_from_string(name);
+
+                if (role >= 0 && json_object_is_type(why, json_type_string) && !p->role_why[role])
+                        p->role_why[role] = strdup(json_object_get_string(why));
+        }
+}
+
 static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t timeout)
 {
         _cleanup_free_ char *err = first_line(j->err);
@@ -174,6 +196,7 @@ static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t t
                                 if (role >= 0)
                                         p->roles |= ROLE_BIT(role);
                         }
+                peer_role_reasons(p, host);
         }
         if (json_object_object_get_ex(o, "facts", &v) && json_object_is_type(v, json_type_object))
                 p->facts = json_object_get(v);

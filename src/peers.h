@@ -13,6 +13,8 @@ struct peer_report {
         char *host;
         char *hostname; /* what the peer calls itself */
         unsigned roles;
+        char *role_why[_ROLE_MAX]; /* why it has each role, as it says (host.role_reasons); may be NULL */
+        bool roles_detected;
         struct result_list results; /* on failure: one ERROR "peer.reach" saying why */
         json_object *facts;         /* NULL when the peer gave none */
         bool reached;

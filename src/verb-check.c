@@ -138,6 +138,8 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
         hosts[0] = (struct host_report){
                 .name = s->id.hostname,
                 .roles = s->roles,
+                .role_why = s->host_roles.why,
+                .roles_detected = s->host_roles.detected,
                 .results = &c->results,
                 .facts = arg_facts ? c->facts : NULL,
         };
@@ -145,6 +147,8 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
                 hosts[i + 1] = (struct host_report){
                         .name = c->peers[i].host,
                         .roles = c->peers[i].roles,
+                        .role_why = c->peers[i].role_why,
+                        .roles_detected = c->peers[i].roles_detected,
                         .results = &c->peers[i].results,
                         .facts = c->peers[i].facts,
                 };
@@ -156,6 +160,18 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
                 return EXIT_UNDECIDED;
         }
         return report_exit_code(&rep);
+}
+
+/* Nothing names this host's role and nothing on it shows one: a configuration error (exit 2), since
+ * hostprep cannot say whether a host is ready without knowing what it should be ready for. */
+static int no_role(const struct session *s)
+{
+        _cleanup_free_ char *line = roles_none_message(&s->host_roles, s->id.hostname, s->profile.name);
+
+        if (!line)
+                return log_oom();
+        fprintf(stderr, "hostprep: %s\n", line);
+        return EXIT_USAGE;
 }
 
 int verb_check(char **args)
@@ -178,6 +194,9 @@ int verb_check(char **args)
         if (peers_to_check(&s, &arg_scope, &c.peer_hosts) < 0 ||
             selection_args(&arg_scope, &c.peer_args) < 0)
                 return log_oom();
+        /* a host with no role to check gets one line saying so, not a SKIP for every unit */
+        if (!s.roles && !c.peer_hosts)
+                return no_role(&s);
 
         start = now_usec();
         r = check_hosts(&s, &sel, start, &c);
