@@ -272,7 +272,8 @@ static char *daemon_running(const struct finder *f, const struct daemon_sign *d,
         if (d->kernel) {
                 threads = nfsd_threads(f->fs);
                 if (threads > 0)
-                        return strdup_printf("nfsd running with %u thread%s", threads, threads == 1 ? "" : "s");
+                        return strdup_printf("nfsd running with %u thread%s", threads,
+                                             threads == 1 ? "" : "s");
         } else if (daemon_pid(f->fs, d, ret_pid) < 0)
                 return NULL;
         if (*ret_pid)
