@@ -151,7 +151,8 @@ static void human_not_applicable(FILE *f, const struct result_list *l)
 }
 
 /* One host's results under a heading per unit ("nfs.mount: the hypervisor mounts ..."). */
-static void human_grouped(FILE *f, const struct result_list *l, int width, bool color, bool quiet)
+static void human_grouped(FILE *f, const struct result_list *l, int width, bool color, bool quiet,
+                          bool after_header)
 {
         const struct unit *shown = NULL;
         bool first = true;
@@ -165,10 +166,11 @@ static void human_grouped(FILE *f, const struct result_list *l, int width, bool 
                 if (result_not_applicable(r) || (quiet && !shown_when_quiet(r->status)))
                         continue;
                 if (first || u != shown) {
-                        if (u)
-                                fprintf(f, "\n%s: %s\n", u->id, u->title);
-                        else
+                        /* a blank line between groups, and after the header when there is one */
+                        if (!first || after_header)
                                 fputc('\n', f);
+                        if (u)
+                                fprintf(f, "%s: %s\n", u->id, u->title);
                         shown = u;
                         first = false;
                 }
@@ -226,7 +228,7 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
                 }
                 if (results_span_units(host->results)) {
                         grouped = true;
-                        human_grouped(f, host->results, width, color, quiet);
+                        human_grouped(f, host->results, width, color, quiet, !quiet || rep->n_hosts > 1);
                 } else
                         human_results(f, host->results, width, color, quiet);
         }
