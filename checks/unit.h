@@ -116,6 +116,8 @@ struct check_ctx {
         char *const *peers; /* the other hosts: the profile's [hosts] and --peer, without this one */
         usec_t deadline;    /* CLOCK_MONOTONIC; every blocking call must end by then */
         struct result_list *results;
+        /* the roles were found on the host: neither the profile's [hosts] nor --role names one */
+        bool roles_detected;
 };
 
 /* Records one result of the unit's table entry def; evidence may be NULL. Returns 0, -ENOMEM, or -EINVAL

@@ -131,3 +131,11 @@
  * `nft -j list ruleset` in this file stands for it, and `iptables-legacy-save` output in the other. */
 #define PATH_NFT_RULESET_CAPTURE     PATH_HOSTPREP_RUNTIME_DIR "/nft-ruleset.json"
 #define PATH_IPTABLES_LEGACY_CAPTURE PATH_HOSTPREP_RUNTIME_DIR "/iptables-legacy-save.txt"
+/* what says which roles a host has when the profile does not name it (src/roles.c) */
+#define PATH_VIRTQEMUD_CONF        "/etc/libvirt/virtqemud.conf"
+#define PATH_NOVA_COMPUTE_CONF     "/etc/nova/nova-compute.conf"
+#define PATH_GANESHA_CONF          "/etc/ganesha/ganesha.conf"
+#define PATH_GANESHA_PID           "/run/ganesha/ganesha.pid"
+#define PATH_XENSTORED_PID         "/run/xenstored.pid"
+#define PATH_PROC_NFSD_THREADS     "/proc/fs/nfsd/threads"
+#define PATH_PROC_XEN_CAPABILITIES "/proc/xen/capabilities"

@@ -407,36 +407,42 @@ static int poll_timeout(usec_t now, usec_t until)
         return ms > 24 * 3600 * 1000 ? 24 * 3600 * 1000 : (int)ms;
 }
 
-int spawn_wait_many(struct spawn_job *jobs, size_t n, usec_t deadline)
+int spawn_wait_until(struct spawn_job *jobs, size_t n, usec_t until, size_t *ret_running)
 {
         _cleanup_free_ struct pollfd *pfd = calloc(4 * n + 1, sizeof(*pfd));
         _cleanup_free_ size_t *owner = calloc(4 * n + 1, sizeof(*owner));
-        usec_t until = deadline;
-        bool killed = false;
         int r = pfd && owner ? 0 : -ENOMEM;
 
         while (r >= 0) {
-                size_t k = poll_set(jobs, n, pfd, owner);
+                size_t k = poll_set(jobs, n, pfd, owner), running = 0;
                 usec_t now = now_usec();
                 int ready;
 
-                if (k == 0)
+                for (size_t i = 0; i < n; i++)
+                        running += jobs[i].running != NULL;
+                *ret_running = running;
+                if (k == 0 || now >= until)
                         return 0;
-                if (now >= until) {
-                        if (killed)
-                                break;
-                        for (size_t i = 0; i < n; i++)
-                                if (jobs[i].running)
-                                        job_timeout(&jobs[i]);
-                        killed = true;
-                        until = now + SPAWN_KILL_GRACE_USEC;
-                        continue;
-                }
                 ready = poll(pfd, k, poll_timeout(now, until));
                 if (ready < 0 && errno != EINTR)
                         r = -errno;
                 for (size_t m = 0; ready > 0 && r >= 0 && m < k; m++)
                         r = handle(&jobs[owner[m]], &pfd[m]);
+        }
+        return r;
+}
+
+int spawn_wait_many(struct spawn_job *jobs, size_t n, usec_t deadline)
+{
+        size_t running = 0;
+        int r = spawn_wait_until(jobs, n, deadline, &running);
+
+        /* what still runs at the deadline is killed, and abandoned when it does not go in the grace */
+        if (r >= 0 && running > 0) {
+                for (size_t i = 0; i < n; i++)
+                        if (jobs[i].running)
+                                job_timeout(&jobs[i]);
+                r = spawn_wait_until(jobs, n, now_usec() + SPAWN_KILL_GRACE_USEC, &running);
         }
         for (size_t i = 0; i < n; i++)
                 if (jobs[i].running)

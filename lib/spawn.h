@@ -90,6 +90,9 @@ int spawn_start(struct spawn_job *j);
 /* Waits for started jobs (others are ignored) until all ended or the deadline passed (then they are
  * killed, and abandoned if they do not go). <0 only on a failure of poll itself or out of memory. */
 int spawn_wait_many(struct spawn_job *jobs, size_t n, usec_t deadline);
+/* The same, but returns at until without killing anything (to show progress, then wait on): 0 with
+ * *ret_running the number of jobs still running, or <0 like spawn_wait_many(). */
+int spawn_wait_until(struct spawn_job *jobs, size_t n, usec_t until, size_t *ret_running);
 /* Starts all jobs at once and waits for them. <0 when jobs could not be started (then none runs). */
 int spawn_run_many(struct spawn_job *jobs, size_t n, usec_t deadline);
 int spawn_run(struct spawn_job *j, usec_t deadline);

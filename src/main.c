@@ -2,6 +2,7 @@
 /* hostprep: checks and prepares hosts for VM live migration. The verb table, the global options, help and
  * the dispatcher; each verb lives in verb-NAME.c with its own options. */
 #include <getopt.h>
+#include <locale.h>
 #include <stdarg.h>
 
 #include "config.h"
@@ -440,9 +441,25 @@ static int run(int argc, char *argv[])
         return arg_verb->run(args);
 }
 
+/* Error text stays English whatever the locale: hostprep's own (strerror, %m) and that of the programs it
+ * runs, whose messages end up in results (and of hostprep on the peers: ssh passes LC_* on), so a report
+ * reads the same on every host and scripts may match what it quotes. C.UTF-8 keeps UTF-8 where the C
+ * library has it; LANGUAGE would still pick a translation for a program in another locale. */
+static void locale_english(void)
+{
+        const char *l = setlocale(LC_ALL, "C.UTF-8") ? "C.UTF-8" : "C";
+
+        (void)setlocale(LC_ALL, l);
+        (void)setenv("LC_ALL", l, 1);
+        (void)unsetenv("LANGUAGE");
+}
+
 int main(int argc, char *argv[])
 {
-        int r = run(argc, argv);
+        int r;
+
+        locale_english();
+        r = run(argc, argv);
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (verbs[i].done)

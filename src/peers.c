@@ -19,6 +19,8 @@ void peer_reports_free(struct peer_report *p, size_t n)
         for (size_t i = 0; p && i < n; i++) {
                 free(p[i].host);
                 free(p[i].hostname);
+                for (int r = 0; r < _ROLE_MAX; r++)
+                        free(p[i].role_why[r]);
                 result_list_done(&p[i].results);
                 json_object_put(p[i].facts);
         }
@@ -116,6 +118,26 @@ static char *first_line(const char *s)
 }
 
 /* Turns one peer's ssh run into its report. */
+/* Why the peer has its roles, as its report says (host.role_reasons, host.roles_detected; older peers
+ * give neither). */
+static void peer_role_reasons(struct peer_report *p, json_object *host)
+{
+        json_object *reasons, *detected;
+
+        if (json_object_object_get_ex(host, "roles_detected", &detected))
+                p->roles_detected = json_object_get_boolean(detected);
+        if (!json_object_object_get_ex(host, "role_reasons", &reasons) ||
+            !json_object_is_type(reasons, json_type_object))
+                return;
+        json_object_object_foreach(reasons, name, why)
+        {
+                enum role role = role_from_string(name);
+
+                if (role >= 0 && json_object_is_type(why, json_type_string) && !p->role_why[role])
+                        p->role_why[role] = strdup(json_object_get_string(why));
+        }
+}
+
 static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t timeout)
 {
         _cleanup_free_ char *err = first_line(j->err);
@@ -174,6 +196,7 @@ static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t t
                                 if (role >= 0)
                                         p->roles |= ROLE_BIT(role);
                         }
+                peer_role_reasons(p, host);
         }
         if (json_object_object_get_ex(o, "facts", &v) && json_object_is_type(v, json_type_object))
                 p->facts = json_object_get(v);
@@ -300,6 +323,10 @@ static void close_masters(const struct ssh_options *o, char *const *hosts)
 
 /* ---- hostprep on every peer ---- */
 
+/* How often the progress function hears while peers_finish() waits. */
+#define PEERS_PROGRESS_USEC (200 * USEC_PER_MSEC)
+#define MIN_USEC(a, b)      ((a) < (b) ? (a) : (b))
+
 struct peers_run {
         const struct conf *profile;
         char *const *peers;
@@ -309,6 +336,8 @@ struct peers_run {
         char *control; /* the ControlMaster sockets' directory */
         struct ssh_options ssh;
         struct peers_exec exec;
+        peers_progress_fn progress;
+        void *progress_data;
 };
 
 /* `hostprep VERB --profile - --format json ...` as the peers run it. */
@@ -397,12 +426,46 @@ int peers_start(const struct conf *profile, const char *verb, char *const *peers
         return 0;
 }
 
+void peers_set_progress(struct peers_run *run, peers_progress_fn fn, void *userdata)
+{
+        run->progress = fn;
+        run->progress_data = userdata;
+}
+
+/* Waits in steps, telling the progress function who has answered, until all have or the deadline. */
+static int peers_wait_progress(struct peers_run *run)
+{
+        size_t running = run->exec.n;
+        int r = 0;
+
+        while (r >= 0 && running > 0 && now_usec() < run->deadline) {
+                _cleanup_(strv_freep) char **waiting = NULL;
+                _cleanup_free_ char *names = NULL;
+
+                r = spawn_wait_until(run->exec.jobs, run->exec.n,
+                                     MIN_USEC(now_usec() + PEERS_PROGRESS_USEC, run->deadline), &running);
+                for (size_t i = 0; r >= 0 && i < run->exec.n; i++)
+                        if (!run->exec.jobs[i].exited && !run->exec.jobs[i].spawn_failed)
+                                r = strv_push_dup(&waiting, run->peers[i]);
+                names = waiting ? strv_join(waiting, ", ") : NULL;
+                if (r >= 0)
+                        run->progress(run->progress_data, run->exec.n - running, run->exec.n, names,
+                                      run->deadline);
+        }
+        return r;
+}
+
 int peers_finish(struct peers_run *run, struct peer_report **ret, size_t *ret_n)
 {
         _cleanup_(peers_run_freep) struct peers_run *owned = run;
         size_t n = run->exec.n;
         struct peer_report *p = calloc(n ? n : 1, sizeof(*p));
-        int r = p ? peers_exec_wait(&run->exec, run->deadline) : -ENOMEM;
+        int r = p ? 0 : -ENOMEM;
+
+        if (r >= 0 && run->progress)
+                r = peers_wait_progress(run);
+        if (r >= 0)
+                r = peers_exec_wait(&run->exec, run->deadline);
 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 p[i].host = strdup(run->peers[i]);

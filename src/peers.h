@@ -13,6 +13,8 @@ struct peer_report {
         char *host;
         char *hostname; /* what the peer calls itself */
         unsigned roles;
+        char *role_why[_ROLE_MAX]; /* why it has each role, as it says (host.role_reasons); may be NULL */
+        bool roles_detected;
         struct result_list results; /* on failure: one ERROR "peer.reach" saying why */
         json_object *facts;         /* NULL when the peer gave none */
         bool reached;
@@ -79,5 +81,10 @@ struct peers_run;
 int peers_start(const struct conf *profile, const char *verb, char *const *peers, char *const *extra_args,
                 usec_t timeout, usec_t deadline, struct peers_run **ret);
 int peers_finish(struct peers_run *run, struct peer_report **ret, size_t *ret_n);
+/* While peers_finish() waits, fn hears about every 200 ms how many of n peers answered and who is still
+ * awaited (a list of names, NULL when none): a progress line on a terminal. */
+typedef void (*peers_progress_fn)(void *userdata, size_t answered, size_t n, const char *waiting,
+                                  usec_t deadline);
+void peers_set_progress(struct peers_run *run, peers_progress_fn fn, void *userdata);
 struct peers_run *peers_run_free(struct peers_run *run);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct peers_run *, peers_run_free)

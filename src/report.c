@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "results-json.h"
+#include "roles.h"
 #include "strv.h"
 
 void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX])
@@ -48,8 +49,25 @@ int report_exit_code(const struct report *r)
 {
         unsigned c[_STATUS_MAX];
 
+        if (r->exit_code > 0)
+                return r->exit_code;
         report_count_all(r, c);
         return exit_code_from_counts(c);
+}
+
+/* What the exit code says, for the closing line of the human report. */
+static const char *exit_code_meaning(int code)
+{
+        switch (code) {
+        case EXIT_READY:
+                return "ready, nothing failed";
+        case EXIT_NOT_READY:
+                return "not ready, something failed";
+        case EXIT_USAGE:
+                return "usage or configuration error";
+        default:
+                return "undecided, a check could not decide";
+        }
 }
 
 static const char *const status_colors[] = {
@@ -71,21 +89,92 @@ static int id_width(const struct result_list *l, bool quiet, int width)
         return width;
 }
 
+static void human_result(FILE *f, const struct result *r, int width, bool color)
+{
+        fprintf(f, "%s%-5s%s  %-*s  %s\n", color ? status_colors[r->status] : "",
+                status_to_string(r->status), color ? "\033[0m" : "", width, r->id, r->message);
+        if (r->status == STATUS_PASS || r->status == STATUS_SKIP)
+                return;
+        if (r->evidence)
+                fprintf(f, "%*s  %*s  seen: %s\n", 5, "", width, "", r->evidence);
+        if (r->hint)
+                fprintf(f, "%*s  %*s  hint: %s\n", 5, "", width, "", r->hint);
+}
+
 static void human_results(FILE *f, const struct result_list *l, int width, bool color, bool quiet)
 {
+        for (size_t i = 0; i < l->n; i++)
+                if (!quiet || shown_when_quiet(l->items[i].status))
+                        human_result(f, &l->items[i], width, color);
+}
+
+/* The unit a result belongs to: its id or an id below it; NULL for results of no unit (peer.*). */
+static const struct unit *result_unit(const struct result *r)
+{
+        for (size_t i = 0; i < unit_registry_size; i++) {
+                const char *id = unit_registry[i]->id;
+                size_t n = strlen(id);
+
+                if (strneq(r->id, id, n) && (r->id[n] == '.' || r->id[n] == '\0'))
+                        return unit_registry[i];
+        }
+        return NULL;
+}
+
+/* The runner's one SKIP for a unit that is not for this host's roles. */
+static bool result_not_applicable(const struct result *r)
+{
+        return r->status == STATUS_SKIP && streq_ptr(r->reason, "not_applicable");
+}
+
+/* Whether l holds results of more than one unit: then they are shown under a heading per unit. */
+static bool results_span_units(const struct result_list *l)
+{
+        for (size_t i = 1; l && i < l->n; i++)
+                if (result_unit(&l->items[i]) != result_unit(&l->items[0]))
+                        return true;
+        return false;
+}
+
+/* "not for this host's role: nfs.export, nfs.storage": the units the runner skipped, on one line. */
+static void human_not_applicable(FILE *f, const struct result_list *l)
+{
+        const char *sep = "not for this host's role:";
+
+        for (size_t i = 0; i < l->n; i++)
+                if (result_not_applicable(&l->items[i])) {
+                        fprintf(f, "%s %s", sep, l->items[i].id);
+                        sep = ",";
+                }
+        if (!streq(sep, "not for this host's role:"))
+                fputc('\n', f);
+}
+
+/* One host's results under a heading per unit ("nfs.mount: the hypervisor mounts ..."). */
+static void human_grouped(FILE *f, const struct result_list *l, int width, bool color, bool quiet,
+                          bool after_header)
+{
+        const struct unit *shown = NULL;
+        bool first = true;
+
+        if (!quiet)
+                human_not_applicable(f, l);
         for (size_t i = 0; i < l->n; i++) {
                 const struct result *r = &l->items[i];
+                const struct unit *u = result_unit(r);
 
-                if (quiet && !shown_when_quiet(r->status))
+                if (result_not_applicable(r) || (quiet && !shown_when_quiet(r->status)))
                         continue;
-                fprintf(f, "%s%-5s%s  %-*s  %s\n", color ? status_colors[r->status] : "",
-                        status_to_string(r->status), color ? "\033[0m" : "", width, r->id, r->message);
-                if (r->status == STATUS_PASS || r->status == STATUS_SKIP)
-                        continue;
-                if (r->evidence)
-                        fprintf(f, "%*s  %*s  seen: %s\n", 5, "", width, "", r->evidence);
-                if (r->hint)
-                        fprintf(f, "%*s  %*s  hint: %s\n", 5, "", width, "", r->hint);
+                if (first || u != shown) {
+                        /* a blank line between groups, and after the header when there is one */
+                        if (!first || after_header)
+                                fputc('\n', f);
+                        if (u)
+                                fprintf(f, "%s: %s\n", u->id, u->title);
+                        shown = u;
+                        first = false;
+                }
+                human_result(f, r, width, color);
         }
 }
 
@@ -118,6 +207,7 @@ static char *needs_attention(const struct report *rep)
 int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
 {
         unsigned c[_STATUS_MAX];
+        bool grouped = false;
         int width = 0;
 
         for (size_t h = 0; h < rep->n_hosts; h++)
@@ -125,16 +215,22 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
         width = id_width(rep->comparisons, quiet, width);
 
         for (size_t h = 0; h < rep->n_hosts; h++) {
-                _cleanup_free_ char *roles = roles_to_string(rep->hosts[h].roles);
+                const struct host_report *host = &rep->hosts[h];
+                _cleanup_free_ char *roles = roles_describe(host->roles, host->role_why);
 
+                /* the header says which role and why: "host hv1: hypervisor (named in [hosts])" */
                 if (!quiet || rep->n_hosts > 1) {
                         if (h == 0)
-                                fprintf(f, "host %s (%s), profile %s\n", rep->hosts[h].name, strna(roles),
+                                fprintf(f, "host %s: %s, profile %s\n", host->name, strna(roles),
                                         rep->profile_name);
                         else
-                                fprintf(f, "\nhost %s (%s)\n", rep->hosts[h].name, strna(roles));
+                                fprintf(f, "\nhost %s: %s\n", host->name, strna(roles));
                 }
-                human_results(f, rep->hosts[h].results, width, color, quiet);
+                if (results_span_units(host->results)) {
+                        grouped = true;
+                        human_grouped(f, host->results, width, color, quiet, !quiet || rep->n_hosts > 1);
+                } else
+                        human_results(f, host->results, width, color, quiet);
         }
         if (rep->comparisons) {
                 fprintf(f, "\nacross hosts\n");
@@ -147,12 +243,14 @@ int report_human(FILE *f, const struct report *rep, bool color, bool quiet)
                         fprintf(f, "\nneeds attention: %s\n", who);
         }
         report_count_all(rep, c);
+        if (grouped && !rep->comparisons && rep->n_hosts == 1)
+                fputc('\n', f);
         fprintf(f, "%u passed, %u warning%s, %u failed, %u error%s, %u skipped", c[STATUS_PASS],
                 c[STATUS_WARN], c[STATUS_WARN] == 1 ? "" : "s", c[STATUS_FAIL], c[STATUS_ERROR],
                 c[STATUS_ERROR] == 1 ? "" : "s", c[STATUS_SKIP]);
         if (c[STATUS_FIXED])
                 fprintf(f, ", %u fixed", c[STATUS_FIXED]);
-        fputc('\n', f);
+        fprintf(f, "; exit %d: %s\n", report_exit_code(rep), exit_code_meaning(report_exit_code(rep)));
         return ferror(f) ? -EIO : 0;
 }
 
@@ -168,10 +266,18 @@ static json_object *roles_json(unsigned roles)
 
 static json_object *host_json(const struct host_report *h)
 {
-        json_object *o = json_object_new_object();
+        json_object *o = json_object_new_object(), *why = json_object_new_object();
 
         json_object_object_add(o, "name", json_object_new_string(h->name));
         json_object_object_add(o, "roles", roles_json(h->roles));
+        /* why it has each role ("named in [hosts]", "--role", "libvirtd running"), and whether they were
+         * found on the host */
+        for (int i = 0; h->role_why && i < _ROLE_MAX; i++)
+                if ((h->roles & ROLE_BIT(i)) && h->role_why[i])
+                        json_object_object_add(why, role_to_string((enum role)i),
+                                               json_object_new_string(h->role_why[i]));
+        json_object_object_add(o, "role_reasons", why);
+        json_object_object_add(o, "roles_detected", json_object_new_boolean(h->roles_detected));
         return o;
 }
 

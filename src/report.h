@@ -21,6 +21,8 @@ enum {
 struct host_report {
         const char *name;
         unsigned roles;
+        char *const *role_why; /* [_ROLE_MAX]: why the host has each of its roles; may be NULL */
+        bool roles_detected;   /* found on the host, not named by the profile or --role */
         const struct result_list *results;
         json_object *facts; /* may be NULL */
 };
@@ -35,10 +37,12 @@ struct report {
         usec_t duration;
         const char *extra_key; /* JSON only: one more member beside the results (migrate's numbers) */
         json_object *extra;
+        int exit_code; /* >0: what the verb exits with when more than the results decide (apply) */
 };
 
 void report_count(const struct result_list *l, unsigned counts[_STATUS_MAX]);
-/* Over every host and the comparisons: FAIL anywhere -> 1, else ERROR anywhere -> 3, else 0. */
+/* Over every host and the comparisons: FAIL anywhere -> 1, else ERROR anywhere -> 3, else 0; r->exit_code
+ * when it is set. */
 int report_exit_code(const struct report *r);
 int results_exit_code(const struct result_list *l);
 

@@ -269,6 +269,11 @@ static int not_applicable(struct check_ctx *ctx, const struct unit *u)
 {
         _cleanup_free_ char *need = roles_to_string(u->roles), *have = roles_to_string(ctx->roles);
 
+        if (ctx->roles_detected)
+                return result_list_add_def(
+                        ctx->results, &runner_results[RUNNER_NOT_APPLICABLE], u->id, NULL, NULL,
+                        "not applicable: applies to %s; %s has role %s (found on the host)", strna(need),
+                        ctx->hostname, strna(have));
         return result_list_add_def(ctx->results, &runner_results[RUNNER_NOT_APPLICABLE], u->id, NULL, NULL,
                                    "not applicable: applies to %s; %s has role %s in profile %s",
                                    strna(need), ctx->hostname, strna(have), strna(ctx->profile->name));

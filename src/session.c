@@ -52,6 +52,7 @@ void session_done(struct session *s)
 {
         conf_done(&s->profile);
         identity_done(&s->id);
+        host_roles_done(&s->host_roles);
         hostfs_free(s->fs);
         strv_free(s->others);
 }
@@ -100,9 +101,12 @@ int session_open(struct session *s, char *const *peers)
         s->timeout = arg_timeout;
         if (!s->timeout)
                 (void)parse_seconds(conf_get(&s->profile, "check", "timeout"), &s->timeout);
-        s->roles = identity_roles(&s->id, &s->profile);
-        STRV_FOREACH (role, arg_roles)
-                s->roles |= ROLE_BIT(role_from_string(*role));
+        /* named in [hosts] or by --role, else found on the host (what runs and is set up there) */
+        r = host_roles_find(s->fs, &s->id, &s->profile, arg_roles, now_usec() + s->timeout, &s->host_roles);
+        if (r < 0)
+                return fprintf(stderr, "hostprep: cannot tell this host's roles: %s\n", strerror(-r)),
+                       -EXIT_UNDECIDED;
+        s->roles = s->host_roles.roles;
         for (size_t i = 0; i < s->profile.n_entries; i++) {
                 const struct conf_entry *e = &s->profile.entries[i];
                 if (streq(e->section, "hosts") && !identity_matches(&s->id, e->key) &&
@@ -119,6 +123,7 @@ struct check_ctx session_check_ctx(const struct session *s, usec_t deadline, str
                 .profile = &s->profile,
                 .hostname = s->id.hostname,
                 .roles = s->roles,
+                .roles_detected = s->host_roles.detected,
                 .peers = s->others,
                 .deadline = deadline,
                 .results = results,

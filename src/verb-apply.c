@@ -130,15 +130,20 @@ static int apply_report(const struct session *s, const struct apply_round *first
         for (size_t i = 0; i < final->n_peers && i < first->n_peers; i++)
                 if (keep_fixed(&first->peers[i].results, &final->peers[i].results) < 0)
                         return log_oom();
-        hosts[0] = (struct host_report){.name = s->id.hostname, .roles = s->roles, .results = &final->here};
+        hosts[0] = (struct host_report){.name = s->id.hostname,
+                                        .roles = s->roles,
+                                        .role_why = s->host_roles.why,
+                                        .roles_detected = s->host_roles.detected,
+                                        .results = &final->here};
         for (size_t i = 0; i < final->n_peers; i++)
                 hosts[i + 1] = (struct host_report){.name = final->peers[i].host,
                                                     .roles = final->peers[i].roles,
                                                     .results = &final->peers[i].results};
         rep = session_report(s, hosts, final->n_peers + 1, start);
-        (void)write_report(&rep);
+        /* the changes here could not be made: undecided, whatever the results say (the report says so) */
         if (first->here_failed || final->here_failed)
-                return EXIT_UNDECIDED;
+                rep.exit_code = EXIT_UNDECIDED;
+        (void)write_report(&rep);
         return report_exit_code(&rep);
 }
 

@@ -95,12 +95,42 @@ static void check_run_done(struct check_run *c)
         strv_free(c->peer_args);
 }
 
+/* The live progress line on stderr: on a terminal only, so logs, pipes and the golden tests never see it. */
+static void progress_peers(void *userdata, size_t answered, size_t n, const char *waiting, usec_t deadline)
+{
+        usec_t now = now_usec();
+
+        fprintf(stderr, "\r\033[K%s checked; %zu of %zu peer%s answered%s%s (%.0f s left)",
+                (const char *)userdata, answered, n, n == 1 ? "" : "s", waiting ? ", waiting for " : "",
+                strempty(waiting), deadline > now ? (double)(deadline - now) / USEC_PER_SEC : 0.0);
+        fflush(stderr);
+}
+
+static void progress_start(const struct session *s, const struct check_run *c)
+{
+        size_t n = strv_length(c->peer_hosts);
+
+        if (n)
+                fprintf(stderr, "\r\033[Kchecking %s while %zu peer%s answer%s...", s->id.hostname, n,
+                        n == 1 ? "" : "s", n == 1 ? "s" : "");
+        else
+                fprintf(stderr, "\r\033[Kchecking %s...", s->id.hostname);
+        fflush(stderr);
+}
+
+static void progress_end(void)
+{
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+}
+
 /* This host's units while the peers work (a dead peer costs the deadline once), then this host's facts. */
 static int check_hosts(const struct session *s, const struct selection *sel, usec_t start,
                        struct check_run *c)
 {
         struct check_ctx ctx = session_check_ctx(s, start + s->timeout, &c->results);
         struct peers_run *prun = NULL;
+        bool progress = isatty(STDERR_FILENO);
         usec_t facts_deadline;
         int r, pr = 0;
 
@@ -109,6 +139,10 @@ static int check_hosts(const struct session *s, const struct selection *sel, use
         if (c->peer_hosts)
                 pr = peers_start(&s->profile, "check", c->peer_hosts, c->peer_args, s->timeout,
                                  start + s->timeout + 9 * USEC_PER_SEC / 10, &prun);
+        if (progress)
+                progress_start(s, c);
+        if (prun && progress)
+                peers_set_progress(prun, progress_peers, s->id.hostname);
         r = runner_run(&ctx, unit_registry, unit_registry_size, sel);
         /* a report without facts is still a report: the comparisons say what they miss */
         facts_deadline = ctx.deadline + USEC_PER_SEC / 2;
@@ -117,6 +151,8 @@ static int check_hosts(const struct session *s, const struct selection *sel, use
                 c->facts = NULL;
         if (prun)
                 pr = peers_finish(prun, &c->peers, &c->n_peers);
+        if (progress)
+                progress_end();
         if (r >= 0 && pr < 0) {
                 fprintf(stderr, "hostprep: checking the peers failed: %s\n", strerror(-pr));
                 return pr;
@@ -138,6 +174,8 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
         hosts[0] = (struct host_report){
                 .name = s->id.hostname,
                 .roles = s->roles,
+                .role_why = s->host_roles.why,
+                .roles_detected = s->host_roles.detected,
                 .results = &c->results,
                 .facts = arg_facts ? c->facts : NULL,
         };
@@ -145,6 +183,8 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
                 hosts[i + 1] = (struct host_report){
                         .name = c->peers[i].host,
                         .roles = c->peers[i].roles,
+                        .role_why = c->peers[i].role_why,
+                        .roles_detected = c->peers[i].roles_detected,
                         .results = &c->peers[i].results,
                         .facts = c->peers[i].facts,
                 };
@@ -156,6 +196,18 @@ static int check_report(const struct session *s, struct check_run *c, usec_t sta
                 return EXIT_UNDECIDED;
         }
         return report_exit_code(&rep);
+}
+
+/* Nothing names this host's role and nothing on it shows one: a configuration error (exit 2), since
+ * hostprep cannot say whether a host is ready without knowing what it should be ready for. */
+static int no_role(const struct session *s)
+{
+        _cleanup_free_ char *line = roles_none_message(&s->host_roles, s->id.hostname, s->profile.name);
+
+        if (!line)
+                return log_oom();
+        fprintf(stderr, "hostprep: %s\n", line);
+        return EXIT_USAGE;
 }
 
 int verb_check(char **args)
@@ -178,6 +230,9 @@ int verb_check(char **args)
         if (peers_to_check(&s, &arg_scope, &c.peer_hosts) < 0 ||
             selection_args(&arg_scope, &c.peer_args) < 0)
                 return log_oom();
+        /* a host with no role to check gets one line saying so, not a SKIP for every unit */
+        if (!s.roles && !c.peer_hosts)
+                return no_role(&s);
 
         start = now_usec();
         r = check_hosts(&s, &sel, start, &c);

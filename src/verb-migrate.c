@@ -360,7 +360,11 @@ static json_object *stats_json(const struct migrate_stats *st)
 /* The results, with the migration's numbers beside them; the exit code. */
 static int migrate_report(const struct migrate_run *m, usec_t start)
 {
-        struct host_report host = {.name = m->s.id.hostname, .roles = m->s.roles, .results = &m->results};
+        struct host_report host = {.name = m->s.id.hostname,
+                                   .roles = m->s.roles,
+                                   .role_why = m->s.host_roles.why,
+                                   .roles_detected = m->s.host_roles.detected,
+                                   .results = &m->results};
         struct report rep = session_report(&m->s, &host, 1, start);
 
         if (m->ms && arg_format == FORMAT_JSON) {

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "peers.h"
 #include "report.h"
+#include "roles.h"
 #include "runner.h"
 #include "unit.h"
 
@@ -135,6 +136,8 @@ struct session {
         unsigned roles;
         char **others;  /* every other host: the profile's [hosts] and --peer, not this one */
         usec_t timeout; /* --timeout, else the profile's [check] timeout */
+        /* the roles with why: named in [hosts], --role, or found on the host */
+        struct host_roles host_roles;
 };
 
 void session_done(struct session *s);
