@@ -78,10 +78,9 @@ static int guest_load(struct check_ctx *ctx, const struct libvirt_domain_xml *d,
         if (r == -EBADMSG) {
                 if (!g->name && !(g->name = strdup(d->name)))
                         return -ENOMEM;
-                return result_list_add_def(&g->checks, &audit_results[A_GUEST_UNCHECKED], NULL,
-                                           HINT_VALUES("GUEST", d->name), NULL,
-                                           "%s: its XML does not parse (%s): not judged", d->name,
-                                           strna(error));
+                return result_list_add_def(
+                        &g->checks, &audit_results[A_GUEST_UNCHECKED], NULL, HINT_VALUES("GUEST", d->name),
+                        NULL, "%s: its XML does not parse (%s): not judged", d->name, strna(error));
         }
         if (r >= 0)
                 r = shared_paths(running ? running : def, conf_get(ctx->profile, "nfs", "mountpoint"),
@@ -181,8 +180,8 @@ static void dirty_collect(virDomainPtr *doms, size_t n, unsigned seconds, json_o
                         long long mib = 0;
                         const char *name = virDomainGetName(stats[i]->dom);
 
-                        if (virTypedParamsGetInt(stats[i]->params, stats[i]->nparams, "dirtyrate.calc_status",
-                                                 &status) == 1 &&
+                        if (virTypedParamsGetInt(stats[i]->params, stats[i]->nparams,
+                                                 "dirtyrate.calc_status", &status) == 1 &&
                             status == VIR_DOMAIN_DIRTYRATE_MEASURED &&
                             virTypedParamsGetLLong(stats[i]->params, stats[i]->nparams,
                                                    "dirtyrate.megabytes_per_second", &mib) == 1) {
@@ -277,7 +276,8 @@ int audit_dirty_rates(struct audit_guest *g, size_t n, unsigned seconds, usec_t 
         return 0;
 }
 
-/* --- the peers' CPUs ------------------------------------------------------------------------------------ */
+/* --- the peers' CPUs ------------------------------------------------------------------------------------
+ */
 
 char *audit_peer_uri(const struct conf *profile, const char *peer)
 {

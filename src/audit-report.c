@@ -29,9 +29,9 @@ static const char *exit_meaning(int code)
 /* "about 2.1 s, last pass 40 ms (512 MiB, dirty 3 MiB/s, link 119 MiB/s assumed)" */
 static char *estimate_text(const struct audit_guest *g, const struct audit_estimate *e)
 {
-        _cleanup_free_ char *dirty = g->dirty_known ? strdup_printf("dirty %.0f MiB/s", e->dirty_mib_s)
-                                                    : strdup_printf("dirty rate unknown: %s",
-                                                                    strna(g->dirty_error));
+        _cleanup_free_ char *dirty =
+                g->dirty_known ? strdup_printf("dirty %.0f MiB/s", e->dirty_mib_s)
+                               : strdup_printf("dirty rate unknown: %s", strna(g->dirty_error));
 
         if (!e->known)
                 return strdup("not running: moves as a definition (offline)");
@@ -49,7 +49,9 @@ static void human_cell(FILE *f, const struct audit_table *t, size_t g, size_t p,
 
         fprintf(f, "%-*s %-*s %-17s %s\n", width, t->guests[g].name, 12, t->peers[p].name,
                 audit_verdict_to_string(c->verdict),
-                c->verdict == AUDIT_READY ? strna(est) : c->findings.n ? "" : strna(est));
+                c->verdict == AUDIT_READY ? strna(est)
+                : c->findings.n           ? ""
+                                          : strna(est));
         for (size_t i = 0; i < c->findings.n; i++) {
                 const struct result *r = &c->findings.items[i];
 
@@ -72,8 +74,9 @@ int audit_write_human(FILE *f, const struct audit_table *t, bool quiet)
                 width = n > width ? n : width;
                 counts[audit_guest_verdict(cell(t, g, 0), t->n_peers)]++;
         }
-        fprintf(f, "hostprep audit of %s (profile %s): %zu guest%s, %zu peer%s\n", t->host, strna(t->profile),
-                t->n_guests, t->n_guests == 1 ? "" : "s", t->n_peers, t->n_peers == 1 ? "" : "s");
+        fprintf(f, "hostprep audit of %s (profile %s): %zu guest%s, %zu peer%s\n", t->host,
+                strna(t->profile), t->n_guests, t->n_guests == 1 ? "" : "s", t->n_peers,
+                t->n_peers == 1 ? "" : "s");
         if (t->n_guests == 0)
                 fprintf(f, "no guests are defined on %s: nothing to move\n", t->host);
         else
@@ -124,16 +127,17 @@ static json_object *guest_json(const struct audit_table *t, size_t gi)
         json_object_object_add(o, "dirty_rate_mib_s",
                                g->dirty_known ? json_object_new_double(g->dirty_mib_s) : NULL);
         json_object_object_add(o, "dirty_rate_error", json_string_or_null(g->dirty_error));
-        json_object_object_add(
-                o, "verdict",
-                json_object_new_string(audit_verdict_to_json(audit_guest_verdict(cell(t, gi, 0), t->n_peers))));
+        json_object_object_add(o, "verdict",
+                               json_object_new_string(audit_verdict_to_json(
+                                       audit_guest_verdict(cell(t, gi, 0), t->n_peers))));
         for (size_t p = 0; p < t->n_peers; p++) {
                 const struct audit_cell *c = cell(t, gi, p);
                 json_object *pc = json_object_new_object();
 
                 if (!pc)
                         break;
-                json_object_object_add(pc, "verdict", json_object_new_string(audit_verdict_to_json(c->verdict)));
+                json_object_object_add(pc, "verdict",
+                                       json_object_new_string(audit_verdict_to_json(c->verdict)));
                 json_object_object_add(pc, "estimate", estimate_json(&c->estimate));
                 json_object_object_add(pc, "findings", results_to_json(&c->findings));
                 json_object_object_add(peers, t->peers[p].name, pc);
@@ -171,7 +175,8 @@ int audit_write_json(FILE *f, const struct audit_table *t)
         for (size_t g = 0; g < t->n_guests; g++)
                 json_object_array_add(guests, guest_json(t, g));
         json_object_object_add(o, "guests", guests);
-        json_object_object_add(o, "duration_ms", json_object_new_int64((int64_t)(t->duration / USEC_PER_MSEC)));
+        json_object_object_add(o, "duration_ms",
+                               json_object_new_int64((int64_t)(t->duration / USEC_PER_MSEC)));
         json_object_object_add(o, "exit_code", json_object_new_int(t->exit_code));
         fprintf(f, "%s\n",
                 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

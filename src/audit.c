@@ -17,19 +17,20 @@
 #include "report.h"
 #include "strv.h"
 
-
 #define PEER_FACTS_HINT "check the peer by hand: ssh @PEER@ hostprep facts"
 
 const struct result_def audit_results[] = {
         [A_PEER_NO_FACTS] = {"audit.peer", STATUS_ERROR, "no_facts", PEER_FACTS_HINT},
         [A_PEER_NO_LIBVIRT] = {"audit.peer", STATUS_ERROR, "no_libvirt_facts",
                                "check that libvirtd runs on @PEER@: virsh -c qemu:///system version"},
-        [A_STORAGE_NOT_MOUNTED] = {"audit.storage", STATUS_FAIL, "not_mounted_on_peer",
-                                   "mount the shared storage at @MOUNTPOINT@ on @PEER@ (hostprep apply there)"},
+        [A_STORAGE_NOT_MOUNTED] =
+                {"audit.storage", STATUS_FAIL, "not_mounted_on_peer",
+                 "mount the shared storage at @MOUNTPOINT@ on @PEER@ (hostprep apply there)"},
         [A_STORAGE_OTHER] = {"audit.storage", STATUS_FAIL, "other_storage_on_peer",
                              "mount the same export at @MOUNTPOINT@ on @PEER@ as on this host"},
-        [A_MEMORY_SHORT] = {"audit.memory", STATUS_FAIL, "not_enough_memory",
-                            "free memory on @PEER@ (move or stop guests there), or send the guest elsewhere"},
+        [A_MEMORY_SHORT] =
+                {"audit.memory", STATUS_FAIL, "not_enough_memory",
+                 "free memory on @PEER@ (move or stop guests there), or send the guest elsewhere"},
         [A_MEMORY_UNKNOWN] = {"audit.memory", STATUS_WARN, "memory_unknown",
                               "update hostprep on @PEER@: its facts do not say its free memory"},
         [A_ARCH_UNSUPPORTED] = {"audit.machine", STATUS_FAIL, "arch_unsupported",
@@ -40,8 +41,9 @@ const struct result_def audit_results[] = {
         [A_CPU_INCOMPATIBLE] = {"audit.cpu", STATUS_FAIL, "cpu_incompatible",
                                 "give the guest a CPU model both hosts provide (virsh "
                                 "hypervisor-cpu-baseline of both hosts' domcapabilities)"},
-        [A_CPU_FAILED] = {"audit.cpu", STATUS_ERROR, "compare_failed",
-                          "compare by hand: virsh -c @URI@ hypervisor-cpu-compare FILE (FILE: the guest's <cpu>)"},
+        [A_CPU_FAILED] =
+                {"audit.cpu", STATUS_ERROR, "compare_failed",
+                 "compare by hand: virsh -c @URI@ hypervisor-cpu-compare FILE (FILE: the guest's <cpu>)"},
         [A_CPU_UNREACHABLE] = {"audit.cpu", STATUS_ERROR, "peer_libvirtd_unreachable",
                                "check that this host reaches @PEER@'s libvirtd: virsh -c @URI@ version"},
         [A_CPU_TIMEOUT] = {"audit.cpu", STATUS_ERROR, "peer_libvirtd_timeout",
@@ -122,8 +124,8 @@ void audit_cell_done(struct audit_cell *c)
 
 /* --- the estimate ------------------------------------------------------------------------------------ */
 
-void audit_estimate(double memory_mib, double dirty_mib_s, double bandwidth_mib_s, unsigned downtime_limit_ms,
-                    struct audit_estimate *ret)
+void audit_estimate(double memory_mib, double dirty_mib_s, double bandwidth_mib_s,
+                    unsigned downtime_limit_ms, struct audit_estimate *ret)
 {
         double left = memory_mib, t = 0, limit_s = downtime_limit_ms / 1000.0;
         unsigned pass = 1;
@@ -168,7 +170,7 @@ static json_object *first_mount(json_object *mounts)
 }
 
 #define PEER_HINT(peer, p)                                                                                  \
-        HINT_VALUES("PEER", (peer)->name, "MOUNTPOINT", strempty((p)->mountpoint), "URI",                  \
+        HINT_VALUES("PEER", (peer)->name, "MOUNTPOINT", strempty((p)->mountpoint), "URI",                   \
                     strempty((peer)->uri), "GUEST", g->name)
 
 /* The files the guest keeps below the mountpoint are where the peer's QEMU opens them: the same export
@@ -182,16 +184,16 @@ static int decide_storage(const struct audit_params *p, const struct audit_guest
         if (!g->shared_paths)
                 return 0;
         if (!there)
-                return result_list_add_def(l, &audit_results[A_STORAGE_NOT_MOUNTED], NULL, PEER_HINT(peer, p),
-                                           g->shared_paths[0],
+                return result_list_add_def(l, &audit_results[A_STORAGE_NOT_MOUNTED], NULL,
+                                           PEER_HINT(peer, p), g->shared_paths[0],
                                            "%s keeps %s below %s, where nothing is mounted on %s", g->name,
                                            g->shared_paths[0], strna(p->mountpoint), peer->name);
         if (!src || streq(src, strempty(peer_src)))
                 return 0;
-        return result_list_add_def(l, &audit_results[A_STORAGE_OTHER], NULL, PEER_HINT(peer, p),
-                                   g->shared_paths[0],
-                                   "%s keeps %s below %s: %s mounts %s there, this host %s", g->name,
-                                   g->shared_paths[0], strna(p->mountpoint), peer->name, strna(peer_src), src);
+        return result_list_add_def(
+                l, &audit_results[A_STORAGE_OTHER], NULL, PEER_HINT(peer, p), g->shared_paths[0],
+                "%s keeps %s below %s: %s mounts %s there, this host %s", g->name, g->shared_paths[0],
+                strna(p->mountpoint), peer->name, strna(peer_src), src);
 }
 
 static int decide_memory(const struct audit_params *p, const struct audit_guest *g,
@@ -201,21 +203,22 @@ static int decide_memory(const struct audit_params *p, const struct audit_guest 
         int64_t avail;
 
         if (!m)
-                return result_list_add_def(l, &audit_results[A_MEMORY_UNKNOWN], NULL, PEER_HINT(peer, p), NULL,
-                                           "%s does not say how much memory it has free", peer->name);
+                return result_list_add_def(l, &audit_results[A_MEMORY_UNKNOWN], NULL, PEER_HINT(peer, p),
+                                           NULL, "%s does not say how much memory it has free", peer->name);
         avail = json_object_get_int64(m);
         if ((uint64_t)avail >= g->memory_kib)
                 return 0;
         return result_list_add_def(l, &audit_results[A_MEMORY_SHORT], NULL, PEER_HINT(peer, p),
-                                   "MemAvailable", "%s has %" PRId64 " MiB available, %s needs %" PRIu64 " MiB",
-                                   peer->name, avail / 1024, g->name, g->memory_kib / 1024);
+                                   "MemAvailable",
+                                   "%s has %" PRId64 " MiB available, %s needs %" PRIu64 " MiB", peer->name,
+                                   avail / 1024, g->name, g->memory_kib / 1024);
 }
 
 static int decide_machine(const struct audit_params *p, const struct audit_guest *g,
                           const struct audit_peer *peer, struct result_list *l)
 {
-        json_object *am = g->arch ? json_get(json_get(json_get(peer->facts, "libvirt"), "machines"), g->arch)
-                                  : NULL;
+        json_object *am =
+                g->arch ? json_get(json_get(json_get(peer->facts, "libvirt"), "machines"), g->arch) : NULL;
 
         if (!g->arch || !g->machine)
                 return 0;
@@ -294,11 +297,11 @@ static int decide_estimate(const struct audit_params *p, const struct audit_gues
         e->link_assumed = !p->link_mib_s;
         if (e->converges)
                 return 0;
-        return result_list_add_def(&c->findings, &audit_results[A_NOT_CONVERGING], NULL, PEER_HINT(peer, p),
-                                   NULL,
-                                   "%s dirties %.1f MiB/s of its %.0f MiB; at %.0f MiB/s the last pass still "
-                                   "takes %.0f ms after %u passes, more than the %u ms allowed",
-                                   g->name, e->dirty_mib_s, e->memory_mib, bw, e->downtime_ms, e->passes, limit);
+        return result_list_add_def(
+                &c->findings, &audit_results[A_NOT_CONVERGING], NULL, PEER_HINT(peer, p), NULL,
+                "%s dirties %.1f MiB/s of its %.0f MiB; at %.0f MiB/s the last pass still "
+                "takes %.0f ms after %u passes, more than the %u ms allowed",
+                g->name, e->dirty_mib_s, e->memory_mib, bw, e->downtime_ms, e->passes, limit);
 }
 
 /* The peer's facts are what its side is decided on: without them, or without their libvirt part, the
@@ -435,11 +438,12 @@ static int memory_kib(const xmlNode *m, uint64_t *ret)
         static const struct {
                 const char *unit;
                 double kib;
-        } units[] = {{"b", 1.0 / 1024}, {"bytes", 1.0 / 1024}, {"KB", 1000.0 / 1024}, {"k", 1}, {"KiB", 1},
-                     {"MB", 1e6 / 1024},  {"M", 1024},           {"MiB", 1024},        {"GB", 1e9 / 1024},
-                     {"G", 1 << 20},      {"GiB", 1 << 20},      {"TB", 1e12 / 1024},  {"T", 1u << 30},
-                     {"TiB", 1u << 30}};
-        xmlChar *text = m ? xmlNodeGetContent(m) : NULL, *unit = m ? xmlGetNoNsProp(m, BAD_CAST "unit") : NULL;
+        } units[] = {{"b", 1.0 / 1024},  {"bytes", 1.0 / 1024}, {"KB", 1000.0 / 1024}, {"k", 1},
+                     {"KiB", 1},         {"MB", 1e6 / 1024},    {"M", 1024},           {"MiB", 1024},
+                     {"GB", 1e9 / 1024}, {"G", 1 << 20},        {"GiB", 1 << 20},      {"TB", 1e12 / 1024},
+                     {"T", 1u << 30},    {"TiB", 1u << 30}};
+        xmlChar *text = m ? xmlNodeGetContent(m) : NULL,
+                *unit = m ? xmlGetNoNsProp(m, BAD_CAST "unit") : NULL;
         double factor = unit ? 0 : 1;
         unsigned long long v;
         char *end = NULL;

@@ -121,8 +121,8 @@ struct audit_estimate {
         bool converges;
 };
 
-void audit_estimate(double memory_mib, double dirty_mib_s, double bandwidth_mib_s, unsigned downtime_limit_ms,
-                    struct audit_estimate *ret);
+void audit_estimate(double memory_mib, double dirty_mib_s, double bandwidth_mib_s,
+                    unsigned downtime_limit_ms, struct audit_estimate *ret);
 
 /* One guest on one peer. */
 struct audit_cell {
@@ -146,7 +146,8 @@ int audit_exit_code(const struct audit_cell *cells, size_t n_guests, size_t n_pe
  * name, memory, type, arch, machine, CPU mode and the <cpu> to compare. -EBADMSG: not domain XML. */
 int audit_guest_from_xml(const char *xml, const char *inactive_xml, bool running, struct audit_guest *g);
 
-/* --- the report (src/audit-report.c) -------------------------------------------------------------------- */
+/* --- the report (src/audit-report.c) --------------------------------------------------------------------
+ */
 
 struct audit_table {
         const char *host, *profile;

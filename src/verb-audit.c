@@ -113,11 +113,16 @@ static int peers_facts_start(struct audit_run *a)
         const char *hostprep = conf_get(&a->s.profile, "ssh", "hostprep");
         usec_t t = a->s.timeout;
         /* the peer's own deadline ends before ours: SSH set-up and the way back */
-        _cleanup_free_ char *secs =
-                strdup_printf("%.1f", (double)(t >= 3 * USEC_PER_SEC ? t - 3 * USEC_PER_SEC / 2 : t / 2) /
-                                              USEC_PER_SEC);
-        char *remote[] = {(char *)(hostprep ? hostprep : "hostprep"), (char *)"facts", (char *)"--json",
-                          (char *)"--profile", (char *)"-", (char *)"--timeout", secs, NULL};
+        _cleanup_free_ char *secs = strdup_printf(
+                "%.1f", (double)(t >= 3 * USEC_PER_SEC ? t - 3 * USEC_PER_SEC / 2 : t / 2) / USEC_PER_SEC);
+        char *remote[] = {(char *)(hostprep ? hostprep : "hostprep"),
+                          (char *)"facts",
+                          (char *)"--json",
+                          (char *)"--profile",
+                          (char *)"-",
+                          (char *)"--timeout",
+                          secs,
+                          NULL};
         int r;
 
         if (!secs)
@@ -146,13 +151,14 @@ static int peer_facts(struct audit_peer *p, const struct spawn_job *j)
                 return 0;
         }
         json_object_put(o);
-        p->error = f == SSH_TIMEOUT    ? strdup_printf("no facts within the deadline (%s)", err)
-                   : j->spawn_failed   ? strdup("ssh is not installed")
-                   : f != SSH_OK && f != SSH_REMOTE_FAILED
-                           ? strdup_printf("cannot reach it over SSH: %s [%s]", ssh_failure_to_string(f), err)
-                   : j->exit_status != 0 ? strdup_printf("hostprep facts failed there (exit %d): %s",
-                                                         j->exit_status, err)
-                                         : strdup("its facts are not a JSON object");
+        p->error =
+                f == SSH_TIMEOUT  ? strdup_printf("no facts within the deadline (%s)", err)
+                : j->spawn_failed ? strdup("ssh is not installed")
+                : f != SSH_OK && f != SSH_REMOTE_FAILED
+                        ? strdup_printf("cannot reach it over SSH: %s [%s]", ssh_failure_to_string(f), err)
+                : j->exit_status != 0
+                        ? strdup_printf("hostprep facts failed there (exit %d): %s", j->exit_status, err)
+                        : strdup("its facts are not a JSON object");
         return p->error ? 0 : -ENOMEM;
 }
 
