@@ -10,8 +10,8 @@
 #   hostdev:   a PCI <hostdev> (no such device on the bed, so it is only defined) -> blocked (hostdev)
 #   bigmem:    only defined, <memory> four times this machine's RAM, more than h3 has available ->
 #              blocked on h3 (not_enough_memory); moved as a definition, it does not start there
-# Checks: the table's rows and reasons (JSON), exit 1 for all, 0 for --guest fine, the human and JUnit
-# formats; then each guest: `virsh migrate --live` (under timeout) succeeds for the ready one and fails
+# Checks: the table's rows and reasons (JSON), exit 1 for all, 0 for --guest fine, 3 when h3 gives no
+# facts (no hostprep there), the human and JUnit formats; then each guest: `virsh migrate --live` (under timeout) succeeds for the ready one and fails
 # for every blocked one. The script removes the guests from both hosts afterwards.
 #   audit.sh HOSTPREP
 . "$(dirname "$0")/hostprep-lib.sh"
@@ -106,7 +106,8 @@ audit() { # audit NAME ARGS...: hostprep audit on h2 into $tmp/NAME.out, its exi
         local name=$1 t0
         shift
         t0=$(date +%s%N)
-        "$TB" exec h2 "$HOSTPREP" audit --profile "$PROFILE" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+        "$TB" exec h2 "$HOSTPREP" audit --profile "$PROFILE" --set "ssh.hostprep=$HOSTPREP" "$@" \
+                >"$tmp/$name.out" 2>"$tmp/$name.err"
         echo $? >"$tmp/$name.rc"
         echo "hostprep audit $*: rc=$(cat "$tmp/$name.rc") in $((($(date +%s%N) - t0) / 1000000)) ms"
 }
@@ -150,6 +151,10 @@ grep -q "not_shared" "$tmp/one_local.out" || fail "human: the reason is not show
 grep -q "^exit 1: some guest cannot go anywhere" "$tmp/one_local.out" || fail "human: no closing line"
 audit nosuch --guest "$P-nosuch"
 [ "$(cat "$tmp/nosuch.rc")" = 2 ] || fail "audit --guest (unknown): exit $(cat "$tmp/nosuch.rc"), expected 2"
+# a peer without hostprep gives no facts: the fine guest is undecided there, not ready (exit 3)
+audit no_hostprep --guest "$P-fine" --set ssh.hostprep=/nonexistent/hostprep --format json
+[ "$(cat "$tmp/no_hostprep.rc")" = 3 ] || fail "audit with h3 giving no facts: exit $(cat "$tmp/no_hostprep.rc"), expected 3"
+grep -q '"no_facts"' "$tmp/no_hostprep.out" || fail "audit with h3 giving no facts: no no_facts finding"
 audit junit --format junit
 python3 - "$tmp/junit.out" "$P" <<'PY' || fail "JUnit: not one suite per guest with the blocked ones failing"
 import sys, xml.etree.ElementTree as ET
