@@ -243,7 +243,7 @@ static void test_from_xml(void)
 {
         _cleanup_free_ char *live = fixture("libvirt/guest1-live.xml"),
                             *inactive = fixture("libvirt/guest1-inactive.xml");
-        struct audit_guest g = {}, off = {};
+        struct audit_guest g = {}, off = {}, units = {}, bad = {};
 
         CHECK(live && inactive, "fixtures");
         if (!live || !inactive)
@@ -258,12 +258,14 @@ static void test_from_xml(void)
         CHECK(audit_guest_from_xml(inactive, inactive, false, &off) == 0, "defined guest1");
         CHECK(!off.cpu_xml && !off.running, "defined: cpu %s", strna(off.cpu_xml));
         CHECK(audit_guest_from_xml("<domain><name>x</name><memory unit='GiB'>2</memory></domain>", NULL,
-                                   false, &(struct audit_guest){}) == 0,
-              "units");
-        CHECK(audit_guest_from_xml("<notadomain/>", NULL, false, &(struct audit_guest){}) == -EBADMSG,
-              "bad");
+                                   false, &units) == 0 &&
+                      units.memory_kib == 2u << 20,
+              "units: %llu KiB", (unsigned long long)units.memory_kib);
+        CHECK(audit_guest_from_xml("<notadomain/>", NULL, false, &bad) == -EBADMSG, "bad");
         audit_guest_done(&g);
         audit_guest_done(&off);
+        audit_guest_done(&units);
+        audit_guest_done(&bad);
 }
 
 static void test_table(void)
