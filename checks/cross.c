@@ -674,6 +674,7 @@ static int compare_bridges(struct cross_ctx *ctx)
 struct cpu_batch {
         const struct cpu_question *q;
         size_t n;
+        const char *uri;
 };
 
 static void libvirt_quiet(void *opaque, virErrorPtr e)
@@ -701,7 +702,7 @@ static int cpu_child(void *userdata, int fd)
         FILE *out;
 
         virSetErrorFunc(NULL, libvirt_quiet);
-        c = virConnectOpen(LIBVIRT_URI);
+        c = virConnectOpen(b->uri);
         if (!c)
                 return cpu_reply_error(fd);
         out = open_memstream(&buf, &size);
@@ -746,14 +747,15 @@ static int cpu_answers(const char *buf, size_t len, struct cpu_question *q, size
         return 0;
 }
 
-static int libvirt_ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
+static int libvirt_ask_cpu_at(const char *uri, usec_t deadline, struct cpu_question *q, size_t n,
+                              char **ret_error)
 {
-        struct cpu_batch b = {q, n};
+        struct cpu_batch b = {q, n, uri ? uri : LIBVIRT_URI};
         _cleanup_free_ char *out = NULL;
         size_t len = 0;
         int r;
 
-        r = spawn_call(ctx->deadline, cpu_child, &b, 0, &out, &len, NULL);
+        r = spawn_call(deadline, cpu_child, &b, 0, &out, &len, NULL);
         if (r < 0)
                 return r;
         if (n > 0 && len > 0 && out[0] == 'C')
@@ -762,7 +764,21 @@ static int libvirt_ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, 
                 strdup(len > 1 && out[0] == 'E' ? out + 1 : "no answer from the child that asks libvirtd");
         return *ret_error ? -ENOTCONN : -ENOMEM;
 }
+
+static int libvirt_ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
+{
+        return libvirt_ask_cpu_at(LIBVIRT_URI, ctx->deadline, q, n, ret_error);
+}
 #endif
+
+int cross_ask_cpu(const char *uri, usec_t deadline, struct cpu_question *q, size_t n, char **ret_error)
+{
+#if HAVE_LIBVIRT
+        return libvirt_ask_cpu_at(uri, deadline, q, n, ret_error);
+#else
+        return -EOPNOTSUPP;
+#endif
+}
 
 static int ask_cpu(const struct cross_ctx *ctx, struct cpu_question *q, size_t n, char **ret_error)
 {
@@ -927,6 +943,13 @@ static int compare_cpu(struct cross_ctx *ctx)
 }
 
 /* Machine types: every guest's on every other hypervisor's emulator, from the facts */
+
+static bool machine_supported(json_object *arch_machines, const char *m);
+
+bool cross_machine_supported(json_object *arch_machines, const char *machine)
+{
+        return machine_supported(arch_machines, machine);
+}
 
 /* p's emulator for arch takes machine type m, by its name or as an alias ("pc"), as libvirt checks. */
 static bool machine_supported(json_object *arch_machines, const char *m)

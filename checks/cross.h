@@ -36,6 +36,14 @@ struct cpu_question {
         char *message; /* libvirt's error (for an incompatible CPU: which features are missing), or NULL */
 };
 
+/* The questions to the libvirtd at uri (NULL: this host's, qemu:///system), in a child under deadline;
+ * what cross.cpu asks, for `hostprep audit` asking a peer's libvirtd about a guest's CPU. Returns as
+ * cross_ctx.ask_cpu does. */
+int cross_ask_cpu(const char *uri, usec_t deadline, struct cpu_question *q, size_t n, char **ret_error);
+/* Whether a hypervisor's machines of one arch (its facts' libvirt.machines.ARCH) take machine type
+ * machine, by name or as an alias ("pc"), as libvirt checks. */
+bool cross_machine_supported(json_object *arch_machines, const char *machine);
+
 struct cross_ctx {
         const struct conf *profile;
         const struct host_facts *hosts; /* the first is this host */

@@ -27,6 +27,7 @@
 #include "common.h"
 #include "deadline.h"
 #include "domainxml.h"
+#include "libvirt-domains.h"
 #include "pathlookup.h"
 #include "pathnames.h"
 #include "provision/libvirt-domain.h"
@@ -740,6 +741,14 @@ static int check_domain(struct check_ctx *ctx, const struct domain_def *def, boo
         if (r >= 0)
                 r = check_blockers(&dc);
         return r;
+}
+
+int libvirt_domains_check_one(struct check_ctx *ctx, const struct domain_def *def, bool running,
+                              const struct domain_def *persistent)
+{
+        int qemu[2] = {-1, -1};
+
+        return check_domain(ctx, def, running, persistent, qemu);
 }
 
 /* --- the domains: definitions on disk, and the running ones from libvirtd ------------------------------ */

@@ -73,6 +73,7 @@
 /* the kernel's view: meaningful for the running host only */
 #define PATH_PROC_MOUNTINFO   "/proc/self/mountinfo"
 #define PATH_PROC_CPUINFO     "/proc/cpuinfo"
+#define PATH_PROC_MEMINFO     "/proc/meminfo"
 #define PATH_PROC_NET_TCP     "/proc/net/tcp"
 #define PATH_PROC_NET_TCP6    "/proc/net/tcp6"
 #define PATH_DMI_PRODUCT_UUID "/sys/class/dmi/id/product_uuid"

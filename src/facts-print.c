@@ -197,6 +197,17 @@ static void print_libvirt(FILE *f, json_object *lv)
         }
 }
 
+static void print_memory(FILE *f, json_object *m)
+{
+        _cleanup_free_ char *s = NULL;
+
+        if (json_get(m, "available_kib"))
+                s = strdup_printf("%" PRId64 " MiB available of %" PRId64 " MiB",
+                                  json_get_int(m, "available_kib", 0) / 1024,
+                                  json_get_int(m, "total_kib", 0) / 1024);
+        line(f, "memory", s);
+}
+
 static void write_human(FILE *f, json_object *o)
 {
         print_identity(f, o);
@@ -210,6 +221,7 @@ static void write_human(FILE *f, json_object *o)
         line(f, "selinux", json_get_string(json_get(o, "security"), "selinux"));
         line(f, "apparmor", json_get_string(json_get(o, "security"), "apparmor"));
         print_resolve(f, json_get(o, "resolve"));
+        print_memory(f, json_get(o, "memory"));
 }
 
 int facts_write(FILE *f, json_object *facts, bool json)

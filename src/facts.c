@@ -440,6 +440,45 @@ static int collect_cpu(const struct hostfs *fs, json_object **ret)
         return facts_cpuinfo_parse(text, ret);
 }
 
+int facts_meminfo_parse(const char *text, json_object **ret)
+{
+        static const char *const keys[][2] = {{"MemTotal", "total_kib"}, {"MemAvailable", "available_kib"}};
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys) && r >= 0; i++) {
+                _cleanup_free_ char *prefix = strdup_printf("%s:", keys[i][0]);
+                const char *at = prefix ? strstr(text, prefix) : NULL;
+                unsigned long long kib;
+
+                if (!prefix)
+                        return -ENOMEM;
+                /* "MemAvailable:   23604 kB" at a line's start; a kernel before 3.14 has no MemAvailable */
+                if (at && (at == text || at[-1] == '\n') &&
+                    sscanf(at + strlen(prefix), "%llu kB", &kib) == 1)
+                        r = json_add_int(o, keys[i][1], (int64_t)kib);
+                else
+                        r = json_add(o, keys[i][1], NULL);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* What a destination has for a guest's memory: MemAvailable, the kernel's estimate of what can be
+ * allocated without swapping. Only the running machine's. */
+static int collect_memory(const struct hostfs *fs, json_object **ret)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (!hostfs_is_live(fs) || hostfs_read_file(fs, PATH_PROC_MEMINFO, &text, NULL) < 0) {
+                *ret = NULL;
+                return 0;
+        }
+        return facts_meminfo_parse(text, ret);
+}
+
 static int mountinfo_parse_error(struct libmnt_table *tb, const char *filename, int line)
 {
         return 1; /* skip the line, as mount(8) does */
@@ -486,6 +525,11 @@ static int collect_mounts(const struct hostfs *fs, const char *mountpoint, json_
         }
         *ret = TAKE_PTR(a);
         return 0;
+}
+
+int facts_mounts(const struct hostfs *fs, const char *mountpoint, json_object **ret)
+{
+        return collect_mounts(fs, mountpoint, ret);
 }
 
 static int collect_bridge(const struct hostfs *fs, const char *name, json_object **ret)
@@ -744,6 +788,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "resolve", part);
         if (r >= 0 && (r = collect_cgroup(fs, &part)) >= 0)
                 r = json_add(o, "cgroup", part);
+        if (r >= 0 && (r = collect_memory(fs, &part)) >= 0)
+                r = json_add(o, "memory", part);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -26,6 +26,9 @@ int facts_write(FILE *f, json_object *facts, bool json);
 int facts_print(FILE *f, const struct hostfs *fs, const struct identity *id, unsigned roles,
                 const struct conf *profile, usec_t deadline, bool json);
 
+/* The "mounts" part alone: what is mounted at mountpoint (NULL: nothing asked), the one in use first. */
+int facts_mounts(const struct hostfs *fs, const char *mountpoint, json_object **ret);
+
 /* The parsers behind facts_collect(), for the unit tests. */
 
 /* The host_uuid object (libvirt_host_uuid() of lib/uuid.h) from libvirtd.conf's text (NULL with
@@ -37,6 +40,8 @@ int facts_host_uuid(const char *libvirtd_conf, int libvirtd_conf_error, const ch
 int facts_version_parse(const char *output, char **ret);
 /* {vendor, model, flags (sorted, unique)} of the first processor in /proc/cpuinfo text. */
 int facts_cpuinfo_parse(const char *text, json_object **ret);
+/* {total_kib, available_kib} (MemTotal, MemAvailable; null when absent) of /proc/meminfo text. */
+int facts_meminfo_parse(const char *text, json_object **ret);
 
 /* The libvirt part (src/facts-libvirt.c, layout in man/hostprep.8): null unless this is the running
  * host and a hypervisor; libvirtd is asked in a child under deadline. */

@@ -102,6 +102,15 @@ static const struct verb verbs[] = {
                 .summary = "live-migrate a canary guest (or NAME) to HOST to prove the pair",
         },
         {
+                .name = "audit",
+                .run = verb_audit,
+                .parse = audit_parse,
+                .options = audit_options,
+                .done = audit_done,
+                .usage = "audit [--peer HOST].. [--guest NAME] [OPTIONS]",
+                .summary = "can this host be drained now? every guest against every peer",
+        },
+        {
                 .name = "rollback",
                 .run = verb_rollback,
                 .parse = rollback_parse,
@@ -435,7 +444,7 @@ static int run(int argc, char *argv[])
         }
         if (!arg_verb) {
                 usage_error(
-                        "a verb is needed (check, apply, migrate, rollback, list, facts, version, help)");
+                        "a verb is needed (check, apply, migrate, audit, rollback, list, facts, version, help)");
                 return EXIT_USAGE;
         }
         return arg_verb->run(args);

@@ -86,6 +86,11 @@ int verb_migrate(char **args);
 int migrate_parse(int id, const char *arg);
 extern const struct verb_option migrate_options[];
 
+int verb_audit(char **args);
+int audit_parse(int id, const char *arg);
+void audit_done(void);
+extern const struct verb_option audit_options[];
+
 int verb_list(char **args);
 
 /* probe (verb-probe.c, hidden): "connect HOST PORT[/udp].." prints "PORT/PROTO RESULT DETAIL" per port */
