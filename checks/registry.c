@@ -13,6 +13,7 @@ extern const struct unit unit_libvirt_daemon;
 extern const struct unit unit_libvirt_listen;
 extern const struct unit unit_libvirt_migration;
 extern const struct unit unit_libvirt_domains;
+extern const struct unit unit_net_bridge;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -26,6 +27,7 @@ const struct unit *const unit_registry[] = {
         &unit_libvirt_listen,
         &unit_libvirt_migration,
         &unit_libvirt_domains,
+        &unit_net_bridge,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

@@ -96,3 +96,19 @@
 #define PATH_DAEMON_SEARCH "/usr/local/sbin:/usr/sbin:/sbin:/usr/libexec"
 /* PATH when the environment has none (as execvp(3) assumes). */
 #define PATH_DEFAULT_USER_SEARCH "/usr/local/bin:/usr/bin:/bin"
+
+/* persistent network configuration (lib/netconf.h), and what net.bridge's fix writes */
+#define PATH_NETWORK_INTERFACES    "/etc/network/interfaces"
+#define PATH_NETWORK_INTERFACES_D  "/etc/network/interfaces.d"
+#define PATH_NETWORKD_ETC_DIR      "/etc/systemd/network"
+#define PATH_NETWORKD_RUN_DIR      "/run/systemd/network"
+#define PATH_NETWORKD_LIB_DIR      "/lib/systemd/network"
+#define PATH_NETPLAN_LIB_DIR       "/lib/netplan"
+#define PATH_NETPLAN_ETC_DIR       "/etc/netplan"
+#define PATH_NETPLAN_RUN_DIR       "/run/netplan"
+#define PATH_NM_ETC_CONNECTIONS    "/etc/NetworkManager/system-connections"
+#define PATH_NM_RUN_CONNECTIONS    "/run/NetworkManager/system-connections"
+#define PATH_NETWORKD_WANTED       PATH_SYSTEMD_UNIT_DIR "/multi-user.target.wants/systemd-networkd.service"
+#define PATH_NM_WANTED             PATH_SYSTEMD_UNIT_DIR "/multi-user.target.wants/NetworkManager.service"
+#define PATH_PROC_NET_ROUTE        "/proc/net/route"
+#define PATH_TIMESYNCD_SYNCHRONIZED "/run/systemd/timesync/synchronized"
