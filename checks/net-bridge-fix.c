@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "net-bridge-fix.h"
 
+#include <sys/stat.h>
+
 #include "common.h"
 #include "pathnames.h"
 #include "strv.h"
@@ -33,17 +35,17 @@ char *net_bridge_file(enum netconf_system s, const char *bridge)
         }
 }
 
-const char *net_bridge_bringup_command(enum netconf_system s)
+char *net_bridge_bringup_command(enum netconf_system s, const char *bridge)
 {
         switch (s) {
         case NETCONF_NETPLAN:
-                return "netplan apply";
+                return strdup("netplan apply");
         case NETCONF_NM:
-                return "nmcli connection up BRIDGE";
+                return strdup_printf("nmcli connection up %s", bridge);
         case NETCONF_IFUPDOWN:
-                return "ifup BRIDGE";
+                return strdup_printf("ifup %s", bridge);
         default:
-                return "networkctl reload";
+                return strdup("networkctl reload");
         }
 }
 
@@ -93,12 +95,29 @@ static int render_addressing(const struct bridge_spec *spec, const struct addres
         return 0;
 }
 
+/* The directory of path, planned once when absent (/etc/systemd/network is not there on every host). */
+static int plan_parent(const struct check_ctx *ctx, struct plan *plan, const char *path)
+{
+        _cleanup_free_ char *dir = strndup(path, (size_t)(strrchr(path, '/') - path));
+        struct stat st;
+
+        if (!dir)
+                return -ENOMEM;
+        if (hostfs_stat(ctx->fs, dir, &st) >= 0)
+                return 0;
+        for (size_t i = 0; i < plan->n_actions; i++)
+                if (plan->actions[i].kind == ACTION_MKDIR && streq(plan->actions[i].path, dir))
+                        return 0;
+        return plan_mkdir(plan, "net.bridge", dir, 0755, "the directory of the bridge's files");
+}
+
 static int plan_file(const struct check_ctx *ctx, struct plan *plan, const char *path, const char *name,
-                     const struct template_value *v, size_t n, const struct bridge_spec *spec,
+                     const struct template_value *v, size_t n_values, const struct bridge_spec *spec,
                      char **ret_error)
 {
         _cleanup_free_ char *text = NULL, *before = NULL;
-        int r = template_render_file(template_default_dirs(), name, v, n, &text, ret_error);
+        int r = template_render_file(template_default_dirs(), name, v, n_values, &text, ret_error);
+        size_t n;
 
         if (r < 0)
                 return r;
@@ -107,7 +126,12 @@ static int plan_file(const struct check_ctx *ctx, struct plan *plan, const char 
                 return r;
         if (before && streq(before, text))
                 return 0;
-        r = plan_write_file(plan, "net.bridge", path, before, text, 0644, "declare the bridge");
+        n = plan->n_actions;
+        r = plan_parent(ctx, plan, path);
+        if (r >= 0 && spec->disruption && plan->n_actions > n)
+                r = plan_mark_disruptive(plan, spec->disruption);
+        if (r >= 0)
+                r = plan_write_file(plan, "net.bridge", path, before, text, 0644, "declare the bridge");
         if (r >= 0 && spec->disruption)
                 r = plan_mark_disruptive(plan, spec->disruption);
         return r;

@@ -13,8 +13,8 @@
 enum netconf_system net_bridge_system(const struct netconf *c);
 /* The file net.bridge's fix writes for bridge in system s (NetworkManager: where its keyfile would be). */
 char *net_bridge_file(enum netconf_system s, const char *bridge);
-/* What brings a declared bridge up in s, for people. */
-const char *net_bridge_bringup_command(enum netconf_system s);
+/* What brings a declared bridge up in s, for people. NULL on -ENOMEM. */
+char *net_bridge_bringup_command(enum netconf_system s, const char *bridge);
 
 struct bridge_spec {
         const char *bridge;

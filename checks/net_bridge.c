@@ -108,7 +108,7 @@ static int bridge_view_load(struct check_ctx *ctx, struct bridge_view *v)
         *v = (struct bridge_view){0};
         r = netconf_read(ctx->fs, &v->conf, &error);
         if (r == -EBADMSG)
-                return check_emit(ctx, &net_bridge_results[CONFIG_UNREADABLE], error, "%s", error) < 0
+                return check_emit(ctx, &net_bridge_results[CONFIG_UNREADABLE], NULL, "%s", error) < 0
                                ? -ENOMEM
                                : -EBADMSG;
         if (r < 0)
@@ -128,14 +128,20 @@ static int bridge_view_load(struct check_ctx *ctx, struct bridge_view *v)
         return 0;
 }
 
+static bool is_bridge(const struct net_link *l)
+{
+        return l && l->kind && (streq(l->kind, "bridge") || streq(l->kind, "openvswitch"));
+}
+
 /* 1: the bridge runs (go on with its state), 0: it does not (said). */
 static int check_exists(struct check_ctx *ctx, const struct bridge_view *v, const char *name,
                         const struct net_link *l, const struct netconf_bridge *cb)
 {
-        _cleanup_free_ char *file = net_bridge_file(v->system, name);
+        _cleanup_free_ char *file = net_bridge_file(v->system, name),
+                            *command = cb ? net_bridge_bringup_command(cb->system, name) : strdup("");
         int r;
 
-        if (!file)
+        if (!file || !command)
                 return -ENOMEM;
         if (!v->have_state)
                 return check_emit(ctx, &net_bridge_results[EXISTS_NO_RUNTIME], NULL,
@@ -143,19 +149,18 @@ static int check_exists(struct check_ctx *ctx, const struct bridge_view *v, cons
                                   "is judged",
                                   name);
         if (!l && cb)
-                return check_emit_hint(
-                        ctx, &net_bridge_results[EXISTS_NOT_RUNNING],
-                        HINT_VALUES("FILE", cb->file, "COMMAND", net_bridge_bringup_command(cb->system)),
-                        cb->file, "bridge %s is declared (%s) but does not run", name,
-                        netconf_system_to_string(cb->system));
+                return check_emit_hint(ctx, &net_bridge_results[EXISTS_NOT_RUNNING],
+                                       HINT_VALUES("FILE", cb->file, "COMMAND", command), cb->file,
+                                       "bridge %s is declared (%s) but does not run", name,
+                                       netconf_system_to_string(cb->system));
         if (!l)
                 return check_emit_hint(
                         ctx, &net_bridge_results[EXISTS_MISSING], HINT_VALUES("BRIDGE", name, "FILE", file),
                         NULL, "there is no bridge %s: guests attached to it cannot start or arrive", name);
-        if (!l->kind || !(streq(l->kind, "bridge") || streq(l->kind, "openvswitch")))
+        if (!is_bridge(l))
                 return check_emit_hint(ctx, &net_bridge_results[EXISTS_NOT_BRIDGE],
-                                       HINT_VALUES("BRIDGE", name), strna(l->kind),
-                                       "%s is a %s, not a bridge", name, l->kind ? l->kind : "device");
+                                       HINT_VALUES("BRIDGE", name), l->kind, "%s is a %s, not a bridge",
+                                       name, l->kind ? l->kind : "device");
         r = check_emit(ctx, &net_bridge_results[EXISTS_OK], l->kind, "bridge %s exists (%s)", name,
                        streq(l->kind, "bridge") ? "Linux bridge" : "Open vSwitch");
         return r < 0 ? r : 1;
@@ -279,16 +284,18 @@ static int check_one(struct check_ctx *ctx, const struct bridge_view *v, const c
         const struct netconf_bridge *cb = netconf_find(&v->conf, name);
         int r = check_exists(ctx, v, name, l, cb);
 
-        if (r > 0)
+        if (r < 0 || (l && !is_bridge(l)))
+                return r; /* another kind of interface has the name: nothing more to say of it */
+        if (l) {
                 r = check_state(ctx, name, l);
-        if (r >= 0 && l && l->kind && (streq(l->kind, "bridge") || streq(l->kind, "openvswitch"))) {
-                r = check_uplink(ctx, v, name, l);
+                if (r >= 0)
+                        r = check_uplink(ctx, v, name, l);
                 if (r >= 0)
                         r = check_address(ctx, v, name, l);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0)
-                r = check_persistent(ctx, v, name, l, cb);
-        return r;
+        return check_persistent(ctx, v, name, l, cb);
 }
 
 static int net_bridge_check(struct check_ctx *ctx)

@@ -14,6 +14,7 @@ extern const struct unit unit_libvirt_listen;
 extern const struct unit unit_libvirt_migration;
 extern const struct unit unit_libvirt_domains;
 extern const struct unit unit_net_bridge;
+extern const struct unit unit_net_mtu;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -28,6 +29,7 @@ const struct unit *const unit_registry[] = {
         &unit_libvirt_migration,
         &unit_libvirt_domains,
         &unit_net_bridge,
+        &unit_net_mtu,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
