@@ -47,10 +47,10 @@ static int sequence_strv(yaml_document_t *d, yaml_node_t *n, char ***ret)
         return 0;
 }
 
-static int bridge_from_node(struct netconf *c, const char *file, yaml_document_t *d, const char *name,
+static int bridge_from_node(struct netconf *c, const char *file, yaml_document_t *d, yaml_node_t *key,
                             yaml_node_t *n)
 {
-        struct netconf_bridge *b = netconf_bridge_get(c, name, NETCONF_NETPLAN, file, 0);
+        struct netconf_bridge *b = netconf_bridge_get(c, scalar(d, key), NETCONF_NETPLAN, file, 0);
         yaml_node_t *v;
         int r;
 
@@ -58,7 +58,7 @@ static int bridge_from_node(struct netconf *c, const char *file, yaml_document_t
                 return -ENOMEM;
         free(b->file);
         b->file = strdup(file);
-        b->line = (unsigned)n->start_mark.line + 1;
+        b->line = (unsigned)key->start_mark.line + 1;
         if (!b->file)
                 return -ENOMEM;
         if ((v = map_get(d, n, "interfaces"))) {
@@ -141,7 +141,8 @@ int netconf_parse_netplan(struct netconf *c, const char *file, const char *text,
                 const char *name = scalar(d, yaml_document_get_node(d, p->key));
                 if (!name)
                         continue;
-                r = bridge_from_node(c, file, d, name, yaml_document_get_node(d, p->value));
+                r = bridge_from_node(c, file, d, yaml_document_get_node(d, p->key),
+                                     yaml_document_get_node(d, p->value));
                 if (r < 0)
                         return r;
         }

@@ -179,8 +179,8 @@ static int ifupdown_option(struct ifupdown_stanza *st, const char *key, const ch
 
         if (streq(key, "ovs_bridge"))
                 return port_add(st->c, st->iface, value, NETCONF_IFUPDOWN);
-        if (!st->is_bridge && !ovs_bridge && !(streq(key, "bridge_ports") && !streq(value, "none")))
-                return 0; /* a plain interface: only bridges are collected */
+        if (!st->is_bridge && !ovs_bridge && !streq(key, "bridge_ports"))
+                return 0; /* a plain interface: only bridges are collected (bridge_ports none is one) */
         b = netconf_bridge_get(st->c, st->iface, NETCONF_IFUPDOWN, st->file, st->line);
         if (!b)
                 return -ENOMEM;
