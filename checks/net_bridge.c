@@ -43,6 +43,7 @@ enum {
         FIX_NO_UPLINK,
         FIX_NOT_SOURCED,
         FIX_TEMPLATE_BROKEN,
+        FIX_UPLINK_DECLARED,
 };
 
 static const struct result_def net_bridge_results[] = {
@@ -62,8 +63,9 @@ static const struct result_def net_bridge_results[] = {
         [STATE_NO_CARRIER] = {"net.bridge.state", STATUS_FAIL, "no_carrier",
                               "connect and bring up its uplink (ip link set UPLINK up), check the cable"},
         [STATE_UP] = {"net.bridge.state", STATUS_PASS, "up"},
-        [UPLINK_NONE] = {"net.bridge.uplink", STATUS_FAIL, "no_uplink",
-                         "add the host's uplink to @BRIDGE@ in @FILE@ (hostprep apply does)"},
+        [UPLINK_NONE] =
+                {"net.bridge.uplink", STATUS_FAIL, "no_uplink",
+                 "add the host's uplink to @BRIDGE@ where the bridge is declared (@FILE@ if nothing declares it)"},
         [UPLINK_UNKNOWN] = {"net.bridge.uplink", STATUS_WARN, "ports_unknown",
                             "check by hand: ovs-vsctl list-ports @BRIDGE@"},
         [UPLINK_OK] = {"net.bridge.uplink", STATUS_PASS, "uplink"},
@@ -84,6 +86,8 @@ static const struct result_def net_bridge_results[] = {
         [FIX_NOT_SOURCED] = {"net.bridge.fix", STATUS_ERROR, "interfaces_d_not_sourced",
                              "add 'source /etc/network/interfaces.d/*' to /etc/network/interfaces"},
         [FIX_TEMPLATE_BROKEN] = {"net.bridge.fix", STATUS_ERROR, "template_broken"},
+        [FIX_UPLINK_DECLARED] = {"net.bridge.fix", STATUS_ERROR, "uplink_declared",
+                                 "move the uplink's addressing to the bridge by hand, then run apply again"},
 };
 
 struct bridge_view {
@@ -392,7 +396,9 @@ static int fix_one(struct check_ctx *ctx, const struct bridge_view *v, const cha
                 return check_emit(ctx, &net_bridge_results[FIX_NOT_SOURCED], PATH_NETWORK_INTERFACES,
                                   "ifupdown does not read %s: a file there would be ignored",
                                   PATH_NETWORK_INTERFACES_D);
-        if (r == -EINVAL || r == -EEXIST)
+        if (r == -EEXIST)
+                return check_emit(ctx, &net_bridge_results[FIX_UPLINK_DECLARED], NULL, "%s", strna(error));
+        if (r == -EINVAL)
                 return check_emit(ctx, &net_bridge_results[FIX_TEMPLATE_BROKEN], error, "%s", strna(error));
         return r;
 }
