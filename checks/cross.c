@@ -60,7 +60,7 @@ static const struct result_def host_uuid_results[] = {
         [HOST_UUID_DISTINCT] = {"cross.host_uuid", STATUS_PASS, "distinct_uuids"},
 };
 
-enum { NAMES_LOCALHOST, NAMES_UNRESOLVED, NAMES_LOOPBACK, NAMES_DISAGREE, NAMES_AGREE };
+enum { NAMES_LOCALHOST, NAMES_UNRESOLVED, NAMES_LOOPBACK, NAMES_DISAGREE, NAMES_AGREE, NAMES_REVERSE };
 static const struct result_def names_results[] = {
         [NAMES_LOCALHOST] = {"cross.names", STATUS_FAIL, "localhost",
                              "give the host its own name (hostnamectl)"},
@@ -72,15 +72,22 @@ static const struct result_def names_results[] = {
         [NAMES_DISAGREE] = {"cross.names", STATUS_FAIL, "addresses_disagree",
                             "make /etc/hosts (or DNS) agree on every host"},
         [NAMES_AGREE] = {"cross.names", STATUS_PASS, "names_agree"},
+        [NAMES_REVERSE] =
+                {"cross.names", STATUS_FAIL, "reverse_disagrees",
+                 "give @ADDRESS@ the name @NAME@ in /etc/hosts (or DNS) on @HOST@: its first name there is what libvirt and TLS see"},
 };
 
-enum { CLOCK_UNKNOWN, CLOCK_FAR_OFF, CLOCK_OFF, CLOCK_AGREE };
+enum { CLOCK_UNKNOWN, CLOCK_FAR_OFF, CLOCK_OFF, CLOCK_AGREE, CLOCK_UNSYNCHRONIZED };
 #define NTP_HINT "run NTP (chrony, systemd-timesyncd) on every host"
 static const struct result_def clock_results[] = {
         [CLOCK_UNKNOWN] = {"cross.clock", STATUS_SKIP, "clock_unknown"},
         [CLOCK_FAR_OFF] = {"cross.clock", STATUS_FAIL, "clock_off", NTP_HINT},
         [CLOCK_OFF] = {"cross.clock", STATUS_WARN, "clock_off", NTP_HINT},
         [CLOCK_AGREE] = {"cross.clock", STATUS_PASS, "clocks_agree"},
+        /* agreeing now, drifting apart later: a clock no daemon disciplines */
+        [CLOCK_UNSYNCHRONIZED] =
+                {"cross.clock", STATUS_WARN, "ntp_unsynchronized",
+                 "synchronise @HOST@'s clock with NTP (chrony, systemd-timesyncd: timedatectl)"},
 };
 
 enum { VERSIONS_UNKNOWN, VERSIONS_TOO_FEW, VERSIONS_OLDER, VERSIONS_SAME };
@@ -93,14 +100,19 @@ static const struct result_def versions_results[] = {
         [VERSIONS_SAME] = {"cross.versions", STATUS_PASS, "same_version"},
 };
 
-enum { BRIDGES_NONE, BRIDGES_MISSING, BRIDGES_MTU_DIFFERENT, BRIDGES_SAME };
+enum { BRIDGES_NONE, BRIDGES_MISSING, BRIDGES_MTU_DIFFERENT, BRIDGES_SAME, BRIDGES_GUEST_MTU };
 static const struct result_def bridges_results[] = {
         [BRIDGES_NONE] = {"cross.bridges", STATUS_SKIP, "no_bridges"},
         [BRIDGES_MISSING] = {"cross.bridges", STATUS_FAIL, "bridge_missing",
                              "create bridge @BRIDGE@ on @HOST@"},
-        [BRIDGES_MTU_DIFFERENT] = {"cross.bridges", STATUS_FAIL, "different_mtu",
+        /* libvirt gives a tap its bridge's MTU on each side: a difference does not stop a migration, it
+         * loses a guest's large packets only where the guest sends more than the destination carries */
+        [BRIDGES_MTU_DIFFERENT] = {"cross.bridges", STATUS_WARN, "different_mtu",
                                    "set the same MTU on every host's bridge"},
         [BRIDGES_SAME] = {"cross.bridges", STATUS_PASS, "same_mtu"},
+        [BRIDGES_GUEST_MTU] =
+                {"cross.bridges", STATUS_FAIL, "guest_mtu_too_big",
+                 "raise @BRIDGE@'s MTU on @HOST@ to @MTU@, or lower guest @GUEST@'s (<mtu size=>) before migrating it there"},
 };
 
 enum { LSM_TOO_FEW, LSM_DIFFERENT, LSM_POLICY_DIFFERENT, LSM_SAME };
@@ -379,6 +391,56 @@ static int check_peer_address(struct cross_ctx *ctx, const struct host_facts *pe
         return 0;
 }
 
+static bool same_host_name(const char *a, const char *b)
+{
+        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+        /* hv2 and hv2.lab are the same host; the short names decide */
+        return strcasecmp(a, b) == 0 || (la == lb && strncasecmp(a, b, la) == 0);
+}
+
+/* Host h resolves target to addresses whose own first name on h is another host's: libvirt's
+ * migration URIs, TLS and the peers' logs then name the wrong host. 1: emitted. */
+static int check_reverse(struct cross_ctx *ctx, const struct host_facts *h, const char *target)
+{
+        _cleanup_free_ char *path = strdup_printf("resolve.%s", target);
+        json_object *addrs = path ? get(h->facts, path) : NULL, *reverse = get(h->facts, "reverse");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        for (size_t k = 0; reverse && addrs && json_object_is_type(addrs, json_type_array) &&
+                           k < json_object_array_length(addrs);
+             k++) {
+                const char *a = json_object_get_string(json_object_array_get_idx(addrs, k)), *first;
+                json_object *names = NULL;
+
+                if (!a || !json_object_object_get_ex(reverse, a, &names) ||
+                    !json_object_is_type(names, json_type_array) || json_object_array_length(names) == 0)
+                        continue; /* not in /etc/hosts (an address given as the name, or DNS) */
+                first = json_object_get_string(json_object_array_get_idx(names, 0));
+                if (!first || same_host_name(first, target))
+                        continue;
+                r = emit(ctx, &names_results[NAMES_REVERSE],
+                         HINT_VALUES("ADDRESS", a, "NAME", target, "HOST", h->name), first,
+                         "on %s, %s resolves to %s, but %s's name is %s: forward and reverse disagree",
+                         h->name, target, a, a, first);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+static int compare_reverse(struct cross_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->n_hosts; i++)
+                for (size_t t = 0; ctx->hosts[i].facts && t < ctx->n_hosts; t++) {
+                        int r = t == i ? 0 : check_reverse(ctx, &ctx->hosts[i], ctx->hosts[t].name);
+                        if (r != 0)
+                                return r;
+                }
+        return 0;
+}
+
 static int compare_names(struct cross_ctx *ctx)
 {
         int r;
@@ -429,8 +491,30 @@ static int compare_names(struct cross_ctx *ctx)
                                             target, strna(ref_host), ref, ctx->hosts[i].name, addrs);
                 }
         }
+        r = compare_reverse(ctx);
+        if (r != 0)
+                return r < 0 ? r : 0;
         return emit(ctx, &names_results[NAMES_AGREE], NULL, NULL,
                     "every host has its own name and all resolve each other alike");
+}
+
+/* Every host whose kernel says its clock is not synchronised (facts time.ntp_synchronized false). */
+static int compare_ntp(struct cross_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                json_object *v = get(ctx->hosts[i].facts, "time.ntp_synchronized");
+                const char *daemon = get_string(ctx->hosts[i].facts, "time.ntp_daemon");
+                int r;
+
+                if (!v || !json_object_is_type(v, json_type_boolean) || json_object_get_boolean(v))
+                        continue;
+                r = emit(ctx, &clock_results[CLOCK_UNSYNCHRONIZED], HINT_VALUES("HOST", ctx->hosts[i].name),
+                         daemon, "%s's clock is not synchronised (%s): it drifts from the others",
+                         ctx->hosts[i].name, daemon ? daemon : "no NTP daemon found");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int compare_clocks(struct cross_ctx *ctx)
@@ -455,6 +539,8 @@ static int compare_clocks(struct cross_ctx *ctx)
                         worst_host = h->name;
                 }
         }
+        if (compare_ntp(ctx) < 0)
+                return -ENOMEM;
         if (n == 0)
                 return emit(ctx, &clock_results[CLOCK_UNKNOWN], NULL, NULL, "no peer's clock could be read");
         if (worst > CLOCK_FAIL_SECONDS)
@@ -610,6 +696,61 @@ static json_object *find_bridge(json_object *facts, const char *name)
         return NULL;
 }
 
+/* The MTU a guest's interface needs: its <mtu size=>, else its bridge's on the host it runs on. */
+static int64_t guest_need(json_object *guest, int64_t bridge_mtu)
+{
+        int64_t m;
+
+        return get_int(guest, "mtu", &m) ? m : bridge_mtu;
+}
+
+/* Each guest on bridge name of a hypervisor, against every other hypervisor's bridge of that name: a
+ * destination that carries less than the guest sends loses its large packets. Returns how many were
+ * found (each emitted). */
+static int compare_guest_mtus(struct cross_ctx *ctx, const char *name)
+{
+        int found = 0;
+
+        for (size_t s = 0; s < ctx->n_hosts; s++) {
+                json_object *src = is_hypervisor(&ctx->hosts[s]) ? find_bridge(ctx->hosts[s].facts, name)
+                                                                 : NULL,
+                            *guests = get(src, "guests");
+                int64_t src_mtu;
+
+                if (!src || !get_int(src, "mtu", &src_mtu) || !guests ||
+                    !json_object_is_type(guests, json_type_array))
+                        continue;
+                for (size_t g = 0; g < json_object_array_length(guests); g++)
+                        for (size_t d = 0; d < ctx->n_hosts; d++) {
+                                json_object *guest = json_object_array_get_idx(guests, g),
+                                            *dst = d == s || !is_hypervisor(&ctx->hosts[d])
+                                                           ? NULL
+                                                           : find_bridge(ctx->hosts[d].facts, name);
+                                int64_t dst_mtu, need = guest_need(guest, src_mtu);
+                                const char *gname = get_string(guest, "name");
+                                char mtu[32];
+                                int r;
+
+                                if (!dst || !gname || !get_int(dst, "mtu", &dst_mtu) || need <= dst_mtu)
+                                        continue;
+                                snprintf(mtu, sizeof(mtu), "%lld", (long long)need);
+                                r = emit(
+                                        ctx, &bridges_results[BRIDGES_GUEST_MTU],
+                                        HINT_VALUES("BRIDGE", name, "HOST", ctx->hosts[d].name, "MTU", mtu,
+                                                    "GUEST", gname),
+                                        NULL,
+                                        "guest %s on %s sends %lld-byte packets onto %s; %s's %s carries %lld: "
+                                        "after a migration there its large packets are lost",
+                                        gname, ctx->hosts[s].name, (long long)need, name, ctx->hosts[d].name,
+                                        name, (long long)dst_mtu);
+                                if (r < 0)
+                                        return r;
+                                found++;
+                        }
+        }
+        return found;
+}
+
 static int compare_bridges(struct cross_ctx *ctx)
 {
         _cleanup_(strv_freep) char **names = NULL;
@@ -653,12 +794,19 @@ static int compare_bridges(struct cross_ctx *ctx)
                         if (mtu0 < 0)
                                 mtu0 = mtu;
                 }
-                if (differ)
-                        r = emit(
-                                ctx, &bridges_results[BRIDGES_MTU_DIFFERENT], NULL, seen,
-                                "bridge %s has different MTUs (%s): large packets of migrated guests are lost",
-                                *name, seen);
-                else
+                if (differ) {
+                        /* the guests it breaks are named; without any, the difference alone is a warning */
+                        r = compare_guest_mtus(ctx, *name);
+                        if (r == 0)
+                                r = emit(
+                                        ctx, &bridges_results[BRIDGES_MTU_DIFFERENT], NULL, seen,
+                                        "bridge %s has different MTUs (%s): libvirt gives each guest's tap the "
+                                        "bridge's MTU on each side, so migrations work; no guest defined here "
+                                        "sends more than the smallest carries",
+                                        *name, seen);
+                        else if (r > 0)
+                                r = 0;
+                } else
                         r = emit(ctx, &bridges_results[BRIDGES_SAME], NULL, seen,
                                  "bridge %s is on every hypervisor with the same MTU", *name);
         next:

@@ -17,6 +17,8 @@ extern const struct unit unit_host_virt;
 extern const struct unit unit_security_selinux;
 extern const struct unit unit_security_apparmor;
 extern const struct unit unit_net_firewall;
+extern const struct unit unit_net_bridge;
+extern const struct unit unit_net_mtu;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -34,6 +36,8 @@ const struct unit *const unit_registry[] = {
         &unit_security_selinux,
         &unit_security_apparmor,
         &unit_net_firewall,
+        &unit_net_bridge,
+        &unit_net_mtu,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);

@@ -223,6 +223,10 @@ static int parse_interface(struct domain_def *d, const xmlNode *n)
         i->type = attr_or(n, "type", "", &oom);
         if (!oom && streq(i->type, "vhostuser"))
                 i->socket = attr(child(n, "source"), "path", &oom);
+        if (!oom && streq(i->type, "bridge"))
+                i->bridge = attr(child(n, "source"), "bridge", &oom);
+        if (!oom && child(n, "mtu"))
+                i->mtu = (unsigned)hex_attr(child(n, "mtu"), "size");
         if (!oom && streq(i->type, "hostdev"))
                 return parse_hostdev(d, n, true);
         return oom ? -ENOMEM : 0;
@@ -427,7 +431,7 @@ struct domain_def *domain_def_free(struct domain_def *d)
         for (size_t i = 0; i < d->n_hostdevs; i++)
                 free(d->hostdevs[i].mode), free(d->hostdevs[i].type), free(d->hostdevs[i].what);
         for (size_t i = 0; i < d->n_interfaces; i++)
-                free(d->interfaces[i].type), free(d->interfaces[i].socket);
+                free(d->interfaces[i].type), free(d->interfaces[i].socket), free(d->interfaces[i].bridge);
         for (size_t i = 0; i < d->n_filesystems; i++)
                 free(d->filesystems[i].driver), free(d->filesystems[i].target);
         free(d->disks), free(d->chardevs), free(d->hostdevs), free(d->interfaces), free(d->filesystems);

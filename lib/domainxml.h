@@ -54,6 +54,8 @@ struct domain_interface {
         char *type;   /* network, bridge, vhostuser, hostdev, ... */
         char *socket; /* vhostuser: <source path=> */
         unsigned line;
+        char *bridge; /* bridge: <source bridge=>, NULL otherwise */
+        unsigned mtu; /* <mtu size=>: what the guest sends; 0 when unset (the bridge's, libvirt gives) */
 };
 
 /* <filesystem>: shared directories of the host. */

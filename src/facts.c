@@ -14,6 +14,7 @@
 #include <selinux/selinux.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -22,10 +23,12 @@
 #include "config.h"
 #include "envfile.h"
 #include "etchosts.h"
+#include "guestnics.h"
 #include "hostkernel.h"
 #include "json-util.h"
 #include "libvirt-conf.h"
 #include "lineiter.h"
+#include "netstate.h"
 #include "pathlookup.h"
 #include "pathnames.h"
 #include "spawn.h"
@@ -288,6 +291,35 @@ static char *read_machine_id(const struct hostfs *fs)
         return TAKE_PTR(s);
 }
 
+/* Whether the kernel's clock is disciplined by NTP, and by which daemon. The kernel's own flag
+ * (adjtimex(2): STA_UNSYNC clear, no TIME_ERROR) is what timedated's NTPSynchronized reports, for every
+ * daemon (chronyd, ntpd, systemd-timesyncd), without a bus call that could hang. */
+static int collect_ntp(const struct hostfs *fs, json_object *o)
+{
+        static const struct {
+                const char *path, *daemon;
+        } daemons[] = {
+                {PATH_CHRONYD_PID, "chronyd"},
+                {PATH_NTPD_PID, "ntpd"},
+                {PATH_TIMESYNCD_SYNCHRONIZED, "systemd-timesyncd"},
+                {PATH_TIMESYNCD_DIR, "systemd-timesyncd"},
+        };
+        struct timex tx = {0};
+        const char *daemon = NULL;
+        struct stat st;
+        int state = adjtimex(&tx), r;
+
+        for (size_t i = 0; !daemon && i < ELEMENTSOF(daemons); i++)
+                if (hostfs_stat(fs, daemons[i].path, &st) >= 0)
+                        daemon = daemons[i].daemon;
+        r = json_add(o, "ntp_synchronized",
+                     state < 0 ? NULL
+                               : json_object_new_boolean(state != TIME_ERROR && !(tx.status & STA_UNSYNC)));
+        if (r >= 0)
+                r = json_add_string(o, "ntp_daemon", daemon);
+        return r;
+}
+
 static int collect_time(const struct hostfs *fs, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -301,6 +333,8 @@ static int collect_time(const struct hostfs *fs, json_object **ret)
         o = json_object_new_object();
         if (!o || json_add_new(o, "realtime_usec",
                                json_object_new_int64((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000)) < 0)
+                return -ENOMEM;
+        if (collect_ntp(fs, o) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;
@@ -585,6 +619,63 @@ static int collect_bridge(const struct hostfs *fs, const char *name, json_object
         return 0;
 }
 
+/* What net.mtu and cross.bridges compare (added to each bridge): its kind, its uplink (the first port that
+ * is not a guest's) with that one's MTU, and the guests defined on it with the MTU their interface needs
+ * (<mtu size=>, null: the bridge's). */
+static int bridge_add_hops(json_object *b, const struct net_state *st, const struct guest_nic *g, size_t n_g)
+{
+        const char *name = json_object_get_string(json_get(b, "name"));
+        const struct net_link *l = net_state_find(st, name), *up = NULL;
+        _cleanup_free_ const struct net_link **ports = net_state_ports(st, name);
+        _cleanup_(json_object_putp) json_object *guests = json_object_new_array();
+        int r;
+
+        if (!ports || !guests)
+                return -ENOMEM;
+        for (const struct net_link **p = ports; *p && !up; p++)
+                if (!net_link_is_guest(*p))
+                        up = *p;
+        for (size_t i = 0; i < n_g; i++) {
+                _cleanup_(json_object_putp) json_object *o = NULL;
+
+                if (!streq(g[i].bridge, name))
+                        continue;
+                o = json_object_new_object();
+                r = o ? json_add_string(o, "name", g[i].guest) : -ENOMEM;
+                if (r >= 0)
+                        r = json_add(o, "mtu", g[i].mtu ? json_object_new_int64(g[i].mtu) : NULL);
+                if (r < 0 || json_object_array_add(guests, TAKE_PTR(o)) < 0)
+                        return -ENOMEM;
+        }
+        r = json_add_string(b, "kind", l && l->kind ? l->kind : "bridge");
+        if (r >= 0)
+                r = json_add_string(b, "uplink", up ? up->name : NULL);
+        if (r >= 0)
+                r = json_add(b, "uplink_mtu", up ? json_object_new_int64(up->mtu) : NULL);
+        if (r >= 0)
+                r = json_add(b, "guests", TAKE_PTR(guests));
+        return r;
+}
+
+static int bridges_add_hops(const struct hostfs *fs, json_object *a)
+{
+        _cleanup_(net_state_done) struct net_state st = {0};
+        struct guest_nic *g = NULL;
+        size_t n_g = 0;
+        int r;
+
+        if (json_object_array_length(a) == 0)
+                return 0;
+        r = netstate_read_sysfs(fs, &st);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        r = guest_nics_read(fs, &g, &n_g);
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(a); i++)
+                r = bridge_add_hops(json_object_array_get_idx(a, i), &st, g, n_g);
+        guest_nics_free(g, n_g);
+        return r;
+}
+
 static int collect_bridges(const struct hostfs *fs, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *a = json_object_new_array();
@@ -608,6 +699,8 @@ static int collect_bridges(const struct hostfs *fs, json_object **ret)
                         return -ENOMEM;
                 }
         }
+        if (bridges_add_hops(fs, a) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(a);
         return 0;
 }
@@ -747,6 +840,41 @@ static int collect_cgroup(const struct hostfs *fs, json_object **ret)
         return 0;
 }
 
+/* The other way: the names /etc/hosts gives each address the peers' names resolve to, so peers can tell
+ * whether forward and reverse agree (libvirt and TLS name a host by what its address says it is). */
+static int collect_reverse(const struct hostfs *fs, json_object *resolve, json_object **ret)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_free_ char *hosts = NULL;
+
+        if (!o)
+                return -ENOMEM;
+        if (hostfs_read_file(fs, PATH_ETC_HOSTS, &hosts, NULL) == -ENOMEM)
+                return -ENOMEM;
+        json_object_object_foreach(resolve, name, addrs)
+        {
+                for (size_t i = 0; hosts && i < json_object_array_length(addrs); i++) {
+                        const char *a = json_object_get_string(json_object_array_get_idx(addrs, i));
+                        _cleanup_(json_object_putp) json_object *v = NULL;
+                        _cleanup_(strv_freep) char **names = NULL;
+                        int r;
+
+                        if (!a || json_object_object_get_ex(o, a, NULL))
+                                continue;
+                        r = etchosts_names(hosts, a, &names);
+                        if (r >= 0)
+                                r = json_strv_to_array(names, &v);
+                        if (r >= 0)
+                                r = json_add(o, a, TAKE_PTR(v));
+                        if (r < 0)
+                                return r;
+                }
+                (void)name;
+        }
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned roles,
                   const struct conf *profile, usec_t deadline, json_object **ret)
 {
@@ -790,6 +918,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "cgroup", part);
         if (r >= 0 && (r = collect_memory(fs, &part)) >= 0)
                 r = json_add(o, "memory", part);
+        if (r >= 0 && (r = collect_reverse(fs, json_get(o, "resolve"), &part)) >= 0)
+                r = json_add(o, "reverse", part);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

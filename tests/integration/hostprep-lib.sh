@@ -13,3 +13,17 @@ PROFILE=$here/testbed.conf
 failures=0
 tmp=$(mktemp -d)
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# expect_result JSON ID STATUS [MESSAGE-SUBSTRING]: every result ID of a `--format json` report has STATUS
+# (and the substring in its message); says what it got otherwise, and returns 1.
+expect_result() {
+        python3 - "$1" "$2" "$3" "${4:-}" <<'PY'
+import json, sys
+path, rid, status, sub = sys.argv[1:5]
+rs = [r for r in json.load(open(path))["results"] if r["id"] == rid]
+ok = rs and all(r["status"] == status and sub in r["message"] for r in rs)
+if not ok:
+    print(f"  {rid}: expected {status} with '{sub}', got " + json.dumps(rs))
+sys.exit(0 if ok else 1)
+PY
+}

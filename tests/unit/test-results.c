@@ -216,6 +216,18 @@ static const struct scenario scenarios[] = {
         {NULL,
          {{"h1", SECURITY("enforcing", "absent", "\"virt_use_nfs=0\""), 0},
           {"h2", SECURITY("enforcing", "absent", "\"virt_use_nfs=1\""), 0}}},
+        /* h1's /etc/hosts names h2's address h3; h1's clock is not synchronised; a guest on h1's 9000-byte
+         * br0 would lose its large packets on h2's 1500-byte one */
+        {"br0",
+         {{"h1",
+           "{\"hostname\": \"h1\", \"resolve\": {\"h2\": [\"10.0.0.2\"]}, \"reverse\": {\"10.0.0.2\": "
+           "[\"h3\"]}, \"time\": {\"ntp_synchronized\": false, \"ntp_daemon\": null}, \"bridges\": "
+           "[{\"name\": \"br0\", \"mtu\": 9000, \"guests\": [{\"name\": \"vm9\", \"mtu\": null}]}]}",
+           0},
+          {"h2",
+           "{\"hostname\": \"h2\", \"resolve\": {\"h1\": [\"10.0.0.1\"]}, \"bridges\": [{\"name\": "
+           "\"br0\", \"mtu\": 1500, \"guests\": []}]}",
+           0}}},
 };
 
 /* A host with libvirt facts: its host-model CPU (what fake_ask_cpu decides on), its emulator's machine
