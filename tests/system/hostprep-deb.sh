@@ -161,7 +161,7 @@ for e in results:
     for f in ("HOSTPREP_HOST", "HOSTPREP_UNIT", "HOSTPREP_CHECK", "HOSTPREP_STATUS", "HOSTPREP_REPORT_ID",
               "HOSTPREP_PROFILE", "PRIORITY"):
         assert f in e, (f, e)
-    assert e["HOSTPREP_HOST"] == host and e["HOSTPREP_PROFILE"] == "site", e
+    assert e["HOSTPREP_HOST"] == host and e["HOSTPREP_PROFILE"] == report["profile"]["name"], e
     assert e["HOSTPREP_CHECK"] == e["HOSTPREP_UNIT"] or e["HOSTPREP_CHECK"].startswith(e["HOSTPREP_UNIT"] + "."), e
     assert e["HOSTPREP_REPORT_ID"] == run["HOSTPREP_REPORT_ID"], e
     assert e["PRIORITY"] == {"fail": "3", "error": "3", "warn": "4"}.get(e["HOSTPREP_STATUS"], "6"), e
