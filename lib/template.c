@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "strv.h"
 #include "template.h"
 #include "util.h"
@@ -17,11 +18,12 @@
 #define TEMPLATE_SIZE_MAX (1024 * 1024)
 #define KEY_CHARS         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 
-static const char *const default_dirs[] = {HOSTPREP_DATADIR_TEMPLATES, HOSTPREP_SOURCE_TEMPLATES, NULL};
+static const char *const installed_dirs[] = {HOSTPREP_DATADIR_TEMPLATES, NULL};
+static const char *const build_tree_dirs[] = {HOSTPREP_SOURCE_TEMPLATES, NULL};
 
 const char *const *template_default_dirs(void)
 {
-        return default_dirs;
+        return datadir_build_tree() ? build_tree_dirs : installed_dirs;
 }
 
 struct template *template_free(struct template *t)

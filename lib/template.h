@@ -34,8 +34,8 @@ struct template
         size_t n_includes;
 };
 
-/* Where hostprep's own templates are: the installed data directory first, then the source tree's
- * templates/, so an uninstalled build finds them. NULL-terminated, constant. */
+/* Where hostprep's own templates are: the installed data directory, or for a hostprep run from its build
+ * tree the source tree's templates/ (datadir.h). NULL-terminated, constant. */
 const char *const *template_default_dirs(void);
 
 /* Reads template name (a plain file name) from the first of dirs that has it, and its includes. On

@@ -20,12 +20,15 @@ usec_t arg_timeout = 0;
 enum format arg_format = FORMAT_HUMAN;
 bool arg_quiet = false;
 int arg_color = -1;
+const char *arg_output = NULL;
+bool arg_journal = false;
 static bool arg_help = false;
 
 static const char *const format_names[] = {
         [FORMAT_HUMAN] = "human",
         [FORMAT_JSON] = "json",
         [FORMAT_JUNIT] = "junit",
+        [FORMAT_PROMETHEUS] = "prometheus",
 };
 _Static_assert(ELEMENTSOF(format_names) == _FORMAT_MAX, "format_names out of step");
 
@@ -41,6 +44,8 @@ enum {
         ARG_TIMEOUT,
         ARG_NO_COLOR,
         ARG_VERSION,
+        ARG_OUTPUT,
+        ARG_JOURNAL,
 };
 
 static const struct verb_option global_options[] = {
@@ -57,12 +62,15 @@ static const struct verb_option global_options[] = {
          "the host's files are below DIR (a chroot, an image, a fixture)"},
         {"timeout", required_argument, ARG_TIMEOUT, "SECONDS",
          "deadline for the checks (default: the profile's [check] timeout)"},
-        {"format", required_argument, ARG_FORMAT, "FMT", "human, json or junit (default: human)"},
+        {"format", required_argument, ARG_FORMAT, "FMT",
+         "human, json, junit or prometheus (default: human)"},
         {"json", no_argument, ARG_JSON, NULL, "same as --format json"},
         {"quiet", no_argument, 'q', NULL, "show only what did not pass"},
         {"no-color", no_argument, ARG_NO_COLOR, NULL, "no colour, even on a terminal"},
         {"help", no_argument, 'h', NULL, "show help (for the verb)"},
         {"version", no_argument, ARG_VERSION, NULL, "print the version"},
+        {"output", required_argument, ARG_OUTPUT, "FILE", "write the report to FILE (replaced atomically)"},
+        {"journal", no_argument, ARG_JOURNAL, NULL, "send the results to the systemd journal too"},
         {},
 };
 
@@ -250,7 +258,7 @@ static int global_parse(int id, const char *arg)
                                 arg_format = (enum format)i;
                                 return 1;
                         }
-                return usage_error("--format %s: expected human, json or junit", arg);
+                return usage_error("--format %s: expected human, json, junit or prometheus", arg);
         case ARG_JSON:
                 arg_format = FORMAT_JSON;
                 return 1;
@@ -273,6 +281,14 @@ static int global_parse(int id, const char *arg)
         case ARG_VERSION:
                 verb_version(NULL);
                 return 0;
+        case ARG_OUTPUT:
+                if (!*arg)
+                        return usage_error("--output needs a file name");
+                arg_output = arg;
+                return 1;
+        case ARG_JOURNAL:
+                arg_journal = true;
+                return 1;
         default:
                 return -EINVAL;
         }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "pathnames.h"
 #include "unit.h"
 #include "util.h"
@@ -536,9 +537,11 @@ int profile_search_dirs(const char *extra, char ***ret)
                 if (r < 0)
                         return r;
         }
+        /* the operator's own first, then the shipped ones (lib/datadir.h: installed, or the source tree's)
+         */
         if (strv_push_dup(&dirs, HOSTPREP_SYSCONF_PROFILES) < 0 ||
-            strv_push_dup(&dirs, HOSTPREP_DATADIR_PROFILES) < 0 ||
-            strv_push_dup(&dirs, HOSTPREP_SOURCE_PROFILES) < 0)
+            strv_push_dup(&dirs,
+                          datadir_build_tree() ? HOSTPREP_SOURCE_PROFILES : HOSTPREP_DATADIR_PROFILES) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(dirs);
         return 0;

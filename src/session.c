@@ -2,9 +2,12 @@
 /* What the verbs share: the session (profile, identity, host, roles, peers), the scope options of check and
  * apply, and the report writer. */
 #include <stdio.h>
+#include <time.h>
 
+#include "atomicfile.h"
 #include "common.h"
 #include "profile.h"
+#include "report-sinks.h"
 #include "strv.h"
 #include "util.h"
 #include "verbs.h"
@@ -154,18 +157,73 @@ struct report session_report(const struct session *s, const struct host_report *
         };
 }
 
-int write_report(const struct report *rep)
+static double now_realtime_seconds(void)
 {
-        if (arg_color < 0)
-                arg_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int render_report(FILE *f, const struct report *rep)
+{
         switch (arg_format) {
         case FORMAT_JSON:
-                return report_json(stdout, rep);
+                return report_json(f, rep);
         case FORMAT_JUNIT:
-                return report_junit(stdout, rep);
+                return report_junit(f, rep);
+        case FORMAT_PROMETHEUS:
+                return report_prometheus(f, rep, now_realtime_seconds());
         default:
-                return report_human(stdout, rep, arg_color, arg_quiet);
+                return report_human(f, rep, arg_color, arg_quiet);
         }
+}
+
+/* --output: rendered in memory, then put in place at once, so a reader (node_exporter's textfile
+ * collector) sees the last report or the new one, whole. Says what went wrong. */
+static int write_report_file(const struct report *rep, const char *path)
+{
+        _cleanup_(hostfs_freep) struct hostfs *fs = NULL;
+        _cleanup_free_ char *data = NULL, *cwd = NULL, *abs = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&data, &len);
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = render_report(f, rep);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        if (path[0] != '/') {
+                cwd = get_current_dir_name();
+                abs = cwd ? strdup_printf("%s/%s", cwd, path) : NULL;
+                if (!abs)
+                        return -errno;
+        }
+        r = hostfs_new("/", &fs);
+        if (r >= 0)
+                r = atomic_write_file(fs, abs ? abs : path, data, len, 0644);
+        if (r < 0)
+                fprintf(stderr, "hostprep: --output %s: %s\n", path, strerror(-r));
+        return r;
+}
+
+int write_report(const struct report *rep)
+{
+        int r = 0, k;
+
+        if (arg_journal) {
+                r = report_journal(rep);
+                if (r < 0)
+                        fprintf(stderr, "hostprep: --journal: the journal did not take the results: %s\n",
+                                strerror(-r));
+        }
+        if (arg_color < 0)
+                arg_color = !arg_output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        k = arg_output ? write_report_file(rep, arg_output) : render_report(stdout, rep);
+        return r < 0 ? r : k;
 }
 
 int peers_to_check(const struct session *s, const struct scope_args *a, char ***ret)

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "migrate/driver.h"
 #include "strv.h"
 #include "verbs.h"
@@ -145,14 +146,15 @@ static unsigned profile_uint(const struct conf *c, const char *section, const ch
         return u;
 }
 
-/* The canary: the profile's, else the one built with hostprep (in the build tree, else installed). */
+/* The canary: the profile's, else the one built with hostprep (lib/datadir.h: the build tree's, else the
+ * installed one). */
 static const char *canary_path(const struct conf *profile)
 {
         const char *p = conf_get(profile, "migrate", "canary");
 
         if (p)
                 return p;
-        return access(HOSTPREP_CANARY_BUILD, R_OK) == 0 ? HOSTPREP_CANARY_BUILD : HOSTPREP_CANARY_INSTALLED;
+        return datadir_build_tree() ? HOSTPREP_CANARY_BUILD : HOSTPREP_CANARY_INSTALLED;
 }
 
 /* --driver or the profile's, and the profile's transport: 0, or EXIT_USAGE after saying why. */

@@ -26,6 +26,7 @@ enum format {
         FORMAT_HUMAN,
         FORMAT_JSON,
         FORMAT_JUNIT,
+        FORMAT_PROMETHEUS,
         _FORMAT_MAX,
 };
 
@@ -38,7 +39,9 @@ extern const char *arg_host;
 extern usec_t arg_timeout; /* 0: the profile's [check] timeout */
 extern enum format arg_format;
 extern bool arg_quiet;
-extern int arg_color; /* -1: when stdout is a terminal and NO_COLOR is unset */
+extern int arg_color;          /* -1: when stdout is a terminal and NO_COLOR is unset */
+extern const char *arg_output; /* the report into this file (replaced atomically), not stdout */
+extern bool arg_journal;       /* the report into the journal too (report-sinks.h) */
 
 /* --- verbs and their options ------------------------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "template.h"
 #include "test-util.h"
 #include "util.h"
@@ -155,10 +156,11 @@ static void test_search(void)
         got = mfree(got);
         CHECK(render(".hidden", NULL, 0, &got) == -EINVAL, "a dot file");
 
-        /* the defaults: the installed directory, then the source tree's templates/ */
+        /* the defaults of a test in the build tree: the source tree's templates/ alone (datadir.h) */
         const char *const *d = template_default_dirs();
-        CHECK(d[0] && d[1] && !d[2], "two default directories");
-        CHECK(d[1] && endswith(d[1], "/templates"), "the source tree's templates/: %s", strna(d[1]));
+        CHECK(d[0] && !d[1], "one default directory");
+        CHECK(d[0] && streq(d[0], HOSTPREP_SOURCE_TEMPLATES), "the source tree's templates/: %s",
+              strna(d[0]));
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
