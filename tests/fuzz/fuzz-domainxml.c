@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (d->disks[i].target && !strv_contains(targets, d->disks[i].target) &&
                     strv_push_dup(&targets, d->disks[i].target) < 0)
                         return 0;
-        (void)domain_xml_set_disk_cache("/etc/libvirt/qemu/guest.xml", text, targets, "none", &edited, &error2);
+        (void)domain_xml_set_disk_cache("/etc/libvirt/qemu/guest.xml", text, targets, "none", &edited,
+                                        &error2);
         return 0;
 }

@@ -55,8 +55,9 @@ static int run_dir(const char *dir, unsigned *count)
                 _cleanup_free_ char *path = NULL;
                 struct stat st;
 
-                if (r >= 0 && names[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", dir, names[i]->d_name) >= 0 &&
-                    stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (r >= 0 && names[i]->d_name[0] != '.' &&
+                    asprintf(&path, "%s/%s", dir, names[i]->d_name) >= 0 && stat(path, &st) == 0 &&
+                    S_ISREG(st.st_mode)) {
                         r = run_file(path);
                         if (r < 0)
                                 fprintf(stderr, "%s: %s\n", path, strerror(-r));

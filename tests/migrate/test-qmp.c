@@ -221,6 +221,9 @@ static int open_on_text(const char *text, size_t len, const char *host, struct q
                         text += n;
                         len -= (size_t)n;
                 }
+                /* stays until the client is done: what it writes (qmp_capabilities) must not fail */
+                for (char b[256]; read(sv[1], b, sizeof(b)) > 0;)
+                        ;
                 _exit(0);
         }
         close(sv[1]);
