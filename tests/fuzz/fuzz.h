@@ -43,7 +43,7 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
 }
 
 /* A private directory for the targets that read files (made once per process, removed by nobody: it
- * lives under $TMPDIR and holds one small file per target). NULL when it cannot be made. */
+ * lives under $TMPDIR, else /dev/shm, and holds a few small files). NULL when it cannot be made. */
 static inline const char *fuzz_dir(void)
 {
         static char *dir;
@@ -52,7 +52,10 @@ static inline const char *fuzz_dir(void)
                 const char *tmp = getenv("TMPDIR");
                 char *d = NULL;
 
-                if (asprintf(&d, "%s/hostprep-fuzz.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+                /* memory, where there is: a file system on disk costs a journal commit now and then */
+                if (!tmp || !*tmp)
+                        tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+                if (asprintf(&d, "%s/hostprep-fuzz.XXXXXX", tmp) < 0)
                         return NULL;
                 if (!mkdtemp(d)) {
                         free(d);
@@ -77,7 +80,10 @@ static inline int fuzz_write_file(const char *rel, const uint8_t *data, size_t s
                 (void)mkdir(path, 0700);
                 *p = '/';
         }
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* a new file each time: ext4 flushes a file truncated and written again (auto_da_alloc) at close,
+         * which costs milliseconds an input */
+        (void)unlink(path);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         while (size > 0 && r == 0) {
