@@ -270,17 +270,25 @@ static int find_profile(const char *name, const char *relative_to, char *const *
         }
 
         if (relative_to) {
+                /* beside the including file: NAME.conf, or the file NAME itself ("base.conf") */
                 _cleanup_free_ char *copy = strdup(relative_to);
                 if (!copy)
                         return -ENOMEM;
-                candidate = strdup_printf("%s/%s.conf", dirname(copy), name);
-                if (!candidate)
-                        return -ENOMEM;
-                if (access(candidate, R_OK) == 0) {
-                        *ret = TAKE_PTR(candidate);
-                        return 0;
+                for (unsigned i = 0; i < 2; i++) {
+                        struct stat st;
+
+                        candidate = strdup_printf("%s/%s%s", dirname(copy), name, i == 0 ? ".conf" : "");
+                        if (!candidate)
+                                return -ENOMEM;
+                        if (access(candidate, R_OK) == 0 && stat(candidate, &st) == 0 &&
+                            S_ISREG(st.st_mode)) {
+                                *ret = TAKE_PTR(candidate);
+                                return 0;
+                        }
+                        candidate = mfree(candidate);
+                        /* dirname() may have written into copy: take it again */
+                        strcpy(copy, relative_to);
                 }
-                candidate = mfree(candidate);
         }
         STRV_FOREACH (d, dirs) {
                 free(candidate);
