@@ -73,6 +73,8 @@ const struct profile_key profile_keys[] = {
          KEY_STRING},
         {"libvirt", "tls_expiry_warn_days", "30",
          "days before a TLS certificate of libvirt expires that libvirt.listen.tls warns", KEY_UINT},
+        {"apply", "keep_runs", "20", "apply runs (journal and backups) always kept: the latest N", KEY_UINT},
+        {"apply", "keep_days", "30", "days an apply run (journal and backups) is kept at least", KEY_UINT},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
