@@ -305,6 +305,14 @@ static int find_profile(const char *name, const char *relative_to, char *const *
         return -ENOENT;
 }
 
+/* Whether path is one of the files being read: including it again would never end. */
+static bool include_cycle(const struct load_state *st, const char *path)
+{
+        _cleanup_free_ char *real = realpath(path, NULL);
+
+        return real && strv_contains(st->stack, real);
+}
+
 static int profile_ini_handler(void *user, const char *section, const char *name, const char *value)
 {
         struct parse_ctx *pc = user;
@@ -324,6 +332,10 @@ static int profile_ini_handler(void *user, const char *section, const char *name
                 if (r < 0)
                         return set_error(st, pc->rd->file, pc->rd->line, "cannot include '%s': %s", value,
                                          r == -ENOENT ? "no such profile" : strerror(-r));
+                if (include_cycle(st, included))
+                        return set_error(st, pc->rd->file, pc->rd->line,
+                                         "include cycle: '%s' is being read already (it includes this file)",
+                                         value);
                 r = load_file(st, included);
                 if (r < 0 && !st->error)
                         set_error(st, pc->rd->file, pc->rd->line, "in included '%s': %s", value,
