@@ -60,9 +60,16 @@ char *profile_to_text(const struct conf *c)
                 if (strv_push(&lines, strdup_printf("[%s]", *s)) < 0)
                         return NULL;
                 for (size_t i = 0; i < c->n_entries; i++)
+                        /* a value starting with '#' or ';' ("key =#x") reads back only without the space:
+                         * after one, the loader takes it for a comment */
                         if (streq(c->entries[i].section, *s) &&
                             strv_push(&lines,
-                                      strdup_printf("%s = %s", c->entries[i].key, c->entries[i].value)) < 0)
+                                      strdup_printf("%s =%s%s", c->entries[i].key,
+                                                    c->entries[i].value[0] &&
+                                                                    strchr("#;", c->entries[i].value[0])
+                                                            ? ""
+                                                            : " ",
+                                                    c->entries[i].value)) < 0)
                                 return NULL;
         }
         /* templates/peer-profile.conf: under a line that says where it came from */
