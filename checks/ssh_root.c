@@ -14,6 +14,7 @@
 #include "provision/plan.h"
 #include "spawn.h"
 #include "sshcmd.h"
+#include "sshdconf.h"
 #include "strv.h"
 #include "template.h"
 
@@ -389,6 +390,7 @@ static int check_sshd(struct check_ctx *ctx)
 {
         char *argv[] = {(char *)"sshd", (char *)"-T", NULL};
         struct spawn_job j = {.argv = argv};
+        struct sshd_settings settings;
         _cleanup_free_ char *prl = NULL, *pwauth = NULL, *evidence = NULL;
         int r;
 
@@ -409,18 +411,12 @@ static int check_sshd(struct check_ctx *ctx)
                 return check_emit(ctx, &ssh_root_results[SSHD_BROKEN], "sshd -T",
                                   "sshd cannot tell its settings: %s", line && *line ? line : "timed out");
         }
-        LINE_FOREACH(l, j.out)
-        {
-                /* a prefix without '\n' can only match within the line */
-                if (startswith(l.line, "permitrootlogin ")) {
-                        free(prl);
-                        prl = strndup(l.line + 16, l.len - 16);
-                } else if (startswith(l.line, "passwordauthentication ")) {
-                        free(pwauth);
-                        pwauth = strndup(l.line + 23, l.len - 23);
-                }
-        }
+        r = sshd_settings_parse(strempty(j.out), &settings);
         spawn_job_done(&j);
+        if (r < 0)
+                return r;
+        prl = TAKE_PTR(settings.permit_root_login);
+        pwauth = TAKE_PTR(settings.password_authentication);
         evidence = strdup_printf("sshd -T: permitrootlogin %s, passwordauthentication %s", strna(prl),
                                  strna(pwauth));
         if (!prl)

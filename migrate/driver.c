@@ -74,6 +74,8 @@ const struct migrate_driver *migrate_driver_find(const char *name)
 }
 
 static int verror(struct migrate_session *s, bool replace, enum migrate_error_kind kind, int err,
+                  const char *fmt, va_list ap) _printf_(5, 0);
+static int verror(struct migrate_session *s, bool replace, enum migrate_error_kind kind, int err,
                   const char *fmt, va_list ap)
 {
         if (replace || !s->error || !*s->error) {

@@ -486,7 +486,8 @@ static int endpoint_connect(struct migrate_session *s, struct qemu_endpoint *ep,
                 int r, status;
 
                 err = mfree(err);
-                r = qmp_open(ep->qmp_path, deadline_in(200 * USEC_PER_MSEC), &ep->qmp, &err);
+                r = qmp_open_host(ep->qmp_path, ep->remote ? s->params.dest_host : NULL,
+                                  deadline_in(200 * USEC_PER_MSEC), &ep->qmp, &err);
                 if (r >= 0)
                         return 0;
                 if (reap(ep->pid, 0, &status) == 0) {

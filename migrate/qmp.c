@@ -14,7 +14,6 @@
 #include "macro.h"
 #include "qmp.h"
 
-#define QMP_MAX_LINE   (1024 * 1024)
 #define QMP_MAX_EVENTS 256
 
 struct qmp {
@@ -24,6 +23,7 @@ struct qmp {
         unsigned next_id;
         json_object *events[QMP_MAX_EVENTS];
         unsigned n_events;
+        char *peer;    /* who answers, for the errors about what it sent: "QEMU on HOST" */
         char *version; /* from the greeting; NULL: it did not say */
         char *error;   /* of the last failure; NULL: none */
 };
@@ -80,44 +80,55 @@ static int connect_unix(struct qmp *q, const char *path, usec_t deadline)
         }
 }
 
+/* The first n bytes of the buffer (one line) as a message, consumed. */
+static int take_message(struct qmp *q, size_t n, json_object **ret)
+{
+        json_tokener *tok = json_tokener_new_ex(QMP_MAX_DEPTH);
+        json_object *o;
+        enum json_tokener_error jerr;
+
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, q->buf, (int)n);
+        jerr = json_tokener_get_error(tok);
+        json_tokener_free(tok);
+        memmove(q->buf, q->buf + n, q->len - n);
+        q->len -= n;
+        if (!o || jerr != json_tokener_success) {
+                json_object_put(o);
+                if (jerr == json_tokener_error_depth)
+                        return set_error(q, EMSGSIZE, "QMP: %s sent a message nested deeper than %d levels",
+                                         q->peer, QMP_MAX_DEPTH);
+                return set_error(q, EBADMSG, "QMP: malformed message: %s", json_tokener_error_desc(jerr));
+        }
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return set_error(q, EBADMSG, "QMP: message is not an object");
+        }
+        *ret = o;
+        return 0;
+}
+
 /* Reads one JSON message (one line) into *ret. */
 static int read_message(struct qmp *q, usec_t deadline, json_object **ret)
 {
         for (;;) {
                 char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
 
-                if (nl) {
-                        size_t n = (size_t)(nl - q->buf) + 1;
-                        json_tokener *tok;
-                        json_object *o;
-                        enum json_tokener_error jerr;
-
-                        tok = json_tokener_new();
-                        if (!tok)
-                                return -ENOMEM;
-                        o = json_tokener_parse_ex(tok, q->buf, (int)n);
-                        jerr = json_tokener_get_error(tok);
-                        json_tokener_free(tok);
-                        memmove(q->buf, q->buf + n, q->len - n);
-                        q->len -= n;
-                        if (!o || jerr != json_tokener_success) {
-                                json_object_put(o);
-                                return set_error(q, EBADMSG, "QMP: malformed message: %s",
-                                                 json_tokener_error_desc(jerr));
-                        }
-                        if (!json_object_is_type(o, json_type_object)) {
-                                json_object_put(o);
-                                return set_error(q, EBADMSG, "QMP: message is not an object");
-                        }
-                        *ret = o;
-                        return 0;
-                }
+                if (nl)
+                        return take_message(q, (size_t)(nl - q->buf) + 1, ret);
+                /* QEMU's messages are lines: a longer one is never buffered whole */
                 if (q->len >= QMP_MAX_LINE)
-                        return set_error(q, EMSGSIZE, "QMP: message longer than %d bytes", QMP_MAX_LINE);
+                        return set_error(q, EMSGSIZE, "QMP: %s sent a message longer than %u bytes", q->peer,
+                                         QMP_MAX_LINE);
                 if (q->size - q->len < 4096) {
+                        /* doubling up to the cap and a read's worth past it: never more */
                         size_t size = q->size ? q->size * 2 : 16384;
-                        char *b = realloc(q->buf, size);
+                        char *b;
 
+                        if (size > QMP_MAX_LINE + 16384)
+                                size = QMP_MAX_LINE + 16384;
+                        b = realloc(q->buf, size);
                         if (!b)
                                 return -ENOMEM;
                         q->buf = b;
@@ -284,31 +295,79 @@ static char *greeting_version(json_object *qmp)
                              json_object_get_int(c));
 }
 
-int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char **ret_error)
+static struct qmp *qmp_new(const char *host)
 {
-        _cleanup_(qmp_closep) struct qmp *q = NULL;
+        struct qmp *q = calloc(1, sizeof(*q));
+
+        if (!q)
+                return NULL;
+        q->fd = -1;
+        q->peer = host ? strdup_printf("QEMU on %s", host) : strdup("QEMU");
+        if (!q->peer)
+                return mfree(q);
+        return q;
+}
+
+/* The greeting and the capabilities negotiation on a connected q (what names it: where in errors). */
+static int qmp_handshake(struct qmp *q, const char *where, usec_t deadline)
+{
         _cleanup_(json_object_putp) json_object *greeting = NULL;
         json_object *v;
         int r;
 
-        q = calloc(1, sizeof(*q));
-        if (!q)
-                return -ENOMEM;
-        q->fd = -1;
-        r = connect_unix(q, socket_path, deadline);
-        if (r >= 0)
-                r = read_message(q, deadline, &greeting);
+        r = read_message(q, deadline, &greeting);
         if (r >= 0 && !json_object_object_get_ex(greeting, "QMP", &v))
-                r = set_error(q, EPROTO, "QMP: no greeting on %s", socket_path);
+                r = set_error(q, EPROTO, "QMP: no greeting on %s", where);
         if (r >= 0) {
                 q->version = greeting_version(v);
                 r = qmp_execute(q, "qmp_capabilities", NULL, deadline, NULL);
         }
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(q->error);
-                return r;
+        return r;
+}
+
+/* q's error to the caller of a failed open. */
+static int open_failed(struct qmp *q, int r, char **ret_error)
+{
+        if (ret_error)
+                *ret_error = TAKE_PTR(q->error);
+        return r;
+}
+
+int qmp_open_host(const char *socket_path, const char *host, usec_t deadline, struct qmp **ret,
+                  char **ret_error)
+{
+        _cleanup_(qmp_closep) struct qmp *q = qmp_new(host);
+        int r;
+
+        if (!q)
+                return -ENOMEM;
+        r = connect_unix(q, socket_path, deadline);
+        if (r >= 0)
+                r = qmp_handshake(q, socket_path, deadline);
+        if (r < 0)
+                return open_failed(q, r, ret_error);
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char **ret_error)
+{
+        return qmp_open_host(socket_path, NULL, deadline, ret, ret_error);
+}
+
+int qmp_open_fd(int fd, const char *host, usec_t deadline, struct qmp **ret, char **ret_error)
+{
+        _cleanup_(qmp_closep) struct qmp *q = qmp_new(host);
+        int r;
+
+        if (!q) {
+                close(fd);
+                return -ENOMEM;
         }
+        q->fd = fd;
+        r = qmp_handshake(q, q->peer, deadline);
+        if (r < 0)
+                return open_failed(q, r, ret_error);
         *ret = TAKE_PTR(q);
         return 0;
 }
@@ -322,6 +381,7 @@ struct qmp *qmp_close(struct qmp *q)
         for (unsigned i = 0; i < q->n_events; i++)
                 json_object_put(q->events[i]);
         free(q->buf);
+        free(q->peer);
         free(q->version);
         free(q->error);
         free(q);

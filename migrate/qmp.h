@@ -18,10 +18,20 @@
 
 struct qmp;
 
+/* What is read of QEMU at most: one message's bytes (a line), its JSON's nesting (QEMU's answers hostprep
+ * asks for are 3 deep). More is refused (-EMSGSIZE) with an error naming who sent it. */
+#define QMP_MAX_LINE  (1024u * 1024u)
+#define QMP_MAX_DEPTH 32
+
 /* Connects to the socket (retrying while it does not exist yet or refuses, until the deadline), reads
  * the greeting and negotiates capabilities. On failure *ret_error (when ret_error is not NULL) gets the
  * reason, to be freed, or NULL when there is none to give (out of memory). */
 int qmp_open(const char *socket_path, usec_t deadline, struct qmp **ret, char **ret_error);
+/* The same for a socket of QEMU on host (NULL: this host), which its errors about what QEMU sent name. */
+int qmp_open_host(const char *socket_path, const char *host, usec_t deadline, struct qmp **ret,
+                  char **ret_error);
+/* The same on a connected socket fd (taken, closed on failure too): for tests and the fuzz target. */
+int qmp_open_fd(int fd, const char *host, usec_t deadline, struct qmp **ret, char **ret_error);
 struct qmp *qmp_close(struct qmp *q);
 static inline void qmp_closep(struct qmp **q)
 {

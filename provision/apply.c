@@ -926,7 +926,8 @@ int apply_plan(const struct plan *plan, const struct apply_options *o, struct ap
                 return r;
         }
         r = apply_execute(&run, plan, pres, report, &failed_at);
-        if (failed_at != SIZE_MAX)
-                return apply_failed(&run, report, failed_at, r);
-        return apply_succeeded(&run, report);
+        r = failed_at != SIZE_MAX ? apply_failed(&run, report, failed_at, r) : apply_succeeded(&run, report);
+        /* still under the lock; a failure to prune is logged, the run's result stays what it was */
+        (void)run_prune(&run, time(NULL), NULL);
+        return r;
 }

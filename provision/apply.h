@@ -45,6 +45,13 @@
 #define APPLY_TIMEOUT_DEFAULT   (300 * USEC_PER_SEC)
 #define APPLY_RUN_ID_MAX        32 /* "20261121T212345Z-001" and its NUL fit */
 
+/* Which old runs apply removes after a run (prune.c): those beyond the last keep_runs that began more than
+ * keep_days ago; never the latest, nor one rollback still has to finish. */
+struct apply_prune_policy {
+        unsigned keep_runs;
+        unsigned keep_days;
+};
+
 struct apply_options {
         const struct hostfs *fs; /* the host, through its root (--root) */
         const char *state_dir;   /* as seen on the host; NULL: APPLY_STATE_DIR_DEFAULT */
@@ -59,6 +66,7 @@ struct apply_options {
          * "backup", "temp", "renamed", "done", ...), e.g. to _exit() there. NULL in production. */
         void (*crash_point)(const char *where, void *userdata);
         void *userdata;
+        const struct apply_prune_policy *prune; /* NULL: every run is kept */
 };
 
 enum apply_status {

@@ -16,6 +16,8 @@
  */
 #include "flow.h"
 
+#include <limits.h>
+
 #include "apply.h"
 #include "common.h"
 #include "plan.h"
@@ -66,9 +68,14 @@ static int make_changes(const struct flow_options *o, const struct plan *plan, c
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         struct apply_report report = {0};
+        struct apply_prune_policy prune = {0};
         struct apply_options ao;
         int r;
 
+        /* validated by the profile loader; a value the loader did not see (a hand-made conf) keeps all */
+        if (safe_atou(strempty(conf_get(o->ctx.profile, "apply", "keep_runs")), &prune.keep_runs) < 0 ||
+            safe_atou(strempty(conf_get(o->ctx.profile, "apply", "keep_days")), &prune.keep_days) < 0)
+                prune = (struct apply_prune_policy){UINT_MAX, UINT_MAX};
         r = flow_bus_open(o->ctx.fs, now_usec() + 10 * USEC_PER_SEC, &bus);
         if (r < 0)
                 fprintf(o->log, "hostprep: cannot reach systemd: %s; service actions will fail\n",
@@ -80,6 +87,7 @@ static int make_changes(const struct flow_options *o, const struct plan *plan, c
                 .dry_run = o->dry_run,
                 .force = o->force,
                 .log = o->log,
+                .prune = &prune,
         };
         r = apply_plan(plan, &ao, &report);
         if (o->show)

@@ -42,6 +42,10 @@ int run_load(struct run *run, const char *id, struct apply_report *report);
 /* The id of the latest run (APPLY_RUN_ID_MAX bytes at ret). -ENOENT when there is none. */
 int run_latest_id(const struct apply_options *o, char *ret, struct apply_report *report);
 
+/* Removes the old runs apply_options.prune lets go (prune.c says which are always kept), at time now;
+ * *ret_pruned (optional) their ids, NULL when none. Needs the lock. */
+int run_prune(struct run *run, time_t now, char ***ret_pruned);
+
 /* Writes the journal durably (atomically replaced, synced). */
 int run_save(struct run *run);
 int run_set_state(struct run *run, const char *state);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "json-util.h"
 #include "pathnames.h"
 #include "results-json.h"
 #include "spawn.h"
@@ -61,9 +62,16 @@ char *profile_to_text(const struct conf *c)
                 if (strv_push(&lines, strdup_printf("[%s]", *s)) < 0)
                         return NULL;
                 for (size_t i = 0; i < c->n_entries; i++)
+                        /* a value starting with '#' or ';' ("key =#x") reads back only without the space:
+                         * after one, the loader takes it for a comment */
                         if (streq(c->entries[i].section, *s) &&
                             strv_push(&lines,
-                                      strdup_printf("%s = %s", c->entries[i].key, c->entries[i].value)) < 0)
+                                      strdup_printf("%s =%s%s", c->entries[i].key,
+                                                    c->entries[i].value[0] &&
+                                                                    strchr("#;", c->entries[i].value[0])
+                                                            ? ""
+                                                            : " ",
+                                                    c->entries[i].value)) < 0)
                                 return NULL;
         }
         /* templates/peer-profile.conf: under a line that says where it came from */
@@ -117,7 +125,6 @@ static char *first_line(const char *s)
         return strndup(s, strcspn(s, "\n"));
 }
 
-/* Turns one peer's ssh run into its report. */
 /* Why the peer has its roles, as its report says (host.role_reasons, host.roles_detected; older peers
  * give neither). */
 static void peer_role_reasons(struct peer_report *p, json_object *host)
@@ -138,14 +145,74 @@ static void peer_role_reasons(struct peer_report *p, json_object *host)
         }
 }
 
+/* The roles and name the peer gives itself, from its report's "host" object. */
+static void peer_host_from_json(struct peer_report *p, json_object *o)
+{
+        json_object *host, *name, *roles;
+
+        if (!json_object_object_get_ex(o, "host", &host) || !json_object_is_type(host, json_type_object))
+                return;
+        if (json_object_object_get_ex(host, "name", &name) && json_object_is_type(name, json_type_string))
+                p->hostname = strdup(json_object_get_string(name));
+        if (json_object_object_get_ex(host, "roles", &roles) && json_object_is_type(roles, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(roles); i++) {
+                        enum role role = role_from_string(
+                                json_object_get_string(json_object_array_get_idx(roles, i)));
+                        if (role >= 0)
+                                p->roles |= ROLE_BIT(role);
+                }
+        peer_role_reasons(p, host);
+}
+
+int peer_report_from_json(struct peer_report *p, const char *text, size_t len)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *error = NULL;
+        enum json_tokener_error jerr;
+        json_tokener *tok;
+        json_object *v;
+        size_t end;
+
+        /* the peer is not trusted to be sane: its report is bounded in size and in nesting */
+        if (len > PEER_REPORT_MAX)
+                return peer_fail(p,
+                                 "%s answered with more than %u MiB (the most hostprep reads from a peer)",
+                                 p->host, PEER_REPORT_MAX / (1024u * 1024u));
+        tok = json_tokener_new_ex(PEER_JSON_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, strempty(text), (int)len);
+        jerr = json_tokener_get_error(tok);
+        end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (jerr == json_tokener_error_depth)
+                return peer_fail(
+                        p, "%s answered with JSON nested deeper than %d levels (the most hostprep reads)",
+                        p->host, PEER_JSON_DEPTH);
+        if (!o || jerr != json_tokener_success)
+                return peer_fail(p, "%s answered with malformed JSON (%s at byte %zu)", p->host,
+                                 jerr == json_tokener_continue ? "it ends early"
+                                                               : json_tokener_error_desc(jerr),
+                                 end);
+
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "results", &v) ||
+            results_from_json(v, &p->results, &error) < 0) {
+                result_list_done(&p->results);
+                return peer_fail(p, "%s answered with a report hostprep cannot read: %s", p->host,
+                                 error ? error : "no results");
+        }
+        peer_host_from_json(p, o);
+        if (json_object_object_get_ex(o, "facts", &v) && json_object_is_type(v, json_type_object))
+                p->facts = json_object_get(v);
+        p->reached = true;
+        return 0;
+}
+
+/* Turns one peer's ssh run into its report. */
 static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t timeout)
 {
         _cleanup_free_ char *err = first_line(j->err);
         enum ssh_failure f = ssh_classify(j->exit_status, j->timed_out, j->err);
-        json_tokener *tok;
-        json_object *o, *v, *host;
-        char *error = NULL;
-        int r;
 
         if (f == SSH_TIMEOUT)
                 return peer_fail(p, "%s: no report within %.1f s (%s)", p->host,
@@ -159,50 +226,7 @@ static int peer_parse(struct peer_report *p, const struct spawn_job *j, usec_t t
                                  p->host, strempty(err));
         if (j->exit_status == 2)
                 return peer_fail(p, "hostprep on %s refused the run: %s", p->host, strempty(err));
-
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, strempty(j->out), (int)j->out_len);
-        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
-                r = peer_fail(p, "%s answered with malformed JSON (%s at byte %zu)", p->host,
-                              json_tokener_error_desc(json_tokener_get_error(tok)),
-                              json_tokener_get_parse_end(tok));
-                json_object_put(o);
-                json_tokener_free(tok);
-                return r;
-        }
-        json_tokener_free(tok);
-
-        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "results", &v) ||
-            results_from_json(v, &p->results, &error) < 0) {
-                result_list_done(&p->results);
-                r = peer_fail(p, "%s answered with a report hostprep cannot read: %s", p->host,
-                              error ? error : "no results");
-                free(error);
-                json_object_put(o);
-                return r;
-        }
-        if (json_object_object_get_ex(o, "host", &host) && json_object_is_type(host, json_type_object)) {
-                json_object *name, *roles;
-                if (json_object_object_get_ex(host, "name", &name) &&
-                    json_object_is_type(name, json_type_string))
-                        p->hostname = strdup(json_object_get_string(name));
-                if (json_object_object_get_ex(host, "roles", &roles) &&
-                    json_object_is_type(roles, json_type_array))
-                        for (size_t i = 0; i < json_object_array_length(roles); i++) {
-                                enum role role = role_from_string(
-                                        json_object_get_string(json_object_array_get_idx(roles, i)));
-                                if (role >= 0)
-                                        p->roles |= ROLE_BIT(role);
-                        }
-                peer_role_reasons(p, host);
-        }
-        if (json_object_object_get_ex(o, "facts", &v) && json_object_is_type(v, json_type_object))
-                p->facts = json_object_get(v);
-        p->reached = true;
-        json_object_put(o);
-        return 0;
+        return peer_report_from_json(p, j->out, j->out_len);
 }
 
 static usec_t realtime_usec(void)
@@ -237,8 +261,11 @@ int peers_exec_start(const struct ssh_options *o, char *const *hosts, char *cons
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < e.n; i++) {
                 r = ssh_argv(o, hosts[i], remote_argv, &e.argvs[i]);
-                e.jobs[i] = (struct spawn_job){
-                        .argv = e.argvs[i], .input = input, .input_len = input ? strlen(input) : 0};
+                /* one byte more than a report may have: an oversized one is told from one that fits */
+                e.jobs[i] = (struct spawn_job){.argv = e.argvs[i],
+                                               .input = input,
+                                               .input_len = input ? strlen(input) : 0,
+                                               .output_max = PEER_REPORT_MAX + 1};
         }
         for (size_t i = 0; r >= 0 && i < e.n; i++)
                 r = spawn_start(&e.jobs[i]);

@@ -25,6 +25,16 @@ struct peer_report {
 
 void peer_reports_free(struct peer_report *p, size_t n);
 
+/* What hostprep reads from a peer at most: its report's bytes and its JSON's nesting (a legitimate report
+ * is a few hundred KiB deep 6 levels at most); more is refused with an ERROR naming the peer. */
+#define PEER_REPORT_MAX (4u * 1024u * 1024u)
+#define PEER_JSON_DEPTH 32
+
+/* Decodes a peer's report (its `hostprep check --format json` output, len bytes of text) into p, whose
+ * host names the peer: 0 with p->reached, or 0 with p's one ERROR "peer.reach" saying what was wrong with
+ * it (too big, too deep, malformed, not a report); -ENOMEM. */
+int peer_report_from_json(struct peer_report *p, const char *text, size_t len);
+
 /* The profile's SSH settings ([ssh] section). */
 int peers_ssh_options(const struct conf *profile, struct ssh_options *ret);
 

@@ -104,6 +104,8 @@ const struct profile_key profile_keys[] = {
         {"firewall", "probe", "yes", "prove each needed port with a connection from every peer", KEY_BOOL},
         {"network", "overlay", NULL, "the overlay between the hosts, whose ports they open: tinc, vxlan",
          KEY_LIST},
+        {"apply", "keep_runs", "20", "apply runs (journal and backups) always kept: the latest N", KEY_UINT},
+        {"apply", "keep_days", "30", "days an apply run (journal and backups) is kept at least", KEY_UINT},
 };
 
 const size_t profile_keys_size = ELEMENTSOF(profile_keys);
@@ -301,17 +303,25 @@ static int find_profile(const char *name, const char *relative_to, char *const *
         }
 
         if (relative_to) {
+                /* beside the including file: NAME.conf, or the file NAME itself ("base.conf") */
                 _cleanup_free_ char *copy = strdup(relative_to);
                 if (!copy)
                         return -ENOMEM;
-                candidate = strdup_printf("%s/%s.conf", dirname(copy), name);
-                if (!candidate)
-                        return -ENOMEM;
-                if (access(candidate, R_OK) == 0) {
-                        *ret = TAKE_PTR(candidate);
-                        return 0;
+                for (unsigned i = 0; i < 2; i++) {
+                        struct stat st;
+
+                        candidate = strdup_printf("%s/%s%s", dirname(copy), name, i == 0 ? ".conf" : "");
+                        if (!candidate)
+                                return -ENOMEM;
+                        if (access(candidate, R_OK) == 0 && stat(candidate, &st) == 0 &&
+                            S_ISREG(st.st_mode)) {
+                                *ret = TAKE_PTR(candidate);
+                                return 0;
+                        }
+                        candidate = mfree(candidate);
+                        /* dirname() may have written into copy: take it again */
+                        strcpy(copy, relative_to);
                 }
-                candidate = mfree(candidate);
         }
         STRV_FOREACH (d, dirs) {
                 free(candidate);
@@ -324,6 +334,14 @@ static int find_profile(const char *name, const char *relative_to, char *const *
                 }
         }
         return -ENOENT;
+}
+
+/* Whether path is one of the files being read: including it again would never end. */
+static bool include_cycle(const struct load_state *st, const char *path)
+{
+        _cleanup_free_ char *real = realpath(path, NULL);
+
+        return real && strv_contains(st->stack, real);
 }
 
 static int profile_ini_handler(void *user, const char *section, const char *name, const char *value)
@@ -345,6 +363,10 @@ static int profile_ini_handler(void *user, const char *section, const char *name
                 if (r < 0)
                         return set_error(st, pc->rd->file, pc->rd->line, "cannot include '%s': %s", value,
                                          r == -ENOENT ? "no such profile" : strerror(-r));
+                if (include_cycle(st, included))
+                        return set_error(st, pc->rd->file, pc->rd->line,
+                                         "include cycle: '%s' is being read already (it includes this file)",
+                                         value);
                 r = load_file(st, included);
                 if (r < 0 && !st->error)
                         set_error(st, pc->rd->file, pc->rd->line, "in included '%s': %s", value,

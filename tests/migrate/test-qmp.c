@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "qmp.h"
 #include "test-util.h"
@@ -201,6 +202,76 @@ static void test_xp(const char *dir)
         finish(q, &sc, t);
 }
 
+/* A QEMU that sends text and goes: a child writing to one end of a socket pair, the client on the other. */
+static int open_on_text(const char *text, size_t len, const char *host, struct qmp **ret, char **ret_error)
+{
+        int sv[2];
+        pid_t pid;
+        int r, st;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid == 0) {
+                close(sv[0]);
+                while (len > 0) {
+                        ssize_t n = write(sv[1], text, len);
+                        if (n <= 0)
+                                _exit(0); /* the client stopped reading: what it read is the test */
+                        text += n;
+                        len -= (size_t)n;
+                }
+                /* stays until the client is done: what it writes (qmp_capabilities) must not fail */
+                for (char b[256]; read(sv[1], b, sizeof(b)) > 0;)
+                        ;
+                _exit(0);
+        }
+        close(sv[1]);
+        r = qmp_open_fd(sv[0], host, now_usec() + 5 * USEC_PER_SEC, ret, ret_error);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        return r;
+}
+
+/* What QEMU (here: a peer's, through SSH) sends is bounded: one message's length and its nesting. */
+static void test_bounds(void)
+{
+        size_t big = QMP_MAX_LINE + 10;
+        _cleanup_free_ char *long_line = malloc(big + 1), *deep = NULL, *ok = NULL, *error = NULL;
+        struct qmp *q = NULL;
+        int r;
+
+        memset(long_line, ' ', big);
+        long_line[0] = '{';
+        long_line[big - 2] = '}';
+        long_line[big - 1] = '\n';
+        long_line[big] = '\0';
+        r = open_on_text(long_line, big, "hv2", &q, &error);
+        CHECK(r == -EMSGSIZE && !q, "long line: %d", r);
+        CHECK(error && strstr(error, "QEMU on hv2 sent a message longer than 1048576 bytes"),
+              "long line: \"%s\"", strempty(error));
+        error = mfree(error);
+
+        /* {"QMP": [[[...]]]} one level deeper than allowed, then as deep as allowed (the object is one) */
+        for (int depth = QMP_MAX_DEPTH; depth >= QMP_MAX_DEPTH - 1; depth--) {
+                _cleanup_free_ char *open = malloc(depth + 1), *close = malloc(depth + 1), *msg = NULL;
+
+                memset(open, '[', depth);
+                memset(close, ']', depth);
+                open[depth] = close[depth] = '\0';
+                msg = strdup_printf("{\"QMP\": %s%s}\n{\"return\": {}, \"id\": 1}\n", open, close);
+                r = open_on_text(msg, strlen(msg), NULL, &q, &error);
+                if (depth == QMP_MAX_DEPTH) {
+                        CHECK(r == -EMSGSIZE && !q, "too deep: %d", r);
+                        CHECK(error && streq(error, "QMP: QEMU sent a message nested deeper than 32 levels"),
+                              "too deep: \"%s\"", strempty(error));
+                } else
+                        CHECK(r == 0 && q, "as deep as allowed: %d %s", r, strempty(error));
+                q = qmp_close(q);
+                error = mfree(error);
+        }
+}
+
 int main(void)
 {
         char dir[] = "/tmp/test-qmp-XXXXXX";
@@ -213,6 +284,7 @@ int main(void)
         test_open_errors(dir);
         test_no_greeting(dir);
         test_xp(dir);
+        test_bounds();
         _cleanup_free_ char *sock = strdup_printf("%s/qmp", dir);
         unlink(sock);
         rmdir(dir);

@@ -202,6 +202,43 @@ static void test_man_page(const char *man)
         }
 }
 
+/* An include names a profile (NAME.conf beside the file, then the search path) or a file relative to the
+ * including one: "base.conf" beside it, "sub/base.conf" below it; from a file in another directory too. */
+static void test_include_forms(void)
+{
+        const char *forms[] = {"site-base", "site-base.conf", "./site-base.conf", "sub/inner.conf"};
+        _cleanup_free_ char *sub = strdup_printf("%s/sub", dir),
+                            *outer = strdup_printf("%s/sub/outer.conf", dir);
+        struct conf c;
+
+        mkdir(sub, 0700);
+        write_file("site-base.conf", "[nfs]\nexport = /srv/base\n");
+        write_file("sub/inner.conf", "[nfs]\nexport = /srv/inner\n");
+        for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
+                _cleanup_free_ char *text = strdup_printf("include = %s\n[nfs]\nserver = nfs1\n", forms[i]),
+                                    *error = NULL;
+
+                write_file("forms.conf", text);
+                error = load("forms", &c);
+                CHECK(!error, "include = %s: %s", forms[i], strna(error));
+                CHECK(streq(strempty(conf_get(&c, "nfs", "export")), i == 3 ? "/srv/inner" : "/srv/base"),
+                      "include = %s: export %s", forms[i], strna(conf_get(&c, "nfs", "export")));
+                conf_done(&c);
+        }
+        /* relative to the including file, not to the working directory or the search path */
+        write_file("sub/outer.conf", "include = ../site-base.conf\n");
+        {
+                _cleanup_free_ char *error = load(outer, &c);
+                CHECK(!error && streq(strempty(conf_get(&c, "nfs", "export")), "/srv/base"), "../: %s",
+                      strna(error));
+                conf_done(&c);
+        }
+        expect_error("missing-file.conf", "include = nope.conf\n",
+                     "missing-file.conf:1: cannot include 'nope.conf': no such profile");
+        /* a directory of that name is no profile */
+        expect_error("dir-include.conf", "include = sub\n", "dir-include.conf:1: cannot include 'sub'");
+}
+
 int main(int argc, char *argv[])
 {
         if (!mkdtemp(dir)) {
@@ -210,6 +247,7 @@ int main(int argc, char *argv[])
         }
         test_default_profile();
         test_include_and_override();
+        test_include_forms();
         test_errors();
         test_not_found();
         test_set();
