@@ -207,9 +207,10 @@ static int read_migration_conf(struct check_ctx *ctx, struct migration_conf *m)
         /* every package of libvirt's QEMU driver ships qemu.conf: without it nothing here takes
          * migrations, and a PASS for its defaults would say the opposite */
         if (r == -ENOENT) {
-                r = check_emit(ctx, &libvirt_migration_results[CONFIG_NO_DRIVER], PATH_QEMU_CONF,
-                               "no %s: libvirt's QEMU driver is not installed (see libvirt.daemon)",
-                               PATH_QEMU_CONF);
+                r = check_emit(
+                        ctx, &libvirt_migration_results[CONFIG_NO_DRIVER], PATH_QEMU_CONF,
+                        "no %s: libvirt's QEMU driver is not installed, or its configuration file is gone (see libvirt.daemon)",
+                        PATH_QEMU_CONF);
                 return r < 0 ? r : 0;
         }
         if (r == -EBADMSG)
