@@ -26,6 +26,7 @@ static bool is_live_root(const char *root)
         return !root || streq(root, "/");
 }
 
+static void sebool_message(void *varg, semanage_handle_t *sh, const char *fmt, ...) _printf_(3, 4);
 static void sebool_message(void *varg, semanage_handle_t *sh, const char *fmt, ...)
 {
         struct sebool_call *c = varg;
