@@ -58,6 +58,7 @@ enum {
         PROBE_CLOSED_ARRIVES,
         PROBE_UDP_IN_USE,
         PROBE_PEER_FAILED,
+        PROBE_NOT_PROVEN,
         FIX_NOT_NFTABLES_CONF,
         FIX_NOT_LIVE,
         FIX_FAILED,
@@ -117,6 +118,11 @@ static const struct result_def net_firewall_results[] = {
                                   "the packet gets in although @WHERE@ drops it: read the ruleset by hand"},
         [PROBE_UDP_IN_USE] = {"net.firewall.probe", STATUS_SKIP, "udp_in_use"},
         [PROBE_PEER_FAILED] = {"net.firewall.probe", STATUS_ERROR, "peer_failed"},
+        /* the rules decided already: a peer that cannot probe leaves their verdict unproven, not undecided
+         */
+        [PROBE_NOT_PROVEN] = {"net.firewall.probe", STATUS_WARN, "not_proven",
+                              "install hostprep on @PEERS@ (the probe runs hostprep probe there over SSH; "
+                              "[ssh] hostprep names where), or set [firewall] probe = no"},
         [FIX_NOT_NFTABLES_CONF] = {"net.firewall.fix", STATUS_ERROR, "chain_not_in_nftables_conf",
                                    "open the port in whatever defines @WHERE@"},
         [FIX_NOT_LIVE] = {"net.firewall.fix", STATUS_ERROR, "not_live"},
@@ -648,7 +654,7 @@ static const struct result_def *probe_def(enum nft_verdict expected, enum fw_pro
         if (got == FW_PROBE_IN_USE)
                 return R(PROBE_UDP_IN_USE);
         if (got == FW_PROBE_FAILED || got == FW_PROBE_UNTRIED)
-                return R(PROBE_PEER_FAILED);
+                return expected == NFT_UNKNOWN ? R(PROBE_PEER_FAILED) : R(PROBE_NOT_PROVEN);
         switch (expected) {
         case NFT_ACCEPT:
                 return arrived ? R(PROBE_ARRIVED) : R(PROBE_RULES_OPEN_BLOCKED);
