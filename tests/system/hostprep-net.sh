@@ -2,7 +2,7 @@
 # net.firewall against firewalld's real D-Bus API, and net.bridge's fix against systemd-networkd, in the
 # systemd tier's container. hostprep runs INSIDE the container, installed there from the build tree: the
 # bus, the links and the files must be the container's own. The container's only network is its own, so
-# the peer is an address on a dummy link (no SSH, no probe: [firewall] probe = no).
+# the peer is an address beyond a veth pair (the container cannot load the dummy module) (no SSH, no probe: [firewall] probe = no).
 #   firewalld (started here, stopped at the end; the image keeps it disabled):
 #   a. the migration range open in runtime only: net.firewall.firewalld WARN runtime_only;
 #   b. in permanent only: FAIL permanent_only;
@@ -11,7 +11,7 @@
 #   d. rollback: the zone's runtime and permanent settings (firewall-cmd --list-all) as before.
 #   systemd-networkd (started here, stopped at the end):
 #   e. a bridge the profile names is missing: net.bridge FAILs; apply writes its networkd files (the
-#      uplink, a dummy with a static address, as its port), networkd brings it up, the re-check PASSes
+#      uplink, one end of a veth pair with a static address, as its port), networkd brings it up, the re-check PASSes
 #      (exists, up with carrier, uplink, persistent); a second apply changes nothing;
 #   f. rollback: the files gone, /etc/systemd/network as before.
 #   hostprep-net.sh HOSTPREP BUILD_DIR
@@ -126,7 +126,7 @@ again() {
 PROFILE=/run/hostprep-test-net.conf
 HOST=$(ct hostname)
 cat >"$R$PROFILE" <<CONF
-# hostprep-net.sh: this container and a peer on a dummy link
+# hostprep-net.sh: this container and a peer beyond a veth
 include = kvm-nfs
 [hosts]
 $HOST = hypervisor
@@ -142,7 +142,8 @@ CONF
 
 # ===== firewalld
 t_fw=$(date +%s%N)
-ct ip link add "$FWLINK" type dummy && ct ip addr add "$LOCAL" dev "$FWLINK" && ct ip link set "$FWLINK" up ||
+ct ip link add "$FWLINK" type veth peer name "${FWLINK}p" && ct ip addr add "$LOCAL" dev "$FWLINK" && ct ip link set "${FWLINK}p" up &&
+        ct ip link set "$FWLINK" up ||
         fail "cannot make the peer's link $FWLINK"
 t0=$(date +%s%N)
 ct systemctl start firewalld.service || { fail "firewalld does not start"; ct journalctl -b -u firewalld --no-pager | tail; }
@@ -200,7 +201,8 @@ echo "d. rollback: zone $ZONE as before (runtime and permanent); firewalld part 
 # ===== systemd-networkd
 t_nd=$(date +%s%N)
 net_sums() { (cd "$R" && find "${NETDIR#/}" -xdev -type f -print0 2>/dev/null | sort -z | xargs -0r sha256sum); }
-ct ip link add "$UPLINK" type dummy && ct ip addr add "$UPADDR" dev "$UPLINK" && ct ip link set "$UPLINK" up ||
+ct ip link add "$UPLINK" type veth peer name "${UPLINK}p" && ct ip addr add "$UPADDR" dev "$UPLINK" &&
+        ct ip link set "${UPLINK}p" up && ct ip link set "$UPLINK" up ||
         fail "cannot make the uplink $UPLINK"
 ct systemctl start systemd-networkd.service || { fail "systemd-networkd does not start"; ct journalctl -b -u systemd-networkd --no-pager | tail; }
 base_net=$(net_sums)
