@@ -47,7 +47,8 @@ done
 
 # a guest in its own profile, and a file on the share its profile does not list
 on hv1 "cat > $share/$guest.elf" <"$canary" || fail "copying the canary to the share"
-on hv1 "truncate -s 1M $extra && cat > /root/$guest.xml" <<XML
+# read-only and world-readable: the permission bits let QEMU (libvirt-qemu) read it, only AppArmor may not
+on hv1 "truncate -s 1M $extra && chmod 0644 $extra && cat > /root/$guest.xml" <<XML
 <domain type="qemu">
   <name>$guest</name>
   <memory unit="MiB">32</memory>
@@ -60,7 +61,7 @@ on hv1 "virsh -q create /root/$guest.xml" >/dev/null || fail "hv1: the guest doe
 on hv1 "virsh dumpxml $guest | grep -o \"<label>libvirt-[^<]*\"" || bad "hv1: the guest has no libvirt-UUID label"
 add_block() {
 	on hv1 "virsh qemu-monitor-command $guest --pretty \
-		'{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"aa$1\",\"filename\":\"$extra\"}}'"
+		'{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"aa$1\",\"filename\":\"$extra\",\"read-only\":true}}'"
 }
 add_block 1 >"$tmp/add1" 2>&1 && bad "QEMU opened $extra although its profile does not list it"
 cat "$tmp/add1"
