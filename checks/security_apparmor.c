@@ -441,8 +441,10 @@ static int security_apparmor_check(struct check_ctx *ctx)
                 return emit(ctx, DRIVER_UNREADABLE, NULL, "cannot read %s: %s", PATH_QEMU_CONF,
                             conf_error ? conf_error : strerror(-r));
         r = check_enabled(ctx, &h);
-        if (r >= 0)
-                r = check_driver(ctx, &h);
+        /* no AppArmor in the kernel: one line says so, the driver, guests and denials follow from it */
+        if (r < 0 || h.enabled < 0)
+                return r;
+        r = check_driver(ctx, &h);
         if (r >= 0)
                 r = check_guests(ctx, &h);
         if (r >= 0)

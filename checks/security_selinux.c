@@ -460,8 +460,10 @@ static int security_selinux_check(struct check_ctx *ctx)
         if (r < 0)
                 return r;
         r = check_mode(ctx, &h);
-        if (r >= 0)
-                r = check_boolean(ctx, &h);
+        /* no SELinux at all: one line says so, the boolean, label and denials have nothing to say */
+        if (r < 0 || selinux_mode_decide(h.running, h.config) == SELINUX_NOT_INSTALLED)
+                return r;
+        r = check_boolean(ctx, &h);
         if (r >= 0)
                 r = check_label(ctx, &h);
         if (r >= 0)
