@@ -26,7 +26,7 @@ static bool is_live_root(const char *root)
         return !root || streq(root, "/");
 }
 
-static void sebool_message(void *varg, semanage_handle_t *sh, const char *fmt, ...)
+static _printf_(3, 4) void sebool_message(void *varg, semanage_handle_t *sh, const char *fmt, ...)
 {
         struct sebool_call *c = varg;
         va_list ap;
