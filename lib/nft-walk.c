@@ -365,7 +365,8 @@ static enum tri list_match(const struct walk *w, const struct value *v, json_obj
 {
         enum tri t = TRI_FALSE;
 
-        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+        for (size_t i = 0; json_object_is_type(list, json_type_array) && i < json_object_array_length(list);
+             i++) {
                 enum tri e = elem_match(w, v, json_object_array_get_idx(list, i));
 
                 if (e == TRI_TRUE)
@@ -495,7 +496,8 @@ static enum tri elem_match(const struct walk *w, const struct value *v, json_obj
         if (json_object_object_get_ex(e, "prefix", &o))
                 return v->kind == FIELD_ADDRESS ? prefix_match(v, o) : TRI_UNKNOWN;
         if (json_object_object_get_ex(e, "range", &o))
-                return range_match(v, o);
+                /* [lo, hi]; json-c asserts on indexing anything else */
+                return json_object_is_type(o, json_type_array) ? range_match(v, o) : TRI_UNKNOWN;
         return TRI_UNKNOWN; /* concatenations, expressions as values, ... */
 }
 
@@ -526,7 +528,8 @@ static enum tri fib_match(json_object *fib, const char *op, json_object *right)
         bool saddr = false, daddr = false, negate = streq(op, "!=");
         enum tri t = TRI_UNKNOWN;
 
-        for (size_t i = 0; flags && i < json_object_array_length(flags); i++) {
+        for (size_t i = 0;
+             json_object_is_type(flags, json_type_array) && i < json_object_array_length(flags); i++) {
                 const char *f = strempty(json_object_get_string(json_object_array_get_idx(flags, i)));
 
                 saddr = saddr || streq(f, "saddr");
@@ -656,9 +659,16 @@ static int eval_vmap(struct walk *w, const struct nft_chain *c, int64_t handle, 
         *ret = STEP_NEXT;
         if (v.kind == FIELD_ABSENT)
                 return 0;
-        for (size_t i = 0; v.kind != FIELD_NONE && elems && i < json_object_array_length(elems); i++) {
+        for (size_t i = 0; v.kind != FIELD_NONE && json_object_is_type(elems, json_type_array) &&
+                           i < json_object_array_length(elems);
+             i++) {
                 json_object *pair = json_object_array_get_idx(elems, i), *target;
-                enum tri t = elem_match(w, &v, json_object_array_get_idx(pair, 0));
+                enum tri t;
+
+                /* a map's element is [key, target]; json-c asserts on indexing anything else */
+                if (!json_object_is_type(pair, json_type_array))
+                        continue;
+                t = elem_match(w, &v, json_object_array_get_idx(pair, 0));
 
                 if (t == TRI_FALSE)
                         continue;
@@ -699,6 +709,11 @@ static int undecided(struct walk *w, const struct nft_chain *c, int64_t handle, 
 
 static const char *expr_name(json_object *stmt, json_object **ret_arg)
 {
+        /* json-c's foreach reads an object's table: anything else has no name */
+        if (!json_object_is_type(stmt, json_type_object)) {
+                *ret_arg = NULL;
+                return "";
+        }
         json_object_object_foreach(stmt, name, arg)
         {
                 *ret_arg = arg;
@@ -715,6 +730,9 @@ static int eval_rule(struct walk *w, const struct nft_chain *c, json_object *rul
         const char *why = NULL;
 
         *ret = STEP_NEXT;
+        /* a rule's expr is an array (libnftables-json(5)); json-c asserts on the length of anything else */
+        if (!json_object_is_type(exprs, json_type_array))
+                exprs = NULL;
         for (size_t i = 0; exprs && i < json_object_array_length(exprs); i++) {
                 json_object *arg;
                 const char *name = expr_name(json_object_array_get_idx(exprs, i), &arg);
