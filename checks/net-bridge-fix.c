@@ -145,9 +145,11 @@ static int plan_networkd(const struct check_ctx *ctx, const struct bridge_spec *
         _cleanup_free_ char *netdev = net_bridge_file(NETCONF_NETWORKD, spec->bridge), *addressing = NULL,
                             *network = NULL, *port = NULL;
         char *const argv[] = {(char *)"networkctl", (char *)"reload", NULL};
+        _cleanup_free_ char *wait_arg = strdup_printf("--interface=%s:carrier", spec->bridge);
+        char *const wait[] = {(char *)PATH_NETWORKD_WAIT_ONLINE, wait_arg, (char *)"--timeout=20", NULL};
         int r;
 
-        if (!netdev)
+        if (!netdev || !wait_arg)
                 return -ENOMEM;
         network = strdup_printf("%.*s.network", (int)(strlen(netdev) - strlen(".netdev")), netdev);
         port = strdup_printf("%s/05-hostprep-%s-port-%s.network", PATH_NETWORKD_ETC_DIR, spec->bridge,
@@ -174,6 +176,11 @@ static int plan_networkd(const struct check_ctx *ctx, const struct bridge_spec *
         }
         if (r >= 0 && hostfs_is_live(ctx->fs) && check_systemd_running(ctx)) {
                 r = plan_command(plan, "net.bridge", argv, "systemd-networkd reads the new files");
+                /* networkd configures the bridge after reload has returned: without waiting, apply's
+                 * re-check can still find it down (seen in CI) */
+                if (r >= 0)
+                        r = plan_command(plan, "net.bridge", wait,
+                                         "systemd-networkd has brought the bridge up before the re-check");
                 if (r >= 0 && spec->disruption)
                         r = plan_mark_disruptive(plan, spec->disruption);
         }

@@ -144,6 +144,7 @@
 #define PATH_NETWORK_INTERFACES     "/etc/network/interfaces"
 #define PATH_NETWORK_INTERFACES_D   "/etc/network/interfaces.d"
 #define PATH_NETWORKD_ETC_DIR       "/etc/systemd/network"
+#define PATH_NETWORKD_WAIT_ONLINE   "/lib/systemd/systemd-networkd-wait-online"
 #define PATH_NETWORKD_RUN_DIR       "/run/systemd/network"
 #define PATH_NETWORKD_LIB_DIR       "/lib/systemd/network"
 #define PATH_NETPLAN_LIB_DIR        "/lib/netplan"

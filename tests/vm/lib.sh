@@ -41,7 +41,7 @@ mountpoint = /var/lib/libvirt/images
 options = rw,sync,no_root_squash,no_subtree_check
 version = 4.2
 [check]
-# a unit's deadline: a libvirtd just restarted in a TCG VM probes QEMU before it answers (7.6 s on an
+# the deadline of each unit: a libvirtd just restarted in a TCG VM probes QEMU before it answers (7.6 s on an
 # idle machine, far more on a busy one), and libvirt.listen.peer timed out at the default 10 s in CI
 timeout = 30
 [migrate]
