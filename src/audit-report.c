@@ -254,25 +254,16 @@ static int junit_guest(xmlNodePtr suites, const struct audit_table *t, size_t g)
 
 int audit_write_junit(FILE *f, const struct audit_table *t)
 {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        xmlNodePtr suites;
-        xmlChar *mem = NULL;
-        int len = 0, r;
+        xmlNodePtr suites = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = junit_doc_new("hostprep audit", &suites);
+        int r;
 
         if (!doc)
                 return -ENOMEM;
-        suites = xmlNewNode(NULL, BAD_CAST "testsuites");
-        xmlDocSetRootElement(doc, suites);
-        xmlNewProp(suites, BAD_CAST "name", BAD_CAST "hostprep audit");
         for (size_t g = 0; g < t->n_guests; g++) {
                 r = junit_guest(suites, t, g);
                 if (r < 0)
                         return r;
         }
-        xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
-        if (!mem)
-                return -ENOMEM;
-        fwrite(mem, 1, (size_t)len, f);
-        xmlFree(mem);
-        return ferror(f) ? -EIO : 0;
+        return junit_doc_write(f, doc);
 }

@@ -410,18 +410,42 @@ static int junit_suite(xmlNodePtr suites, const char *host, const struct result_
         return 0;
 }
 
+xmlDocPtr junit_doc_new(const char *name, xmlNodePtr *ret_suites)
+{
+        xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+        xmlNodePtr suites = doc ? xmlNewNode(NULL, BAD_CAST "testsuites") : NULL;
+
+        if (!suites) {
+                xmlFreeDoc(doc);
+                return NULL;
+        }
+        xmlDocSetRootElement(doc, suites);
+        xmlNewProp(suites, BAD_CAST "name", BAD_CAST name);
+        *ret_suites = suites;
+        return doc;
+}
+
+int junit_doc_write(FILE *f, xmlDocPtr doc)
+{
+        xmlChar *mem = NULL;
+        int len = 0;
+
+        xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
+        if (!mem)
+                return -ENOMEM;
+        fwrite(mem, 1, (size_t)len, f);
+        xmlFree(mem);
+        return ferror(f) ? -EIO : 0;
+}
+
 int report_junit(FILE *f, const struct report *rep)
 {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        xmlNodePtr suites;
-        xmlChar *mem = NULL;
-        int len = 0, r;
+        xmlNodePtr suites = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = junit_doc_new("hostprep", &suites);
+        int r;
 
         if (!doc)
                 return -ENOMEM;
-        suites = xmlNewNode(NULL, BAD_CAST "testsuites");
-        xmlDocSetRootElement(doc, suites);
-        xmlNewProp(suites, BAD_CAST "name", BAD_CAST "hostprep");
         /* one suite per host, one for the comparisons */
         for (size_t h = 0; h < rep->n_hosts; h++) {
                 r = junit_suite(suites, rep->hosts[h].name, rep->hosts[h].results, rep->duration);
@@ -433,10 +457,5 @@ int report_junit(FILE *f, const struct report *rep)
                 if (r < 0)
                         return r;
         }
-        xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
-        if (!mem)
-                return -ENOMEM;
-        fwrite(mem, 1, (size_t)len, f);
-        xmlFree(mem);
-        return ferror(f) ? -EIO : 0;
+        return junit_doc_write(f, doc);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <libxml/tree.h>
 #include <stdio.h>
 
 #include "unit.h"
@@ -49,3 +50,8 @@ int results_exit_code(const struct result_list *l);
 int report_human(FILE *f, const struct report *r, bool color, bool quiet);
 int report_json(FILE *f, const struct report *r);
 int report_junit(FILE *f, const struct report *r);
+
+/* A JUnit document whose root is <testsuites name="NAME"> (*ret_suites); NULL on -ENOMEM. */
+xmlDocPtr junit_doc_new(const char *name, xmlNodePtr *ret_suites);
+/* Writes doc to f as UTF-8, indented. 0, -ENOMEM or -EIO. */
+int junit_doc_write(FILE *f, xmlDocPtr doc);
