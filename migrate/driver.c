@@ -309,11 +309,17 @@ bool migrate_progress_update(struct migrate_progress *p, uint64_t now_us, unsign
                         progress = true;
                 } else
                         p->passes_without_shrink += (unsigned)(iteration - p->last_iteration);
-        } else if (iteration <= 1 && transferred > p->last_transferred)
+        } else if (iteration <= 1 && transferred > p->max_transferred)
                 progress = true; /* first pass: anything moving is progress */
         if (iteration > p->last_iteration)
                 p->last_iteration = iteration;
-        p->last_transferred = transferred;
+        /* the most ever sent: a later look that says less (a counter read while the job changes state)
+         * neither hides that data did arrive nor counts as progress when it reads more again */
+        if (transferred > p->max_transferred) {
+                if (!p->max_transferred)
+                        p->first_data_us = now_us;
+                p->max_transferred = transferred;
+        }
         if (progress)
                 p->last_progress_us = now_us;
         if (now_us - p->last_progress_us < (uint64_t)stall_timeout_ms * 1000)
@@ -321,19 +327,29 @@ bool migrate_progress_update(struct migrate_progress *p, uint64_t now_us, unsign
         return iteration <= 1 || p->passes_without_shrink >= 2;
 }
 
-int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, uint64_t dirty_rate_bps,
-                          uint64_t bandwidth_bps, uint64_t remaining)
+int migrate_error_no_progress(struct migrate_session *s, const struct migrate_progress *p,
+                              const struct migrate_no_progress *np)
 {
-        double mib = 1024.0 * 1024.0;
+        double mib = 1024.0 * 1024.0, stall_s = (np->now_us - p->last_progress_us) / 1e6, moving_s;
+        char limit[32] = "none";
 
-        if (bandwidth_bps && dirty_rate_bps >= bandwidth_bps)
+        if (!p->max_transferred)
+                return migrate_error_as(
+                        s, MIGRATE_ERROR_PORTS_BLOCKED, ETIMEDOUT,
+                        "no migration data reached the destination in %.1f s: the migration ports (%s) are probably blocked between source and destination",
+                        (np->now_us - p->started_us) / 1e6, np->ports);
+        if (np->bandwidth_bps && np->dirty_rate_bps >= np->bandwidth_bps)
                 return migrate_error_as(
                         s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
                         "migration makes no progress: the guest dirties memory at %.1f MiB/s, more than the bandwidth of %.1f MiB/s can carry (%.1f MiB still to copy, no progress for %.1f s); raise the bandwidth limit, enable auto-converge or post-copy, or migrate when the guest is quieter",
-                        dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib,
-                        stall_timeout_ms / 1000.0);
+                        np->dirty_rate_bps / mib, np->bandwidth_bps / mib, np->remaining / mib, stall_s);
+        /* data did get through, so the ports are open: what is short is CPU, bandwidth or convergence */
+        moving_s = (p->last_progress_us - p->first_data_us) / 1e6;
+        if (np->bandwidth_bps)
+                snprintf(limit, sizeof(limit), "%.1f MiB/s", np->bandwidth_bps / mib);
         return migrate_error_as(
                 s, MIGRATE_ERROR_STALLED, ETIMEDOUT,
-                "migration made no progress for %.1f s (dirty rate %.1f MiB/s, bandwidth %.1f MiB/s, %.1f MiB still to copy)",
-                stall_timeout_ms / 1000.0, dirty_rate_bps / mib, bandwidth_bps / mib, remaining / mib);
+                "migration made no progress for %.1f s after %.1f MiB had reached the destination (%.1f MiB/s while it moved; dirty rate %.1f MiB/s, bandwidth limit %s, %.1f MiB still to copy): the ports are open; the source or destination is short of CPU, the link of bandwidth, or the guest dirties memory as fast as it is copied",
+                stall_s, p->max_transferred / mib, moving_s > 0 ? p->max_transferred / mib / moving_s : 0.0,
+                np->dirty_rate_bps / mib, limit, np->remaining / mib);
 }

@@ -223,7 +223,9 @@ int migrate_session_sleep(struct migrate_session *s, unsigned ms);
  */
 struct migrate_progress {
         uint64_t started_us, last_progress_us;
-        uint64_t last_iteration, best_dirty_set, last_transferred;
+        uint64_t last_iteration, best_dirty_set;
+        uint64_t max_transferred; /* the most the statistics ever said had been sent */
+        uint64_t first_data_us;   /* when they first said anything had */
         unsigned passes_without_shrink;
 };
 void migrate_progress_init(struct migrate_progress *p, uint64_t now_us);
@@ -231,9 +233,15 @@ void migrate_progress_init(struct migrate_progress *p, uint64_t now_us);
 bool migrate_progress_update(struct migrate_progress *p, uint64_t now_us, unsigned stall_timeout_ms,
                              uint64_t iteration, uint64_t remaining, uint64_t transferred);
 
-/* The "no progress" message, naming the dirty rate and the bandwidth when the first exceeds the second. */
-int migrate_error_stalled(struct migrate_session *s, unsigned stall_timeout_ms, uint64_t dirty_rate_bps,
-                          uint64_t bandwidth_bps, uint64_t remaining);
+/* The "no progress" error, from what the statistics showed over the whole job (p): nothing ever sent is
+ * the ports (MIGRATE_ERROR_PORTS_BLOCKED); data sent and then none is a stall, naming the dirty rate and
+ * the bandwidth when the first exceeds the second, else the rate data moved at (MIGRATE_ERROR_STALLED). */
+struct migrate_no_progress {
+        uint64_t now_us, dirty_rate_bps, bandwidth_bps, remaining;
+        const char *ports; /* the ports the stream uses, for the message */
+};
+int migrate_error_no_progress(struct migrate_session *s, const struct migrate_progress *p,
+                              const struct migrate_no_progress *np);
 
 /* Calls params.progress, if set, with info->leg filled in from the session. */
 void migrate_report_progress(struct migrate_session *s, struct migrate_progress_info *info);

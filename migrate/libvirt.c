@@ -565,7 +565,8 @@ static int explain(struct migrate_session *s, const struct lv_error *e, const ch
 }
 
 /* The job's statistics into *ret (a completed job's) and/or *ret_info (one in progress; phase untouched). */
-static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *ret,
+/* false: libvirt gave no statistics (an error, or no job: one that is just ending) */
+static bool job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *ret,
                       struct migrate_progress_info *ret_info)
 {
         virTypedParameterPtr par = NULL;
@@ -574,7 +575,7 @@ static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *re
 
         if (virDomainGetJobStats(dom, &type, &par, &n, flags) < 0) {
                 virResetLastError();
-                return;
+                return false;
         }
         if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE, &v) == 1 && v)
                 page = v;
@@ -602,7 +603,11 @@ static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *re
                         ret_info->pass = v;
                 if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &v) == 1)
                         ret_info->remaining = v;
+                /* whichever counter says more: memory alone, or everything the stream carried */
                 if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
+                        ret_info->transferred = v;
+                if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1 &&
+                    v > ret_info->transferred)
                         ret_info->transferred = v;
                 if (virTypedParamsGetULLong(par, n, VIR_DOMAIN_JOB_MEMORY_TOTAL, &v) == 1)
                         ret_info->total = v;
@@ -612,6 +617,7 @@ static void job_stats(virDomainPtr dom, unsigned flags, struct migrate_stats *re
                         ret_info->dirty_rate_bps = v * page;
         }
         virTypedParamsFree(par, n);
+        return type != VIR_DOMAIN_JOB_NONE;
 }
 
 /* The migration job as the session's parameters ask for it: flags, bandwidth, the destination. */
@@ -675,14 +681,15 @@ struct job_watch {
         uint64_t canary_rate;
 };
 
-/* One look at the running job: its progress reported, the dirty rate (QEMU's and the canary's) kept. */
-static void job_sample(struct migrate_session *s, struct migrate_job *j, struct job_watch *w, usec_t now,
+/* One look at the running job: its progress reported, the dirty rate (QEMU's and the canary's) kept.
+ * False when libvirt gave no statistics this time. */
+static bool job_sample(struct migrate_session *s, struct migrate_job *j, struct job_watch *w, usec_t now,
                        struct migrate_progress_info *pi)
 {
         struct canary_block b;
         int dstate = 0, reason = 0;
+        bool have_stats = job_stats(j->dom, 0, NULL, pi);
 
-        job_stats(j->dom, 0, NULL, pi);
         if (w->have_canary && now - w->sample_t >= USEC_PER_SEC && peek_block(j->dom, &b) >= 0 &&
             b.heartbeat != w->b0.heartbeat) {
                 w->canary_rate = (uint64_t)(b.dirtied - w->b0.dirtied) * CANARY_PAGE_SIZE * 1000 /
@@ -706,6 +713,7 @@ static void job_sample(struct migrate_session *s, struct migrate_job *j, struct 
                 pi->dirty_rate_bps = w->canary_rate;
         pi->elapsed_ms = (now - w->t0) / USEC_PER_MSEC;
         migrate_report_progress(s, pi);
+        return have_stats;
 }
 
 /* One turn of the wait: 0 go on, <0 the error that ends the job (it is then aborted). A stalled job
@@ -714,6 +722,7 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
 {
         const struct migrate_params *p = &s->params;
         struct migrate_progress_info pi = {};
+        bool have_stats;
         usec_t now;
 
         if (migrate_session_sleep(s, MIGRATE_POLL_MS) < 0)
@@ -721,15 +730,16 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
         if (job_done(j))
                 return 0;
         now = now_usec();
-        job_sample(s, j, w, now, &pi);
+        have_stats = job_sample(s, j, w, now, &pi);
         if (now >= w->deadline)
                 return migrate_error(
                         s, ETIMEDOUT,
                         "migration did not complete within %.1f s (%.1f MiB left, dirty rate %.1f MiB/s, bandwidth %u MiB/s)",
                         p->completion_timeout_ms / 1000.0, pi.remaining / (double)MIB,
                         s->stats.dirty_rate_bps / (double)MIB, p->bandwidth_mib);
-        if (!migrate_progress_update(&w->progress, now, p->stall_timeout_ms, pi.pass, pi.remaining,
-                                     pi.transferred))
+        /* no statistics this time is no evidence of a stall: the completion deadline still bounds the job */
+        if (!have_stats || !migrate_progress_update(&w->progress, now, p->stall_timeout_ms, pi.pass,
+                                                    pi.remaining, pi.transferred))
                 return 0;
         if (p->postcopy && !w->postcopy_started) {
                 if (virDomainMigrateStartPostCopy(j->dom, 0) < 0)
@@ -738,14 +748,15 @@ static int job_watch_step(struct migrate_session *s, struct migrate_job *j, stru
                 s->stats.postcopy_used = true;
                 return 0;
         }
-        if (pi.transferred == 0)
-                return migrate_error_as(
-                        s, MIGRATE_ERROR_PORTS_BLOCKED, ETIMEDOUT,
-                        "no migration data reached the destination in %.1f s: the migration ports (" MIGRATION_PORTS
-                        " by default, qemu.conf migration_port_min/max) are probably blocked between source and destination",
-                        p->stall_timeout_ms / 1000.0);
-        return migrate_error_stalled(s, p->stall_timeout_ms, s->stats.dirty_rate_bps,
-                                     (uint64_t)p->bandwidth_mib * MIB, pi.remaining);
+        return migrate_error_no_progress(
+                s, &w->progress,
+                &(struct migrate_no_progress){
+                        .now_us = now,
+                        .dirty_rate_bps = s->stats.dirty_rate_bps,
+                        .bandwidth_bps = (uint64_t)p->bandwidth_mib * MIB,
+                        .remaining = pi.remaining,
+                        .ports = MIGRATION_PORTS " by default, qemu.conf migration_port_min/max",
+                });
 }
 
 /* Ends a job that failed while running (r): aborted, the guest stays where it was; a libvirt that does not

@@ -921,7 +921,14 @@ static int watch_stalled(struct migrate_session *s, struct migrate_watch *w, uin
         int r;
 
         if (!s->params.postcopy || w->postcopy_started)
-                return migrate_error_stalled(s, s->params.stall_timeout_ms, rate, w->bandwidth, remaining);
+                return migrate_error_no_progress(s, &w->progress,
+                                                 &(struct migrate_no_progress){
+                                                         .now_us = now_usec(),
+                                                         .dirty_rate_bps = rate,
+                                                         .bandwidth_bps = w->bandwidth,
+                                                         .remaining = remaining,
+                                                         .ports = "the port the destination QEMU listens on",
+                                                 });
         r = qmp_execute(src->qmp, "migrate-start-postcopy", NULL, deadline_in(QMP_CMD_TIMEOUT_USEC), NULL);
         if (r < 0)
                 return migrate_error(s, r, "switching to post-copy: %s", qmp_last_error(src->qmp));
