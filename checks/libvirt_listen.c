@@ -10,7 +10,9 @@
  * transport's URI, as a migration's source does, so the peer's listener, its authentication and every
  * firewall between are in the test (with --all-hosts each host does so, which covers every direction).
  */
+#include <netdb.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -86,6 +88,8 @@ enum {
         PEER_TLS,
         PEER_FAILED,
         PEER_TIMEOUT,
+        PEER_NO_ANSWER,
+        PEER_FILTERED,
         PEER_PROBE_FAILED,
         FIX_SOCKET_MASKED,
         FIX_TLS_FIRST,
@@ -241,8 +245,14 @@ static const struct
                                                 {"libvirt.listen.peer", STATUS_FAIL, "connect_failed",
                                                  "see libvirt's error; virsh -c @URI@ version shows it too"},
                                         [PEER_TIMEOUT] =
-                                                {"libvirt.listen.peer", STATUS_ERROR, "timeout",
-                                                 "@PEER@'s libvirtd accepts no connection or does not answer (is it stopped or stuck?): virsh -c @URI@ version"},
+                                                {"libvirt.listen.peer", STATUS_FAIL, "resolve_timeout",
+                                                 "the resolver (/etc/resolv.conf) does not answer for @PEER@: fix it, or list @PEER@ in /etc/hosts on every host"},
+                                        [PEER_NO_ANSWER] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "no_answer",
+                                                 "@PEER@'s libvirtd is stuck or overloaded: journalctl -u libvirtd on @PEER@, then restart it; virsh -c @URI@ version shows when it answers again"},
+                                        [PEER_FILTERED] =
+                                                {"libvirt.listen.peer", STATUS_FAIL, "filtered",
+                                                 "let this host in to TCP @PORT@ in @PEER@'s firewall (nftables, firewalld, iptables) and on the way; if @PEER@ is down, start it"},
                                         [PEER_PROBE_FAILED] = {"libvirt.listen.peer", STATUS_ERROR,
                                                                "probe_failed"},
                                         [FIX_SOCKET_MASKED] =
@@ -916,8 +926,12 @@ static int peer_hypervisors(const struct check_ctx *ctx, char ***ret)
 }
 
 #if HAVE_LIBVIRT
-/* What a peer's connection child answers: "P" VERSION "\n" HOSTNAME, or "E" CODE DOMAIN ERRNO "\n" and
- * libvirt's message. */
+/* What a peer's connection child answers: how far it got (peer_reach) and a newline, then "P" VERSION
+ * "\n" HOSTNAME, or "E" CODE DOMAIN ERRNO "\n" and libvirt's message. */
+struct peer_target {
+        const char *uri, *host, *port;
+};
+
 static void libvirt_silence(void *opaque, virErrorPtr e)
 {
         /* libvirt prints its errors by default; the child's answer carries them */
@@ -942,8 +956,34 @@ static int peer_reply_error(int fd)
 
 /* In a child, abandoned at the deadline: libvirt's open has no timeout of its own, and a frozen peer
  * holds it for as long as TCP waits. */
+/* Before libvirt's own open: the name resolved ("R"), then a TCP connection made ("C"), each said as it
+ * happens, so that a child ended at the deadline tells how far it got. A failure says nothing: libvirt's
+ * open fails the same way and names it. */
+static void peer_reach(int fd, const char *host, const char *port)
+{
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+        int sock = -1;
+
+        if (getaddrinfo(host, port, &hints, &ai) != 0)
+                return;
+        (void)spawn_reply(fd, "R", 1);
+        for (const struct addrinfo *a = ai; a && sock < 0; a = a->ai_next) {
+                sock = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+                if (sock >= 0 && connect(sock, a->ai_addr, a->ai_addrlen) < 0) {
+                        close(sock);
+                        sock = -1;
+                }
+        }
+        freeaddrinfo(ai);
+        if (sock >= 0) {
+                (void)spawn_reply(fd, "C", 1);
+                close(sock);
+        }
+}
+
 static int peer_connect(void *userdata, int fd)
 {
+        const struct peer_target *pt = userdata;
         int credtypes[] = {VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE, VIR_CRED_USERNAME, VIR_CRED_NOECHOPROMPT};
         virConnectAuth auth = {credtypes, ELEMENTSOF(credtypes), no_credentials, NULL};
         _cleanup_free_ char *text = NULL;
@@ -952,7 +992,9 @@ static int peer_connect(void *userdata, int fd)
         virConnectPtr c;
 
         virSetErrorFunc(NULL, libvirt_silence);
-        c = virConnectOpenAuth(userdata, &auth, 0);
+        peer_reach(fd, pt->host, pt->port);
+        (void)spawn_reply(fd, "\n", 1);
+        c = virConnectOpenAuth(pt->uri, &auth, 0);
         if (!c)
                 return peer_reply_error(fd);
         if (virConnectGetLibVersion(c, &version) < 0 || !(hostname = virConnectGetHostname(c))) {
@@ -1006,14 +1048,28 @@ static int emit_peer(struct check_ctx *ctx, const struct transport *t, const cha
                      const struct spawn_job *j)
 {
         const char *const values[] = {"PEER", peer, "PORT", t->default_port, "URI", uri, NULL};
-        const char *out = j->out ? j->out : "", *rest = strchr(out, '\n');
+        const char *out = j->out ? j->out : "", *reach = out, *rest;
+        size_t reached = strspn(reach, "RC");
         unsigned long v = 0;
         int code = 0, domain = 0, error = 0, entry;
 
-        if (j->timed_out)
+        /* how far the child got: name resolved (R), TCP connected (C), then its answer after a newline */
+        out = reach[reached] == '\n' ? reach + reached + 1 : reach + reached;
+        rest = strchr(out, '\n');
+        if (j->timed_out && reached == 0)
                 return check_emit_hint(ctx, R(PEER_TIMEOUT), values, uri,
-                                       "%s: no libvirt connection to %s before the deadline (%s)", peer,
-                                       peer, uri);
+                                       "%s: no answer from the resolver for %s before the deadline", peer,
+                                       peer);
+        if (j->timed_out && reached == 1)
+                return check_emit_hint(
+                        ctx, R(PEER_FILTERED), values, uri,
+                        "%s: no answer to a TCP connection to port %s before the deadline: a firewall drops it, or %s is down",
+                        peer, t->default_port, peer);
+        if (j->timed_out)
+                return check_emit_hint(
+                        ctx, R(PEER_NO_ANSWER), values, uri,
+                        "%s: libvirtd accepts TCP %s but gives no libvirt connection before the deadline (%s)",
+                        peer, t->default_port, uri);
         if (out[0] == 'P' && rest && sscanf(out + 1, "%lu", &v) == 1)
                 return check_emit(ctx, R(PEER_CONNECTED), uri,
                                   "%s: connected over %s: libvirt %lu.%lu.%lu on %s", peer, uri, v / 1000000,
@@ -1036,16 +1092,19 @@ static int connect_peers(struct check_ctx *ctx, const struct transport *t, char 
                                                  : ctx->deadline;
         _cleanup_(strv_freep) char **uris = NULL;
         struct spawn_job *jobs = calloc(n, sizeof(*jobs));
-        int r = jobs ? 0 : -ENOMEM;
+        _cleanup_free_ struct peer_target *targets = calloc(n, sizeof(*targets));
+        int r = jobs && targets ? 0 : -ENOMEM;
 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_free_ char *uri = strdup_printf("%s://%s/system", t->scheme, peers[i]);
 
                 r = uri ? strv_push_dup(&uris, uri) : -ENOMEM;
         }
-        for (size_t i = 0; r >= 0 && i < n; i++)
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                targets[i] = (struct peer_target){uris[i], peers[i], t->default_port};
                 jobs[i] = (struct spawn_job){
-                        .call = peer_connect, .userdata = uris[i], .output_max = 64 * 1024};
+                        .call = peer_connect, .userdata = &targets[i], .output_max = 64 * 1024};
+        }
         if (r >= 0)
                 r = spawn_run_many(jobs, n, until);
         for (size_t i = 0; r >= 0 && i < n; i++)

@@ -39,6 +39,8 @@ enum {
         PEER_HOSTKEY_UNKNOWN,
         PEER_REFUSED,
         PEER_TIMEOUT,
+        PEER_NO_BANNER,
+        PEER_FILTERED,
         PEER_UNREACHABLE,
         PEER_UNRESOLVED,
         PEER_REMOTE_FAILED,
@@ -88,6 +90,12 @@ static const struct result_def ssh_root_results[] = {
                  "add the peer's host key to /root/.ssh/known_hosts from a trusted source (the profile's [ssh] known_hosts, or ssh-keyscan checked against the peer's own fingerprint)"},
         [PEER_REFUSED] = {"ssh.root.peer", STATUS_FAIL, "connection_refused", "start sshd on the peer"},
         [PEER_TIMEOUT] = {"ssh.root.peer", STATUS_ERROR, "timeout", NETWORK_HINT},
+        [PEER_NO_BANNER] =
+                {"ssh.root.peer", STATUS_FAIL, "no_banner",
+                 "the peer's sshd is stuck or overloaded: journalctl -u ssh on the peer, then restart it"},
+        [PEER_FILTERED] =
+                {"ssh.root.peer", STATUS_FAIL, "filtered",
+                 "let this host in to TCP 22 in the peer's firewall and on the way; if the peer is down, start it"},
         [PEER_UNREACHABLE] = {"ssh.root.peer", STATUS_FAIL, "unreachable", NETWORK_HINT},
         [PEER_UNRESOLVED] = {"ssh.root.peer", STATUS_FAIL, "unresolved",
                              "add the name to /etc/hosts or DNS"},
@@ -180,9 +188,15 @@ static int peer_names(const struct check_ctx *ctx, const char *peer, char ***ret
         return 0;
 }
 
-/* The peer result for how ssh failed. */
-static const struct result_def *peer_failure(enum ssh_failure f)
+/* The peer result for how ssh failed. A timeout that ssh itself reports (its ConnectTimeout) says how far
+ * it got: no TCP connection (a firewall drops it) or no banner (sshd accepts but does not answer); one
+ * at hostprep's deadline does not. */
+static const struct result_def *peer_failure(enum ssh_failure f, bool timed_out, const char *err)
 {
+        if (f == SSH_TIMEOUT && !timed_out && strstr(err, "banner exchange"))
+                return &ssh_root_results[PEER_NO_BANNER];
+        if (f == SSH_TIMEOUT && !timed_out && strstr(err, "Connection timed out"))
+                return &ssh_root_results[PEER_FILTERED];
         switch (f) {
         case SSH_AUTH_DENIED:
                 return &ssh_root_results[PEER_AUTH_DENIED];
@@ -203,6 +217,24 @@ static const struct result_def *peer_failure(enum ssh_failure f)
         default:
                 return &ssh_root_results[PEER_SSH_FAILED];
         }
+}
+
+static const char *peer_failure_why(enum ssh_failure f, bool timed_out, const char *err, unsigned timeout_s,
+                                    char *text, size_t size)
+{
+        const struct result_def *d = peer_failure(f, timed_out, err);
+
+        if (d == &ssh_root_results[PEER_NO_BANNER])
+                snprintf(text, size, "sshd accepts the connection but sends no SSH banner within %u s",
+                         timeout_s);
+        else if (d == &ssh_root_results[PEER_FILTERED])
+                snprintf(
+                        text, size,
+                        "no answer to a TCP connection to its SSH port within %u s: a firewall drops it, or the host is down",
+                        timeout_s);
+        else
+                return ssh_failure_to_string(f);
+        return text;
 }
 
 static int check_peers(struct check_ctx *ctx, const char *key)
@@ -255,6 +287,7 @@ static int check_peers(struct check_ctx *ctx, const char *key)
                                            : ctx->deadline);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 enum ssh_failure f = ssh_classify(jobs[i].exit_status, jobs[i].timed_out, jobs[i].err);
+                char why[160];
                 _cleanup_free_ char *evidence = NULL, *err = strndup(strempty(jobs[i].err),
                                                                      strcspn(strempty(jobs[i].err), "\n"));
 
@@ -264,8 +297,10 @@ static int check_peers(struct check_ctx *ctx, const char *key)
                         r = check_emit(ctx, &ssh_root_results[PEER_LOGIN], evidence,
                                        "root logs in to %s without a password", labels[i]);
                 else
-                        r = check_emit(ctx, peer_failure(f), evidence, "root@%s: %s", labels[i],
-                                       ssh_failure_to_string(f));
+                        r = check_emit(ctx, peer_failure(f, jobs[i].timed_out, strempty(err)), evidence,
+                                       "root@%s: %s", labels[i],
+                                       peer_failure_why(f, jobs[i].timed_out, strempty(err),
+                                                        o.connect_timeout, why, sizeof(why)));
         }
         for (size_t i = 0; i < n; i++) {
                 spawn_job_done(&jobs[i]);

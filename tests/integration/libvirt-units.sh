@@ -21,8 +21,9 @@ check() {
         ms=$((($(date +%s%N) - t0) / 1000000))
         echo "$name: rc=$rc in ${ms} ms"
         [ "$rc" = "$want_rc" ] || { fail "$name: exit code $rc, expected $want_rc"; cat "$tmp/$name.err"; }
-        # no peers asked: a hypervisor's check stays well under a second
-        [ "$ms" -lt 1000 ] || fail "$name: took ${ms} ms"
+        # nothing here waits for a deadline: well under the 10 s one even on a loaded machine (no timing
+        # beyond that is asserted; bench/ measures speed)
+        [ "$ms" -lt 5000 ] || fail "$name: took ${ms} ms, as if it waited for the deadline"
 }
 
 # expect NAME ID STATUS [MESSAGE-SUBSTRING]
