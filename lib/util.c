@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -143,4 +144,23 @@ char *strdup_printf(const char *fmt, ...)
         s = strdup_vprintf(fmt, ap);
         va_end(ap);
         return s;
+}
+
+char *read_first_line(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char *text = NULL;
+
+        if (fd < 0 || read_fd_full(fd, 4096, &text, NULL) < 0)
+                return NULL;
+        text[strcspn(text, "\n")] = '\0';
+        return text;
+}
+
+bool process_is_hostprep(long pid)
+{
+        _cleanup_free_ char *path = pid > 0 ? strdup_printf("/proc/%ld/comm", pid) : NULL;
+        _cleanup_free_ char *comm = path ? read_first_line(path) : NULL;
+
+        return comm && startswith(comm, "hostprep");
 }

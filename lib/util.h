@@ -30,6 +30,10 @@ int parse_seconds(const char *s, usec_t *ret);
 
 /* Reads fd to EOF into a NUL-terminated buffer; -EFBIG past max bytes. */
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
+/* The first line of a small file (of /proc, say), without its newline; NULL when it cannot be read. */
+char *read_first_line(const char *path);
+/* pid is a running hostprep process (its comm), on this boot. */
+bool process_is_hostprep(long pid);
 
 /* asprintf that returns NULL on failure instead of an undefined pointer. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

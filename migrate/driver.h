@@ -120,7 +120,8 @@ struct migrate_stats {
         bool magic_ok;              /* canary magic read back intact on the destination */
         bool heartbeat_advanced;    /* heartbeat_after > heartbeat_before */
         bool postcopy_used;
-        unsigned migrations; /* completed migrations in this session (2 after a round trip) */
+        unsigned migrations;    /* completed migrations in this session (2 after a round trip) */
+        unsigned stale_removed; /* canaries an earlier, killed run of this host left, removed first */
 };
 
 /* What kind of failure a session's error is, for callers that act on it: code never decides on the words of

@@ -18,6 +18,8 @@
 #include <inttypes.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "canary.h"
@@ -392,6 +395,141 @@ static int lv_prepare(struct migrate_session *s)
         return 0;
 }
 
+/* ---- the marker every canary carries, and the sweep of those an earlier run left ---- */
+
+#define CANARY_PREFIX "hostprep-canary-"
+#define CANARY_NS_URI "urn:hostprep:canary"
+
+static char *this_boot_id(void)
+{
+        return read_first_line("/proc/sys/kernel/random/boot_id");
+}
+
+/* The run that made a canary is alive: same boot, its pid a hostprep process. */
+static bool run_alive(const char *boot, long pid)
+{
+        _cleanup_free_ char *mine = this_boot_id();
+
+        return mine && streq_ptr(boot, mine) && process_is_hostprep(pid);
+}
+
+/* <run host= pid= boot= disk=/> in libvirt's metadata, under the canary's own namespace */
+static int canary_mark(virDomainPtr dom, const char *disk)
+{
+        _cleanup_free_ char *boot = this_boot_id(), *x = NULL;
+        char host[256] = "";
+        xmlChar *qdisk;
+
+        if (gethostname(host, sizeof(host) - 1) < 0 || !boot)
+                return -EIO;
+        qdisk = xmlEncodeSpecialChars(NULL, BAD_CAST(disk ? disk : ""));
+        x = strdup_printf("<run host='%s' pid='%d' boot='%s' disk='%s'/>", host, (int)getpid(), boot,
+                          qdisk ? (const char *)qdisk : "");
+        xmlFree(qdisk);
+        if (!x)
+                return -ENOMEM;
+        return virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, x, "hostprep", CANARY_NS_URI,
+                                    VIR_DOMAIN_AFFECT_CONFIG) < 0
+                       ? -EIO
+                       : 0;
+}
+
+struct canary_marker {
+        char *host, *boot, *disk;
+        long pid;
+};
+
+static void canary_marker_done(struct canary_marker *m)
+{
+        free(m->host);
+        free(m->boot);
+        free(m->disk);
+}
+
+static char *xml_prop(xmlNodePtr n, const char *name)
+{
+        xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        char *r = v ? strdup((const char *)v) : NULL;
+
+        xmlFree(v);
+        return r;
+}
+
+static int canary_marker_read(virDomainPtr d, struct canary_marker *ret)
+{
+        char *md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, CANARY_NS_URI,
+                                        VIR_DOMAIN_AFFECT_CONFIG);
+        _cleanup_free_ char *pid = NULL;
+        xmlDocPtr doc;
+        xmlNodePtr root;
+
+        if (!md)
+                md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, CANARY_NS_URI,
+                                          VIR_DOMAIN_AFFECT_LIVE);
+        virResetLastError();
+        if (!md)
+                return 0;
+        doc = xmlReadMemory(md, (int)strlen(md), "metadata", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+        free(md);
+        root = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (root) {
+                ret->host = xml_prop(root, "host");
+                ret->boot = xml_prop(root, "boot");
+                ret->disk = xml_prop(root, "disk");
+                pid = xml_prop(root, "pid");
+                ret->pid = pid ? strtol(pid, NULL, 10) : 0;
+        }
+        xmlFreeDoc(doc);
+        return ret->host && ret->boot ? 1 : 0;
+}
+
+/* A canary's disk goes with it when it is one of hostprep's own files */
+static void remove_canary_disk(const char *disk)
+{
+        const char *base = disk ? strrchr(disk, '/') : NULL;
+        struct stat st;
+
+        if (base && startswith(base + 1, CANARY_PREFIX) && lstat(disk, &st) == 0 && S_ISREG(st.st_mode))
+                (void)unlink(disk);
+}
+
+/* Canaries this host's earlier runs left on one hypervisor (killed before their cleanup): destroyed,
+ * undefined, their disks removed. Only those with this host's marker whose run is gone; a guest without
+ * the marker is never touched. */
+static void sweep_stale(struct migrate_session *s, virConnectPtr c, const char *role)
+{
+        virDomainPtr *doms = NULL;
+        char host[256] = "";
+        int n;
+
+        if (!c || gethostname(host, sizeof(host) - 1) < 0)
+                return;
+        n = virConnectListAllDomains(c, &doms, 0);
+        for (int i = 0; i < n; i++) {
+                struct canary_marker m = {};
+                const char *name = virDomainGetName(doms[i]);
+
+                if (name && startswith(name, CANARY_PREFIX) && canary_marker_read(doms[i], &m) > 0 &&
+                    streq(m.host, host) && !run_alive(m.boot, m.pid)) {
+                        if (virDomainIsActive(doms[i]) == 1)
+                                (void)virDomainDestroy(doms[i]);
+                        if (virDomainIsPersistent(doms[i]) == 1)
+                                (void)virDomainUndefineFlags(doms[i],
+                                                             VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                                     VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA);
+                        remove_canary_disk(m.disk);
+                        s->stats.stale_removed++;
+                        fprintf(stderr,
+                                "hostprep: removed the canary %s that an earlier run (pid %ld, gone) left on the %s\n",
+                                name, m.pid, role);
+                }
+                canary_marker_done(&m);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        virResetLastError();
+}
+
 static int lv_start(struct migrate_session *s)
 {
         struct lv_state *st = state(s);
@@ -422,7 +560,9 @@ static int lv_start(struct migrate_session *s)
                 return 0;
         }
 
-        st->name = strdup_printf("hostprep-canary-%d-%" PRIx64, (int)getpid(), (uint64_t)now_usec());
+        sweep_stale(s, st->src, "source");
+        sweep_stale(s, st->dst, "destination");
+        st->name = strdup_printf(CANARY_PREFIX "%d-%" PRIx64, (int)getpid(), (uint64_t)now_usec());
         if (!st->name)
                 return -ENOMEM;
         r = canary_xml(s, st->name, &xml);
@@ -432,6 +572,10 @@ static int lv_start(struct migrate_session *s)
         if (!dom)
                 return lv_fail(s, EIO, "defining the canary on the source");
         st->created = true;
+        if (canary_mark(dom, p->disk) < 0) {
+                virDomainFree(dom);
+                return lv_fail(s, EIO, "marking the canary as hostprep's (libvirt metadata)");
+        }
         if (virDomainCreate(dom) < 0) {
                 r = lv_fail(s, EIO, "starting the canary on the source");
                 virDomainFree(dom);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostprep migrate --to HOST: a preflight of the units a migration depends on, then a live migration of the
  * canary (or --guest NAME) through a migrate driver, verified on the other side. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 
@@ -22,6 +23,7 @@ enum {
         PREFLIGHT_FAILS,
         RUN_NO_DISK,
         RUN_MIGRATED,
+        CLEANUP_STALE,
         RUN_FAILED, /* + enum migrate_error_kind */
 };
 
@@ -33,6 +35,7 @@ static const struct result_def migrate_results[] = {
         [RUN_NO_DISK] = {"migrate.run", STATUS_ERROR, "disk_not_created",
                          "check the profile's [nfs] mountpoint"},
         [RUN_MIGRATED] = {"migrate.run", STATUS_PASS, "migrated"},
+        [CLEANUP_STALE] = {"migrate.cleanup", STATUS_PASS, "stale_removed"},
         [RUN_FAILED +
                 MIGRATE_ERROR_OTHER] = {"migrate.run", STATUS_FAIL, "migration_failed", RUN_FAILED_HINT},
         [RUN_FAILED + MIGRATE_ERROR_UNSAFE_STORAGE] = {"migrate.run", STATUS_FAIL, "unsafe_storage",
@@ -107,7 +110,8 @@ struct migrate_run {
         struct result_list pre, results;
         struct migrate_session *ms;
         char *disk, *cmdline;
-        bool created_disk; /* a file of the canary's own, removed afterwards */
+        bool created_disk;    /* a file of the canary's own, removed afterwards */
+        unsigned stale_disks; /* canary disks of earlier, killed runs, removed before this one */
 };
 
 static void migrate_run_done(struct migrate_run *m)
@@ -222,6 +226,41 @@ static int preflight(struct migrate_run *m, const char *transport)
 
 /* The canary's disk (a file of its own on the shared storage, made here) and command line. Returns whether
  * to go on (a disk that cannot be made is reported), or -ENOMEM. */
+/* The canary disks this host's earlier runs left on the share (killed before their cleanup):
+ * hostprep-canary-HOST-PID.img whose PID is no hostprep process now. Their domains, marked with the run,
+ * the driver removes itself. */
+static unsigned sweep_stale_disks(const char *dir, const char *host)
+{
+        _cleanup_free_ char *prefix = strdup_printf("hostprep-canary-%s-", host);
+        DIR *d = prefix ? opendir(dir) : NULL;
+        unsigned removed = 0;
+        struct dirent *e;
+
+        while (d && (e = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                char *end;
+                long pid;
+
+                if (!startswith(e->d_name, prefix))
+                        continue;
+                pid = strtol(e->d_name + strlen(prefix), &end, 10);
+                if (pid <= 0 || !streq(end, ".img"))
+                        continue;
+                if (process_is_hostprep(pid))
+                        continue; /* a run that is still going */
+                path = strdup_printf("%s/%s", dir, e->d_name);
+                if (path && unlink(path) == 0) {
+                        fprintf(stderr,
+                                "hostprep: removed the canary disk %s that an earlier run (pid %ld, gone) left\n",
+                                path, pid);
+                        removed++;
+                }
+        }
+        if (d)
+                closedir(d);
+        return removed;
+}
+
 static int canary_disk(struct migrate_run *m)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -235,6 +274,9 @@ static int canary_disk(struct migrate_run *m)
                 return -ENOMEM;
         if (startswith(m->disk, "nbd://"))
                 return true;
+        if (!arg_disk)
+                m->stale_disks =
+                        sweep_stale_disks(conf_get(&m->s.profile, "nfs", "mountpoint"), m->s.id.hostname);
         fd = open(m->disk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
                 _cleanup_free_ char *msg =
@@ -304,6 +346,13 @@ static int migration_result(struct migrate_run *m, int r)
         const struct migrate_stats *st = migrate_session_stats(m->ms);
         _cleanup_free_ char *msg = NULL;
         const char *mount_seen = NULL;
+
+        if ((st->stale_removed || m->stale_disks) &&
+            result_list_add_def(
+                    &m->results, &migrate_results[CLEANUP_STALE], NULL, NULL, NULL,
+                    "removed what earlier runs of this host left (killed before their cleanup): %u canary guest(s), %u canary disk(s)",
+                    st->stale_removed, m->stale_disks) < 0)
+                return -ENOMEM;
 
         if (r < 0) {
                 /* for storage refusals, what this side's mount looks like (the peer's: check --peer DEST) */

@@ -2,7 +2,7 @@
 # `hostprep migrate` on the test bed, h2 -> h3 through libvirt (TCG): it refuses when the preflight
 # fails, explains libvirt's "unsafe" refusal of storage it does not see as shared, migrates the canary
 # there and back with its disk on an NBD export (network storage libvirt accepts as shared), and names an
-# unreachable destination; never leaves a canary behind.
+# unreachable destination; never leaves a canary behind, and removes one that a run killed with -9 left.
 #   migrate-cli.sh HOSTPREP
 . "$(dirname "$0")/hostprep-lib.sh"
 "$HOSTPREP" help migrate | grep -q -- '--driver' || { echo "SKIP: hostprep built without migrate"; exit 77; }
@@ -104,6 +104,27 @@ result port_blocked migrate.run fail "49152"
 "$TB" unblock h3 49152 >/dev/null
 ip netns exec hptb-h2 sysctl -qw net.ipv4.tcp_syn_retries="$syn"
 no_canary_left port_blocked
+
+# 6. kill -9 of a migrate whose canary runs: the canary stays (nothing could clean up), and the next run
+#    removes it first (it carries this host's marker and its run is gone), then migrates as usual
+"$TB" exec h2 "$HOSTPREP" migrate --profile "$PROFILE" --to h3 --format json --force --round-trip \
+        --disk nbd://10.213.0.11:$PORT/$TAG >"$tmp/killed.json" 2>"$tmp/killed.err" &
+bg=$!
+for _ in $(seq 1 240); do
+        "$TB" exec h2 virsh -q -c qemu:///system list --name 2>/dev/null | grep -q canary && break
+        sleep 0.5
+done
+pid=$(pgrep -f "hostprep migrate .*nbd://10.213.0.11:$PORT/$TAG" | head -1)
+[ -n "$pid" ] && kill -9 "$pid"
+wait "$bg" 2>/dev/null
+left=$(for h in h2 h3; do "$TB" exec $h virsh -q -c qemu:///system list --all --name 2>/dev/null; done | grep -c canary)
+[ "$left" -ge 1 ] || fail "killed: no canary was left after kill -9 (pid ${pid:-none}): the case proves nothing"
+echo "killed: pid ${pid:-none} killed, $left canary left"
+migrate after_kill 0 --force --disk nbd://10.213.0.11:$PORT/$TAG
+result after_kill migrate.cleanup pass "1 canary guest(s)"
+result after_kill migrate.run pass "moved to"
+grep -q "removed the canary hostprep-canary-" "$tmp/after_kill.err" || fail "after_kill: stderr does not say what it removed"
+no_canary_left after_kill
 
 [ $failures = 0 ] && echo "all migrate cases passed"
 exit $((failures > 0))
