@@ -3,12 +3,15 @@
 #include "pathnames.h"
 
 #include <arpa/inet.h>
+#include <libmount.h>
 #include <sys/stat.h>
 
 #include "accounts.h"
 #include "etchosts.h"
 #include "lineiter.h"
 #include "strv.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 
 int check_nfs_server(const struct check_ctx *ctx, char **ret)
 {
@@ -208,4 +211,90 @@ bool check_gave(const struct check_ctx *ctx, const struct result_def *def)
                 if (result_defs_contain(def, 1, &ctx->results->items[i]))
                         return true;
         return false;
+}
+
+struct table_errors {
+        const char *file;
+        unsigned first_line;
+};
+
+static int table_parse_error(struct libmnt_table *tb, const char *filename, int line)
+{
+        struct table_errors *e = mnt_table_get_userdata(tb);
+
+        if (e && !e->first_line)
+                e->first_line = (unsigned)line;
+        return 1; /* skip the line and go on, as mount(8) does */
+}
+
+int check_mount_table_read(const struct check_ctx *ctx, const char *path, struct libmnt_table **ret,
+                           unsigned *ret_bad_line)
+{
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        struct table_errors errs = {.file = path};
+        int r;
+
+        r = hostfs_fopen(ctx->fs, path, &f);
+        if (r < 0)
+                return r;
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        mnt_table_set_userdata(tb, &errs);
+        mnt_table_set_parser_errcb(tb, table_parse_error);
+        r = mnt_table_parse_stream(tb, f, path);
+        mnt_table_set_userdata(tb, NULL);
+        if (r < 0)
+                return r;
+        *ret_bad_line = errs.first_line;
+        *ret = TAKE_PTR(tb);
+        return 0;
+}
+
+void check_mount_done(struct check_mount *m)
+{
+        free(m->target);
+        free(m->source);
+        free(m->fstype);
+        free(m->options);
+        *m = (struct check_mount){0};
+}
+
+int check_mount_of(const struct check_ctx *ctx, const char *path, struct check_mount *ret)
+{
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+        _cleanup_free_ char *dir = NULL;
+        struct libmnt_fs *fs;
+        unsigned bad_line = 0;
+        int r;
+
+        r = check_mount_table_read(ctx, PATH_PROC_MOUNTINFO, &tb, &bad_line);
+        if (r < 0)
+                return r;
+        /* by name, walking up the path: mnt_table_find_mountpoint() would stat it on this machine, and
+         * without a cache mnt_table_find_target() compares strings only. The last mount on a target is
+         * the one paths resolve to. */
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        for (;;) {
+                char *slash;
+
+                fs = mnt_table_find_target(tb, *dir ? dir : "/", MNT_ITER_BACKWARD);
+                slash = strrchr(dir, '/');
+                if (fs || !slash)
+                        break;
+                *slash = '\0';
+        }
+        if (!fs)
+                return -ENXIO;
+        *ret = (struct check_mount){
+                strdup(strempty(mnt_fs_get_target(fs))), strdup(strempty(mnt_fs_get_source(fs))),
+                strdup(strempty(mnt_fs_get_fstype(fs))), strdup(strempty(mnt_fs_get_options(fs)))};
+        if (!ret->target || !ret->source || !ret->fstype || !ret->options) {
+                check_mount_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
 }

@@ -36,6 +36,23 @@ bool check_same_path(const char *a, const char *b);
 int check_passwd_lookup(const struct check_ctx *ctx, const char *const *names, char **ret_name,
                         uid_t *ret_uid, gid_t *ret_gid);
 
+struct libmnt_table;
+/* Reads a mount table (mountinfo or fstab format) through the root with libmount; a line it cannot parse
+ * is skipped, as mount(8) does, the first one's number in *ret_bad_line (0: none). -ENOENT when the file
+ * is absent. */
+int check_mount_table_read(const struct check_ctx *ctx, const char *path, struct libmnt_table **ret,
+                           unsigned *ret_bad_line);
+
+struct check_mount {
+        char *target, *source, *fstype, *options;
+};
+void check_mount_done(struct check_mount *m);
+/* The mount path lies on, from the running host's mountinfo below the root: the last mount of the
+ * longest target that is path or one of its parents, found by name (nothing on it is touched, so a hung
+ * NFS server cannot block this). -ENOENT when there is no mountinfo (the host is not running), -ENXIO when
+ * no mount holds path. */
+int check_mount_of(const struct check_ctx *ctx, const char *path, struct check_mount *ret);
+
 /* Whether something listens on TCP port in this network namespace (/proc/net/tcp, tcp6). */
 int check_tcp_listening(unsigned port, bool *ret);
 

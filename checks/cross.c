@@ -42,13 +42,20 @@ static const struct result_def mount_results[] = {
         [MOUNT_SAME] = {"cross.mount", STATUS_PASS, "same_source"},
 };
 
-enum { QEMU_IDS_DIFFERENT, QEMU_IDS_TOO_FEW, QEMU_IDS_SAME };
+/* A user's ids everywhere (compare_user_ids()): each table has these entries. */
+enum { IDS_DIFFERENT, IDS_TOO_FEW, IDS_SAME };
 static const struct result_def qemu_ids_results[] = {
-        [QEMU_IDS_DIFFERENT] =
-                {"cross.qemu_ids", STATUS_FAIL, "different_ids",
-                 "give the qemu user the same uid and gid on every host (and the NFS server)"},
-        [QEMU_IDS_TOO_FEW] = {"cross.qemu_ids", STATUS_SKIP, "too_few_hosts"},
-        [QEMU_IDS_SAME] = {"cross.qemu_ids", STATUS_PASS, "same_ids"},
+        [IDS_DIFFERENT] = {"cross.qemu_ids", STATUS_FAIL, "different_ids",
+                           "give the qemu user the same uid and gid on every host (and the NFS server)"},
+        [IDS_TOO_FEW] = {"cross.qemu_ids", STATUS_SKIP, "too_few_hosts"},
+        [IDS_SAME] = {"cross.qemu_ids", STATUS_PASS, "same_ids"},
+};
+static const struct result_def nova_ids_results[] = {
+        [IDS_DIFFERENT] =
+                {"cross.nova_ids", STATUS_FAIL, "different_ids",
+                 "give the user nova-compute runs as the same uid and gid on every compute host and the NFS server"},
+        [IDS_TOO_FEW] = {"cross.nova_ids", STATUS_SKIP, "too_few_hosts"},
+        [IDS_SAME] = {"cross.nova_ids", STATUS_PASS, "same_ids"},
 };
 
 enum { HOST_UUID_SAME, HOST_UUID_TOO_FEW, HOST_UUID_DISTINCT };
@@ -280,9 +287,12 @@ static int compare_mounts(struct cross_ctx *ctx)
                     mountpoint, first, n);
 }
 
-static int compare_qemu_ids(struct cross_ctx *ctx)
+/* The ids of the first of users (in that order) each host has, from its facts' users.NAME: files on the
+ * shared storage are owned by number, so the user must have the same ones on every host that has it.
+ * defs is a table of IDS_* entries; who names the user in messages. */
+static int compare_user_ids(struct cross_ctx *ctx, const char *const *users, const char *who,
+                            const struct result_def *defs)
 {
-        static const char *const users[] = {"libvirt-qemu", "qemu"};
         _cleanup_free_ char *seen = NULL;
         int64_t uid0 = -1, gid0 = -1;
         bool differ = false;
@@ -293,7 +303,7 @@ static int compare_qemu_ids(struct cross_ctx *ctx)
                 int64_t uid, gid;
                 bool found = false;
 
-                for (size_t u = 0; u < ELEMENTSOF(users) && !found; u++) {
+                for (size_t u = 0; users[u] && !found; u++) {
                         _cleanup_free_ char *pu = strdup_printf("users.%s.uid", users[u]),
                                             *pg = strdup_printf("users.%s.gid", users[u]), *desc = NULL;
 
@@ -314,14 +324,32 @@ static int compare_qemu_ids(struct cross_ctx *ctx)
         }
         if (differ)
                 return emit(
-                        ctx, &qemu_ids_results[QEMU_IDS_DIFFERENT], NULL, seen,
-                        "the qemu user has different ids on the hosts (%s): a disk image owned by it on one host belongs to someone else on the other",
-                        seen);
+                        ctx, &defs[IDS_DIFFERENT], NULL, seen,
+                        "the %s user has different ids on the hosts (%s): a disk image owned by it on one host belongs to someone else on the other",
+                        who, seen);
         if (n < 2)
-                return emit(ctx, &qemu_ids_results[QEMU_IDS_TOO_FEW], NULL, seen,
-                            "fewer than two hosts have a qemu user to compare");
-        return emit(ctx, &qemu_ids_results[QEMU_IDS_SAME], NULL, seen,
-                    "the qemu user is %lld:%lld on all %zu hosts", (long long)uid0, (long long)gid0, n);
+                return emit(ctx, &defs[IDS_TOO_FEW], NULL, seen,
+                            "fewer than two hosts have a %s user to compare", who);
+        return emit(ctx, &defs[IDS_SAME], NULL, seen, "the %s user is %lld:%lld on all %zu hosts", who,
+                    (long long)uid0, (long long)gid0, n);
+}
+
+static int compare_qemu_ids(struct cross_ctx *ctx)
+{
+        return compare_user_ids(ctx, (const char *const[]){"libvirt-qemu", "qemu", NULL}, "qemu",
+                                qemu_ids_results);
+}
+
+/* nova's instances directory is shared like the disks: nova-compute's user (the profile's [nova] user,
+ * else nova, or stack under devstack) on the compute hosts and the NFS server. */
+static int compare_nova_ids(struct cross_ctx *ctx)
+{
+        const char *want = conf_get(ctx->profile, "nova", "user");
+
+        if (want)
+                return compare_user_ids(ctx, (const char *const[]){want, NULL}, want, nova_ids_results);
+        return compare_user_ids(ctx, (const char *const[]){"nova", "stack", NULL}, "nova-compute",
+                                nova_ids_results);
 }
 
 static int compare_host_uuids(struct cross_ctx *ctx)
@@ -1246,6 +1274,13 @@ const struct cross_check cross_qemu_ids = {
         .results = qemu_ids_results,
         .n_results = ELEMENTSOF(qemu_ids_results),
         .compare = compare_qemu_ids,
+};
+const struct cross_check cross_nova_ids = {
+        .id = "cross.nova_ids",
+        .title = "nova-compute's user has the same ids on the compute hosts and the NFS server",
+        .results = nova_ids_results,
+        .n_results = ELEMENTSOF(nova_ids_results),
+        .compare = compare_nova_ids,
 };
 const struct cross_check cross_host_uuid = {
         .id = "cross.host_uuid",

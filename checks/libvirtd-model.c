@@ -75,6 +75,25 @@ bool libvirtd_listens_itself(const struct libvirtd_model *m)
         return m->flavor == LIBVIRTD_FLAVOR_MODULAR || m->listen_arg;
 }
 
+int libvirtd_offers(const struct libvirtd_model *m, const struct libvirt_conf *c, bool tls, bool *ret)
+{
+        bool listen = tls && m->flavor == LIBVIRTD_FLAVOR_MONOLITHIC;
+
+        if (m->activation == LIBVIRTD_ACTIVATION_SOCKET) {
+                *ret = libvirtd_socket_on(m, tls ? LIBVIRTD_SOCKET_TLS : LIBVIRTD_SOCKET_TCP);
+                return 0;
+        }
+        if (m->activation == LIBVIRTD_ACTIVATION_MANUAL && !m->pid)
+                return -EUNATCH;
+        if (!libvirtd_listens_itself(m)) {
+                *ret = false;
+                return 0;
+        }
+        (void)libvirt_conf_get_bool(c, tls ? "listen_tls" : "listen_tcp", &listen);
+        *ret = listen;
+        return 0;
+}
+
 /* One unit's state: over the bus when there is one, else from its files. */
 static int unit_state_read(const struct check_ctx *ctx, sd_bus *bus, const char *name,
                            struct libvirtd_unit_state *ret)

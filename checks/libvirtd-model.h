@@ -71,6 +71,10 @@ bool libvirtd_unit_masked(const struct libvirtd_unit_state *u);
 bool libvirtd_socket_on(const struct libvirtd_model *m, enum libvirtd_socket s);
 /* Whether the daemon itself opens TCP and TLS listeners from its configuration file. */
 bool libvirtd_listens_itself(const struct libvirtd_model *m);
+/* Whether the daemon takes connections over TLS (tls) or plain TCP: its socket unit under socket
+ * activation, else listen_tls/listen_tcp of c (libvirtd's defaults: TLS only) when it listens itself.
+ * -EUNATCH when that cannot be told: no service unit and no daemon running. */
+int libvirtd_offers(const struct libvirtd_model *m, const struct libvirt_conf *c, bool tls, bool *ret);
 /* "libvirtd.service enabled/active, libvirtd.socket masked, ..." for evidence; NULL on -ENOMEM. */
 char *libvirtd_model_units(const struct libvirtd_model *m);
 

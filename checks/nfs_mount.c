@@ -113,46 +113,6 @@ static const struct result_def nfs_mount_results[] = {
                                  "reinstall hostprep, or fix the template it names"},
 };
 
-struct table_errors {
-        const char *file;
-        unsigned first_line;
-};
-
-static int table_parse_error(struct libmnt_table *tb, const char *filename, int line)
-{
-        struct table_errors *e = mnt_table_get_userdata(tb);
-
-        if (e && !e->first_line)
-                e->first_line = (unsigned)line;
-        return 1; /* skip the line and go on, as mount(8) does */
-}
-
-/* Reads a mount table (mountinfo or fstab format) through the root. -ENOENT when the file is absent. */
-static int read_table(const struct check_ctx *ctx, const char *path, struct libmnt_table **ret,
-                      unsigned *ret_bad_line)
-{
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        struct table_errors errs = {.file = path};
-        int r;
-
-        r = hostfs_fopen(ctx->fs, path, &f);
-        if (r < 0)
-                return r;
-        tb = mnt_new_table();
-        if (!tb)
-                return -ENOMEM;
-        mnt_table_set_userdata(tb, &errs);
-        mnt_table_set_parser_errcb(tb, table_parse_error);
-        r = mnt_table_parse_stream(tb, f, path);
-        mnt_table_set_userdata(tb, NULL);
-        if (r < 0)
-                return r;
-        *ret_bad_line = errs.first_line;
-        *ret = TAKE_PTR(tb);
-        return 0;
-}
-
 static bool fstype_is_nfs(const char *t)
 {
         return t && (streq(t, "nfs") || streq(t, "nfs4"));
@@ -363,7 +323,7 @@ static int check_mounted(struct check_ctx *ctx, const struct expected *want)
 
         if (!itr)
                 return -ENOMEM;
-        r = read_table(ctx, MOUNTINFO, &tb, &bad_line);
+        r = check_mount_table_read(ctx, MOUNTINFO, &tb, &bad_line);
         if (r == -ENOENT)
                 return check_emit(ctx, &nfs_mount_results[MOUNTED_NO_MOUNTINFO], NULL,
                                   "no %s under the root (the host is not running): only fstab is checked",
@@ -482,7 +442,7 @@ static int check_persistent(struct check_ctx *ctx, const struct expected *want)
         if (!unit_path)
                 return -ENOMEM;
 
-        r = read_table(ctx, FSTAB, &tb, &bad_line);
+        r = check_mount_table_read(ctx, FSTAB, &tb, &bad_line);
         if (r < 0 && r != -ENOENT)
                 return check_emit(ctx, &nfs_mount_results[PERSISTENT_FSTAB_UNREADABLE], FSTAB,
                                   "cannot read %s: %s", FSTAB, strerror(-r));

@@ -19,6 +19,7 @@ extern const struct unit unit_security_apparmor;
 extern const struct unit unit_net_firewall;
 extern const struct unit unit_net_bridge;
 extern const struct unit unit_net_mtu;
+extern const struct unit unit_nova_compute;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -38,6 +39,7 @@ const struct unit *const unit_registry[] = {
         &unit_net_firewall,
         &unit_net_bridge,
         &unit_net_mtu,
+        &unit_nova_compute,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
@@ -45,6 +47,7 @@ const size_t unit_registry_size = ELEMENTSOF(unit_registry);
 /* Comparisons across hosts, run when more than one host reports (--peer, --all-hosts). */
 extern const struct cross_check cross_mount;
 extern const struct cross_check cross_qemu_ids;
+extern const struct cross_check cross_nova_ids;
 extern const struct cross_check cross_host_uuid;
 extern const struct cross_check cross_names;
 extern const struct cross_check cross_clock;
@@ -59,6 +62,7 @@ extern const struct cross_check cross_lsm;
 const struct cross_check *const cross_registry[] = {
         &cross_mount,
         &cross_qemu_ids,
+        &cross_nova_ids,
         &cross_host_uuid,
         &cross_names,
         &cross_clock,

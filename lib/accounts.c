@@ -29,15 +29,21 @@ static int next_user(FILE *f, struct passwd *pw, char **buf, size_t *size)
         }
 }
 
-int accounts_find_user(const struct hostfs *fs, const char *const *names, char **ret_name, uid_t *ret_uid,
-                       gid_t *ret_gid)
+void account_done(struct account *a)
+{
+        free(a->name);
+        free(a->home);
+        free(a->shell);
+        *a = (struct account){0};
+}
+
+int accounts_find(const struct hostfs *fs, const char *const *names, struct account *ret)
 {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *buf = NULL;
         size_t size = 1024, best = SIZE_MAX;
+        struct account a = {0};
         struct passwd pw;
-        uid_t uid = 0;
-        gid_t gid = 0;
         int r;
 
         r = hostfs_fopen(fs, PATH_ETC_PASSWD, &f);
@@ -51,18 +57,37 @@ int accounts_find_user(const struct hostfs *fs, const char *const *names, char *
                 for (size_t i = 0; names[i] && i < best; i++)
                         if (streq(pw.pw_name, names[i])) {
                                 best = i;
-                                uid = pw.pw_uid;
-                                gid = pw.pw_gid;
+                                account_done(&a);
+                                a = (struct account){strdup(names[i]), pw.pw_uid, pw.pw_gid,
+                                                     strdup(strempty(pw.pw_dir)),
+                                                     strdup(strempty(pw.pw_shell))};
+                                if (!a.name || !a.home || !a.shell) {
+                                        account_done(&a);
+                                        return -ENOMEM;
+                                }
                                 break;
                         }
-        if (r < 0)
+        if (r < 0) {
+                account_done(&a);
                 return r;
+        }
         if (best == SIZE_MAX)
                 return -ENOENT;
-        *ret_name = strdup(names[best]);
-        if (!*ret_name)
-                return -ENOMEM;
-        *ret_uid = uid;
-        *ret_gid = gid;
+        *ret = a;
+        return 0;
+}
+
+int accounts_find_user(const struct hostfs *fs, const char *const *names, char **ret_name, uid_t *ret_uid,
+                       gid_t *ret_gid)
+{
+        struct account a;
+        int r = accounts_find(fs, names, &a);
+
+        if (r < 0)
+                return r;
+        *ret_name = TAKE_PTR(a.name);
+        *ret_uid = a.uid;
+        *ret_gid = a.gid;
+        account_done(&a);
         return 0;
 }

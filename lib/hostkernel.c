@@ -185,30 +185,48 @@ int kvm_api_version(int fd)
         return v < 0 ? -errno : v;
 }
 
-struct statvfs_job {
+/* What a child abandoned at the deadline asks of a path (a hung NFS mount blocks it in the kernel). */
+struct path_job {
         const struct hostfs *fs;
         const char *path;
+        bool vfs; /* statvfs of the directory, else stat */
 };
 
-static int statvfs_child(void *userdata, void *out)
+static int path_child(void *userdata, void *out)
 {
-        const struct statvfs_job *job = userdata;
-        _cleanup_close_ int fd = hostfs_open(job->fs, job->path, O_RDONLY | O_DIRECTORY);
+        const struct path_job *job = userdata;
+        _cleanup_close_ int fd = -EBADF;
 
+        if (!job->vfs)
+                return hostfs_stat(job->fs, job->path, out);
+        fd = hostfs_open(job->fs, job->path, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return fd;
         return fstatvfs(fd, out) < 0 ? -errno : 0;
 }
 
-int hostfs_statvfs_within(const struct hostfs *fs, const char *path, usec_t deadline, struct statvfs *ret)
+/* The answer into ret (size bytes), untouched on failure. */
+static int path_within(const struct path_job *job, usec_t deadline, void *ret, size_t size)
 {
-        struct statvfs_job job = {.fs = fs, .path = path};
-        struct statvfs sv;
+        union {
+                struct statvfs sv;
+                struct stat st;
+        } out;
         int r;
 
-        r = run_with_deadline(deadline, statvfs_child, &job, &sv, sizeof(sv));
+        r = run_with_deadline(deadline, path_child, (void *)job, &out, size);
         if (r < 0)
                 return r;
-        *ret = sv;
+        memcpy(ret, &out, size);
         return 0;
+}
+
+int hostfs_statvfs_within(const struct hostfs *fs, const char *path, usec_t deadline, struct statvfs *ret)
+{
+        return path_within(&(struct path_job){fs, path, true}, deadline, ret, sizeof(*ret));
+}
+
+int hostfs_stat_within(const struct hostfs *fs, const char *path, usec_t deadline, struct stat *ret)
+{
+        return path_within(&(struct path_job){fs, path, false}, deadline, ret, sizeof(*ret));
 }

@@ -56,3 +56,5 @@ int kvm_api_version(int fd);
 /* statvfs of directory path through fs, in a child abandoned at deadline (a hung NFS mount blocks in the
  * kernel): -ETIMEDOUT then. */
 int hostfs_statvfs_within(const struct hostfs *fs, const char *path, usec_t deadline, struct statvfs *ret);
+/* stat of path through fs, the same way (a path on an NFS mount). */
+int hostfs_stat_within(const struct hostfs *fs, const char *path, usec_t deadline, struct stat *ret);

@@ -52,6 +52,11 @@
 /* libvirt.migration */
 #define PATH_QEMU_CONF "/etc/libvirt/qemu.conf"
 
+/* nova.compute: nova-compute's configuration, read as oslo.config does (nova.conf, then the directory) */
+#define PATH_NOVA_CONF       "/etc/nova/nova.conf"
+#define PATH_NOVA_CONF_DIR   "/etc/nova/nova.conf.d"
+#define PATH_NOVA_STATE_PATH "/var/lib/nova" /* nova's default [DEFAULT] state_path */
+
 /* SSH */
 #define PATH_SSHD_CONFIG          "/etc/ssh/sshd_config"
 #define PATH_SSHD_CONFIG_DIR      "/etc/ssh/sshd_config.d"

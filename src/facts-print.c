@@ -67,7 +67,7 @@ static void print_users(FILE *f, json_object *v)
                 return;
         }
         if (json_object_object_length(v) == 0) {
-                line(f, "users", "none of libvirt-qemu, qemu, nova");
+                line(f, "users", "none of libvirt-qemu, qemu, nova, stack");
                 return;
         }
         json_object_object_foreach(v, user, ids)

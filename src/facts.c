@@ -39,8 +39,9 @@
 /* For facts_print(), which has no profile to take [check] timeout from. */
 #define FACTS_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
 
-/* The users whose ids must agree between hosts sharing guests' disks over NFS. */
-static const char *const facts_users[] = {"libvirt-qemu", "qemu", "nova", NULL};
+/* The users whose ids must agree between hosts sharing guests' disks over NFS: qemu's, and nova-compute's
+ * (nova, stack under devstack, or the profile's [nova] user). */
+static const char *const facts_users[] = {"libvirt-qemu", "qemu", "nova", "stack", NULL};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
@@ -340,7 +341,29 @@ static int collect_time(const struct hostfs *fs, json_object **ret)
         return 0;
 }
 
-static int collect_users(const struct hostfs *fs, json_object **ret)
+static int collect_user(const struct hostfs *fs, const char *name, json_object *o)
+{
+        _cleanup_(json_object_putp) json_object *u = NULL;
+        _cleanup_free_ char *found = NULL;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        if (json_object_object_get_ex(o, name, NULL))
+                return 0;
+        r = accounts_find_user(fs, (const char *const[]){name, NULL}, &found, &uid, &gid);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        u = json_object_new_object();
+        if (!u || json_add_int(u, "uid", uid) < 0 || json_add_int(u, "gid", gid) < 0 ||
+            json_add(o, name, TAKE_PTR(u)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int collect_users(const struct hostfs *fs, const struct conf *profile, json_object **ret)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct stat st;
@@ -353,23 +376,12 @@ static int collect_users(const struct hostfs *fs, json_object **ret)
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        for (const char *const *n = facts_users; *n; n++) {
-                _cleanup_(json_object_putp) json_object *u = NULL;
-                _cleanup_free_ char *name = NULL;
-                uid_t uid;
-                gid_t gid;
-                int r;
-
-                r = accounts_find_user(fs, (const char *const[]){*n, NULL}, &name, &uid, &gid);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        continue;
-                u = json_object_new_object();
-                if (!u || json_add_int(u, "uid", uid) < 0 || json_add_int(u, "gid", gid) < 0 ||
-                    json_add(o, *n, TAKE_PTR(u)) < 0)
+        for (const char *const *n = facts_users; *n; n++)
+                if (collect_user(fs, *n, o) < 0)
                         return -ENOMEM;
-        }
+        if (profile && conf_get(profile, "nova", "user") &&
+            collect_user(fs, conf_get(profile, "nova", "user"), o) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;
 }
@@ -895,7 +907,7 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
         /* each part is added as soon as it is made, so the object owns it from there on */
         if (r >= 0 && (r = collect_time(fs, &part)) >= 0)
                 r = json_add(o, "time", part);
-        if (r >= 0 && (r = collect_users(fs, &part)) >= 0)
+        if (r >= 0 && (r = collect_users(fs, profile, &part)) >= 0)
                 r = json_add(o, "users", part);
         if (r >= 0 && (r = collect_host_uuid(fs, machine_id, &part)) >= 0)
                 r = json_add(o, "host_uuid", part);

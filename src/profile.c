@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "datadir.h"
+#include "inifile.h"
 #include "pathnames.h"
 #include "unit.h"
 #include "util.h"
@@ -104,6 +105,11 @@ const struct profile_key profile_keys[] = {
         {"firewall", "probe", "yes", "prove each needed port with a connection from every peer", KEY_BOOL},
         {"network", "overlay", NULL, "the overlay between the hosts, whose ports they open: tinc, vxlan",
          KEY_LIST},
+        {"nova", "user", NULL,
+         "the user nova-compute runs as (default: nova, else stack as devstack has it)", KEY_STRING},
+        {"nova", "instances_path", NULL,
+         "the instances_path nova.conf must give on every compute host (default: nova.conf's own, on the NFS mount)",
+         KEY_PATH},
         {"apply", "keep_runs", "20", "apply runs (journal and backups) always kept: the latest N", KEY_UINT},
         {"apply", "keep_days", "30", "days an apply run (journal and backups) is kept at least", KEY_UINT},
 };
@@ -214,46 +220,9 @@ struct load_state {
         unsigned error_line;
 };
 
-struct reader {
-        FILE *f;
-        const char *file;
-        unsigned line;
-        unsigned too_long; /* first line that did not fit, 0 if none */
-};
-
-/* Feeds inih one line at a time, so we know every value's line; strips indentation (inih would take an
- * indented line as a continuation) and comments after white space. */
-static char *reader_gets(char *str, int num, void *stream)
-{
-        struct reader *rd = stream;
-        size_t n, skip;
-        char *c;
-
-        if (!fgets(str, num, rd->f))
-                return NULL;
-        rd->line++;
-        n = strlen(str);
-        if (n > 0 && str[n - 1] != '\n' && !feof(rd->f)) {
-                int ch;
-
-                if (!rd->too_long)
-                        rd->too_long = rd->line;
-                while ((ch = fgetc(rd->f)) != EOF && ch != '\n')
-                        ;
-        }
-        skip = strspn(str, " \t");
-        memmove(str, str + skip, n - skip + 1);
-        for (c = str; (c = strpbrk(c, " \t")); c++)
-                if (c[1] == '#') {
-                        strcpy(c, "\n");
-                        break;
-                }
-        return str;
-}
-
 struct parse_ctx {
         struct load_state *st;
-        struct reader *rd;
+        struct ini_reader *rd;
 };
 
 static int load_file(struct load_state *st, const char *path);
@@ -394,7 +363,7 @@ static int load_file(struct load_state *st, const char *path)
 {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *real = NULL;
-        struct reader rd = {.file = path};
+        struct ini_reader rd = {.file = path, .flatten = true};
         struct parse_ctx pc = {.st = st, .rd = &rd};
         int r;
 
@@ -436,7 +405,7 @@ static int load_file(struct load_state *st, const char *path)
         r = strv_push(&st->stack, TAKE_PTR(real));
         if (r < 0)
                 return r;
-        r = ini_parse_stream(reader_gets, &rd, profile_ini_handler, &pc);
+        r = ini_parse_stream(ini_reader_gets, &rd, profile_ini_handler, &pc);
         free(st->stack[strv_length(st->stack) - 1]);
         st->stack[strv_length(st->stack) - 1] = NULL;
 

@@ -146,6 +146,18 @@ static void test_accounts(const struct hostfs *fs)
         user_case(fs, (const char *const[]){"nova", "qemu", NULL}, 0, "qemu", 107, 108);
         user_case(fs, (const char *const[]){"long", NULL}, 0, "long", 5, 6);
         user_case(fs, (const char *const[]){"nova", NULL}, -ENOENT, NULL, 0, 0);
+        {
+                struct account a;
+
+                CHECK(accounts_find(fs, qemu_users, &a) == 0 && streq(a.name, "libvirt-qemu") &&
+                              streq(a.home, "/var/lib/libvirt") && streq(a.shell, "/usr/sbin/nologin"),
+                      "home and shell");
+                account_done(&a);
+                CHECK(accounts_find(fs, (const char *const[]){"qemu", NULL}, &a) == 0 && a.uid == 107 &&
+                              streq(a.home, "/") && streq(a.shell, "/sbin/nologin"),
+                      "the first of a repeated name");
+                account_done(&a);
+        }
 }
 
 static void test_json(void)

@@ -67,6 +67,20 @@ static void test_default_profile(void)
         conf_done(&c);
 }
 
+static void test_nova_profile(void)
+{
+        _cleanup_free_ char *error = NULL;
+        struct conf c;
+
+        error = load("nova-kvm", &c);
+        CHECK(!error, "nova-kvm: %s", strna(error));
+        CHECK(c.name && streq(c.name, "nova-kvm"), "name %s", strna(c.name));
+        CHECK(streq(conf_get(&c, "nfs", "mountpoint"), "/var/lib/nova/instances"), "mountpoint");
+        CHECK(streq(conf_get(&c, "migrate", "transport"), "tcp"), "transport");
+        CHECK(!conf_get(&c, "nova", "user"), "nova's user is found on the host by default");
+        conf_done(&c);
+}
+
 static void test_include_and_override(void)
 {
         _cleanup_free_ char *error = NULL;
@@ -246,6 +260,7 @@ int main(int argc, char *argv[])
                 return 1;
         }
         test_default_profile();
+        test_nova_profile();
         test_include_and_override();
         test_include_forms();
         test_errors();

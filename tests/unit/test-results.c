@@ -216,6 +216,14 @@ static const struct scenario scenarios[] = {
         {NULL,
          {{"h1", SECURITY("enforcing", "absent", "\"virt_use_nfs=0\""), 0},
           {"h2", SECURITY("enforcing", "absent", "\"virt_use_nfs=1\""), 0}}},
+        /* cross.nova_ids: devstack's stack user alike on two hosts; nova with other ids on the NFS server */
+        {NULL,
+         {{"h1", "{\"users\": {\"stack\": {\"uid\": 1000, \"gid\": 1000}}}", 0},
+          {"h2", "{\"users\": {\"stack\": {\"uid\": 1000, \"gid\": 1000}}}", 0}}},
+        {NULL,
+         {{"h1", "{\"users\": {\"nova\": {\"uid\": 64060, \"gid\": 64060}}}", 0},
+          {"h2", "{\"users\": {\"nova\": {\"uid\": 64060, \"gid\": 64060}}}", 0},
+          {"nfs1", "{\"users\": {\"nova\": {\"uid\": 115, \"gid\": 120}}}", 0}}},
         /* h1's /etc/hosts names h2's address h3; h1's clock is not synchronised; a guest on h1's 9000-byte
          * br0 would lose its large packets on h2's 1500-byte one */
         {"br0",
