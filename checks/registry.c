@@ -21,6 +21,7 @@ extern const struct unit unit_net_bridge;
 extern const struct unit unit_net_mtu;
 extern const struct unit unit_xen_dom0;
 extern const struct unit unit_xen_toolstack;
+extern const struct unit unit_xen_info;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -42,6 +43,7 @@ const struct unit *const unit_registry[] = {
         &unit_net_mtu,
         &unit_xen_dom0,
         &unit_xen_toolstack,
+        &unit_xen_info,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
