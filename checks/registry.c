@@ -22,6 +22,7 @@ extern const struct unit unit_net_mtu;
 extern const struct unit unit_xen_dom0;
 extern const struct unit unit_xen_toolstack;
 extern const struct unit unit_xen_info;
+extern const struct unit unit_xen_guests;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -44,6 +45,7 @@ const struct unit *const unit_registry[] = {
         &unit_xen_dom0,
         &unit_xen_toolstack,
         &unit_xen_info,
+        &unit_xen_guests,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
