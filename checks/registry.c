@@ -62,6 +62,8 @@ extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
 extern const struct cross_check cross_cgroups;
 extern const struct cross_check cross_lsm;
+extern const struct cross_check cross_xen;
+extern const struct cross_check cross_xen_caps;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -76,6 +78,8 @@ const struct cross_check *const cross_registry[] = {
         &cross_machines,
         &cross_cgroups,
         &cross_lsm,
+        &cross_xen,
+        &cross_xen_caps,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);
