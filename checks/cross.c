@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cross.h"
 
+#include <limits.h>
 #include <math.h>
 #include <strings.h>
 
@@ -187,6 +188,38 @@ static const struct result_def cgroups_results[] = {
                  "boot every hypervisor with the same cgroup hierarchy: systemd.unified_cgroup_hierarchy=1 "
                  "(v2) on the kernel command line of the v1 hosts, or the other way round"},
         [CGROUPS_SAME] = {"cross.cgroups", STATUS_PASS, "same_version"},
+};
+
+enum {
+        XEN_TOO_FEW,
+        XEN_SAME_VERSION,
+        XEN_NEXT_RELEASE,
+        XEN_TOO_FAR,
+};
+
+static const struct result_def xen_results[] = {
+        [XEN_TOO_FEW] = {"cross.xen", STATUS_SKIP, "too_few_hosts"},
+        [XEN_SAME_VERSION] = {"cross.xen", STATUS_PASS, "same_version"},
+        [XEN_NEXT_RELEASE] =
+                {"cross.xen", STATUS_WARN, "one_release_apart",
+                 "upgrade Xen on @HOST@ to @VERSION@ so guests migrate both ways (Xen takes guests from its own release and the one before only)"},
+        [XEN_TOO_FAR] =
+                {"cross.xen", STATUS_FAIL, "too_far_apart",
+                 "upgrade Xen on @HOST@ to @VERSION@: Xen takes guests from its own release and the one before only"},
+};
+
+enum {
+        XEN_CAPS_TOO_FEW,
+        XEN_CAPS_DIFFER,
+        XEN_CAPS_SAME,
+};
+
+static const struct result_def xen_caps_results[] = {
+        [XEN_CAPS_TOO_FEW] = {"cross.xen_caps", STATUS_SKIP, "too_few_hosts"},
+        [XEN_CAPS_DIFFER] =
+                {"cross.xen_caps", STATUS_WARN, "caps_differ",
+                 "run the same Xen build on every hypervisor (a guest that needs shadow or hap cannot go where it is missing; xen.info says which)"},
+        [XEN_CAPS_SAME] = {"cross.xen_caps", STATUS_PASS, "same_caps"},
 };
 
 #define emit(ctx, def, hint_values, evidence, ...)                                                          \
@@ -646,6 +679,103 @@ static int compare_versions(struct cross_ctx *ctx)
         int r = compare_program_versions(ctx, "libvirt", "libvirt");
 
         return r < 0 ? r : compare_program_versions(ctx, "qemu", "QEMU");
+}
+
+/* Xen's versions and virt_caps on the hypervisors that run xl (facts.xen). Xen migrates a guest from
+ * release N to N or N+1 only (xen docs/process/xen-release-management, "migration from N-1"), so two
+ * releases apart fail both ways and one apart fail from the newer to the older. */
+static int compare_xen_versions(struct cross_ctx *ctx, const struct host_facts **xen,
+                                const struct version *v, size_t n, const char *seen)
+{
+        size_t newest = 0, oldest = 0;
+        _cleanup_free_ char *want = NULL;
+        unsigned gap;
+
+        for (size_t k = 1; k < n; k++) {
+                if (version_compare(&v[k], &v[newest], 2) > 0)
+                        newest = k;
+                if (version_compare(&v[k], &v[oldest], 2) < 0)
+                        oldest = k;
+        }
+        if (version_compare(&v[oldest], &v[newest], 2) == 0)
+                return emit(ctx, &xen_results[XEN_SAME_VERSION], NULL, seen,
+                            "Xen %u.%u on all %zu hypervisors", v[newest].major, v[newest].minor, n);
+        want = strdup_printf("%u.%u", v[newest].major, v[newest].minor);
+        if (!want)
+                return -ENOMEM;
+        gap = v[oldest].major == v[newest].major ? v[newest].minor - v[oldest].minor : UINT_MAX;
+        if (gap == 1)
+                return emit(ctx, &xen_results[XEN_NEXT_RELEASE],
+                            HINT_VALUES("HOST", xen[oldest]->name, "VERSION", want), seen,
+                            "%s runs Xen %u.%u, %s %s: guests migrate from %s to %s (N to N+1), not back",
+                            xen[oldest]->name, v[oldest].major, v[oldest].minor, xen[newest]->name, want,
+                            xen[oldest]->name, xen[newest]->name);
+        return emit(ctx, &xen_results[XEN_TOO_FAR], HINT_VALUES("HOST", xen[oldest]->name, "VERSION", want),
+                    seen, "%s runs Xen %u.%u, %s %s: more than one release apart, no migration either way",
+                    xen[oldest]->name, v[oldest].major, v[oldest].minor, xen[newest]->name, want);
+}
+
+/* The hypervisors whose facts say a Xen version (xl info answered there), with the versions parsed. */
+static int xen_hosts(const struct cross_ctx *ctx, const struct host_facts **xen, struct version *v,
+                     size_t *ret_n, char **seen)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < ctx->n_hosts; i++) {
+                const char *text = get_string(ctx->hosts[i].facts, "xen.version");
+
+                if (!is_hypervisor(&ctx->hosts[i]) || !text || version_parse(text, &v[n]) < 0)
+                        continue;
+                if (append_item(seen, ctx->hosts[i].name, text) < 0)
+                        return -ENOMEM;
+                xen[n++] = &ctx->hosts[i];
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static int compare_xen(struct cross_ctx *ctx)
+{
+        _cleanup_free_ const struct host_facts **xen = calloc(ctx->n_hosts + 1, sizeof(*xen));
+        _cleanup_free_ struct version *v = calloc(ctx->n_hosts + 1, sizeof(*v));
+        _cleanup_free_ char *seen = NULL;
+        size_t n = 0;
+
+        if (!xen || !v || xen_hosts(ctx, xen, v, &n, &seen) < 0)
+                return -ENOMEM;
+        if (n < 2)
+                return emit(ctx, &xen_results[XEN_TOO_FEW], NULL, seen,
+                            "fewer than two hypervisors reported a Xen version (xl info)");
+        return compare_xen_versions(ctx, xen, v, n, seen);
+}
+
+/* virt_caps say what a Xen build runs: a guest that needs shadow (PV) or hap (PVH, HVM) and migrates to a
+ * build without it does not run there. */
+static int compare_xen_caps(struct cross_ctx *ctx)
+{
+        _cleanup_free_ const struct host_facts **xen = calloc(ctx->n_hosts + 1, sizeof(*xen));
+        _cleanup_free_ struct version *v = calloc(ctx->n_hosts + 1, sizeof(*v));
+        _cleanup_free_ char *versions = NULL, *seen = NULL;
+        bool differ = false;
+        size_t n = 0;
+
+        if (!xen || !v || xen_hosts(ctx, xen, v, &n, &versions) < 0)
+                return -ENOMEM;
+        if (n < 2)
+                return emit(ctx, &xen_caps_results[XEN_CAPS_TOO_FEW], NULL, versions,
+                            "fewer than two hypervisors reported Xen's virt_caps (xl info)");
+        for (size_t k = 0; k < n; k++) {
+                const char *caps = get_string(xen[k]->facts, "xen.virt_caps");
+
+                if (append_item(&seen, xen[k]->name, caps ? caps : "none") < 0)
+                        return -ENOMEM;
+                differ |= !streq_ptr(caps, get_string(xen[0]->facts, "xen.virt_caps"));
+        }
+        if (differ)
+                return emit(ctx, &xen_caps_results[XEN_CAPS_DIFFER], NULL, seen,
+                            "the hypervisors' Xen builds offer different virt_caps (%s)", seen);
+        return emit(ctx, &xen_caps_results[XEN_CAPS_SAME], NULL, seen,
+                    "the same virt_caps on all %zu hypervisors", n);
 }
 
 /* Which LSM confines guests on a host: selinux when it runs, else apparmor when enabled, else none; NULL
@@ -1316,6 +1446,20 @@ const struct cross_check cross_versions = {
         .results = versions_results,
         .n_results = ELEMENTSOF(versions_results),
         .compare = compare_versions,
+};
+const struct cross_check cross_xen = {
+        .id = "cross.xen",
+        .title = "Xen: the same release or the next one on every hypervisor (no migration to an older Xen)",
+        .results = xen_results,
+        .n_results = ELEMENTSOF(xen_results),
+        .compare = compare_xen,
+};
+const struct cross_check cross_xen_caps = {
+        .id = "cross.xen_caps",
+        .title = "Xen's virt_caps (shadow, hap) alike on every hypervisor",
+        .results = xen_caps_results,
+        .n_results = ELEMENTSOF(xen_caps_results),
+        .compare = compare_xen_caps,
 };
 const struct cross_check cross_cpu = {
         .id = "cross.cpu",

@@ -20,6 +20,10 @@ extern const struct unit unit_net_firewall;
 extern const struct unit unit_net_bridge;
 extern const struct unit unit_net_mtu;
 extern const struct unit unit_nova_compute;
+extern const struct unit unit_xen_dom0;
+extern const struct unit unit_xen_toolstack;
+extern const struct unit unit_xen_info;
+extern const struct unit unit_xen_guests;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -40,6 +44,10 @@ const struct unit *const unit_registry[] = {
         &unit_net_bridge,
         &unit_net_mtu,
         &unit_nova_compute,
+        &unit_xen_dom0,
+        &unit_xen_toolstack,
+        &unit_xen_info,
+        &unit_xen_guests,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
@@ -57,6 +65,8 @@ extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
 extern const struct cross_check cross_cgroups;
 extern const struct cross_check cross_lsm;
+extern const struct cross_check cross_xen;
+extern const struct cross_check cross_xen_caps;
 
 /* clang-format off */
 const struct cross_check *const cross_registry[] = {
@@ -72,6 +82,8 @@ const struct cross_check *const cross_registry[] = {
         &cross_machines,
         &cross_cgroups,
         &cross_lsm,
+        &cross_xen,
+        &cross_xen_caps,
 };
 /* clang-format on */
 const size_t cross_registry_size = ELEMENTSOF(cross_registry);

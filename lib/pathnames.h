@@ -145,6 +145,12 @@
 #define PATH_XENSTORED_PID         "/run/xenstored.pid"
 #define PATH_PROC_NFSD_THREADS     "/proc/fs/nfsd/threads"
 #define PATH_PROC_XEN_CAPABILITIES "/proc/xen/capabilities"
+/* Xen's xl toolstack (xen.dom0, xen.toolstack, xen.info, xen.guests) */
+#define PATH_XEN_CONFIG_DIR      "/etc/xen" /* the guests' NAME.cfg, and xl.conf */
+#define PATH_XL_CONF             PATH_XEN_CONFIG_DIR "/xl.conf"
+#define PATH_XEN_CONSOLE_LOG_DIR "/var/log/xen/console" /* xenconsoled --log-dir: it never creates it */
+/* Under --root no hypervisor answers `xl info`: a captured output in this file stands for it */
+#define PATH_XL_INFO_CAPTURE PATH_HOSTPREP_RUNTIME_DIR "/xl-info.txt"
 /* persistent network configuration (lib/netconf.h), and what net.bridge's fix writes */
 #define PATH_NETWORK_INTERFACES     "/etc/network/interfaces"
 #define PATH_NETWORK_INTERFACES_D   "/etc/network/interfaces.d"

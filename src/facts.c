@@ -35,6 +35,7 @@
 #include "strv.h"
 #include "unit.h"
 #include "uuid.h"
+#include "xlinfo.h"
 
 /* For facts_print(), which has no profile to take [check] timeout from. */
 #define FACTS_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
@@ -468,6 +469,49 @@ static int collect_versions(const struct hostfs *fs, usec_t deadline, json_objec
         }
         for (size_t i = 0; i < ELEMENTSOF(keys) && r >= 0; i++)
                 r = json_add_string(o, keys[i], *versions[i]);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* xl info's output: run where xl is installed on the live host; under --root the capture the xen.info
+ * unit reads too. NULL when there is none. */
+static char *xl_info_output(const struct hostfs *fs, usec_t deadline)
+{
+        _cleanup_free_ char *xl = NULL;
+        char *argv[] = {NULL, (char *)"info", NULL}, *out = NULL;
+        struct spawn_job j = {.argv = argv};
+
+        if (!hostfs_is_live(fs))
+                return hostfs_read_file(fs, PATH_XL_INFO_CAPTURE, &out, NULL) >= 0 ? out : NULL;
+        if (path_find_executable(fs, PATH_COMMAND_SEARCH, "xl", &xl) < 0)
+                return NULL;
+        argv[0] = xl;
+        j.path = xl;
+        if (spawn_run(&j, deadline) >= 0 && j.exited && j.exit_status == 0)
+                out = TAKE_PTR(j.out);
+        spawn_job_done(&j);
+        return out;
+}
+
+/* xen: null on a host without Xen's xl, else {version, virt_caps} from xl info (cross.xen compares). */
+static int collect_xen(const struct hostfs *fs, usec_t deadline, json_object **ret)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *text = xl_info_output(fs, deadline);
+        struct xl_info info = {0};
+        unsigned line;
+        int r;
+
+        *ret = NULL;
+        if (!text || xl_info_parse(text, &info, &line) < 0)
+                return 0;
+        o = json_object_new_object();
+        r = o ? json_add_string(o, "version", info.xen_version) : -ENOMEM;
+        if (r >= 0)
+                r = json_add_string(o, "virt_caps", info.virt_caps);
+        xl_info_done(&info);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
@@ -917,6 +961,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "libvirt", part);
         if (r >= 0 && (r = collect_cpu(fs, &part)) >= 0)
                 r = json_add(o, "cpu", part);
+        if (r >= 0 && (r = collect_xen(fs, deadline, &part)) >= 0)
+                r = json_add(o, "xen", part);
         if (r >= 0 &&
             (r = collect_mounts(fs, profile ? conf_get(profile, "nfs", "mountpoint") : NULL, &part)) >= 0)
                 r = json_add(o, "mounts", part);

@@ -110,6 +110,17 @@ const struct profile_key profile_keys[] = {
         {"nova", "instances_path", NULL,
          "the instances_path nova.conf must give on every compute host (default: nova.conf's own, on the NFS mount)",
          KEY_PATH},
+        {"hypervisor", "toolstack", "auto",
+         "what runs the guests: libvirt, xl (Xen's toolstack), or auto (xl when it is installed)",
+         KEY_TOOLSTACK},
+        {"xen", "configs", PATH_XEN_CONFIG_DIR, "the directory of the guests' xl configs (NAME.cfg)",
+         KEY_PATH},
+        {"xen", "guest_types", NULL,
+         "the types of the guests that must migrate live: pv, pvh, hvm (default: the configs' types)",
+         KEY_LIST},
+        {"xen", "guest_memory", "0",
+         "MiB of free memory every hypervisor needs for a guest coming in (0: the configs' largest memory)",
+         KEY_UINT},
         {"apply", "keep_runs", "20", "apply runs (journal and backups) always kept: the latest N", KEY_UINT},
         {"apply", "keep_days", "30", "days an apply run (journal and backups) is kept at least", KEY_UINT},
 };
@@ -201,6 +212,10 @@ static const char *validate(const char *section, const char *key, const char *va
                 return parse_boolean(value) < 0 ? "must be yes or no" : NULL;
         case KEY_LIBVIRT_AUTH:
                 return streq(value, "sasl") || streq(value, "none") ? NULL : "must be sasl or none";
+        case KEY_TOOLSTACK:
+                return streq(value, "auto") || streq(value, "libvirt") || streq(value, "xl")
+                               ? NULL
+                               : "must be auto, libvirt or xl";
         case KEY_UINT: {
                 unsigned u;
                 return safe_atou(value, &u) < 0 ? "must be a whole number, 0 or more" : NULL;

@@ -30,6 +30,7 @@ enum profile_key_type {
         KEY_BOOL,         /* yes/no, true/false, 1/0 */
         KEY_UINT,         /* 0 or more */
         KEY_LIBVIRT_AUTH, /* sasl or none */
+        KEY_TOOLSTACK,    /* auto, libvirt or xl */
 };
 
 struct profile_key {

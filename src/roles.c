@@ -7,6 +7,7 @@
 #include "common.h"
 #include "pathlookup.h"
 #include "pathnames.h"
+#include "procfind.h"
 #include "provision/systemd.h"
 #include "servicefile.h"
 #include "strv.h"
@@ -98,44 +99,22 @@ void host_roles_done(struct host_roles *r)
 
 /* ---- what runs ---- */
 
-/* Whether process pid runs program (its comm; the kernel cuts comm to 15 characters). */
-static bool process_is(const struct hostfs *fs, const char *pid, const char *program)
-{
-        _cleanup_free_ char *path = strdup_printf("/proc/%s/comm", pid), *comm = NULL;
-        const char *c;
-        size_t n;
-
-        if (!path || hostfs_read_file(fs, path, &comm, NULL) < 0)
-                return false;
-        c = strip(comm);
-        n = strlen(c);
-        return n > 0 && n <= 15 && strneq(program, c, n) && (program[n] == '\0' || n == 15);
-}
-
 /* The daemon's pid when it runs: from its pid file, else the first process of that name. *ret NULL
  * when it does not run. */
 static int daemon_pid(const struct hostfs *fs, const struct daemon_sign *d, char **ret)
 {
-        _cleanup_(strv_freep) char **pids = NULL;
         _cleanup_free_ char *text = NULL;
         unsigned pid;
 
         *ret = NULL;
         if (d->pidfile) {
                 if (hostfs_read_file(fs, d->pidfile, &text, NULL) < 0 || safe_atou(strip(text), &pid) < 0 ||
-                    pid == 0 || !process_is(fs, strip(text), d->program))
+                    pid == 0 || !proc_runs_program(fs, strip(text), d->program))
                         return 0;
                 *ret = strdup(strip(text));
                 return *ret ? 0 : -ENOMEM;
         }
-        if (hostfs_list_dir(fs, "/proc", &pids) < 0)
-                return 0;
-        STRV_FOREACH (p, pids)
-                if (safe_atou(*p, &pid) >= 0 && process_is(fs, *p, d->program)) {
-                        *ret = strdup(*p);
-                        return *ret ? 0 : -ENOMEM;
-                }
-        return 0;
+        return proc_find_program(fs, d->program, ret);
 }
 
 /* The first of the daemon's units systemd says is active, or NULL. */

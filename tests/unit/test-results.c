@@ -166,7 +166,21 @@ struct scenario {
         "{\"security\": {\"selinux\": \"" selinux "\", \"apparmor\": \"" apparmor                           \
         "\", \"selinux_policy\": \"default\", \"virt_booleans\": " booleans "}}"
 
+/* Xen's facts (xl info): bookworm main's 4.17.5 with shadow paging, the security build's 4.17.7 without */
+#define XEN_FACTS(version, caps) "{\"xen\": {\"version\": \"" version "\", \"virt_caps\": \"" caps "\"}}"
+#define XEN_CAPS_MAIN            "pv hvm hap shadow gnttab-v1 gnttab-v2"
+#define XEN_CAPS_SECURITY        "pv hvm hap gnttab-v1 gnttab-v2"
+
 static const struct scenario scenarios[] = {
+        /* Xen: one release, two builds; N and N+1; two releases apart */
+        {NULL,
+         {{"h1", XEN_FACTS("4.17.5", XEN_CAPS_MAIN), 0}, {"h2", XEN_FACTS("4.17.7", XEN_CAPS_SECURITY), 0}}},
+        {NULL,
+         {{"h1", XEN_FACTS("4.17.5", XEN_CAPS_MAIN), 0},
+          {"h2", XEN_FACTS("4.18.0", XEN_CAPS_MAIN), 0},
+          {"h3", XEN_FACTS("4.17.5", XEN_CAPS_MAIN), 0}}},
+        {NULL,
+         {{"h1", XEN_FACTS("4.15.0", XEN_CAPS_MAIN), 0}, {"h2", XEN_FACTS("4.17.5", XEN_CAPS_MAIN), 0}}},
         /* all alike */
         {"br0",
          {{"h1", FACTS("h1", "nfs1:/srv", "107", "u1", "\"h2\": [\"10.0.0.2\"]", "1500"), 0.1},
