@@ -89,6 +89,7 @@ static int make_changes(const struct flow_options *o, const struct plan *plan, c
                 .log = o->log,
                 .prune = &prune,
         };
+        apply_crash_hook_from_env(&ao);
         r = apply_plan(plan, &ao, &report);
         if (o->show)
                 apply_report_print(o->show, &report, o->dry_run);
