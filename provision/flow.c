@@ -125,7 +125,9 @@ static int merge_recheck(const struct result_list *before, const struct result_l
                 STRV_FOREACH (u, fixed_units)
                         if (startswith(a->id, *u))
                                 attempted = true;
-                if (attempted && was_failing && a->status == STATUS_PASS)
+                /* changes undone fixed nothing: what passes passed before (a result of the same id did not)
+                 */
+                if (attempted && was_failing && a->status == STATUS_PASS && !apply_error)
                         r = result_list_add_restated(out, a, STATUS_FIXED, a->message, NULL);
                 else if (attempted && a->status == STATUS_FAIL) {
                         _cleanup_free_ char *msg =
