@@ -33,6 +33,7 @@
  * replacement of a file is lib/atomicfile.c.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
@@ -70,6 +71,9 @@ struct apply_options {
         void (*crash_point)(const char *where, void *userdata);
         void *userdata;
         const struct apply_prune_policy *prune; /* NULL: every run is kept */
+        /* Set (by a signal handler: Ctrl-C) to stop the run after the action under way; a run so stopped
+         * is undone like a failed one and returns -EINTR. NULL: never. */
+        const volatile sig_atomic_t *interrupted;
 };
 
 enum apply_status {
@@ -107,6 +111,7 @@ void apply_report_done(struct apply_report *r);
 /* Carries out (or with dry_run, checks and describes) plan. report must be zeroed by the caller; it is
  * filled in every case, failures included. Returns 0 when every action is done, unchanged or skipped;
  * -EBUSY another run holds the lock; -ESTALE a file changed since the plan read it (nothing changed);
+ * -EINTR o->interrupted was set (the actions done were undone);
  * else the error of the first action that failed (the run then rolled back unless keep_on_failure). */
 int apply_plan(const struct plan *plan, const struct apply_options *o, struct apply_report *report);
 
