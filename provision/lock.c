@@ -5,9 +5,10 @@
  * - free and empty: taken;
  * - free and naming a process: that one ended without releasing it (kill -9, a crash): taken, said so;
  * - held by a live process: waited for up to APPLY_LOCK_WAIT, then -EBUSY naming it;
- * - held, but the process it names is dead or a zombie: a process it forked without exec still has the
- *   descriptor (a child abandoned in the kernel on a hung NFS mount, say). The file is replaced by a new,
- *   locked one; said so. Only for a holder of our PID namespace: another's pids mean nothing here.
+ * - held, but the process that took it (/proc/locks says which) is dead or a zombie: a process it forked
+ *   without exec still has the descriptor (a child abandoned in the kernel on a hung NFS mount, say). The
+ *   file is replaced by a new, locked one; said so. The file's own word is never enough for that: a new
+ *   holder may not have written its pid yet.
  * A taker checks that the file it locked is still the one named STATE/lock (a replacement may have come
  * in between), and replacements are made under STATE/lock.takeover, so the lock never has two holders.
  */
@@ -16,17 +17,13 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "journal.h"
 
 #define LOCK_NAME     "lock"
 #define TAKEOVER_NAME "lock.takeover"
 #define LOCK_POLL     (100 * USEC_PER_MSEC)
-
-struct holder {
-        pid_t pid; /* 0: the file names none */
-        char ns[64];
-};
 
 static void own_pid_ns(char ns[64])
 {
@@ -35,34 +32,65 @@ static void own_pid_ns(char ns[64])
         ns[n > 0 ? n : 0] = '\0';
 }
 
-static void holder_read(int fd, struct holder *h)
+/* The pid the file names; 0 when none. */
+static pid_t holder_read(int fd)
 {
         char buf[128];
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         int pid = 0;
 
-        *h = (struct holder){0};
         if (n <= 0)
-                return;
+                return 0;
         buf[n] = '\0';
-        if (sscanf(buf, "%d %63s", &pid, h->ns) >= 1 && pid > 0)
-                h->pid = pid;
+        return sscanf(buf, "%d", &pid) == 1 && pid > 0 ? pid : 0;
 }
 
-/* The holder's process no longer runs: no such process, or a zombie (it holds no descriptor any more). */
-static bool holder_gone(const struct holder *h)
+/* The process that took the flock on fd's file, in our PID namespace (/proc/locks); 0 when none is
+ * listed (released meanwhile, or no /proc). */
+static pid_t flock_owner(int fd)
+{
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        int pfd;
+
+        if (fstat(fd, &st) < 0)
+                return 0;
+        pfd = open("/proc/locks", O_RDONLY | O_CLOEXEC);
+        if (pfd < 0)
+                return 0;
+        if (read_fd_full(pfd, 16 << 20, &text, NULL) < 0)
+                text = NULL;
+        close(pfd);
+        /* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a waiter's line has "->" before FLOCK */
+        for (char *line = text, *next; line && *line; line = next) {
+                char type[16];
+                unsigned maj, min;
+                unsigned long ino;
+                int pid;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%lu", type, &pid, &maj, &min, &ino) == 5 &&
+                    streq(type, "FLOCK") && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+                    ino == (unsigned long)st.st_ino)
+                        return pid > 0 ? pid : 0;
+        }
+        return 0;
+}
+
+/* Process pid no longer runs: no such process, or a zombie (it holds no descriptor any more). */
+static bool pid_gone(pid_t pid)
 {
         _cleanup_free_ char *path = NULL, *stat = NULL;
-        char ns[64];
         const char *paren;
         int fd;
 
-        own_pid_ns(ns);
-        if (h->pid <= 0 || !streq(h->ns, ns))
+        if (pid <= 0)
                 return false;
-        if (kill(h->pid, 0) < 0 && errno == ESRCH)
+        if (kill(pid, 0) < 0 && errno == ESRCH)
                 return true;
-        path = strdup_printf("/proc/%d/stat", (int)h->pid);
+        path = strdup_printf("/proc/%d/stat", (int)pid);
         fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
         if (fd < 0)
                 return path && errno == ENOENT;
@@ -101,7 +129,6 @@ static int replace_lock(int state_fd, int fd)
 {
         _cleanup_close_ int guard = -1, nfd = -1;
         _cleanup_free_ char *name = strdup_printf(LOCK_NAME ".%d", (int)getpid());
-        struct holder h;
         int r;
 
         if (!name)
@@ -112,8 +139,7 @@ static int replace_lock(int state_fd, int fd)
         if (flock(guard, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         /* another taker may have replaced it before we got the guard */
-        holder_read(fd, &h);
-        if (!is_current(state_fd, fd) || !holder_gone(&h))
+        if (!is_current(state_fd, fd) || !pid_gone(flock_owner(fd)))
                 return -EAGAIN;
         (void)unlinkat(state_fd, name, 0);
         nfd = openat(state_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -132,8 +158,35 @@ static int replace_lock(int state_fd, int fd)
 
 enum attempt { TAKEN, HELD, RETRY };
 
-/* One try: TAKEN (*fd is ours), HELD (*h says by whom), RETRY, or a negative errno. */
-static int lock_try(struct run *run, struct holder *h, int *ret_fd)
+/* fd's file is locked by another: HELD (*holder says by whom), or, when the process that took it has ended,
+ * TAKEN over (*ret_fd), RETRY, or a negative errno. */
+static int lock_busy(struct run *run, int fd, pid_t *holder, int *ret_fd)
+{
+        int r;
+
+        *holder = flock_owner(fd);
+        if (*holder <= 0) {
+                *holder = holder_read(fd); /* no /proc/locks: the file's word, for the message only */
+                return HELD;
+        }
+        if (!pid_gone(*holder))
+                return HELD;
+        r = replace_lock(run->state_fd, fd);
+        if (r == -EAGAIN)
+                return RETRY;
+        if (r < 0)
+                return r;
+        if (run->o->log)
+                fprintf(run->o->log,
+                        "hostprep: process %d, which holds %s/lock, has ended, but a process it started still "
+                        "has the lock open; the lock is taken over\n",
+                        (int)*holder, state_dir(run->o));
+        *ret_fd = r;
+        return TAKEN;
+}
+
+/* One try: TAKEN (*fd is ours), HELD (*holder says by whom), RETRY, or a negative errno. */
+static int lock_try(struct run *run, pid_t *holder, int *ret_fd)
 {
         const char *dir = state_dir(run->o);
         _cleanup_close_ int fd = -1;
@@ -142,32 +195,15 @@ static int lock_try(struct run *run, struct holder *h, int *ret_fd)
         fd = openat(run->state_fd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return -errno;
-                holder_read(fd, h);
-                if (!holder_gone(h))
-                        return HELD;
-                r = replace_lock(run->state_fd, fd);
-                if (r == -EAGAIN)
-                        return RETRY;
-                if (r < 0)
-                        return r;
-                if (run->o->log)
-                        fprintf(run->o->log,
-                                "hostprep: process %d, which holds %s/lock, has ended, but a process it started "
-                                "still has the lock open; the lock is taken over\n",
-                                (int)h->pid, dir);
-                *ret_fd = r;
-                return TAKEN;
-        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? lock_busy(run, fd, holder, ret_fd) : -errno;
         if (!is_current(run->state_fd, fd))
                 return RETRY; /* replaced after we opened it */
-        holder_read(fd, h);
-        if (h->pid > 0 && h->pid != getpid() && run->o->log)
+        *holder = holder_read(fd);
+        if (*holder > 0 && *holder != getpid() && run->o->log)
                 fprintf(run->o->log,
                         "hostprep: process %d ended without releasing %s/lock (killed?); the lock is taken over\n",
-                        (int)h->pid, dir);
+                        (int)*holder, dir);
         r = holder_write(fd);
         if (r < 0)
                 return r;
@@ -181,13 +217,13 @@ int run_lock(struct run *run, struct apply_report *report)
         const char *dir = state_dir(run->o);
         usec_t start = now_usec(), until = start + APPLY_LOCK_WAIT;
         bool said = false;
-        struct holder h = {0};
+        pid_t holder = 0;
         int r;
 
         if (run->deadline < until)
                 until = run->deadline;
         for (;;) {
-                r = lock_try(run, &h, &run->lock_fd);
+                r = lock_try(run, &holder, &run->lock_fd);
                 if (r == TAKEN)
                         return 0;
                 if (r < 0) {
@@ -200,16 +236,16 @@ int run_lock(struct run *run, struct apply_report *report)
                         fprintf(run->o->log,
                                 "hostprep: waiting for process %d (another apply or rollback) to release "
                                 "%s/lock, at most %u s\n",
-                                (int)h.pid, dir, (unsigned)((until - start) / USEC_PER_SEC));
+                                (int)holder, dir, (unsigned)((until - start) / USEC_PER_SEC));
                         said = true;
                 }
                 (void)usleep(LOCK_POLL);
         }
-        if (h.pid > 0)
+        if (holder > 0)
                 report_error(report,
                              "another hostprep apply or rollback is running: process %d holds %s/lock "
                              "(waited %.0f s); nothing was changed",
-                             (int)h.pid, dir, (double)(now_usec() - start) / USEC_PER_SEC);
+                             (int)holder, dir, (double)(now_usec() - start) / USEC_PER_SEC);
         else
                 report_error(
                         report,

@@ -55,7 +55,7 @@ echo "ok live holder: exit $rc after $waited s, naming pid $holder"
 
 # 2. the holder killed with -9: its pid stays in the lock file; the next apply takes the lock over
 kill -9 $holder
-wait $holder 2>/dev/null
+{ wait $holder; } 2>/dev/null # no "Killed"
 dead=$holder holder=
 grep -q "^$dead " "$LOCK" || fail "the killed holder's pid is not in the lock file"
 "$HOSTPREP" apply "${ARGS[@]}" >"$tmp/takeover.out" 2>&1
@@ -97,7 +97,7 @@ grep -q "process $zombie, which holds .*/lock, has ended, but a process it start
         { fail "the take-over from the zombie is not said"; cat "$tmp/zombie.out"; }
 echo "ok zombie holder (pid $zombie, its child $zombie_child holding the lock): taken over, exit $rc"
 kill -9 "$zombie_child" "$zombie_parent" 2>/dev/null
-wait "$zombie_parent" 2>/dev/null
+{ wait "$zombie_parent"; } 2>/dev/null
 zombie_child= zombie_parent=
 
 # 4. every run rolled back: the root as it was
