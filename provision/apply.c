@@ -846,6 +846,13 @@ static int apply_execute(struct run *run, const struct plan *plan, const struct 
                         result_set(res, APPLY_NOT_RUN, "an earlier action failed");
                         continue;
                 }
+                if (run->o->interrupted && *run->o->interrupted) {
+                        result_set(res, APPLY_NOT_RUN, "interrupted");
+                        report_error(report, "interrupted before %s; what was done is undone", res->what);
+                        *ret_failed_at = i;
+                        first = -EINTR;
+                        continue;
+                }
                 r = exec_action(run, &plan->actions[i], &pres[i], res);
                 if (r < 0) {
                         if (res->status != APPLY_FAILED)
@@ -918,6 +925,10 @@ int apply_plan(const struct plan *plan, const struct apply_options *o, struct ap
         r = apply_preflight(&run, plan, pres, report, &n_todo);
         if (r < 0 || o->dry_run || n_todo == 0)
                 return r;
+        if (o->interrupted && *o->interrupted) {
+                report_error(report, "interrupted; nothing was changed");
+                return -EINTR;
+        }
 
         r = run_create(&run, report);
         if (r < 0) {

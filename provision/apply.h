@@ -5,7 +5,9 @@
  * The executor: carries out a plan (plan.h) on a host, through its root, so that a host is never left
  * worse than it was found.
  *
- * - One run at a time: STATE/lock (flock, non-blocking); a second apply or rollback gets -EBUSY.
+ * - One run at a time: STATE/lock (flock; the file names the holder's pid, emptied at a clean end). A
+ *   second apply or rollback waits up to APPLY_LOCK_WAIT for a live holder, then gets -EBUSY, the error
+ *   naming the holder's pid; a dead (or zombie) holder's lock is taken over, said on the log stream.
  * - Nothing half-done by design: every file the plan edits (and every libvirt domain definition it
  *   redefines) is compared with the text the plan was made from before anything changes; one that
  *   differs stops the whole apply (-ESTALE), nothing touched.
@@ -25,12 +27,13 @@
  * in one sentence why a run stopped. Nothing here prints, except the change log and the *_print helpers,
  * to the streams the caller passes.
  *
- * Where it lives: apply.c (preflight, one journalled step per action), journal.c (state directory, lock,
- * journal, the list of runs), rollback.c, command.c (running a command), libvirt-domain.c (reading and
- * defining a domain's definition), apply-report.c (the report and the change log); the atomic replacement
- * of a file is lib/atomicfile.c.
+ * Where it lives: apply.c (preflight, one journalled step per action), journal.c (state directory,
+ * journal, the list of runs), lock.c (the lock), rollback.c, command.c (running a command), libvirt-domain.c
+ * (reading and defining a domain's definition), apply-report.c (the report and the change log); the atomic
+ * replacement of a file is lib/atomicfile.c.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
@@ -43,7 +46,8 @@
 
 #define APPLY_STATE_DIR_DEFAULT PATH_HOSTPREP_STATE_DIR
 #define APPLY_TIMEOUT_DEFAULT   (300 * USEC_PER_SEC)
-#define APPLY_RUN_ID_MAX        32 /* "20261121T212345Z-001" and its NUL fit */
+#define APPLY_LOCK_WAIT         (15 * USEC_PER_SEC) /* for a live holder of the lock */
+#define APPLY_RUN_ID_MAX        32                  /* "20261121T212345Z-001" and its NUL fit */
 
 /* Which old runs apply removes after a run (prune.c): those beyond the last keep_runs that began more than
  * keep_days ago; never the latest, nor one rollback still has to finish. */
@@ -67,6 +71,9 @@ struct apply_options {
         void (*crash_point)(const char *where, void *userdata);
         void *userdata;
         const struct apply_prune_policy *prune; /* NULL: every run is kept */
+        /* Set (by a signal handler: Ctrl-C) to stop the run after the action under way; a run so stopped
+         * is undone like a failed one and returns -EINTR. NULL: never. */
+        const volatile sig_atomic_t *interrupted;
 };
 
 enum apply_status {
@@ -104,6 +111,7 @@ void apply_report_done(struct apply_report *r);
 /* Carries out (or with dry_run, checks and describes) plan. report must be zeroed by the caller; it is
  * filled in every case, failures included. Returns 0 when every action is done, unchanged or skipped;
  * -EBUSY another run holds the lock; -ESTALE a file changed since the plan read it (nothing changed);
+ * -EINTR o->interrupted was set (the actions done were undone);
  * else the error of the first action that failed (the run then rolled back unless keep_on_failure). */
 int apply_plan(const struct plan *plan, const struct apply_options *o, struct apply_report *report);
 
@@ -132,6 +140,12 @@ int apply_list_runs(const struct apply_options *o, struct apply_run_info **ret, 
 /* The report as the CLI shows it: one line per result, its reason, a command's output indented, and the
  * run id with how to roll it back. */
 void apply_report_print(FILE *f, const struct apply_report *r, bool dry_run);
+
+/* The test hook HOSTPREP_CRASH_POINT=WHERE[:SIGNAL][@N] (hostprep(8), ENVIRONMENT): sets o->crash_point
+ * so that the process sends itself SIGNAL (a number or a name as kill -l gives them: INT, KILL, STOP;
+ * default KILL) the Nth time (default 1) it reaches crash point WHERE. A malformed value is said on o->log
+ * and ignored. */
+void apply_crash_hook_from_env(struct apply_options *o);
 
 /* Replaces path (through fs) by data atomically: atomic_write_file() of lib/atomicfile.h. */
 int apply_write_file(const struct hostfs *fs, const char *path, const void *data, size_t len, mode_t mode);

@@ -17,6 +17,8 @@
 #include "flow.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "common.h"
@@ -63,6 +65,35 @@ static void show_plan(const struct flow_options *o, const struct plan *plan)
         plan_print(o->show, plan, o->force);
 }
 
+static volatile sig_atomic_t interrupted;
+
+/* The first Ctrl-C (or SIGTERM) stops the run after the action under way and undoes it; the next one (the
+ * handler is reset) ends the process at once, leaving the journal for hostprep rollback. */
+static void on_interrupt(int sig)
+{
+        static const char msg[] = "\nhostprep: interrupted: undoing this run after the step under way "
+                                  "(again to stop at once; then run hostprep rollback)\n";
+
+        (void)sig;
+        interrupted = 1;
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+}
+
+static int apply_interruptible(const struct plan *plan, const struct apply_options *ao,
+                               struct apply_report *report)
+{
+        struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND}, old_int, old_term;
+        int r;
+
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        r = apply_plan(plan, ao, report);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        return r;
+}
+
 /* Step 3. When the changes could not be made, *ret_error says why (they were undone). */
 static int make_changes(const struct flow_options *o, const struct plan *plan, char **ret_error)
 {
@@ -88,8 +119,10 @@ static int make_changes(const struct flow_options *o, const struct plan *plan, c
                 .force = o->force,
                 .log = o->log,
                 .prune = &prune,
+                .interrupted = &interrupted,
         };
-        r = apply_plan(plan, &ao, &report);
+        apply_crash_hook_from_env(&ao);
+        r = apply_interruptible(plan, &ao, &report);
         if (o->show)
                 apply_report_print(o->show, &report, o->dry_run);
         if (r < 0) {
@@ -124,7 +157,9 @@ static int merge_recheck(const struct result_list *before, const struct result_l
                 STRV_FOREACH (u, fixed_units)
                         if (startswith(a->id, *u))
                                 attempted = true;
-                if (attempted && was_failing && a->status == STATUS_PASS)
+                /* changes undone fixed nothing: what passes passed before (a result of the same id did not)
+                 */
+                if (attempted && was_failing && a->status == STATUS_PASS && !apply_error)
                         r = result_list_add_restated(out, a, STATUS_FIXED, a->message, NULL);
                 else if (attempted && a->status == STATUS_FAIL) {
                         _cleanup_free_ char *msg =

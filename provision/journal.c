@@ -3,7 +3,6 @@
 #include "journal.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <time.h>
 
 #include "json-util.h"
@@ -26,8 +25,7 @@ void run_done(struct run *run)
                 close(run->files_fd);
         if (run->run_fd >= 0)
                 close(run->run_fd);
-        if (run->lock_fd >= 0)
-                close(run->lock_fd); /* releases the lock */
+        run_unlock(run);
         if (run->state_fd >= 0)
                 close(run->state_fd);
         json_object_put(run->journal);
@@ -87,30 +85,6 @@ int run_open_state(struct run *run, bool create, struct apply_report *report)
                 return r;
         }
         run->state_fd = r;
-        return 0;
-}
-
-int run_lock(struct run *run, struct apply_report *report)
-{
-        const char *dir = state_dir(run->o);
-        int fd;
-
-        fd = openat(run->state_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                int r = -errno;
-                report_error(report, "cannot open the lock %s/lock: %s", dir, strerror(-r));
-                return r;
-        }
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-                close(fd);
-                report_error(report,
-                             r == -EBUSY ? "another hostprep apply or rollback is running (it holds %s/lock)"
-                                         : "cannot lock %s/lock",
-                             dir);
-                return r;
-        }
-        run->lock_fd = fd;
         return 0;
 }
 

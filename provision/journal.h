@@ -33,8 +33,11 @@ const char *state_dir(const struct apply_options *o);
 
 /* Opens the state directory (with create: making it and its parents first). */
 int run_open_state(struct run *run, bool create, struct apply_report *report);
-/* Takes STATE/lock: -EBUSY when another apply or rollback holds it. */
+/* Takes STATE/lock (lock.c): waits up to APPLY_LOCK_WAIT for a live holder, then -EBUSY naming it; takes
+ * it over from a dead one, saying so on o->log. */
 int run_lock(struct run *run, struct apply_report *report);
+/* Empties and releases the lock (run_done does it). */
+void run_unlock(struct run *run);
 /* A new run with an empty journal in state "applying"; its id goes to report->run_id. */
 int run_create(struct run *run, struct apply_report *report);
 /* Opens the existing run id and reads its journal. */

@@ -74,6 +74,7 @@ int verb_rollback(char **args)
         (void)flow_bus_open(fs, now_usec() + 10 * USEC_PER_SEC, &bus);
         ao.bus = bus;
         ao.deadline = now_usec() + 300 * USEC_PER_SEC;
+        apply_crash_hook_from_env(&ao);
         r = apply_rollback(&ao, args[0], &areport);
         apply_report_print(stdout, &areport, false);
         if (r < 0) {
