@@ -149,14 +149,15 @@ ssh_opts() {
 		-o ControlPath="$state/ssh-$vm"
 }
 
-# vm_ssh VM CMD...: runs CMD in the VM as root. Reuses the connection opened at `up` when it
-# is still there, and connects afresh otherwise.
+# vm_ssh VM CMD...: runs CMD in the VM as root, within $ssh_timeout seconds when that is set.
+# Reuses the connection opened at `up` when it is still there, and connects afresh otherwise.
 vm_ssh() {
 	local vm=$1
 	shift
-	local opts
+	local opts bound=()
 	mapfile -t opts < <(ssh_opts "$vm")
-	ip netns exec "$netns" ssh "${opts[@]}" -o ControlMaster=no "root@${vm_ip[$vm]}" "$@"
+	[[ -z ${ssh_timeout:-} ]] || bound=(timeout "$ssh_timeout")
+	"${bound[@]}" ip netns exec "$netns" ssh "${opts[@]}" -o ControlMaster=no "root@${vm_ip[$vm]}" "$@"
 }
 
 # A master connection per VM, kept until `down`: the first login into a TCG guest takes
