@@ -4,22 +4,11 @@
 
 tier=${HOSTPREP_VM_TIER:-$(cd "$(dirname "$0")/../testbed" && pwd)/vm-tier}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/../tier-test-lib.sh"
 
 require_tier() {
 	[ "${HOSTPREP_TEST_VM:-}" = 1 ] || skip "the vm suite runs only with HOSTPREP_TEST_VM=1"
-	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace of the VM tier)"
-	[ -x "$tier" ] || skip "no $tier"
-	status=$(timeout 120 "$tier" status 2>&1) ||
-		skip "the VM tier is not up (tests/testbed/vm-tier up): $(echo "$status" | tr '\n' ';')"
+	require_up "VM tier"
 }
 
 # on VM CMD...: runs CMD in VM as root, bounded in time.
