@@ -19,6 +19,7 @@ extern const struct unit unit_security_apparmor;
 extern const struct unit unit_net_firewall;
 extern const struct unit unit_net_bridge;
 extern const struct unit unit_net_mtu;
+extern const struct unit unit_net_vxlan;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -38,6 +39,7 @@ const struct unit *const unit_registry[] = {
         &unit_net_firewall,
         &unit_net_bridge,
         &unit_net_mtu,
+        &unit_net_vxlan,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
