@@ -270,7 +270,7 @@ static int everyone_needs(const struct check_ctx *ctx, struct fw_needs *n, char 
                 if (r < 0)
                         return r;
         }
-        if (check_overlay_wanted(ctx, "vxlan")) {
+        if (check_overlay_wanted(ctx->profile, "vxlan")) {
                 const char *p = conf_get(ctx->profile, "network", "vxlan_port");
                 unsigned port = 4789;
 

@@ -320,7 +320,7 @@ static int net_vxlan_check(struct check_ctx *ctx)
         struct stat sb;
         int r;
 
-        if (!check_overlay_wanted(ctx, "vxlan"))
+        if (!check_overlay_wanted(ctx->profile, "vxlan"))
                 return check_emit(ctx, R(LINK_OFF), NULL,
                                   "the profile asks for no VXLAN overlay ([network] overlay, vxlan_vni)");
         want_read(ctx, &w);

@@ -51,6 +51,7 @@ extern const struct cross_check cross_host_uuid;
 extern const struct cross_check cross_names;
 extern const struct cross_check cross_clock;
 extern const struct cross_check cross_bridges;
+extern const struct cross_check cross_vxlan;
 extern const struct cross_check cross_versions;
 extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
@@ -65,6 +66,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_names,
         &cross_clock,
         &cross_bridges,
+        &cross_vxlan,
         &cross_versions,
         &cross_cpu,
         &cross_machines,
