@@ -6,9 +6,9 @@
  * to the profile's UDP port (vxlan_port; `ip link add type vxlan` without dstport takes the kernel's
  * 8472, not IANA's 4789), with a remote (the link's default remote, or a forwarding entry) for every
  * other hypervisor, and the overlay's MTU (overlay_mtu), which the device it is sent out of must carry
- * with the encapsulation on top (overlay_overhead, 50 over IPv4): the kernel refuses a VXLAN MTU above
- * its lower device's MTU minus the overhead, and a VXLAN without a lower device sends larger packets
- * that the underlay drops. The firewall part (vxlan_port/udp from every peer) is net.firewall's; the
+ * with the encapsulation on top (overlay_overhead, 50 over IPv4): with a lower device (dev) the kernel
+ * clamps a VXLAN's MTU to the device's minus the overhead when it is made and refuses more later, and
+ * a VXLAN without one takes any MTU and sends packets that the underlay drops. The firewall part (vxlan_port/udp from every peer) is net.firewall's; the
  * same VNI and MTU on every hypervisor is cross.vxlan's.
  */
 #include <sys/socket.h>
