@@ -8,8 +8,9 @@
  * other hypervisor, and the overlay's MTU (overlay_mtu), which the device it is sent out of must carry
  * with the encapsulation on top (overlay_overhead, 50 over IPv4): with a lower device (dev) the kernel
  * clamps a VXLAN's MTU to the device's minus the overhead when it is made and refuses more later, and
- * a VXLAN without one takes any MTU and sends packets that the underlay drops. The firewall part (vxlan_port/udp from every peer) is net.firewall's; the
- * same VNI and MTU on every hypervisor is cross.vxlan's.
+ * a VXLAN without one takes any MTU and sends packets that the underlay drops. The firewall part
+ * (vxlan_port/udp from every peer) is net.firewall's; the same VNI and MTU on every hypervisor is
+ * cross.vxlan's.
  */
 #include <sys/socket.h>
 
