@@ -48,6 +48,16 @@ int check_peers_with_role(const struct check_ctx *ctx, enum role r, char ***ret)
         return 0;
 }
 
+bool check_overlay_wanted(const struct conf *profile, const char *name)
+{
+        _cleanup_(strv_freep) char **words = NULL;
+        const char *o = conf_get(profile, "network", "overlay");
+
+        if (streq(name, "vxlan") && conf_get(profile, "network", "vxlan_vni"))
+                return true;
+        return o && strv_split(o, ", \t", &words) >= 0 && strv_contains(words, name);
+}
+
 int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret)
 {
         _cleanup_free_ char *hosts = NULL;

@@ -20,6 +20,10 @@ int check_nfs_server(const struct check_ctx *ctx, char **ret);
  * command line to be checked against, it is one). */
 int check_peers_with_role(const struct check_ctx *ctx, enum role r, char ***ret);
 
+/* Whether the profile asks for the overlay name ("tinc", "vxlan"): [network] overlay lists it, or, for
+ * vxlan, [network] vxlan_vni is set. */
+bool check_overlay_wanted(const struct conf *profile, const char *name);
+
 /* The addresses /etc/hosts of the checked root gives name (or name itself when it is an address). */
 int check_host_addresses(const struct check_ctx *ctx, const char *name, char ***ret);
 

@@ -45,6 +45,8 @@ struct fw_peer {
 };
 
 void fw_peer_done(struct fw_peer *p);
+/* The interface a packet to address (of family) leaves by, as the routing table says (live host only). */
+int fw_route_interface(int family, const char *address, char **ret);
 int fw_peer_resolve(const struct check_ctx *ctx, const char *name, struct fw_peer *ret);
 
 /* The proof (net_firewall_probe.c): each peer connects to each port of this host over SSH, with a

@@ -6,7 +6,8 @@
  * from its clients: 2049/tcp for NFSv4; for NFSv3 also rpcbind (111 tcp+udp), 2049/udp and the helpers
  * mountd, statd and lockd, which listen where /etc/nfs.conf pins them and on random ports otherwise (no
  * firewall can be opened for those). Every host takes the overlay's ports (tinc 655 tcp+udp, VXLAN
- * 4789/udp) and [firewall] ports from every other host.
+ * [network] vxlan_port/udp, 4789 unless set, when overlay lists vxlan or vxlan_vni is set) and
+ * [firewall] ports from every other host.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -262,13 +263,23 @@ static int everyone_needs(const struct check_ctx *ctx, struct fw_needs *n, char 
                         if (r >= 0)
                                 r = need_add(n, "tinc", 655, 655, IPPROTO_UDP, NULL, "[network] overlay",
                                              ctx->peers);
-                } else if (streq(*w, "vxlan"))
-                        r = need_add(n, "VXLAN", 4789, 4789, IPPROTO_UDP, NULL, "[network] overlay",
-                                     ctx->peers);
-                else if (!streq(*w, "none")) {
+                } else if (!streq(*w, "vxlan") && !streq(*w, "none")) {
                         *ret_error = strdup_printf("[network] overlay: unknown overlay '%s'", *w);
                         return -EINVAL;
                 }
+                if (r < 0)
+                        return r;
+        }
+        if (check_overlay_wanted(ctx->profile, "vxlan")) {
+                const char *p = conf_get(ctx->profile, "network", "vxlan_port");
+                unsigned port = 4789;
+
+                (void)safe_atou(strempty(p), &port);
+                r = need_add(n, "VXLAN", port, port, IPPROTO_UDP, NULL,
+                             p && !streq(p, "4789")            ? "[network] vxlan_port"
+                             : strv_contains(overlay, "vxlan") ? "[network] overlay"
+                                                               : "[network] vxlan_vni",
+                             ctx->peers);
                 if (r < 0)
                         return r;
         }
@@ -335,7 +346,7 @@ static int resolve_live(const char *name, char **ret)
 
 /* The interface a reply to address leaves by, which is where its packets come in (symmetric routing):
  * a connected UDP socket picks the route (nothing is sent), its local address names the interface. */
-static int route_interface(int family, const char *address, char **ret)
+int fw_route_interface(int family, const char *address, char **ret)
 {
         struct sockaddr_storage sa = {.ss_family = family}, local;
         socklen_t len = sizeof(local);
@@ -387,7 +398,7 @@ int fw_peer_resolve(const struct check_ctx *ctx, const char *name, struct fw_pee
         if (p.address)
                 p.family = inet_pton(AF_INET, p.address, buf) == 1 ? AF_INET : AF_INET6;
         if (p.address && hostfs_is_live(ctx->fs))
-                (void)route_interface(p.family, p.address, &p.iifname);
+                (void)fw_route_interface(p.family, p.address, &p.iifname);
         *ret = p;
         return 0;
 }

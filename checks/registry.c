@@ -24,6 +24,7 @@ extern const struct unit unit_xen_dom0;
 extern const struct unit unit_xen_toolstack;
 extern const struct unit unit_xen_info;
 extern const struct unit unit_xen_guests;
+extern const struct unit unit_net_vxlan;
 
 /* One entry a line (clang-format would pack them): adding one changes no other line. */
 /* clang-format off */
@@ -48,6 +49,7 @@ const struct unit *const unit_registry[] = {
         &unit_xen_toolstack,
         &unit_xen_info,
         &unit_xen_guests,
+        &unit_net_vxlan,
 };
 /* clang-format on */
 const size_t unit_registry_size = ELEMENTSOF(unit_registry);
@@ -60,6 +62,7 @@ extern const struct cross_check cross_host_uuid;
 extern const struct cross_check cross_names;
 extern const struct cross_check cross_clock;
 extern const struct cross_check cross_bridges;
+extern const struct cross_check cross_vxlan;
 extern const struct cross_check cross_versions;
 extern const struct cross_check cross_cpu;
 extern const struct cross_check cross_machines;
@@ -77,6 +80,7 @@ const struct cross_check *const cross_registry[] = {
         &cross_names,
         &cross_clock,
         &cross_bridges,
+        &cross_vxlan,
         &cross_versions,
         &cross_cpu,
         &cross_machines,

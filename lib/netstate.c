@@ -7,11 +7,13 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "json-util.h"
 #include "lineiter.h"
 #include "pathnames.h"
 #include "strv.h"
@@ -24,6 +26,7 @@ static void link_done(struct net_link *l)
         free(l->lower);
         free(l->operstate);
         strv_free(l->addresses);
+        strv_free(l->vxlan_remotes);
 }
 
 void net_state_done(struct net_state *s)
@@ -73,6 +76,13 @@ const struct net_link **net_state_ports(const struct net_state *s, const char *b
         return v;
 }
 
+static int vxlan_remote_add(struct net_link *l, const char *address)
+{
+        if (!address || !*address || strv_contains(l->vxlan_remotes, address))
+                return 0;
+        return strv_push_dup(&l->vxlan_remotes, address);
+}
+
 static struct net_link *link_add(struct net_state *s, const char *name)
 {
         struct net_link *n = realloc(s->links, (s->n_links + 1) * sizeof(*n));
@@ -100,6 +110,39 @@ static void nl_cache_freep(struct nl_cache **c)
                 nl_cache_free(*c);
 }
 
+static void nl_addr_putp(struct nl_addr **a)
+{
+        if (*a)
+                nl_addr_put(*a);
+}
+
+/* An address as text without a prefix length ("10.0.0.2", not "10.0.0.2/32"). */
+static char *nl_addr_text(struct nl_addr *a)
+{
+        char buf[INET6_ADDRSTRLEN + 8];
+
+        if (!a || nl_addr_iszero(a))
+                return NULL;
+        nl_addr2str(a, buf, sizeof(buf));
+        buf[strcspn(buf, "/")] = 0;
+        return strdup(buf);
+}
+
+static int vxlan_from_rtnl(struct net_link *l, struct rtnl_link *rl)
+{
+        _cleanup_(nl_addr_putp) struct nl_addr *group = NULL;
+        _cleanup_free_ char *remote = NULL;
+        uint32_t port = 0;
+
+        l->vxlan_known = rtnl_link_vxlan_get_id(rl, &l->vxlan_id) >= 0;
+        if (rtnl_link_vxlan_get_port(rl, &port) >= 0)
+                l->vxlan_port = port;
+        if (rtnl_link_vxlan_get_group(rl, &group) >= 0 && group && !(remote = nl_addr_text(group)) &&
+            !nl_addr_iszero(group))
+                return -ENOMEM;
+        return vxlan_remote_add(l, remote);
+}
+
 static int link_from_rtnl(struct net_state *s, struct rtnl_link *rl)
 {
         struct net_link *l = link_add(s, rtnl_link_get_name(rl));
@@ -116,12 +159,15 @@ static int link_from_rtnl(struct net_state *s, struct rtnl_link *rl)
         l->mtu = rtnl_link_get_mtu(rl);
         /* the master and a VXLAN's underlay are ifindexes, named once every link is known */
         l->master_ifindex = rtnl_link_get_master(rl);
+        if ((kind && !l->kind) || !l->operstate)
+                return -ENOMEM;
         if (kind && streq(kind, "vxlan")) {
                 uint32_t lower = 0;
                 if (rtnl_link_vxlan_get_link(rl, &lower) >= 0)
                         l->lower_ifindex = (int)lower;
+                return vxlan_from_rtnl(l, rl);
         }
-        return (kind && !l->kind) || !l->operstate ? -ENOMEM : 0;
+        return 0;
 }
 
 static int name_indexes(struct net_state *s)
@@ -159,6 +205,32 @@ static int addresses_from_rtnl(struct net_state *s, struct nl_cache *addrs)
         return 0;
 }
 
+/* A VXLAN's forwarding database: AF_BRIDGE neighbours of the VXLAN device, whose NDA_DST is a remote
+ * (`bridge fdb append 00:00:00:00:00:00 dev vxlan0 dst PEER` for every peer, or one per MAC). */
+static int fdb_from_rtnl(struct net_state *s, struct nl_cache *neighs)
+{
+        for (struct nl_object *o = nl_cache_get_first(neighs); o; o = nl_cache_get_next(o)) {
+                struct rtnl_neigh *n = (struct rtnl_neigh *)o;
+                struct net_link *l = link_by_index(s, rtnl_neigh_get_ifindex(n));
+                _cleanup_free_ char *dst = NULL;
+
+                if (!l || !l->kind || !streq(l->kind, "vxlan") || rtnl_neigh_get_family(n) != AF_BRIDGE)
+                        continue;
+                dst = nl_addr_text(rtnl_neigh_get_dst(n));
+                if (dst && vxlan_remote_add(l, dst) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool have_vxlan(const struct net_state *s)
+{
+        for (size_t i = 0; i < s->n_links; i++)
+                if (s->links[i].kind && streq(s->links[i].kind, "vxlan"))
+                        return true;
+        return false;
+}
+
 static int netlink_connect(usec_t deadline, struct nl_sock **ret)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
@@ -179,7 +251,7 @@ static int netlink_connect(usec_t deadline, struct nl_sock **ret)
 int netstate_read_netlink(usec_t deadline, struct net_state *ret)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        _cleanup_(nl_cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
+        _cleanup_(nl_cache_freep) struct nl_cache *links = NULL, *addrs = NULL, *neighs = NULL;
         struct net_state s = {0};
         int r;
 
@@ -195,6 +267,12 @@ int netstate_read_netlink(usec_t deadline, struct net_state *ret)
                 r = name_indexes(&s);
         if (r >= 0)
                 r = addresses_from_rtnl(&s, addrs);
+        /* the bridge FDB (a dump of each neighbour family, AF_BRIDGE among them: AF_UNSPEC dumps only the
+         * ARP and ND tables), only when a VXLAN needs it */
+        if (r >= 0 && have_vxlan(&s))
+                r = rtnl_neigh_alloc_cache_flags(sk, &neighs, NL_CACHE_AF_ITER) < 0
+                            ? -EIO
+                            : fdb_from_rtnl(&s, neighs);
         if (r < 0) {
                 net_state_done(&s);
                 return r;
@@ -270,6 +348,53 @@ static int masters_from_sysfs(const struct hostfs *fs, struct net_state *s)
         return 0;
 }
 
+static json_object *capture_read(const struct hostfs *fs, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (hostfs_read_file(fs, path, &text, NULL) < 0)
+                return NULL;
+        return json_tokener_parse(text);
+}
+
+/* What rtnetlink would say of each VXLAN, from `ip -details -json link show` and `bridge -json fdb
+ * show` captured under the root (iproute2 prints IFLA_VXLAN_GROUP as "remote", or "group" when it is a
+ * multicast address). No capture: the VXLANs stay unknown. */
+static int vxlan_from_captures(const struct hostfs *fs, struct net_state *s)
+{
+        _cleanup_(json_object_putp) json_object *links = capture_read(fs, PATH_IP_LINK_CAPTURE),
+                                                *fdb = capture_read(fs, PATH_BRIDGE_FDB_CAPTURE);
+        size_t n = json_object_is_type(links, json_type_array) ? json_object_array_length(links) : 0;
+        size_t n_fdb = json_object_is_type(fdb, json_type_array) ? json_object_array_length(fdb) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(links, i),
+                            *info = json_get(json_get(o, "linkinfo"), "info_data");
+                const char *name = json_get_string(o, "ifname"),
+                           *kind = json_get_string(json_get(o, "linkinfo"), "info_kind");
+                struct net_link *l = (struct net_link *)(name ? net_state_find(s, name) : NULL);
+                int64_t id = json_get_int(info, "id", -1);
+
+                if (!l || !kind || !streq(kind, "vxlan") || id < 0)
+                        continue;
+                l->vxlan_known = true;
+                l->vxlan_id = (uint32_t)id;
+                l->vxlan_port = (unsigned)json_get_int(info, "port", 0);
+                if (vxlan_remote_add(l, json_get_string(info, "remote")) < 0 ||
+                    vxlan_remote_add(l, json_get_string(info, "group")) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_fdb; i++) {
+                json_object *e = json_object_array_get_idx(fdb, i);
+                const char *name = json_get_string(e, "ifname");
+                struct net_link *l = (struct net_link *)(name ? net_state_find(s, name) : NULL);
+
+                if (l && l->vxlan_known && vxlan_remote_add(l, json_get_string(e, "dst")) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int netstate_read_sysfs(const struct hostfs *fs, struct net_state *ret)
 {
         _cleanup_(strv_freep) char **names = NULL;
@@ -289,6 +414,8 @@ int netstate_read_sysfs(const struct hostfs *fs, struct net_state *ret)
                 if (u && !(s.links[i].lower = strdup(u->name)))
                         r = -ENOMEM;
         }
+        if (r >= 0)
+                r = vxlan_from_captures(fs, &s);
         if (r < 0) {
                 net_state_done(&s);
                 return r;

@@ -12,6 +12,9 @@
  *                            mounted, a network namespace with /sys remounted): uevent DEVTYPE as the
  *                            kind, bridge/ and brif/, operstate, carrier, mtu, flags, iflink. sysfs has no
  *                            addresses (they stay empty) and does not map Open vSwitch ports to bridges.
+ *                            Nor does it show a VXLAN's VNI, port or remotes: under a root that is not the
+ *                            live host, captured `ip -details -json link show` and `bridge -json fdb show`
+ *                            (PATH_IP_LINK_CAPTURE, PATH_BRIDGE_FDB_CAPTURE) stand for rtnetlink's answer.
  *
  * The live host is read through netlink because that is the kernel's own interface and the only one
  * with addresses; the fixtures of the golden tests describe interfaces as sysfs files, the same files
@@ -20,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hostfs.h"
 #include "macro.h"
@@ -37,6 +41,12 @@ struct net_link {
         int carrier;     /* 1, 0, or -1 when not known */
         unsigned mtu;
         char **addresses; /* "10.0.0.1/24", "fd00::1/64" */
+        /* vxlan: IFLA_VXLAN_ID, IFLA_VXLAN_PORT (0: not known), and where it sends: the default remote
+         * or group (IFLA_VXLAN_GROUP) and every forwarding entry's destination (NDA_DST), each once */
+        bool vxlan_known; /* the VNI and port were read */
+        uint32_t vxlan_id;
+        unsigned vxlan_port;
+        char **vxlan_remotes;
 };
 
 struct net_state {

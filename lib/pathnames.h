@@ -137,6 +137,10 @@
  * `nft -j list ruleset` in this file stands for it, and `iptables-legacy-save` output in the other. */
 #define PATH_NFT_RULESET_CAPTURE     PATH_HOSTPREP_RUNTIME_DIR "/nft-ruleset.json"
 #define PATH_IPTABLES_LEGACY_CAPTURE PATH_HOSTPREP_RUNTIME_DIR "/iptables-legacy-save.txt"
+/* The same for what sysfs does not show of a VXLAN (lib/netstate): `ip -details -json link show` and
+ * `bridge -json fdb show` */
+#define PATH_IP_LINK_CAPTURE    PATH_HOSTPREP_RUNTIME_DIR "/ip-link.json"
+#define PATH_BRIDGE_FDB_CAPTURE PATH_HOSTPREP_RUNTIME_DIR "/bridge-fdb.json"
 /* what says which roles a host has when the profile does not name it (src/roles.c) */
 #define PATH_VIRTQEMUD_CONF        "/etc/libvirt/virtqemud.conf"
 #define PATH_NOVA_COMPUTE_CONF     "/etc/nova/nova-compute.conf"

@@ -761,6 +761,46 @@ static int collect_bridges(const struct hostfs *fs, json_object **ret)
         return 0;
 }
 
+/* The VXLAN links of the running host, [{name, vni, port, mtu}], for cross.vxlan; nothing under --root
+ * (an image's or a fixture's links are not the host's). */
+static int collect_vxlans(const struct hostfs *fs, usec_t deadline, json_object **ret)
+{
+        _cleanup_(net_state_done) struct net_state st = {0};
+        _cleanup_(json_object_putp) json_object *a = NULL;
+        int r;
+
+        *ret = NULL;
+        if (!hostfs_is_live(fs))
+                return 0;
+        r = netstate_read(fs, deadline, &st);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        if (!(a = json_object_new_array()))
+                return -ENOMEM;
+        for (size_t i = 0; i < st.n_links; i++) {
+                const struct net_link *l = &st.links[i];
+                json_object *v;
+
+                if (!l->kind || !streq(l->kind, "vxlan") || !l->vxlan_known)
+                        continue;
+                if (!(v = json_object_new_object()) || json_object_array_add(a, v) < 0) {
+                        json_object_put(v);
+                        return -ENOMEM;
+                }
+                r = json_add_string(v, "name", l->name);
+                if (r >= 0)
+                        r = json_add_int(v, "vni", l->vxlan_id);
+                if (r >= 0)
+                        r = json_add_int(v, "port", l->vxlan_port);
+                if (r >= 0)
+                        r = json_add_int(v, "mtu", l->mtu);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
 /* "virt_use_fusefs=0 virt_use_nfs=1 virt_use_samba=0": the booleans guests on shared storage need, as the
  * running policy has them (NULL without SELinux); peers compare them. */
 static char *virt_booleans(void)
@@ -968,6 +1008,8 @@ int facts_collect(const struct hostfs *fs, const struct identity *id, unsigned r
                 r = json_add(o, "mounts", part);
         if (r >= 0 && (r = collect_bridges(fs, &part)) >= 0)
                 r = json_add(o, "bridges", part);
+        if (r >= 0 && (r = collect_vxlans(fs, deadline, &part)) >= 0 && part)
+                r = json_add(o, "vxlans", part);
         if (r >= 0 && (r = collect_security(fs, &part)) >= 0)
                 r = json_add(o, "security", part);
         if (r >= 0 && (r = collect_resolve(fs, profile, &part)) >= 0)

@@ -81,6 +81,21 @@ static void test_nova_profile(void)
         conf_done(&c);
 }
 
+/* Seed 000's profile loads, and its keys say the seed's values. */
+static void test_xen_blanket_profile(void)
+{
+        _cleanup_free_ char *error = NULL;
+        struct conf c;
+
+        error = load("xen-blanket", &c);
+        CHECK(!error, "xen-blanket: %s", strna(error));
+        CHECK(streq(strempty(conf_get(&c, "nfs", "mountpoint")), "/root/shared"), "mountpoint");
+        CHECK(streq(strempty(conf_get(&c, "network", "overlay_mtu")), "8901"), "overlay_mtu");
+        CHECK(streq(strempty(conf_get(&c, "network", "vxlan_port")), "4789"), "vxlan_port");
+        CHECK(streq(strempty(conf_get(&c, "network", "bridges")), "xenbr0"), "bridges");
+        conf_done(&c);
+}
+
 static void test_include_and_override(void)
 {
         _cleanup_free_ char *error = NULL;
@@ -261,6 +276,7 @@ int main(int argc, char *argv[])
         }
         test_default_profile();
         test_nova_profile();
+        test_xen_blanket_profile();
         test_include_and_override();
         test_include_forms();
         test_errors();

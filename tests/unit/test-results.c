@@ -250,6 +250,17 @@ static const struct scenario scenarios[] = {
            "{\"hostname\": \"h2\", \"resolve\": {\"h1\": [\"10.0.0.1\"]}, \"bridges\": [{\"name\": "
            "\"br0\", \"mtu\": 1500, \"guests\": []}]}",
            0}}},
+        /* cross.vxlan: VNI 42 with MTU 8901 on both; then with 1450 on h2 and none on h3; h2 says nothing */
+        {"br0",
+         {{"h1", "{\"vxlans\": [{\"name\": \"vx0\", \"vni\": 42, \"port\": 4789, \"mtu\": 8901}]}", 0},
+          {"h2", "{\"vxlans\": [{\"name\": \"vx1\", \"vni\": 42, \"port\": 4789, \"mtu\": 8901}]}", 0}}},
+        {"br0",
+         {{"h1", "{\"vxlans\": [{\"name\": \"vx0\", \"vni\": 42, \"port\": 4789, \"mtu\": 8901}]}", 0},
+          {"h2", "{\"vxlans\": [{\"name\": \"vx0\", \"vni\": 42, \"port\": 4789, \"mtu\": 1450}]}", 0},
+          {"h3", "{\"vxlans\": []}", 0}}},
+        {"br0",
+         {{"h1", "{\"vxlans\": [{\"name\": \"vx0\", \"vni\": 42, \"port\": 4789, \"mtu\": 8901}]}", 0},
+          {"h2", "{}", 0}}},
 };
 
 /* A host with libvirt facts: its host-model CPU (what fake_ask_cpu decides on), its emulator's machine
@@ -345,8 +356,11 @@ static void run_scenario(const struct scenario *sc, const struct lv_scenario *lv
 
         fake_ask_result = lv ? lv->ask : 0;
         CHECK(conf_set(&profile, "nfs", "mountpoint", "/var/lib/libvirt/images", "test") == 0, "conf");
+        /* a profile with bridges has the VXLAN overlay of VNI 42 too, one without has no overlay */
         if (sc->bridges)
-                CHECK(conf_set(&profile, "network", "bridges", sc->bridges, "test") == 0, "conf");
+                CHECK(conf_set(&profile, "network", "bridges", sc->bridges, "test") == 0 &&
+                              conf_set(&profile, "network", "vxlan_vni", "42", "test") == 0,
+                      "conf");
         for (size_t i = 0; i < ELEMENTSOF(sc->hosts) && sc->hosts[i].name; i++, ctx.n_hosts++)
                 hosts[i] = (struct host_facts){
                         .name = sc->hosts[i].name,
