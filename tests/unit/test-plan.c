@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "provision/apply.h"
+#include "provision/command.h"
 #include "provision/plan.h"
 #include "strv.h"
 #include "util.h"
@@ -787,6 +788,29 @@ static void test_command(void)
         CHECK(now_usec() - t0 < 2 * USEC_PER_SEC);
 }
 
+/* What rollback runs again of a reload: the files that are gone left out, nothing when all are gone */
+static void test_command_argv_present(void)
+{
+        char *reload[] = {(char *)"apparmor_parser", (char *)"--replace", (char *)"/etc/aa-one",
+                          (char *)"/etc/aa-gone", NULL};
+        char *all_gone[] = {(char *)"apparmor_parser", (char *)"--replace", (char *)"/etc/aa-gone", NULL};
+        char *no_files[] = {(char *)"exportfs", (char *)"-r", NULL};
+        _cleanup_(strv_freep) char **argv = NULL, **gone = NULL, **argv2 = NULL, **gone2 = NULL,
+                                   **argv3 = NULL, **gone3 = NULL;
+        _cleanup_free_ char *kept = NULL;
+
+        reset_root();
+        put("/etc/aa-one", "profile one {}\n", 0644);
+        CHECK(command_argv_present(fs, reload, &argv, &gone) == 0);
+        kept = strv_join(argv, " ");
+        CHECK(streq(kept, "apparmor_parser --replace /etc/aa-one"));
+        CHECK(strv_length(gone) == 1 && streq(gone[0], "/etc/aa-gone"));
+        CHECK(command_argv_present(fs, all_gone, &argv2, &gone2) == 0);
+        CHECK(!argv2 && strv_length(gone2) == 1);
+        CHECK(command_argv_present(fs, no_files, &argv3, &gone3) == 0);
+        CHECK(strv_length(argv3) == 2 && !gone3);
+}
+
 static void test_command_output_bounded(void)
 {
         _cleanup_(hostfs_freep) struct hostfs *live = NULL;
@@ -820,6 +844,7 @@ static const struct {
         {"plan_json_malformed", test_plan_json_malformed},
         {"command", test_command},
         {"command_output_bounded", test_command_output_bounded},
+        {"command_argv_present", test_command_argv_present},
 };
 
 int main(void)
