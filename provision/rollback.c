@@ -338,13 +338,15 @@ static int undo_selinux_boolean(struct run *run, json_object *e, struct apply_re
         return 0;
 }
 
-/* A reload a fix ran (apparmor_parser -r): run again once the files are back, so it loads those. The
- * files it names that are gone since (a stopped guest's profile) are left out; none left: skipped. */
+/* A reload a fix ran (apparmor_parser -r): run again once the files are back, so it loads those. Skipped
+ * when what it was about is gone (its "while" path, a stopped guest's profile include); the files it names
+ * that are gone since are left out, and with none left it is skipped too. */
 static int redo_command(struct run *run, json_object *e, struct apply_result *res)
 {
         _cleanup_(strv_freep) char **recorded = NULL, **argv = NULL, **gone = NULL;
         _cleanup_free_ char *output = NULL, *names = NULL;
         json_object *arr;
+        struct stat st;
         int r, status = 0;
 
         if (!json_object_object_get_ex(e, "argv", &arr) || !json_object_is_type(arr, json_type_array))
@@ -354,6 +356,11 @@ static int redo_command(struct run *run, json_object *e, struct apply_result *re
                         return -ENOMEM;
         if (!recorded)
                 return -EBADMSG;
+        if (json_get_string(e, "while") &&
+            hostfs_stat(run->o->fs, json_get_string(e, "while"), &st) == -ENOENT) {
+                result_set(res, APPLY_SKIPPED, "%s is gone", json_get_string(e, "while"));
+                return 0;
+        }
         if (command_argv_present(run->o->fs, recorded, &argv, &gone) < 0 ||
             (gone && !(names = strv_join(gone, ", "))))
                 return -ENOMEM;

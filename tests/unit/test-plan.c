@@ -685,6 +685,9 @@ static void test_plan_json_roundtrip(void)
                 CHECK(plan_service(&p, "t.svc", "nfs-server.service", op, "restart it") == 0);
         CHECK(plan_mark_disruptive(&p, "clients lose their locks") == 0);
         CHECK(plan_command(&p, NULL, argv, "reload the exports") == 0);
+        /* a reload redone on rollback only while its guest's include exists */
+        CHECK(plan_command_redone_while(&p, "t.aa", argv, "/etc/apparmor.d/libvirt/x.files", NULL) == 0);
+        CHECK(plan_command_redone_while(&p, "t.aa", argv, "relative.files", NULL) == -EINVAL);
         CHECK(plan_libvirt_define(&p, "t.domain", NULL, "web1", "3E3FCE45-4F53-4FA7-BB32-11F34168B82B",
                                   "<domain>\n  <driver cache='writeback'/>\n</domain>\n",
                                   "<domain>\n  <driver cache='none'/>\n</domain>\n", "cache none") == 0);
@@ -714,6 +717,8 @@ static void test_plan_json_roundtrip(void)
         CHECK(back.n_actions == p.n_actions + 1 && streq(back.actions[0].path, "/etc/first"));
         for (size_t i = 0; i < p.n_actions; i++)
                 CHECK(same_action(&p.actions[i], &back.actions[i + 1]));
+        CHECK(back.actions[4 + _SERVICE_OP_MAX + 1].redo_on_rollback &&
+              streq(back.actions[4 + _SERVICE_OP_MAX + 1].path, "/etc/apparmor.d/libvirt/x.files"));
         plan_done(&p);
         plan_done(&back);
 }
