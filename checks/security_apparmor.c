@@ -473,21 +473,25 @@ static int loaded_guest_profiles(const struct check_ctx *ctx, const struct aa_ho
         return 0;
 }
 
+/* One reload per running guest, redone on rollback only while the guest runs: libvirt removes the profile's
+ * include (libvirt-UUID.files) when the guest stops, and the profile no longer parses without it. */
 static int plan_reload(struct check_ctx *ctx, const struct aa_host *h, struct plan *plan)
 {
-        _cleanup_(strv_freep) char **argv = NULL, **files = NULL;
+        _cleanup_(strv_freep) char **files = NULL;
         int r;
 
         r = loaded_guest_profiles(ctx, h, &files);
-        if (r < 0 || !files)
-                return r;
-        if (strv_push_dup(&argv, "apparmor_parser") < 0 || strv_push_dup(&argv, "--replace") < 0)
-                return -ENOMEM;
-        STRV_FOREACH (f, files)
-                if (strv_push_dup(&argv, *f) < 0)
-                        return -ENOMEM;
-        return plan_command_redone(plan, "security.apparmor", argv,
-                                   "the running guests' profiles read the new rules (apparmor_parser)");
+        STRV_FOREACH (f, files) {
+                _cleanup_free_ char *include = strdup_printf("%s.files", *f);
+                char *argv[] = {(char *)"apparmor_parser", (char *)"--replace", *f, NULL};
+
+                if (r < 0 || !include)
+                        return r < 0 ? r : -ENOMEM;
+                r = plan_command_redone_while(
+                        plan, "security.apparmor", argv, include,
+                        "the running guest's profile reads the new rules (apparmor_parser)");
+        }
+        return r;
 }
 
 /* The site's local abstraction with the shared path in it (kept as it is, the rules appended), then the

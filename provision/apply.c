@@ -616,6 +616,8 @@ static int exec_command(struct run *run, const struct action *a, struct apply_re
                 return -ENOMEM;
         if (a->redo_on_rollback && json_add_bool(e, "redo_on_rollback", true) < 0)
                 return -ENOMEM;
+        if (a->path && json_add_string_opt(e, "while", a->path) < 0)
+                return -ENOMEM;
         return journalled_step(run, a, TAKE_PTR(e), change_command, NULL,
                                &(struct log_fields){run->id, a->unit_id, "run", NULL, NULL}, msg, res);
 }

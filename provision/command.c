@@ -3,9 +3,12 @@
  * killed with its process group at the deadline. */
 #include "command.h"
 
+#include <sys/stat.h>
+
 #include "pathlookup.h"
 #include "pathnames.h"
 #include "spawn.h"
+#include "strv.h"
 
 #define COMMAND_PATH PATH_COMMAND_SEARCH
 
@@ -42,4 +45,28 @@ int apply_run_command(const struct hostfs *fs, char *const *argv, usec_t deadlin
         }
         spawn_job_done(&job);
         return r;
+}
+
+int command_argv_present(const struct hostfs *fs, char *const *argv, char ***ret_argv, char ***ret_gone)
+{
+        _cleanup_(strv_freep) char **kept = NULL, **gone = NULL;
+        size_t n_files = 0;
+
+        if (!argv || !argv[0])
+                return -EINVAL;
+        if (strv_push_dup(&kept, argv[0]) < 0)
+                return -ENOMEM;
+        for (char *const *a = argv + 1; *a; a++) {
+                struct stat st;
+                bool is_file = (*a)[0] == '/';
+
+                n_files += is_file;
+                if (strv_push_dup(is_file && hostfs_stat(fs, *a, &st) == -ENOENT ? &gone : &kept, *a) < 0)
+                        return -ENOMEM;
+        }
+        if (n_files > 0 && strv_length(gone) == n_files)
+                kept = strv_free(kept);
+        *ret_argv = TAKE_PTR(kept);
+        *ret_gone = TAKE_PTR(gone);
+        return 0;
 }

@@ -14,3 +14,9 @@
  * and the wait status in *ret_status, or a negative errno. ret_output may be NULL. */
 int apply_run_command(const struct hostfs *fs, char *const *argv, usec_t deadline, int *ret_status,
                       char **ret_output);
+
+/* A command that rollback runs again (redo_on_rollback, e.g. apparmor_parser --replace FILE...) names the
+ * files it reads as absolute paths. Some may be gone by then (libvirt removes a guest's profile when the
+ * guest stops): *ret_argv is argv without those, *ret_gone lists them (NULL when none is). When argv named
+ * files and none is left, *ret_argv is NULL: there is nothing to run again. Returns 0 or -ENOMEM. */
+int command_argv_present(const struct hostfs *fs, char *const *argv, char ***ret_argv, char ***ret_gone);

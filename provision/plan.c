@@ -171,6 +171,19 @@ int plan_command_redone(struct plan *p, const char *unit_id, char *const *argv, 
         return r;
 }
 
+int plan_command_redone_while(struct plan *p, const char *unit_id, char *const *argv, const char *path,
+                              const char *why)
+{
+        int r;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        r = plan_command_redone(p, unit_id, argv, why);
+        if (r >= 0 && !(p->actions[p->n_actions - 1].path = strdup(path)))
+                return -ENOMEM;
+        return r;
+}
+
 int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, bool value, const char *why)
 {
         struct action a;
@@ -412,7 +425,9 @@ static int action_from_json(json_object *o, struct plan *p)
                 break;
         case ACTION_COMMAND:
                 r = get_argv(o, &argv);
-                if (r >= 0)
+                if (r >= 0 && path)
+                        r = plan_command_redone_while(p, unit, argv, path, why);
+                else if (r >= 0)
                         r = json_object_object_get_ex(o, "redo_on_rollback", &flag) &&
                                             json_object_get_boolean(flag)
                                     ? plan_command_redone(p, unit, argv, why)
@@ -804,7 +819,11 @@ int plan_print(FILE *f, const struct plan *p, bool force)
                         cmd = plan_quote_argv(a->argv);
                         if (!cmd)
                                 return -ENOMEM;
-                        fprintf(f, "run %s%s", cmd, a->redo_on_rollback ? " (again on rollback)" : "");
+                        if (a->redo_on_rollback && a->path)
+                                fprintf(f, "run %s (again on rollback while %s exists)", cmd, a->path);
+                        else
+                                fprintf(f, "run %s%s", cmd,
+                                        a->redo_on_rollback ? " (again on rollback)" : "");
                         print_tail(f, a, force);
                         break;
                 case ACTION_LIBVIRT_DEFINE:

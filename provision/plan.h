@@ -69,7 +69,7 @@ struct action {
         char *uuid;   /* which domain it is (a name can be given to another one), lowercase 8-4-4-4-12 */
 
         /* COMMAND: rollback runs it again once the files are restored (a reload that made a program read
-         * the files the run changed) */
+         * the files the run changed); when path is set, only while path exists */
         bool redo_on_rollback;
 
         char *boolean;      /* SELINUX_BOOLEAN: its name; rollback puts back what the store had before */
@@ -101,6 +101,10 @@ int plan_libvirt_define(struct plan *p, const char *unit_id, const char *uri, co
 /* A command (a reload) that rollback runs again after restoring the files, so what it loaded is what was
  * there before the run. */
 int plan_command_redone(struct plan *p, const char *unit_id, char *const *argv, const char *why);
+/* The same, while path (absolute) exists: rollback runs it again only when path is still there, and skips it
+ * otherwise (a guest's profile include, which libvirt removes when the guest stops). */
+int plan_command_redone_while(struct plan *p, const char *unit_id, char *const *argv, const char *path,
+                              const char *why);
 /* Sets SELinux boolean name to value persistently (the policy store's local value, and the running
  * policy's when SELinux runs). -EINVAL for a name that is not [A-Za-z0-9_]+. */
 int plan_selinux_boolean(struct plan *p, const char *unit_id, const char *name, bool value, const char *why);

@@ -338,21 +338,36 @@ static int undo_selinux_boolean(struct run *run, json_object *e, struct apply_re
         return 0;
 }
 
-/* A reload a fix ran (apparmor_parser -r): run again once the files are back, so it loads those. */
+/* A reload a fix ran (apparmor_parser -r): run again once the files are back, so it loads those. Skipped
+ * when what it was about is gone (its "while" path, a stopped guest's profile include); the files it names
+ * that are gone since are left out, and with none left it is skipped too. */
 static int redo_command(struct run *run, json_object *e, struct apply_result *res)
 {
-        _cleanup_(strv_freep) char **argv = NULL;
-        _cleanup_free_ char *output = NULL;
+        _cleanup_(strv_freep) char **recorded = NULL, **argv = NULL, **gone = NULL;
+        _cleanup_free_ char *output = NULL, *names = NULL;
         json_object *arr;
+        struct stat st;
         int r, status = 0;
 
         if (!json_object_object_get_ex(e, "argv", &arr) || !json_object_is_type(arr, json_type_array))
                 return -EBADMSG;
         for (size_t i = 0; i < json_object_array_length(arr); i++)
-                if (strv_push_dup(&argv, json_object_get_string(json_object_array_get_idx(arr, i))) < 0)
+                if (strv_push_dup(&recorded, json_object_get_string(json_object_array_get_idx(arr, i))) < 0)
                         return -ENOMEM;
-        if (!argv)
+        if (!recorded)
                 return -EBADMSG;
+        if (json_get_string(e, "while") &&
+            hostfs_stat(run->o->fs, json_get_string(e, "while"), &st) == -ENOENT) {
+                result_set(res, APPLY_SKIPPED, "%s is gone", json_get_string(e, "while"));
+                return 0;
+        }
+        if (command_argv_present(run->o->fs, recorded, &argv, &gone) < 0 ||
+            (gone && !(names = strv_join(gone, ", "))))
+                return -ENOMEM;
+        if (!argv) {
+                result_set(res, APPLY_SKIPPED, "the files it read are gone: %s", names);
+                return 0;
+        }
         r = apply_run_command(run->o->fs, argv, run->deadline, &status, &output);
         if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 result_set(res, APPLY_FAILED, "%s: %s", argv[0],
@@ -361,7 +376,10 @@ static int redo_command(struct run *run, json_object *e, struct apply_result *re
                                                : "failed");
                 return r < 0 ? r : -EIO;
         }
-        result_set(res, APPLY_DONE, NULL);
+        if (names)
+                result_set(res, APPLY_DONE, "without the files gone since: %s", names);
+        else
+                result_set(res, APPLY_DONE, NULL);
         return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "provision/apply.h"
+#include "provision/command.h"
 #include "provision/plan.h"
 #include "strv.h"
 #include "util.h"
@@ -684,6 +685,9 @@ static void test_plan_json_roundtrip(void)
                 CHECK(plan_service(&p, "t.svc", "nfs-server.service", op, "restart it") == 0);
         CHECK(plan_mark_disruptive(&p, "clients lose their locks") == 0);
         CHECK(plan_command(&p, NULL, argv, "reload the exports") == 0);
+        /* a reload redone on rollback only while its guest's include exists */
+        CHECK(plan_command_redone_while(&p, "t.aa", argv, "/etc/apparmor.d/libvirt/x.files", NULL) == 0);
+        CHECK(plan_command_redone_while(&p, "t.aa", argv, "relative.files", NULL) == -EINVAL);
         CHECK(plan_libvirt_define(&p, "t.domain", NULL, "web1", "3E3FCE45-4F53-4FA7-BB32-11F34168B82B",
                                   "<domain>\n  <driver cache='writeback'/>\n</domain>\n",
                                   "<domain>\n  <driver cache='none'/>\n</domain>\n", "cache none") == 0);
@@ -713,6 +717,8 @@ static void test_plan_json_roundtrip(void)
         CHECK(back.n_actions == p.n_actions + 1 && streq(back.actions[0].path, "/etc/first"));
         for (size_t i = 0; i < p.n_actions; i++)
                 CHECK(same_action(&p.actions[i], &back.actions[i + 1]));
+        CHECK(back.actions[4 + _SERVICE_OP_MAX + 1].redo_on_rollback &&
+              streq(back.actions[4 + _SERVICE_OP_MAX + 1].path, "/etc/apparmor.d/libvirt/x.files"));
         plan_done(&p);
         plan_done(&back);
 }
@@ -787,6 +793,29 @@ static void test_command(void)
         CHECK(now_usec() - t0 < 2 * USEC_PER_SEC);
 }
 
+/* What rollback runs again of a reload: the files that are gone left out, nothing when all are gone */
+static void test_command_argv_present(void)
+{
+        char *reload[] = {(char *)"apparmor_parser", (char *)"--replace", (char *)"/etc/aa-one",
+                          (char *)"/etc/aa-gone", NULL};
+        char *all_gone[] = {(char *)"apparmor_parser", (char *)"--replace", (char *)"/etc/aa-gone", NULL};
+        char *no_files[] = {(char *)"exportfs", (char *)"-r", NULL};
+        _cleanup_(strv_freep) char **argv = NULL, **gone = NULL, **argv2 = NULL, **gone2 = NULL,
+                                   **argv3 = NULL, **gone3 = NULL;
+        _cleanup_free_ char *kept = NULL;
+
+        reset_root();
+        put("/etc/aa-one", "profile one {}\n", 0644);
+        CHECK(command_argv_present(fs, reload, &argv, &gone) == 0);
+        kept = strv_join(argv, " ");
+        CHECK(streq(kept, "apparmor_parser --replace /etc/aa-one"));
+        CHECK(strv_length(gone) == 1 && streq(gone[0], "/etc/aa-gone"));
+        CHECK(command_argv_present(fs, all_gone, &argv2, &gone2) == 0);
+        CHECK(!argv2 && strv_length(gone2) == 1);
+        CHECK(command_argv_present(fs, no_files, &argv3, &gone3) == 0);
+        CHECK(strv_length(argv3) == 2 && !gone3);
+}
+
 static void test_command_output_bounded(void)
 {
         _cleanup_(hostfs_freep) struct hostfs *live = NULL;
@@ -820,6 +849,7 @@ static const struct {
         {"plan_json_malformed", test_plan_json_malformed},
         {"command", test_command},
         {"command_output_bounded", test_command_output_bounded},
+        {"command_argv_present", test_command_argv_present},
 };
 
 int main(void)

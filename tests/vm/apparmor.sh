@@ -5,8 +5,9 @@
 # added through the monitor, the way a path referenced only indirectly reaches QEMU) is DENIED by the
 # kernel; hostprep check FAILs security.apparmor with that line as evidence; apply appends the shared
 # path to the local abstraction and reloads the guest's profile; the same open then works, and the
-# canary migrates live hv1 -> hv2. Rollback restores the abstraction. The tier's state (no profiles
-# loaded) is put back at the end whatever happened.
+# canary migrates live hv1 -> hv2. Rollback restores the abstraction (and does not trip over the guest's
+# profile, which libvirt removed when the guest stopped). The tier's state (libvirtd's profile loaded by
+# apparmor.service at boot, or not) is put back at the end whatever happened.
 #   apparmor.sh CANARY_ELF
 . "$(dirname "$0")/lib.sh"
 require_tier
@@ -23,13 +24,16 @@ profile=$vm_profile
 for vm in hv1 hv2; do
 	on $vm "[ \"\$(cat /sys/module/apparmor/parameters/enabled)\" = Y ] && command -v apparmor_parser" >/dev/null ||
 		skip "$vm: AppArmor is not enabled in the kernel or apparmor_parser is missing (image without apparmor)"
-	on $vm "cp -a $local_file /root/aa-local.tier 2>/dev/null || : > /root/aa-local.absent"
+	on $vm "cp -a $local_file /root/aa-local.tier 2>/dev/null || : > /root/aa-local.absent
+		grep -q '^libvirtd ' /sys/kernel/security/apparmor/profiles || : > /root/aa-libvirtd.unloaded"
 done
 restore() {
 	for vm in hv1 hv2; do
 		on $vm "virsh -q destroy $guest >/dev/null 2>&1; virsh -q destroy hp-aa-live >/dev/null 2>&1
 			if [ -e /root/aa-local.absent ]; then rm -f $local_file /root/aa-local.absent; else cp -a /root/aa-local.tier $local_file; fi
-			apparmor_parser -R /etc/apparmor.d/usr.sbin.libvirtd >/dev/null 2>&1
+			if [ -e /root/aa-libvirtd.unloaded ]; then
+				apparmor_parser -R /etc/apparmor.d/usr.sbin.libvirtd >/dev/null 2>&1; rm -f /root/aa-libvirtd.unloaded
+			else apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd; fi
 			systemctl restart libvirtd.service && virsh -c qemu:///system version >/dev/null" ||
 			echo "warning: $vm: the tier's AppArmor state could not be restored"
 	done
@@ -63,8 +67,11 @@ add_block() {
 	on hv1 "virsh qemu-monitor-command $guest --pretty \
 		'{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"aa$1\",\"filename\":\"$extra\",\"read-only\":true}}'"
 }
-add_block 1 >"$tmp/add1" 2>&1 && bad "QEMU opened $extra although its profile does not list it"
+# virsh exits 0 with QMP's error reply as well: what tells is "return" (opened) or "error" (refused)
+add_block 1 >"$tmp/add1" 2>&1
 cat "$tmp/add1"
+grep -q '"return"' "$tmp/add1" && bad "QEMU opened $extra although its profile does not list it"
+grep -q '"error"\|error:' "$tmp/add1" || bad "the first blockdev-add was not refused"
 sleep 2
 on hv1 "journalctl -k --since -5min --no-pager -o cat | grep -F 'apparmor=\"DENIED\"' | grep -F '$extra' | tail -n1" >"$tmp/denied"
 echo "kernel: $(cat "$tmp/denied")"
@@ -84,13 +91,14 @@ on hv1 "if [ -e /root/aa-local.absent ]; then [ ! -e $local_file ]; else cmp -s 
 hp apply hv1 apply --only security.apparmor
 echo "apply: $((($(date +%s%N) - t0) / 1000000)) ms"
 on hv1 "grep -F '$share' $local_file" || bad "hv1: $local_file does not name $share"
-add_block 2 >"$tmp/add2" 2>&1 || { cat "$tmp/add2"; bad "QEMU still cannot open $extra after apply"; }
+add_block 2 >"$tmp/add2" 2>&1
+grep -q '"return"' "$tmp/add2" || { cat "$tmp/add2"; bad "QEMU still cannot open $extra after apply"; }
 on hv1 "virsh -q destroy $guest" >/dev/null 2>&1
 
 # the canary, confined on both sides (hv2's libvirtd is confined too), migrates live
 virsh_migrate_live hp-aa-live "$canary" qemu+tcp://hv2/system
 
-on hv1 "hostprep rollback" >/dev/null 2>&1 || bad "hv1: rollback failed"
+on hv1 "hostprep rollback" >"$tmp/rollback" 2>&1 || { cat "$tmp/rollback"; bad "hv1: rollback failed"; }
 on hv1 "if [ -e /root/aa-local.absent ]; then [ ! -e $local_file ]; else cmp -s /root/aa-local.tier $local_file; fi" ||
 	bad "hv1: rollback did not restore $local_file"
 

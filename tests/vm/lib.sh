@@ -112,3 +112,22 @@ XML
 	on hv2 "virsh -q destroy $guest" >/dev/null 2>&1
 	on hv1 "virsh -q destroy $guest >/dev/null 2>&1; rm -f $kernel /root/$guest.xml"
 }
+
+# expect_port NAME ID PORT STATUS: the one result with that id whose message is about PORT ("16509/tcp",
+# "49152-49215/tcp") has STATUS; a unit that reports per port is checked port by port
+expect_port() {
+	python3 - "$tmp/$1.json" "$2" "$3" "$4" <<'PY' || bad "$1: $2 for $3 is not $4"
+import json, sys
+path, rid, port, status = sys.argv[1:5]
+try:
+    d = json.load(open(path))
+except Exception as e:
+    print(f"  not JSON: {e}: {open(path).read()[:300]}")
+    sys.exit(1)
+rs = [r for r in d["results"] if r["id"] == rid and r.get("message", "").startswith(port + " ")]
+ok = len(rs) == 1 and rs[0]["status"] == status
+if not ok:
+    print(f"  {rid} {port}: " + json.dumps(rs)[:600])
+sys.exit(0 if ok else 1)
+PY
+}
