@@ -83,8 +83,6 @@ void xen_guests_done(struct xen_guests *g)
 
 #if HAVE_LIBXLUTIL
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(XLU_Config *, xlu_cfg_destroy)
-
 /* xl's parser reports to a FILE: a memory stream, so its message becomes the guest's error. */
 struct xlu_parse {
         XLU_Config *cfg;
