@@ -12,6 +12,7 @@
 #include "strv.h"
 
 #if HAVE_LIBXLUTIL
+#include <dlfcn.h>
 #include <libxl.h>
 #include <libxlutil.h>
 #endif
@@ -83,6 +84,65 @@ void xen_guests_done(struct xen_guests *g)
 
 #if HAVE_LIBXLUTIL
 
+/* libxlutil and libxenlight, loaded when a Xen host's configs are read rather than linked: a host
+ * without Xen's libraries (every KVM host) runs hostprep too, and a Xen host has them with xl. */
+static struct {
+        __typeof__(xlu_cfg_init) *cfg_init;
+        __typeof__(xlu_cfg_readdata) *cfg_readdata;
+        __typeof__(xlu_cfg_destroy) *cfg_destroy;
+        __typeof__(xlu_cfg_get_string) *cfg_get_string;
+        __typeof__(xlu_cfg_get_long) *cfg_get_long;
+        __typeof__(xlu_cfg_get_list) *cfg_get_list;
+        __typeof__(xlu_cfg_get_listitem) *cfg_get_listitem;
+        __typeof__(xlu_disk_parse) *disk_parse;
+        __typeof__(libxl_device_disk_init) *disk_init;
+        __typeof__(libxl_device_disk_dispose) *disk_dispose;
+} xlu;
+static char xlu_error[256];
+
+static bool xlu_sym(void *lib, void **fn, const char *name)
+{
+        *fn = dlsym(lib, name);
+        if (!*fn)
+                snprintf(xlu_error, sizeof(xlu_error), "%s", dlerror());
+        return *fn != NULL;
+}
+
+/* 0, or -ENOPKG with the loader's message in xlu_error */
+static int xlu_load(void)
+{
+        static int state; /* 0: not tried, 1: loaded, -1: failed */
+        void *light, *util;
+
+        if (state)
+                return state > 0 ? 0 : -ENOPKG;
+        state = -1;
+        light = dlopen(XENLIGHT_SONAME, RTLD_NOW | RTLD_GLOBAL);
+        util = light ? dlopen(XLUTIL_SONAME, RTLD_NOW) : NULL;
+        if (!util) {
+                snprintf(xlu_error, sizeof(xlu_error), "%s", dlerror());
+                return -ENOPKG;
+        }
+        if (!xlu_sym(util, (void **)&xlu.cfg_init, "xlu_cfg_init") ||
+            !xlu_sym(util, (void **)&xlu.cfg_readdata, "xlu_cfg_readdata") ||
+            !xlu_sym(util, (void **)&xlu.cfg_destroy, "xlu_cfg_destroy") ||
+            !xlu_sym(util, (void **)&xlu.cfg_get_string, "xlu_cfg_get_string") ||
+            !xlu_sym(util, (void **)&xlu.cfg_get_long, "xlu_cfg_get_long") ||
+            !xlu_sym(util, (void **)&xlu.cfg_get_list, "xlu_cfg_get_list") ||
+            !xlu_sym(util, (void **)&xlu.cfg_get_listitem, "xlu_cfg_get_listitem") ||
+            !xlu_sym(util, (void **)&xlu.disk_parse, "xlu_disk_parse") ||
+            !xlu_sym(light, (void **)&xlu.disk_init, "libxl_device_disk_init") ||
+            !xlu_sym(light, (void **)&xlu.disk_dispose, "libxl_device_disk_dispose"))
+                return -ENOPKG;
+        state = 1;
+        return 0;
+}
+
+const char *xen_guests_parser_error(void)
+{
+        return xlu_error;
+}
+
 /* xl's parser reports to a FILE: a memory stream, so its message becomes the guest's error. */
 struct xlu_parse {
         XLU_Config *cfg;
@@ -94,7 +154,7 @@ struct xlu_parse {
 static void xlu_parse_done(struct xlu_parse *p)
 {
         if (p->cfg)
-                xlu_cfg_destroy(p->cfg);
+                xlu.cfg_destroy(p->cfg);
         if (p->report)
                 fclose(p->report);
         free(p->text);
@@ -108,10 +168,10 @@ static int xlu_parse(struct xlu_parse *p, const char *name, const char *data, ch
         p->report = open_memstream(&p->text, &p->len);
         if (!p->report)
                 return -ENOMEM;
-        p->cfg = xlu_cfg_init(p->report, name);
+        p->cfg = xlu.cfg_init(p->report, name);
         if (!p->cfg)
                 return -ENOMEM;
-        r = xlu_cfg_readdata(p->cfg, data, (int)strlen(data));
+        r = xlu.cfg_readdata(p->cfg, data, (int)strlen(data));
         if (r == 0)
                 return 0;
         fflush(p->report);
@@ -123,7 +183,7 @@ static char *cfg_string(const XLU_Config *cfg, const char *key)
 {
         const char *v = NULL;
 
-        return xlu_cfg_get_string(cfg, key, &v, 1) == 0 && v ? strdup(v) : NULL;
+        return xlu.cfg_get_string(cfg, key, &v, 1) == 0 && v ? strdup(v) : NULL;
 }
 
 /* xl's parse_config_data(): type =, else builder = "hvm", else PV. */
@@ -131,9 +191,9 @@ static enum xen_guest_type cfg_type(const XLU_Config *cfg)
 {
         const char *v = NULL;
 
-        if (xlu_cfg_get_string(cfg, "type", &v, 1) == 0 && v)
+        if (xlu.cfg_get_string(cfg, "type", &v, 1) == 0 && v)
                 return xen_guest_type_from_string(v);
-        if (xlu_cfg_get_string(cfg, "builder", &v, 1) == 0 && v && streq(v, "hvm"))
+        if (xlu.cfg_get_string(cfg, "builder", &v, 1) == 0 && v && streq(v, "hvm"))
                 return XEN_GUEST_HVM;
         return XEN_GUEST_PV;
 }
@@ -143,18 +203,18 @@ static int cfg_disks(XLU_Config *cfg, char ***ret)
         XLU_ConfigList *list = NULL;
         int n = 0;
 
-        if (xlu_cfg_get_list(cfg, "disk", &list, &n, 1) != 0)
+        if (xlu.cfg_get_list(cfg, "disk", &list, &n, 1) != 0)
                 return 0;
         for (int i = 0; i < n; i++) {
-                const char *spec = xlu_cfg_get_listitem(list, i);
+                const char *spec = xlu.cfg_get_listitem(list, i);
                 libxl_device_disk disk;
                 int r = 0;
 
-                libxl_device_disk_init(&disk);
+                xlu.disk_init(&disk);
                 /* an empty CD-ROM drive has no target; a bad spec is xl create's error, not ours */
-                if (spec && xlu_disk_parse(cfg, 1, &spec, &disk) == 0 && disk.pdev_path && *disk.pdev_path)
+                if (spec && xlu.disk_parse(cfg, 1, &spec, &disk) == 0 && disk.pdev_path && *disk.pdev_path)
                         r = strv_push_dup(ret, disk.pdev_path);
-                libxl_device_disk_dispose(&disk);
+                xlu.disk_dispose(&disk);
                 if (r < 0)
                         return r;
         }
@@ -167,11 +227,11 @@ static int cfg_bridges(const XLU_Config *cfg, const char *default_bridge, char *
         XLU_ConfigList *list = NULL;
         int n = 0;
 
-        if (xlu_cfg_get_list(cfg, "vif", &list, &n, 1) != 0)
+        if (xlu.cfg_get_list(cfg, "vif", &list, &n, 1) != 0)
                 return 0;
         for (int i = 0; i < n; i++) {
                 _cleanup_(strv_freep) char **words = NULL;
-                const char *spec = xlu_cfg_get_listitem(list, i), *bridge = default_bridge;
+                const char *spec = xlu.cfg_get_listitem(list, i), *bridge = default_bridge;
 
                 if (strv_split(strempty(spec), ",", &words) < 0)
                         return -ENOMEM;
@@ -208,7 +268,7 @@ static int guest_read(const struct check_ctx *ctx, const char *default_bridge, s
                 g->error = strdup_printf("%s: type is none of pv, pvh, hvm", g->path);
                 return g->error ? 0 : -ENOMEM;
         }
-        if (xlu_cfg_get_long(p.cfg, "memory", &memory, 1) == 0 && memory > 0 && memory <= UINT32_MAX)
+        if (xlu.cfg_get_long(p.cfg, "memory", &memory, 1) == 0 && memory > 0 && memory <= UINT32_MAX)
                 g->memory = (unsigned)memory;
         g->kernel = cfg_string(p.cfg, "kernel");
         g->ramdisk = cfg_string(p.cfg, "ramdisk");
@@ -239,6 +299,9 @@ int xen_guests_load(const struct check_ctx *ctx, struct xen_guests *ret)
         _cleanup_free_ char *bridge = NULL;
         int r;
 
+        r = xlu_load();
+        if (r < 0)
+                return r;
         r = hostfs_list_dir(ctx->fs, g.dir, &names);
         if (r < 0)
                 return r;
@@ -267,6 +330,11 @@ int xen_guests_load(const struct check_ctx *ctx, struct xen_guests *ret)
 }
 
 #else
+
+const char *xen_guests_parser_error(void)
+{
+        return "hostprep was built without libxlutil";
+}
 
 int xen_guests_load(const struct check_ctx *ctx, struct xen_guests *ret)
 {

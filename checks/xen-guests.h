@@ -49,4 +49,7 @@ struct xen_guests {
  * is an item with error set). -ENOENT: no such directory; -EOPNOTSUPP: built without libxlutil;
  * -ENOMEM. */
 int xen_guests_load(const struct check_ctx *ctx, struct xen_guests *ret);
+/* Why the configs cannot be read (xen_guests_load gave -ENOPKG or -EOPNOTSUPP): libxlutil could not be
+ * loaded, or hostprep was built without it. */
+const char *xen_guests_parser_error(void);
 void xen_guests_done(struct xen_guests *g);

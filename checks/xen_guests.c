@@ -37,8 +37,9 @@ enum {
 static const struct result_def xen_guests_results[] = {
         [CONFIGS_NOT_XEN_HOST] = {"xen.guests.configs", STATUS_SKIP, "not_xen_host"},
         [CONFIGS_NONE] = {"xen.guests.configs", STATUS_SKIP, "no_configs"},
-        [CONFIGS_NO_PARSER] = {"xen.guests.configs", STATUS_ERROR, "no_libxlutil",
-                               "build hostprep with libxlutil (Debian: libxen-dev) to read xl configs"},
+        [CONFIGS_NO_PARSER] =
+                {"xen.guests.configs", STATUS_ERROR, "no_libxlutil",
+                 "install Xen's tools, which bring libxlutil (Debian: xen-utils, libxenmisc), or build hostprep with libxen-dev"},
         [CONFIGS_BROKEN] = {"xen.guests.configs", STATUS_FAIL, "parse_error",
                             "fix the config where xl's message says: xl create and migrate refuse it"},
         [CONFIGS_PARSED] = {"xen.guests.configs", STATUS_PASS, "parsed"},
@@ -205,9 +206,10 @@ static int xen_guests_check(struct check_ctx *ctx)
         if (!check_xen_host(ctx, &why))
                 return check_emit(ctx, R(CONFIGS_NOT_XEN_HOST), NULL, "not a Xen host: %s", why);
         r = xen_guests_load(ctx, &g);
-        if (r == -EOPNOTSUPP)
+        if (r == -EOPNOTSUPP || r == -ENOPKG)
                 return check_emit(ctx, R(CONFIGS_NO_PARSER), NULL,
-                                  "hostprep was built without libxlutil: it cannot read xl configs");
+                                  "xl's config parser is not there (%s): cannot read xl configs",
+                                  xen_guests_parser_error());
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || g.n == 0)
