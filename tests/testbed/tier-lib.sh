@@ -186,6 +186,26 @@ pid_of() {
 	echo "$pid"
 }
 
+# still_up: the up marker of an earlier `up` holds only while every VM's QEMU still runs and the
+# namespace exists; a marker left by a killed run or a reboot (the state directory outlives both) is said
+# so and removed, and `up` then starts afresh.
+still_up() {
+	local vm
+	[[ -f $state/up ]] || return 1
+	for vm in "${vms[@]}"; do
+		if ! pid_of "$vm" >/dev/null; then
+			log "stale state of an earlier run ($vm's QEMU is not running): starting afresh"
+			rm -f "$state/up"
+			return 1
+		fi
+	done
+	if ! netns_exists; then
+		log "stale state of an earlier run (no network namespace $netns): starting afresh"
+		rm -f "$state/up"
+		return 1
+	fi
+}
+
 # alive PID: the process exists and is not a zombie waiting for its parent (QEMU daemonizes,
 # so its parent is PID 1, which may reap it late).
 alive() {
