@@ -348,24 +348,9 @@ static int masters_from_sysfs(const struct hostfs *fs, struct net_state *s)
         return 0;
 }
 
-static json_object *capture_read(const struct hostfs *fs, const char *path)
+static int vxlan_from_links(struct net_state *s, json_object *links)
 {
-        _cleanup_free_ char *text = NULL;
-
-        if (hostfs_read_file(fs, path, &text, NULL) < 0)
-                return NULL;
-        return json_tokener_parse(text);
-}
-
-/* What rtnetlink would say of each VXLAN, from `ip -details -json link show` and `bridge -json fdb
- * show` captured under the root (iproute2 prints IFLA_VXLAN_GROUP as "remote", or "group" when it is a
- * multicast address). No capture: the VXLANs stay unknown. */
-static int vxlan_from_captures(const struct hostfs *fs, struct net_state *s)
-{
-        _cleanup_(json_object_putp) json_object *links = capture_read(fs, PATH_IP_LINK_CAPTURE),
-                                                *fdb = capture_read(fs, PATH_BRIDGE_FDB_CAPTURE);
         size_t n = json_object_is_type(links, json_type_array) ? json_object_array_length(links) : 0;
-        size_t n_fdb = json_object_is_type(fdb, json_type_array) ? json_object_array_length(fdb) : 0;
 
         for (size_t i = 0; i < n; i++) {
                 json_object *o = json_object_array_get_idx(links, i),
@@ -384,6 +369,17 @@ static int vxlan_from_captures(const struct hostfs *fs, struct net_state *s)
                     vxlan_remote_add(l, json_get_string(info, "group")) < 0)
                         return -ENOMEM;
         }
+        return 0;
+}
+
+int netstate_vxlan_from_json(struct net_state *s, const char *ip_link, const char *bridge_fdb)
+{
+        _cleanup_(json_object_putp) json_object *links = ip_link ? json_tokener_parse(ip_link) : NULL,
+                                                *fdb = bridge_fdb ? json_tokener_parse(bridge_fdb) : NULL;
+        size_t n_fdb = json_object_is_type(fdb, json_type_array) ? json_object_array_length(fdb) : 0;
+
+        if (vxlan_from_links(s, links) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < n_fdb; i++) {
                 json_object *e = json_object_array_get_idx(fdb, i);
                 const char *name = json_get_string(e, "ifname");
@@ -393,6 +389,15 @@ static int vxlan_from_captures(const struct hostfs *fs, struct net_state *s)
                         return -ENOMEM;
         }
         return 0;
+}
+
+static int vxlan_from_captures(const struct hostfs *fs, struct net_state *s)
+{
+        _cleanup_free_ char *ip_link = NULL, *bridge_fdb = NULL;
+
+        (void)hostfs_read_file(fs, PATH_IP_LINK_CAPTURE, &ip_link, NULL);
+        (void)hostfs_read_file(fs, PATH_BRIDGE_FDB_CAPTURE, &bridge_fdb, NULL);
+        return netstate_vxlan_from_json(s, ip_link, bridge_fdb);
 }
 
 int netstate_read_sysfs(const struct hostfs *fs, struct net_state *ret)

@@ -66,6 +66,10 @@ const struct net_link **net_state_ports(const struct net_state *s, const char *b
 /* Deadline bounds each netlink reply (CLOCK_MONOTONIC). */
 int netstate_read_netlink(usec_t deadline, struct net_state *ret);
 int netstate_read_sysfs(const struct hostfs *fs, struct net_state *ret);
+/* What rtnetlink would say of s's VXLANs, from the text of `ip -details -json link show` and `bridge
+ * -json fdb show` (either NULL: not captured; iproute2 prints IFLA_VXLAN_GROUP as "remote", or "group"
+ * for a multicast address). Text that is not the JSON expected leaves the VXLANs unknown. -ENOMEM only. */
+int netstate_vxlan_from_json(struct net_state *s, const char *ip_link, const char *bridge_fdb);
 /* The default route's device and gateway (NULL: none) from /proc/net/route text (destination 00000000
  * with mask 00000000, up). -ENOENT when there is none. */
 int netstate_default_route(const char *proc_net_route, char **ret_dev, char **ret_gateway);
